@@ -1,0 +1,165 @@
+"""engage: co-production with people who have lived experience of multiple disadvantage."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from engage import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. ``config`` overrides the defaults and ``ENGAGE_*`` variables."""
+    settings = config_module.load(config)
+    app = Flask(
+        __name__,
+        instance_path=str(Path(settings.get("INSTANCE_PATH") or ROOT / "instance").resolve()),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(settings)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'engage.db'}"
+        )
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # Use psycopg 3 for plain postgresql:// addresses.
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    _init_templates(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from engage.core import errors, security
+
+    errors.init_app(app)
+    security.init_app(app)
+    _init_request_hooks(app)
+    return app
+
+
+def _init_templates(app: Flask) -> None:
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+
+
+def _init_extensions(app: Flask) -> None:
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from engage.core.i18n import compile_catalogues, select_locale
+    from engage.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "people.login"
+    login_manager.login_message = _l("Sign in to see this page.")
+    login_manager.login_message_category = "info"
+    translations = ROOT / "translations"
+    try:
+        compile_catalogues(translations)
+    except OSError:  # read-only install: the build step compiled them already
+        app.logger.warning("could not compile translations in %s", translations)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(translations),
+    )
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    WTFormsHelpers(app)
+
+    # Import models so every table is known to the metadata (and to Alembic).
+    from engage.core import audit, outbox, settings  # noqa: F401
+    from engage.people import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from engage.admin import bp as admin_bp
+    from engage.home import bp as home_bp
+    from engage.people import bp as people_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(admin_bp)
+
+
+#: Pages someone who must set up two-step sign in can still reach.
+_SETUP_ALLOWED = {
+    "people.two_factor",
+    "people.logout",
+    "people.set_language",
+    "static",
+    "home.healthz",
+}
+
+
+def _init_request_hooks(app: Flask) -> None:
+    from engage.core import i18n, outbox
+    from engage.people import permissions as people_permissions
+    from engage.people.forms import LanguageForm
+
+    @app.before_request
+    def _require_two_factor():
+        if (
+            current_user.is_authenticated
+            and current_user.totp_required
+            and not current_user.totp_secret
+            and request.endpoint not in _SETUP_ALLOWED
+        ):
+            flash(_l("Your administrator asks you to turn on two-step sign in first."), "info")
+            return redirect(url_for("people.two_factor"))
+        return None
+
+    @app.after_request
+    def _send_outbox(response):
+        outbox.flush_committed()
+        return response
+
+    @app.context_processor
+    def _globals():
+        locale = str(get_locale() or "en")
+        form = LanguageForm(formdata=None)
+        form.locale.choices = list(i18n.LANGUAGES.items())
+        form.locale.data = locale
+        form.next.data = request.full_path.rstrip("?") if request else "/"
+        return {
+            "csrf_token": generate_csrf,
+            "current_locale": locale,
+            "text_direction": i18n.text_direction(locale),
+            "languages": i18n.LANGUAGES,
+            "language_form": form,
+            "partnership_name": app.config["PARTNERSHIP_NAME"],
+            "perm": people_permissions,
+        }

@@ -1,0 +1,176 @@
+"""Admin pages: list and find accounts, invite people, change roles, deactivate, and read the
+outbox and audit log."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from engage.admin import bp
+from engage.core.audit import AuditEntry
+from engage.core.htmx import redirect_to, render
+from engage.core.outbox import Notification
+from engage.core.permissions import allow
+from engage.extensions import db
+from engage.people import services
+from engage.people.forms import ConfirmForm, InviteForm, RolesForm
+from engage.people.models import Profile, Role, User, UserRole
+from engage.people.permissions import can_manage_users, can_view_audit, can_view_outbox
+
+PAGE_SIZE = 50
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _pages(total: int) -> int:
+    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+@bp.route("")
+@login_required
+def users():
+    allow(can_manage_users(current_user))
+    q = (request.args.get("q") or "").strip()
+    role = request.args.get("role") or ""
+    query = select(User).join(Profile).order_by(func.lower(User.username))
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(User.username).like(like),
+                func.lower(User.email).like(like),
+                func.lower(Profile.preferred_name).like(like),
+            )
+        )
+    if role in {r.value for r in Role}:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = _page()
+    rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique()
+    return render(
+        "admin/users.html",
+        block="results",
+        users=list(rows),
+        q=q,
+        role=role,
+        roles=list(Role),
+        page=page,
+        pages=_pages(total),
+        total=total,
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user(user_id: int):
+    allow(can_manage_users(current_user))
+    person = db.session.get(User, user_id) or abort(404)
+    form = RolesForm()
+    if request.method == "GET":
+        form.roles.data = sorted(r.value for r in person.role_set)
+        form.totp_required.data = person.totp_required
+    if form.validate_on_submit():
+        try:
+            services.set_roles(current_user, person, {Role(r) for r in form.roles.data})
+        except services.AccountError as error:
+            form.roles.errors.append(str(error))
+        else:
+            if bool(form.totp_required.data) != person.totp_required:
+                services.set_two_factor_required(
+                    current_user, person, bool(form.totp_required.data)
+                )
+            db.session.commit()
+            flash(_("Saved changes to %(name)s.", name=person.display_name), "success")
+            return redirect_to(url_for("admin.user", user_id=person.id))
+    return render("admin/user.html", form=form, person=person, action_form=ConfirmForm())
+
+
+@bp.route("/users/<int:user_id>/<action>", methods=["POST"])
+@login_required
+def user_action(user_id: int, action: str):
+    allow(can_manage_users(current_user))
+    person = db.session.get(User, user_id) or abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if action == "deactivate":
+            services.set_active(current_user, person, False)
+            message = _("%(name)s can no longer sign in.", name=person.display_name)
+        elif action == "reactivate":
+            services.set_active(current_user, person, True)
+            message = _("%(name)s can sign in again.", name=person.display_name)
+        elif action == "reset-two-step":
+            services.reset_two_factor(current_user, person)
+            message = _("Two-step sign in was reset for %(name)s.", name=person.display_name)
+        else:
+            abort(404)
+    except services.AccountError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect_to(url_for("admin.user", user_id=person.id))
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@login_required
+def invite():
+    allow(can_manage_users(current_user))
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            person = services.create_account(
+                actor=current_user,
+                username=form.username.data,
+                roles={Role(r) for r in form.roles.data},
+                preferred_name=form.preferred_name.data,
+                email=form.email.data or None,
+                phone=form.phone.data or None,
+            )
+        except services.AccountError as error:
+            form.username.errors.append(str(error))
+        else:
+            link = services.invite(actor=current_user, user=person)
+            db.session.commit()
+            return render("admin/invited.html", person=person, link=link)
+    return render("admin/invite.html", form=form)
+
+
+@bp.route("/outbox")
+@login_required
+def outbox():
+    allow(can_view_outbox(current_user))
+    page = _page()
+    total = db.session.scalar(select(func.count(Notification.id)))
+    rows = db.session.scalars(
+        select(Notification)
+        .order_by(Notification.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    return render("admin/outbox.html", notifications=list(rows), page=page, pages=_pages(total))
+
+
+@bp.route("/audit")
+@login_required
+def audit():
+    allow(can_view_audit(current_user))
+    page = _page()
+    actor = aliased(User)
+    subject = aliased(User)
+    total = db.session.scalar(select(func.count(AuditEntry.id)))
+    rows = db.session.execute(
+        select(AuditEntry, actor.username, subject.username)
+        .outerjoin(actor, AuditEntry.actor_id == actor.id)
+        .outerjoin(subject, AuditEntry.subject_id == subject.id)
+        .order_by(AuditEntry.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render("admin/audit.html", rows=rows, page=page, pages=_pages(total))

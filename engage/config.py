@@ -1,0 +1,97 @@
+"""Configuration: defaults live here, and any of them can be overridden by an
+``ENGAGE_<NAME>`` environment variable (``ENGAGE_DATABASE_URL``, ``ENGAGE_SECRET_KEY`` ...).
+
+Settings that staff change at run time (rate card, thresholds, reminder timings) live in the
+database beside their domain, not here.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+#: The development secret key. ``engage serve`` refuses to start with it.
+DEV_SECRET_KEY = "engage-development-secret-key-do-not-use-in-production"  # noqa: S105  (refused in production)
+
+DEFAULTS: dict[str, Any] = {
+    # "development" or "production". Production turns on secure cookies and start-up checks.
+    "ENV": "development",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    # Where the SQLite database and other local files live. None: ./instance in the checkout.
+    "INSTANCE_PATH": None,
+    # None means an SQLite file in the instance folder (see create_app).
+    "DATABASE_URL": None,
+    # The partnership's name, shown in the header and in messages.
+    "PARTNERSHIP_NAME": "Riverside Changing Futures",
+    # Where links in e-mails and texts point to.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # Who the site's messages come from.
+    "MAIL_FROM": "engage@localhost",
+    # "log" keeps messages in the outbox page and the log; "smtp" sends them.
+    "EMAIL_SENDER": "log",
+    "SMTP_HOST": "localhost",
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_STARTTLS": False,
+    # "log", or "module:Class" for a text message gateway of your own (see core/outbox.py).
+    "TEXT_SENDER": "log",
+    # Flask-Limiter storage. memory:// is per process; use redis://host:6379 for several workers.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Sign-in attempts allowed per account name, and per network address.
+    "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+    # How long an invitation link and a password reset link work.
+    "INVITATION_DAYS": 14,
+    "PASSWORD_RESET_HOURS": 2,
+    # A signed-in session ends after this long without use, and after this long in any case.
+    "SESSION_IDLE_HOURS": 8,
+    "SESSION_MAX_DAYS": 14,
+    # None: Secure cookies in production only (the development server is plain http).
+    "SESSION_COOKIE_SECURE": None,
+    "DEFAULT_LOCALE": "en",
+    "DEFAULT_TIMEZONE": "Europe/London",
+    "GUNICORN_WORKERS": 2,
+}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Read an environment string as the type of the default it replaces."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the configuration: defaults, then ``ENGAGE_*`` variables, then ``overrides``."""
+    config = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get(f"ENGAGE_{key}")
+        if raw is not None:
+            config[key] = _coerce(raw, default if default is not None else "")
+    if overrides:
+        config.update(overrides)
+    production = config["ENV"] == "production"
+    if config["SESSION_COOKIE_SECURE"] is None:
+        config["SESSION_COOKIE_SECURE"] = production
+    config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # __Host- cookies cannot be set by a sub-domain or sent over plain http.
+        SESSION_COOKIE_NAME="__Host-engage" if config["SESSION_COOKIE_SECURE"] else "engage",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=int(config["SESSION_MAX_DAYS"])),
+        # CSRF tokens stay valid for the whole session, so a form left open over lunch still
+        # saves; they still die with the session at sign-out.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        SQLALCHEMY_TRACK_MODIFICATIONS=False,
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_STORAGE_URI=config["RATELIMIT_STORAGE_URI"],
+        BABEL_DEFAULT_LOCALE=config["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=config["DEFAULT_TIMEZONE"],
+    )
+    return config

@@ -1,0 +1,253 @@
+"""The ``engage`` command: a Flask command group with engage's own commands added.
+
+``engage run`` (development server), ``engage serve`` (production, gunicorn),
+``engage db upgrade|downgrade`` (Flask-Migrate), ``engage demo``, ``engage create-admin``,
+``engage backup PATH``, ``engage outbox send`` and ``engage translations ...``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
+
+from engage.config import DEV_SECRET_KEY
+from engage.extensions import db
+
+
+def _create_app(*args, **kwargs) -> Flask:
+    from engage import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """engage: co-production with people who have lived experience."""
+
+
+class ProductionRefused(click.ClickException):
+    pass
+
+
+def production_problems(app: Flask) -> list[str]:
+    """Reasons this instance must not serve real people, in production mode."""
+    from engage.core import settings
+    from engage.core.demo import DEMO_PASSWORD, DEMO_USERNAMES
+    from engage.core.security import check_password
+    from engage.people.models import User
+
+    problems = []
+    if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
+        problems.append("ENGAGE_SECRET_KEY is the development key: set a long random secret.")
+    if len(str(app.config["SECRET_KEY"])) < 32:
+        problems.append("ENGAGE_SECRET_KEY is too short: use at least 32 random characters.")
+    with app.app_context():
+        if inspect(db.engine).has_table("setting"):
+            if settings.get(settings.DEMO_MARKER):
+                problems.append("This database was made by `engage demo`: it holds demo accounts.")
+            users = db.session.scalars(select(User).where(User.username.in_(DEMO_USERNAMES)))
+            if any(check_password(u.password_hash, DEMO_PASSWORD) for u in users):
+                problems.append("A demo account with the demo password exists.")
+    return problems
+
+
+@main.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", type=int, default=None, help="Default: ENGAGE_GUNICORN_WORKERS.")
+def serve(bind: str, workers: int | None) -> None:
+    """Serve engage with gunicorn (production)."""
+    from gunicorn.app.base import BaseApplication
+
+    app = current_app._get_current_object()
+    if app.config["ENV"] == "production":
+        problems = production_problems(app)
+        if problems:
+            raise ProductionRefused("Refusing to start in production:\n- " + "\n- ".join(problems))
+    workers = workers or int(app.config["GUNICORN_WORKERS"])
+    if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        click.echo(
+            "Warning: sign-in limits are counted per worker. Set ENGAGE_RATELIMIT_STORAGE_URI "
+            "to redis://... so all workers share them.",
+            err=True,
+        )
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", bind)
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app
+
+    Server().run()
+
+
+@main.command("demo")
+@click.option("--peers", default=30, show_default=True, help="How many extra peers to make.")
+@with_appcontext
+def demo(peers: int) -> None:
+    """Create and fill a fresh database with a believable partnership, and print the demo
+    accounts. An existing demo database is replaced; a database with real data is left alone."""
+    from flask_migrate import downgrade, upgrade
+
+    from engage.core import demo as demo_data
+    from engage.core import settings
+
+    app = current_app._get_current_object()
+    if app.config["ENV"] == "production":
+        raise click.ClickException("engage demo is refused in production mode.")
+    if inspect(db.engine).has_table("user"):
+        if not settings.get(settings.DEMO_MARKER):
+            from engage.people.models import User
+
+            if db.session.scalar(select(User.id).limit(1)) is not None:
+                raise click.ClickException(
+                    "This database already holds real accounts. engage demo only fills a fresh "
+                    "database (or one it made before)."
+                )
+        db.session.remove()
+        downgrade(revision="base")
+    upgrade()
+    accounts = demo_data.seed(extra_peers=peers)
+    db.session.commit()
+    click.echo(
+        f"Demo partnership ready. Sign in with any of these (password: {demo_data.DEMO_PASSWORD}):"
+    )
+    for username, role in accounts:
+        click.echo(f"  {username:<10} {role}")
+
+
+@main.command("create-admin")
+@click.option("--username", prompt=True)
+@click.option("--email", default="", prompt="Email (optional)", show_default=False)
+@click.password_option()
+@with_appcontext
+def create_admin(username: str, email: str, password: str) -> None:
+    """Create an administrator account."""
+    from engage.core.security import is_common_password
+    from engage.people import services
+    from engage.people.models import Role
+
+    if len(password) < 8 or is_common_password(password, username):
+        raise click.ClickException("Choose a longer, less common password (at least 8 characters).")
+    try:
+        user = services.create_account(
+            actor=None,
+            username=username,
+            roles={Role.ADMIN},
+            preferred_name=username,
+            email=email or None,
+            password=password,
+        )
+    except services.AccountError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"Administrator {user.username} created.")
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup(path: Path) -> None:
+    """Write a consistent copy of the database to PATH while the site keeps running."""
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        safe = url.set(password=None).set(drivername="postgresql")
+        raise click.ClickException(
+            "For PostgreSQL use pg_dump, which takes a consistent snapshot online:\n"
+            f"  pg_dump --format=custom --file={path} '{safe.render_as_string()}'\n"
+            "Restore with: pg_restore --clean --dbname=<url> " + str(path)
+        )
+    if path.exists():
+        raise click.ClickException(f"{path} exists already; choose a new file name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(url.database)
+    target = sqlite3.connect(path)
+    with target:
+        # SQLite's online backup API copies a consistent snapshot even while others write.
+        source.backup(target)
+    target.close()
+    source.close()
+    click.echo(f"Backed up to {path}")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """The message outbox."""
+
+
+@outbox_group.command("send")
+@with_appcontext
+def outbox_send() -> None:
+    """Send every pending message and retry failed ones."""
+    from engage.core import outbox
+
+    click.echo(f"Sent {outbox.retry_failed()} message(s).")
+
+
+@main.group("translations")
+def translations() -> None:
+    """Extract, update and compile translation catalogues."""
+
+
+def _root() -> Path:
+    return Path(__file__).resolve().parent.parent.parent
+
+
+@translations.command("extract")
+def translations_extract() -> None:
+    """Collect messages into translations/messages.pot and update every locale."""
+    root = _root()
+    pot = root / "translations" / "messages.pot"
+    subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(root / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "--no-location",
+            "--sort-output",
+            "-o",
+            str(pot),
+            str(root),
+        ],
+        check=True,
+    )
+    subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "update",
+            "-i",
+            str(pot),
+            "-d",
+            str(root / "translations"),
+            "--no-fuzzy-matching",
+        ],
+        check=True,
+    )
+
+
+@translations.command("compile")
+def translations_compile() -> None:
+    """Compile every catalogue (the app also does this when it starts)."""
+    from engage.core.i18n import compile_catalogues
+
+    built = compile_catalogues(_root() / "translations", force=True)
+    click.echo(f"Compiled {len(built)} catalogue(s).")

@@ -1,0 +1,56 @@
+"""Form pieces shared by every domain: GOV.UK widgets and friendly validators."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
+from wtforms import PasswordField, SubmitField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from engage.core.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, is_common_password
+
+
+class Form(FlaskForm):
+    """Base form. Every field keeps what the person typed when the page comes back with errors
+    (WTForms does this as long as routes re-render the same form object)."""
+
+
+def submit(label: str | _l) -> SubmitField:
+    return SubmitField(label, widget=GovSubmitInput())
+
+
+class NotCommonPassword:
+    """Refuse the most used passwords, and the person's own name, instead of complexity rules."""
+
+    def __init__(self, *personal_fields: str):
+        self.personal_fields = personal_fields
+
+    def __call__(self, form: FlaskForm, field: PasswordField) -> None:
+        personal = [getattr(form, "_personal", {}).get(name, "") for name in self.personal_fields]
+        if is_common_password(field.data or "", *personal):
+            raise ValidationError(
+                _l("That password is too easy to guess. Try three random words together.")
+            )
+
+
+def new_password_field(label: str | _l = _l("New password")) -> PasswordField:
+    return PasswordField(
+        label,
+        description=_l(
+            "At least %(min)d characters. Three random words together make a strong password.",
+            min=MIN_PASSWORD_LENGTH,
+        ),
+        widget=GovPasswordInput(),
+        validators=[
+            InputRequired(message=_l("Enter a password")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=_l(
+                    "Your password must be at least %(min)d characters", min=MIN_PASSWORD_LENGTH
+                ),
+            ),
+            NotCommonPassword("username", "email", "name"),
+        ],
+    )

@@ -1,0 +1,55 @@
+"""Languages: which one a person sees, and compiling the translation catalogues.
+
+English is the source language; Polish and Arabic (right to left) are wired end to end.
+Partial translations fall back to English string by string.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import current_app, request, session
+from flask_login import current_user
+
+log = logging.getLogger(__name__)
+
+#: Locales offered in the switcher, each named in its own language.
+LANGUAGES = {"en": "English", "pl": "Polski", "ar": "العربية"}
+RTL = frozenset({"ar", "ur", "fa", "he"})
+
+
+def select_locale() -> str:
+    """The person's saved choice, then this browser's choice, then the browser's languages."""
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or current_app.config["DEFAULT_LOCALE"]
+
+
+def text_direction(locale: str) -> str:
+    return "rtl" if locale.split("_")[0] in RTL else "ltr"
+
+
+def compile_catalogues(translations: Path, force: bool = False) -> list[Path]:
+    """Compile each ``messages.po`` whose ``.mo`` is missing or older; returns what was built.
+
+    Called when the app starts so a fresh checkout never shows stale translations, and by
+    ``engage translations compile`` in a build.
+    """
+    built = []
+    for po_path in sorted(translations.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalogue = read_po(po_file, locale=po_path.parent.parent.name)
+        with mo_path.open("wb") as mo_file:
+            write_mo(mo_file, catalogue, use_fuzzy=False)
+        built.append(mo_path)
+        log.info("compiled %s", mo_path)
+    return built

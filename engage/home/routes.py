@@ -1,0 +1,33 @@
+"""The home page (``/``), the health check and the language list."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from engage.core.htmx import render
+from engage.extensions import db
+from engage.home import bp
+from engage.people.models import Role
+
+
+@bp.route("/")
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("people.login"))
+    roles = current_user.role_set
+    # Each role gets its own panels; the domains will fill them as they land. Until then each
+    # panel says what will appear there.
+    ordered = [r for r in Role if r in roles]
+    return render("home/index.html", roles=ordered, profile=current_user.profile)
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any database failure makes the instance unhealthy
+        current_app.logger.exception("health check failed")
+        return jsonify(status="error", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")
