@@ -212,10 +212,11 @@ def change_password():
         if not check_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("Your current password is not right"))
         else:
-            services.change_password(current_user, form.password.data, session.get("sid"))
+            user = current_user._get_current_object()
+            services.change_password(user, form.password.data, session.get("sid"))
             # Rotate this browser's session too, so an old copy of its cookie stops working.
             services.end_session(session.get("sid"))
-            _sign_in(current_user, url_for("people.me"))
+            _sign_in(user, url_for("people.me"))
             db.session.commit()
             flash(
                 _("Your password has been changed. Other devices have been signed out."), "success"

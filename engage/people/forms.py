@@ -287,16 +287,17 @@ def _choices(values: list[str]) -> list[tuple[str, _l]]:
 
 
 class EqualityForm(Form):
-    gender = SelectField(_l("Gender"), choices=_choices(GENDER), widget=GovSelect())
-    age_band = SelectField(_l("Age"), choices=_choices(AGE_BANDS), widget=GovSelect())
-    ethnicity = SelectField(_l("Ethnic group"), choices=_choices(ETHNICITY), widget=GovSelect())
+    gender = SelectField(_l("Gender"), choices=_choices(GENDER), default="", widget=GovSelect())
+    age_band = SelectField(_l("Age"), choices=_choices(AGE_BANDS), default="", widget=GovSelect())
+    ethnicity = SelectField(_l("Ethnic group"), choices=_choices(ETHNICITY), default="", widget=GovSelect())
     disability = SelectField(
         _l("Do you consider yourself to have a disability or long-term condition?"),
         choices=_choices(YES_NO),
+        default="",
         widget=GovSelect(),
     )
     sexual_orientation = SelectField(
-        _l("Sexual orientation"), choices=_choices(ORIENTATION), widget=GovSelect()
+        _l("Sexual orientation"), choices=_choices(ORIENTATION), default="", widget=GovSelect()
     )
     lived_experience = SelectMultipleField(
         _l("Which of these have you lived experience of? (optional)"),

@@ -395,8 +395,9 @@ def new_person():
 @bp.route("/people/<int:person_id>/sign-in-link", methods=["GET", "POST"])
 @login_required
 def sign_in_link(person_id: int):
-    person = _person(person_id)
-    allow(can_issue_sign_in_link(current_user, person), hide=True)
+    # Admins reach this from the admin pages without seeing the person's profile.
+    person = db.session.get(User, person_id)
+    allow(person is not None and can_issue_sign_in_link(current_user, person), hide=True)
     form = ConfirmForm()
     link = None
     if form.validate_on_submit():
@@ -404,8 +405,14 @@ def sign_in_link(person_id: int):
             actor=current_user, user=person, send=request.form.get("send") == "yes"
         )
         db.session.commit()
+    back_url = (
+        url_for("people.person", person_id=person.id)
+        if can_view_profile(current_user, person)
+        else url_for("admin.user", user_id=person.id)
+    )
     return render(
         "people/sign_in_link.html",
+        back_url=back_url,
         form=form,
         person=person,
         link=link,

@@ -1,0 +1,219 @@
+"""Browser tests: a real engage server and a real (Debian) Chromium driven by Playwright.
+
+The server is built once for the whole run with the demo partnership in it. By default it uses
+a throwaway SQLite file; with ``ENGAGE_TEST_DATABASE_URL`` set it makes (and afterwards drops)
+a sibling PostgreSQL database called ``test_browser``, leaving the unit tests' database alone.
+
+Chromium comes from the system (``/usr/bin/chromium``), never from ``playwright install``.
+Without it the suite is skipped locally, and fails under CI (``CI`` set).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("ENGAGE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+BROWSER_DB_NAME = "test_browser"
+DEMO_PASSWORD = "engage-demo"  # noqa: S105  (the demo database's password)
+HERE = Path(__file__).parent
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "browser: end-to-end tests in a real Chromium (tests/browser)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(HERE.resolve()):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _rollback():
+    """Replace tests/conftest.py's autouse fixture of this name, which swaps ``db.session``
+    for one bound to the unit tests' database. The live server must use its own database, and
+    its requests really commit (each test here starts from what earlier ones left)."""
+    yield
+
+
+# --- the database ------------------------------------------------------------------------
+
+
+def _postgres_database(base_url: str):
+    """Make a fresh ``test_browser`` database beside ``base_url``; returns (url, drop)."""
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(base_url)
+    target = admin_url.set(database=BROWSER_DB_NAME)
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BROWSER_DB_NAME}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{BROWSER_DB_NAME}"'))
+
+    def drop() -> None:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BROWSER_DB_NAME}" WITH (FORCE)'))
+        engine.dispose()
+
+    return target.render_as_string(hide_password=False), drop
+
+
+# --- the live server ---------------------------------------------------------------------
+
+
+class LiveServer:
+    def __init__(self, app, server, thread):
+        self.app = app
+        self.server = server
+        self.thread = thread
+        self.url = f"http://127.0.0.1:{server.server_port}"
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    from flask_migrate import upgrade
+    from werkzeug.serving import make_server
+
+    from engage import create_app
+    from engage.core import demo
+    from engage.extensions import db
+
+    instance = tmp_path_factory.mktemp("browser-instance")
+    drop = None
+    base_url = os.environ.get("ENGAGE_TEST_DATABASE_URL")
+    if base_url:
+        url, drop = _postgres_database(base_url)
+    else:
+        url = f"sqlite:///{instance / 'browser.db'}"
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(instance),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "RATELIMIT_ENABLED": False,
+            "SECRET_KEY": "browser-tests-" + "x" * 40,
+            "EMAIL_SENDER": "log",
+            "TEXT_SENDER": "log",
+            "TESTING": False,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        demo.seed(extra_peers=5)
+        db.session.commit()
+        db.session.remove()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="engage-live", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app, server, thread)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if drop is not None:
+            drop()
+
+
+# --- the browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    if not Path(CHROMIUM).exists():
+        message = (
+            f"Browser tests need Chromium at {CHROMIUM} (Debian: apt-get install chromium). "
+            "Never use `playwright install` here."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Make browser contexts that are closed after the test: ``new_context(**options)``."""
+    made = []
+
+    def make(**options):
+        options.setdefault("base_url", live_server.url)
+        options.setdefault("locale", "en-GB")
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def page(new_context):
+    return new_context().new_page()
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def do_sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the real form at /login and wait for the home page."""
+    page.goto("/login")
+    page.get_by_label("Email address or username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+
+
+def do_sign_out(page) -> None:
+    """Press "Sign out" in the menu (opening the menu first on a narrow screen)."""
+    toggle = page.locator(".govuk-service-navigation__toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(re.compile(r"/login(\?.*)?$"))
+
+
+@pytest.fixture
+def sign_in():
+    """``sign_in(page, username)``: the helper, as a fixture so tests need no imports."""
+    return do_sign_in
+
+
+@pytest.fixture
+def sign_out():
+    """``sign_out(page)``: press "Sign out" and wait for /login."""
+    return do_sign_out

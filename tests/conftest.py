@@ -1,0 +1,164 @@
+"""Shared fixtures. Every test runs inside a transaction that is rolled back at the end, on
+SQLite by default or on PostgreSQL when ``ENGAGE_TEST_DATABASE_URL`` is set.
+
+The schema is built by running the real migrations, so a model change without a migration
+fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from engage import create_app
+from engage.extensions import db, limiter
+from engage.people import services
+from engage.people.models import Role, User
+
+TEST_DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+
+
+def reset_postgres_schema(app: Flask) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("instance")
+    url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.db'}"
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(instance),
+            "SQLALCHEMY_DATABASE_URI": url,
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests",
+            "BASE_URL": "http://localhost",
+        }
+    )
+    with app.app_context():
+        if url.startswith("postgresql"):
+            reset_postgres_schema(app)
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def _rollback(app: Flask) -> Iterator[None]:
+    """Bind every session of this test to one outer transaction, rolled back afterwards.
+
+    Each request still gets its own session (scoped to its app context) and its commits
+    become savepoints, so the code under test commits exactly as it does in production.
+    """
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+    original = db.session
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+    limiter.reset()
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context for model and service tests that do not make requests."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    """Build and commit a user; returns it detached with its columns loaded."""
+    counter = iter(range(1, 10_000))
+
+    def make(
+        username: str | None = None,
+        roles: set[Role] | None = None,
+        password: str | None = PASSWORD,
+        email: str | None = None,
+        **profile: object,
+    ) -> User:
+        with app.test_request_context():
+            username = username or f"person{next(counter)}"
+            user = services.create_account(
+                actor=None,
+                username=username,
+                roles=roles or {Role.PEER},
+                preferred_name=str(profile.pop("preferred_name", username.title())),
+                email=email,
+                password=password,
+            )
+            for name, value in profile.items():
+                setattr(user.profile if hasattr(user.profile, name) else user, name, value)
+            db.session.commit()
+            user = db.session.get(User, user.id)
+            _ = user.profile, user.roles
+            db.session.refresh(user)
+            _ = user.profile, user.roles
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+def csrf_token(client: FlaskClient, url: str = "/login") -> str:
+    """The CSRF token from a form page, as a browser would send it back."""
+    page = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert match, "no CSRF token on " + url
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, login: str, password: str = PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+
+
+def post(client: FlaskClient, url: str, data: dict | None = None, form_url: str | None = None):
+    """POST like a browser: fetch the form page first for its CSRF token."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client, form_url or url))
+    return client.post(url, data=data)
+
+
+@pytest.fixture
+def signed_in(client: FlaskClient, make_user):
+    """Sign in as a new user with the given roles: ``signed_in(Role.MANAGER)``."""
+
+    def login_as(*roles: Role, **kwargs: object) -> User:
+        user = make_user(roles=set(roles) or {Role.PEER}, **kwargs)
+        response = sign_in(client, user.username)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return user
+
+    return login_as

@@ -1,0 +1,163 @@
+"""Cross-cutting rails: audit log, outbox, security headers, errors, migrations, CLI."""
+
+from __future__ import annotations
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from engage import create_app
+from engage.core import audit, outbox
+from engage.core.audit import AuditEntry
+from engage.core.cli import production_problems
+from engage.core.outbox import Notification
+from engage.core.security import is_safe_next
+from engage.extensions import db
+from tests.conftest import TEST_DATABASE_URL
+
+
+def test_audit_log_is_append_only(ctx):
+    entry = audit.record("test.done", actor=None)
+    db.session.commit()
+    entry.action = "changed"
+    with pytest.raises(PermissionError):
+        db.session.flush()
+    db.session.rollback()
+    # The database refuses it too, underneath the application.
+    with pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("UPDATE audit_entry SET action = 'x'"))
+    db.session.rollback()
+
+
+def test_outbox_sends_only_after_commit(ctx):
+    note = outbox.queue(subject="Hello", body="Hi", to_address="a@example.org")
+    note_id = note.id
+    db.session.rollback()
+    outbox.flush_committed()
+    assert db.session.get(Notification, note_id) is None
+    note = outbox.queue(subject="Hello", body="Hi", to_address="a@example.org")
+    assert note.status == "pending"
+    db.session.commit()
+    outbox.flush_committed()
+    assert db.session.get(Notification, note.id).status == "sent"
+
+
+def test_outbox_keeps_failed_messages(ctx, app, monkeypatch):
+    monkeypatch.setitem(app.config, "EMAIL_SENDER", "tests.core.test_core:BrokenSender")
+    note = outbox.queue(subject="Hello", body="Hi", to_address="a@example.org")
+    db.session.commit()
+    outbox.flush_committed()
+    assert db.session.get(Notification, note.id).status == "failed"
+
+
+class BrokenSender:
+    def __init__(self, config):
+        pass
+
+    def send(self, notification):
+        raise OSError("mail server down")
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "HX-Request" in response.headers["Vary"]
+    assert "<script>" not in response.get_data(as_text=True)  # no inline script
+
+
+def test_session_cookie_flags():
+    app = create_app({"ENV": "production", "SECRET_KEY": "x" * 40, "INSTANCE_PATH": "/tmp/p"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_NAME"].startswith("__Host-")
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [("/me", True), ("//evil.example", False), ("https://evil.example", False),
+     ("/\\evil.example", False), ("javascript:alert(1)", False), ("", False)],
+)
+def test_safe_next(target, safe):
+    assert is_safe_next(target) is safe
+
+
+def test_friendly_error_pages(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_unexpected_errors_show_no_stack_trace(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = app.test_client().get("/boom-for-test")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "secret internals" not in body and "Traceback" not in body
+    assert "Sorry, there is a problem" in body
+
+
+def test_production_refuses_the_development_key(app):
+    with app.app_context():
+        app.config["SECRET_KEY"] = "engage-development-secret-key-do-not-use-in-production"
+        try:
+            assert production_problems(app)
+        finally:
+            app.config["SECRET_KEY"] = "test-secret-key-that-is-long-enough-for-tests"
+
+
+def test_migrations_upgrade_and_downgrade(tmp_path):
+    """An empty database goes to head and back to nothing (on SQLite, and on PostgreSQL in
+    its own scratch database when one is configured)."""
+    url = f"sqlite:///{tmp_path / 'migrate.db'}"
+    scratch = None
+    if TEST_DATABASE_URL:
+        admin = create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+        scratch = "engage_migration_test"
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {scratch}"))
+        url = TEST_DATABASE_URL.rsplit("/", 1)[0] + "/" + scratch
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(tmp_path)})
+    try:
+        with app.app_context():
+            upgrade()
+            tables = set(inspect(db.engine).get_table_names())
+            assert {"user", "profile", "audit_entry", "notification"} <= tables
+            downgrade(revision="base")
+            assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+            db.engine.dispose()
+    finally:
+        if scratch:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)"))
+            admin.dispose()
+
+
+def test_models_match_migrations(app):
+    """A model change without a migration is caught here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with app.app_context(), db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert diff == []
+
+
+def test_audit_entries_record_on_behalf(ctx, make_user):
+    from engage.people.models import User
+
+    staff = db.session.get(User, make_user().id)
+    peer = db.session.get(User, make_user().id)
+    entry = audit.record("profile.viewed", actor=staff, subject=peer)
+    assert entry.on_behalf is True
+    assert audit.record("x", actor=peer, subject=peer).on_behalf is False
+    db.session.flush()
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) >= 2

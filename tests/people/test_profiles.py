@@ -1,0 +1,132 @@
+"""Profiles, on behalf working, consent and pause."""
+
+from __future__ import annotations
+
+from engage.core.audit import AuditEntry
+from engage.extensions import db
+from engage.people import services
+from engage.people.models import ConsentPurpose, ConsentRecord, Role, User
+from tests.conftest import post, sign_in
+
+
+def test_a_peer_edits_their_access_needs(app, client, signed_in):
+    me = signed_in(Role.PEER)
+    response = post(
+        client,
+        "/me/access-needs",
+        {"needs": ["needs_step_free", "needs_quiet_space"], "interpreter_language": "Polish"},
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        profile = db.session.get(User, me.id).profile
+        assert profile.needs_step_free and profile.needs_quiet_space
+        assert not profile.needs_childcare
+        assert profile.interpreter_language == "Polish"
+    page = client.get("/me").get_data(as_text=True)
+    assert "Interpreter: Polish" in page
+
+
+def test_errors_keep_what_was_typed(client, signed_in):
+    signed_in(Role.PEER)
+    response = post(client, "/me/details", {"preferred_name": "", "pronouns": "they/them"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in body
+    assert "Enter the name you would like us to use" in body
+    assert 'value="they/them"' in body
+
+
+def test_contact_by_text_needs_a_number(client, signed_in):
+    signed_in(Role.PEER)
+    response = post(client, "/me/contact", {"contact_channel": "text", "phone": ""})
+    assert "Fill this in so we can contact you the way you chose" in response.get_data(as_text=True)
+
+
+def test_declining_payment_is_recorded(app, client, signed_in):
+    me = signed_in(Role.PEER)
+    assert post(client, "/me/payment", {"payment_preference": "decline"}).status_code == 303
+    with app.app_context():
+        assert db.session.get(User, me.id).profile.payment_preference == "decline"
+
+
+def test_a_manager_acts_on_behalf_and_it_is_recorded(app, client, make_user, signed_in):
+    peer = make_user("kit")
+    manager = signed_in(Role.MANAGER)
+    page = client.get(f"/people/{peer.id}").get_data(as_text=True)
+    assert "You are working on behalf of Kit" in page
+    response = post(client, f"/people/{peer.id}/payment", {"payment_preference": "voucher"})
+    assert response.headers["Location"] == f"/people/{peer.id}"
+    with app.app_context():
+        entries = db.session.scalars(
+            db.select(AuditEntry).filter_by(subject_id=peer.id, actor_id=manager.id)
+        ).all()
+        actions = {e.action for e in entries}
+        assert {"profile.viewed", "profile.payment_changed"} <= actions
+        assert all(e.on_behalf for e in entries)
+
+
+def test_manager_creates_a_peer_without_email_and_makes_a_link(app, client, signed_in):
+    signed_in(Role.MANAGER)
+    response = post(client, "/people/new", {"preferred_name": "Rosa", "username": "rosa"})
+    assert response.status_code == 303
+    link_page = response.headers["Location"]
+    response = post(client, link_page, {})
+    assert "/invitation/" in response.get_data(as_text=True)
+    # A double click on "Create account" does not make a second account.
+    again = post(client, "/people/new", {"preferred_name": "Rosa", "username": "rosa"})
+    assert "already taken" in again.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).where(User.username == "rosa")) == 1
+
+
+def test_consent_is_given_and_withdrawn_with_history(app, client, signed_in):
+    me = signed_in(Role.PEER)
+    post(client, "/me/consent", {"purpose": "photos_quotes", "action": "give"})
+    post(client, "/me/consent", {"purpose": "photos_quotes", "action": "give"})  # double click
+    post(client, "/me/consent", {"purpose": "photos_quotes", "action": "withdraw"})
+    with app.app_context():
+        records = db.session.scalars(db.select(ConsentRecord).filter_by(user_id=me.id)).all()
+        assert len(records) == 1
+        assert records[0].withdrawn_at is not None
+        assert records[0].wording_version == services.CONSENT_WORDING_VERSION
+
+
+def test_pause_and_resume(app, client, signed_in):
+    me = signed_in(Role.PEER)
+    post(client, "/me/pause", {"pause_note": "Need a break"})
+    with app.app_context():
+        assert db.session.get(User, me.id).profile.is_paused
+    assert "Your involvement is paused" in client.get("/").get_data(as_text=True)
+    post(client, "/me/pause", {})
+    with app.app_context():
+        assert not db.session.get(User, me.id).profile.is_paused
+
+
+def test_equality_answers_are_saved_but_not_copied_into_the_audit_log(app, client, signed_in):
+    me = signed_in(Role.PEER)
+    post(client, "/me/equality", {"gender": "woman", "lived_experience": ["homelessness"]})
+    with app.app_context():
+        row = services.equality_for(db.session.get(User, me.id))
+        assert row.gender == "woman" and row.lived_experience == "homelessness"
+        entry = db.session.scalar(db.select(AuditEntry).filter_by(action="equality.saved"))
+        assert "woman" not in entry.detail
+
+
+def test_user_text_is_escaped(client, signed_in):
+    signed_in(Role.PEER)
+    post(client, "/me/details", {"preferred_name": "<script>alert(1)</script>"})
+    body = client.get("/me").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;" in body
+
+
+def test_consent_purposes_are_validated(client, signed_in):
+    signed_in(Role.PEER)
+    assert post(client, "/me/consent", {"purpose": "nonsense"}).status_code == 400
+
+
+def test_give_consent_service_is_idempotent(ctx, make_user):
+    user = db.session.merge(make_user())
+    first = services.give_consent(user, user, ConsentPurpose.CONTACT)
+    db.session.flush()
+    assert services.give_consent(user, user, ConsentPurpose.CONTACT) is first

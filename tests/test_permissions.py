@@ -1,0 +1,91 @@
+"""The permission matrix: every page, asked for by every role, answers as it should.
+
+"own" pages are the person's own; "other" pages belong to another peer and must answer 404 to
+anyone who may not see them, so a record's existence is never revealed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from engage.people.models import Role
+from tests.conftest import csrf_token, post, sign_in
+
+ROLES = [None, *Role]
+
+# url template -> roles allowed (None is a visitor who has not signed in)
+MATRIX = {
+    "/": set(Role),
+    "/me": set(Role),
+    "/me/details": set(Role),
+    "/me/contact": set(Role),
+    "/me/access-needs": set(Role),
+    "/me/payment": set(Role),
+    "/me/pause": set(Role),
+    "/me/consent": set(Role),
+    "/me/equality": set(Role),
+    "/me/password": set(Role),
+    "/me/two-step": set(Role),
+    "/people": {Role.MANAGER},
+    "/people/new": {Role.MANAGER},
+    "/people/{peer}": {Role.MANAGER},
+    "/people/{peer}/details": {Role.MANAGER},
+    "/people/{peer}/access-needs": {Role.MANAGER},
+    "/people/{peer}/consent": {Role.MANAGER},
+    "/people/{peer}/sign-in-link": {Role.MANAGER, Role.ADMIN},
+    "/admin": {Role.ADMIN},
+    "/admin/invite": {Role.ADMIN},
+    "/admin/users/{peer}": {Role.ADMIN},
+    "/admin/audit": {Role.ADMIN},
+    "/admin/outbox": {Role.ADMIN, Role.MANAGER},
+}
+HIDDEN = {"/people/{peer}", "/people/{peer}/details", "/people/{peer}/access-needs",
+          "/people/{peer}/consent", "/people/{peer}/sign-in-link"}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "visitor")
+def test_every_page_refuses_the_roles_it_should(client, make_user, role):
+    peer = make_user("theirs", roles={Role.PEER})
+    if role is not None:
+        make_user("me", roles={role})
+        assert sign_in(client, "me").status_code == 303
+    for template, allowed in MATRIX.items():
+        url = template.format(peer=peer.id)
+        status = client.get(url).status_code
+        if role is None:
+            assert status == 302, url  # sent to sign in
+        elif role in allowed:
+            assert status == 200, (role, url, status)
+        elif template in HIDDEN:
+            assert status == 404, (role, url, status)
+        else:
+            assert status == 403, (role, url, status)
+
+
+def test_a_peer_asking_for_another_peers_record_gets_404(client, make_user):
+    other = make_user("other")
+    make_user("me")
+    sign_in(client, "me")
+    for suffix in ("", "/details", "/contact", "/payment", "/consent", "/equality"):
+        assert client.get(f"/people/{other.id}{suffix}").status_code == 404
+    for suffix in ("/details", "/contact", "/payment", "/consent", "/equality", "/pause"):
+        # A valid token does not help: the record is still not found, and nothing changes.
+        response = post(client, f"/people/{other.id}{suffix}", {"preferred_name": "Hacked"},
+                        form_url="/me/details")
+        assert response.status_code == 404
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "other")
+    assert "Hacked" not in client.get("/me").get_data(as_text=True)
+
+
+def test_managers_cannot_open_staff_profiles(client, make_user):
+    finance = make_user("fin", roles={Role.FINANCE})
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    assert client.get(f"/people/{finance.id}").status_code == 404
+
+
+def test_healthz_checks_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
