@@ -39,8 +39,13 @@ MATRIX = {
     "/admin/audit": {Role.ADMIN},
     "/admin/outbox": {Role.ADMIN, Role.MANAGER},
 }
-HIDDEN = {"/people/{peer}", "/people/{peer}/details", "/people/{peer}/access-needs",
-          "/people/{peer}/consent", "/people/{peer}/sign-in-link"}
+HIDDEN = {
+    "/people/{peer}",
+    "/people/{peer}/details",
+    "/people/{peer}/access-needs",
+    "/people/{peer}/consent",
+    "/people/{peer}/sign-in-link",
+}
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "visitor")
@@ -70,8 +75,12 @@ def test_a_peer_asking_for_another_peers_record_gets_404(client, make_user):
         assert client.get(f"/people/{other.id}{suffix}").status_code == 404
     for suffix in ("/details", "/contact", "/payment", "/consent", "/equality", "/pause"):
         # A valid token does not help: the record is still not found, and nothing changes.
-        response = post(client, f"/people/{other.id}{suffix}", {"preferred_name": "Hacked"},
-                        form_url="/me/details")
+        response = post(
+            client,
+            f"/people/{other.id}{suffix}",
+            {"preferred_name": "Hacked"},
+            form_url="/me/details",
+        )
         assert response.status_code == 404
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     sign_in(client, "other")

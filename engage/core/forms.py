@@ -2,13 +2,65 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput
+from govuk_frontend_wtf import wtforms_widgets as gov
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from engage.core.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, is_common_password
+
+
+class _Translated:
+    """GOV.UK widgets with their built-in English ("Error:", "Show") put through gettext."""
+
+    def map_gov_params(self, field, **kwargs):  # noqa: ANN001, ANN201
+        params = super().map_gov_params(field, **kwargs)
+        if "errorMessage" in params:
+            params["errorMessage"]["visuallyHiddenText"] = _("Error")
+        return params
+
+
+class GovTextInput(_Translated, gov.GovTextInput):
+    pass
+
+
+class GovTextArea(_Translated, gov.GovTextArea):
+    pass
+
+
+class GovSelect(_Translated, gov.GovSelect):
+    pass
+
+
+class GovRadioInput(_Translated, gov.GovRadioInput):
+    pass
+
+
+class GovCheckboxesInput(_Translated, gov.GovCheckboxesInput):
+    pass
+
+
+class GovCheckboxInput(_Translated, gov.GovCheckboxInput):
+    pass
+
+
+class GovPasswordInput(_Translated, gov.GovPasswordInput):
+    def map_gov_params(self, field, **kwargs):  # noqa: ANN001, ANN201
+        params = super().map_gov_params(field, **kwargs)
+        params.update(
+            showPasswordText=_("Show"),
+            hidePasswordText=_("Hide"),
+            showPasswordAriaLabelText=_("Show password"),
+            hidePasswordAriaLabelText=_("Hide password"),
+            passwordShownAnnouncementText=_("Your password is visible"),
+            passwordHiddenAnnouncementText=_("Your password is hidden"),
+        )
+        return params
+
+
+GovSubmitInput = gov.GovSubmitInput
 
 
 class Form(FlaskForm):

@@ -3,15 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCheckboxesInput,
-    GovCheckboxInput,
-    GovPasswordInput,
-    GovRadioInput,
-    GovSelect,
-    GovTextArea,
-    GovTextInput,
-)
 from wtforms import (
     BooleanField,
     EmailField,
@@ -24,7 +15,18 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
-from engage.core.forms import Form, new_password_field, submit
+from engage.core.forms import (
+    Form,
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+    new_password_field,
+    submit,
+)
 from engage.people.models import (
     ACCESS_NEEDS,
     CHANNEL_LABELS,
@@ -273,11 +275,11 @@ EQUALITY_LABELS = {
     "mental-health": _l("Mental health"),
     "offending": _l("Contact with the justice system"),
     "domestic-abuse": _l("Domestic abuse"),
-    "18-24": "18 to 24",
-    "25-34": "25 to 34",
-    "35-44": "35 to 44",
-    "45-54": "45 to 54",
-    "55-64": "55 to 64",
+    "18-24": _l("18 to 24"),
+    "25-34": _l("25 to 34"),
+    "35-44": _l("35 to 44"),
+    "45-54": _l("45 to 54"),
+    "55-64": _l("55 to 64"),
     "65+": _l("65 or over"),
 }
 
@@ -289,7 +291,9 @@ def _choices(values: list[str]) -> list[tuple[str, _l]]:
 class EqualityForm(Form):
     gender = SelectField(_l("Gender"), choices=_choices(GENDER), default="", widget=GovSelect())
     age_band = SelectField(_l("Age"), choices=_choices(AGE_BANDS), default="", widget=GovSelect())
-    ethnicity = SelectField(_l("Ethnic group"), choices=_choices(ETHNICITY), default="", widget=GovSelect())
+    ethnicity = SelectField(
+        _l("Ethnic group"), choices=_choices(ETHNICITY), default="", widget=GovSelect()
+    )
     disability = SelectField(
         _l("Do you consider yourself to have a disability or long-term condition?"),
         choices=_choices(YES_NO),

@@ -11,6 +11,7 @@ from typing import Any
 
 import pyotp
 from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
@@ -248,21 +249,31 @@ def invite(*, actor: User | None, user: User, send: bool = True) -> str:
     audit.record("account.invited", actor=actor, subject=user)
     if send and (user.email or user.phone):
         partnership = current_app.config["PARTNERSHIP_NAME"]
-        outbox.queue(
-            user=user,
-            subject=_("You are invited to %(partnership)s", partnership=partnership),
-            body=_(
-                "Hello %(name)s,\n\nYou have been invited to use engage, the website of "
-                "%(partnership)s.\n\nYour username is: %(username)s\n\nOpen this link to choose "
-                "a password. It works once and for %(days)d days:\n%(link)s\n",
-                name=user.display_name,
-                partnership=partnership,
-                username=user.username,
-                days=days,
-                link=link,
-            ),
-        )
+        with _their_language(user):
+            _queue_invitation(user, partnership, days, link)
     return link
+
+
+def _their_language(user: User):  # noqa: ANN202
+    """Messages are written in the recipient's language, not the sender's."""
+    return force_locale(user.locale or current_app.config["DEFAULT_LOCALE"])
+
+
+def _queue_invitation(user: User, partnership: str, days: int, link: str) -> None:
+    outbox.queue(
+        user=user,
+        subject=_("You are invited to %(partnership)s", partnership=partnership),
+        body=_(
+            "Hello %(name)s,\n\nYou have been invited to use engage, the website of "
+            "%(partnership)s.\n\nYour username is: %(username)s\n\nOpen this link to choose "
+            "a password. It works once and for %(days)d days:\n%(link)s\n",
+            name=user.display_name,
+            partnership=partnership,
+            username=user.username,
+            days=days,
+            link=link,
+        ),
+    )
 
 
 def invitation_for(token: str) -> Invitation | None:
@@ -311,6 +322,12 @@ def request_password_reset(login: str) -> None:
         "people.reset_password", token=token
     )
     hours = current_app.config["PASSWORD_RESET_HOURS"]
+    with _their_language(user):
+        _queue_reset(user, hours, link)
+    audit.record("account.reset_requested", actor=None, subject=user)
+
+
+def _queue_reset(user: User, hours: int, link: str) -> None:
     outbox.queue(
         user=user,
         subject=_("Reset your password"),
@@ -324,7 +341,6 @@ def request_password_reset(login: str) -> None:
             link=link,
         ),
     )
-    audit.record("account.reset_requested", actor=None, subject=user)
 
 
 def user_for_reset_token(token: str) -> User | None:

@@ -77,8 +77,14 @@ def test_session_cookie_flags():
 
 @pytest.mark.parametrize(
     ("target", "safe"),
-    [("/me", True), ("//evil.example", False), ("https://evil.example", False),
-     ("/\\evil.example", False), ("javascript:alert(1)", False), ("", False)],
+    [
+        ("/me", True),
+        ("//evil.example", False),
+        ("https://evil.example", False),
+        ("/\\evil.example", False),
+        ("javascript:alert(1)", False),
+        ("", False),
+    ],
 )
 def test_safe_next(target, safe):
     assert is_safe_next(target) is safe

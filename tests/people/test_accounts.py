@@ -24,6 +24,7 @@ def test_unknown_account_and_wrong_password_get_the_same_answer(client, make_use
     wrong = sign_in(client, "sam", "not the password")
     unknown = sign_in(client, "nobody", "not the password")
     assert wrong.status_code == unknown.status_code == 200
+
     def strip(response):  # tokens differ on every page; everything else must match
         return re.sub(r'value="[^"]*"|"X-CSRFToken": "[^"]*"', "", response.get_data(as_text=True))
 
@@ -112,7 +113,7 @@ def test_forms_without_csrf_token_are_refused(client, make_user):
 def test_htmx_pages_carry_the_csrf_token_in_a_header(client, signed_in):
     signed_in(Role.PEER)
     page = client.get("/me").get_data(as_text=True)
-    assert "hx-headers='{\"X-CSRFToken\": \"" in page
+    assert 'hx-headers=\'{"X-CSRFToken": "' in page
     token = re.search(r'X-CSRFToken": "([^"]+)"', page).group(1)
     response = client.post(
         "/me/details",

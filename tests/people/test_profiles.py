@@ -6,7 +6,7 @@ from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.people import services
 from engage.people.models import ConsentPurpose, ConsentRecord, Role, User
-from tests.conftest import post, sign_in
+from tests.conftest import post
 
 
 def test_a_peer_edits_their_access_needs(app, client, signed_in):
