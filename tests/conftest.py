@@ -62,6 +62,8 @@ def _rollback(app: Flask) -> Iterator[None]:
 
     Each request still gets its own session (scoped to its app context) and its commits
     become savepoints, so the code under test commits exactly as it does in production.
+    It swaps the shared ``db.session``: tests that run a live server in another thread
+    (tests/browser) override this fixture with one that does nothing.
     """
     with app.app_context():
         connection = db.engine.connect()

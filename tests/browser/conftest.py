@@ -37,7 +37,7 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if Path(str(item.fspath)).resolve().is_relative_to(HERE.resolve()):
+        if item.path.resolve().is_relative_to(HERE.resolve()):
             item.add_marker(pytest.mark.browser)
 
 
@@ -106,7 +106,11 @@ def live_server(tmp_path_factory):
         {
             "INSTANCE_PATH": str(instance),
             "SQLALCHEMY_DATABASE_URI": url,
-            "RATELIMIT_ENABLED": False,
+            # Not RATELIMIT_ENABLED=False: Flask-Limiter keeps "enabled" and its storage on the
+            # one shared `limiter` object, so that would switch limits off (and break
+            # limiter.reset()) for the unit tests' app in the same run. Generous limits instead.
+            "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
+            "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
             "SECRET_KEY": "browser-tests-" + "x" * 40,
             "EMAIL_SENDER": "log",
             "TEXT_SENDER": "log",

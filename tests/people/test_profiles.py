@@ -130,3 +130,18 @@ def test_give_consent_service_is_idempotent(ctx, make_user):
     first = services.give_consent(user, user, ConsentPurpose.CONTACT)
     db.session.flush()
     assert services.give_consent(user, user, ConsentPurpose.CONTACT) is first
+
+
+def test_people_search_answers_htmx_with_only_the_results(client, make_user, signed_in):
+    make_user("kit", preferred_name="Kit")
+    make_user("rosa", preferred_name="Rosa")
+    signed_in(Role.MANAGER)
+    page = client.get("/people?q=kit")
+    fragment = client.get("/people?q=kit", headers={"HX-Request": "true"})
+    assert page.status_code == fragment.status_code == 200
+    assert "<html" in page.get_data(as_text=True)
+    body = fragment.get_data(as_text=True)
+    assert "<html" not in body and "Kit" in body and "Rosa" not in body
+    assert "HX-Request" in fragment.headers["Vary"]
+    boosted = client.get("/people?q=kit", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)  # boosted navigation gets the page
