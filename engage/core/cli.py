@@ -73,11 +73,13 @@ def serve(bind: str, workers: int | None) -> None:
             raise ProductionRefused("Refusing to start in production:\n- " + "\n- ".join(problems))
     workers = workers or int(app.config["GUNICORN_WORKERS"])
     if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
-        click.echo(
-            "Warning: sign-in limits are counted per worker. Set ENGAGE_RATELIMIT_STORAGE_URI "
-            "to redis://... so all workers share them.",
-            err=True,
+        message = (
+            "Sign-in limits would be counted per worker. Set ENGAGE_RATELIMIT_STORAGE_URI to "
+            "redis://... so all workers share them, or run one worker."
         )
+        if app.config["ENV"] == "production":
+            raise ProductionRefused(message)
+        click.echo("Warning: " + message, err=True)
 
     class Server(BaseApplication):
         def load_config(self) -> None:
