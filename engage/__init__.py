@@ -70,6 +70,10 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
+    from engage.core.money import format_money
+
+    app.jinja_env.filters["money"] = format_money
+
 
 def _init_extensions(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers

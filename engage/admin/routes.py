@@ -7,7 +7,7 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager
 
 from engage.admin import bp
 from engage.core.audit import AuditEntry
@@ -37,7 +37,7 @@ def users():
     allow(can_manage_users(current_user))
     q = (request.args.get("q") or "").strip()
     role = request.args.get("role") or ""
-    query = select(User).join(Profile).order_by(func.lower(User.username))
+    query = select(User).join(Profile).order_by(User.username)
     if q:
         like = f"%{q.lower()}%"
         query = query.where(
@@ -49,9 +49,11 @@ def users():
         )
     if role in {r.value for r in Role}:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = _page()
-    rows = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique()
+    rows = db.session.scalars(
+        query.options(contains_eager(User.profile)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).unique()
     return render(
         "admin/users.html",
         block="results",

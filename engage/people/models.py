@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
@@ -154,8 +154,9 @@ class User(CreatedMixin, db.Model):
         value = login.strip().lower()
         if not value:
             return None
+        # Both are stored lower-case, so their unique indexes answer this directly.
         column = cls.email if "@" in value else cls.username
-        return db.session.scalar(select(cls).where(func.lower(column) == value))
+        return db.session.scalar(select(cls).where(column == value))
 
 
 class UserRole(db.Model):

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
@@ -115,8 +116,8 @@ def profile_route(rule: str, endpoint: str, methods=("GET",)):
 @profile_route("", "me")
 def me(person_id: int | None = None):
     person = _person(person_id)
-    services.record_profile_view(current_user, person)
-    db.session.commit()
+    if services.record_profile_view(current_user, person):
+        db.session.commit()
     consents = services.active_consents(person)
     equality = services.equality_for(person)
     return render(
@@ -352,8 +353,10 @@ def people_list():
         query = query.where(
             or_(func.lower(Profile.preferred_name).like(like), func.lower(User.username).like(like))
         )
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    people = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).unique()
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    people = db.session.scalars(
+        query.options(contains_eager(User.profile)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).unique()
     return render(
         "people/list.html",
         block="results",

@@ -168,21 +168,21 @@ def unique_username(base: str) -> str:
     """A free username made from ``base`` (letters, digits, dots), adding a number if taken."""
     stem = re.sub(r"[^a-z0-9.]+", ".", base.lower()).strip(".")[:40] or "person"
     candidate, n = stem, 1
-    while db.session.scalar(select(func.count()).where(func.lower(User.username) == candidate)):
+    while db.session.scalar(select(func.count()).where(User.username == candidate)):
         n += 1
         candidate = f"{stem}{n}"
     return candidate
 
 
 def username_taken(username: str, exclude: User | None = None) -> bool:
-    query = select(User.id).where(func.lower(User.username) == username.strip().lower())
+    query = select(User.id).where(User.username == username.strip().lower())
     if exclude is not None:
         query = query.where(User.id != exclude.id)
     return db.session.scalar(query) is not None
 
 
 def email_taken(email: str, exclude: User | None = None) -> bool:
-    query = select(User.id).where(func.lower(User.email) == email.strip().lower())
+    query = select(User.id).where(User.email == email.strip().lower())
     if exclude is not None:
         query = query.where(User.id != exclude.id)
     return db.session.scalar(query) is not None
@@ -503,7 +503,12 @@ def save_equality(actor: User, person: User, answers: dict[str, str]) -> None:
     audit.record("equality.saved", actor=actor, subject=person)
 
 
-def record_profile_view(viewer: User, person: User) -> None:
-    """Staff looking at someone else's personal record is itself recorded."""
-    if viewer.id != person.id:
-        audit.record("profile.viewed", actor=viewer, subject=person)
+def record_profile_view(viewer: User, person: User) -> bool:
+    """Staff looking at someone else's personal record is itself recorded.
+
+    Returns True when an entry was added (and so needs committing).
+    """
+    if viewer.id == person.id:
+        return False
+    audit.record("profile.viewed", actor=viewer, subject=person)
+    return True
