@@ -28,6 +28,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(settings)
+    if settings["ENV"] == "production" and settings["SECRET_KEY"] == config_module.DEV_SECRET_KEY:
+        # However it is served, production never signs cookies with the published key.
+        raise RuntimeError("Set ENGAGE_SECRET_KEY: production refuses the development key.")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (

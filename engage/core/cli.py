@@ -25,7 +25,10 @@ from engage.extensions import db
 def _create_app(*args, **kwargs) -> Flask:
     from engage import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except RuntimeError as error:  # a refused configuration: say why, without a traceback
+        raise click.ClickException(str(error)) from error
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from io import BytesIO
 
@@ -48,7 +49,7 @@ def _next_url() -> str:
     return target if is_safe_next(target) else url_for("home.index")
 
 
-def _sign_in(user: User, next_url: str) -> None:
+def _sign_in(user: User) -> None:
     """Rotate the session: drop everything from before sign-in and start a fresh one."""
     old_locale = session.get("locale")
     session.clear()
@@ -82,7 +83,7 @@ def login():
             db.session.commit()
             return redirect_to(url_for("people.login_code"))
         else:
-            _sign_in(user, _next_url())
+            _sign_in(user)
             db.session.commit()
             return redirect_to(_next_url())
     form.password.data = ""
@@ -105,7 +106,7 @@ def login_code():
     if form.validate_on_submit():
         if services.verify_totp(user, form.code.data):
             next_url = pending.get("next") or url_for("home.index")
-            _sign_in(user, next_url)
+            _sign_in(user)
             db.session.commit()
             return redirect_to(next_url if is_safe_next(next_url) else url_for("home.index"))
         form.code.errors.append(_("That code is not right. Check your app and try the new code."))
@@ -173,7 +174,7 @@ def accept_invitation(token: str):
     }
     if form.validate_on_submit():
         services.accept_invitation(invitation, form.password.data)
-        _sign_in(user, url_for("home.index"))
+        _sign_in(user)
         db.session.commit()
         flash(_("Welcome. Your account is ready."), "success")
         return redirect_to(url_for("people.me"))
@@ -216,7 +217,7 @@ def change_password():
             services.change_password(user, form.password.data, session.get("sid"))
             # Rotate this browser's session too, so an old copy of its cookie stops working.
             services.end_session(session.get("sid"))
-            _sign_in(user, url_for("people.me"))
+            _sign_in(user)
             db.session.commit()
             flash(
                 _("Your password has been changed. Other devices have been signed out."), "success"
@@ -258,8 +259,6 @@ def two_factor():
     uri = services.totp_uri(current_user, secret)
     buffer = BytesIO()
     segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2, title=_("QR code"))
-    import base64
-
     qr = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
     return render("people/two_factor_setup.html", form=form, secret=secret, qr=qr)
 

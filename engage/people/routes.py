@@ -139,7 +139,8 @@ def me(person_id: int | None = None):
 bp.add_url_rule("/people/<int:person_id>", "person", login_required(me))
 
 
-def _save_section(person: User, section: str, form, changes: dict):
+def _save_section(person: User, section: str, changes: dict) -> str | None:
+    """Save one section's changes; returns an error message to show, or None when saved."""
     allow(can_edit_profile(current_user, person), hide=True)
     try:
         services.update_profile(current_user, person, section, changes)
@@ -163,7 +164,6 @@ def details(person_id: int | None = None):
         error = _save_section(
             person,
             "details",
-            form,
             {
                 "preferred_name": form.preferred_name.data.strip(),
                 "pronouns": (form.pronouns.data or "").strip(),
@@ -190,7 +190,6 @@ def contact(person_id: int | None = None):
         error = _save_section(
             person,
             "contact",
-            form,
             {
                 "contact_channel": form.contact_channel.data,
                 "email": form.email.data or "",
@@ -224,7 +223,7 @@ def access_needs(person_id: int | None = None):
             dietary_needs=(form.dietary_needs.data or "").strip(),
             other_needs=(form.other_needs.data or "").strip(),
         )
-        if _save_section(person, "access_needs", form, changes) is None:
+        if _save_section(person, "access_needs", changes) is None:
             return redirect_to(_profile_url(person))
     return render(
         "people/form_page.html",
@@ -247,7 +246,7 @@ def payment(person_id: int | None = None):
             "payment_preference": form.payment_preference.data,
             "benefits_warnings": bool(form.benefits_warnings.data),
         }
-        if _save_section(person, "payment", form, changes) is None:
+        if _save_section(person, "payment", changes) is None:
             return redirect_to(_profile_url(person))
     return render(
         "people/form_page.html", form=form, **_context(person, heading=_("Payment for your time"))
@@ -390,8 +389,6 @@ def new_person():
             db.session.commit()
             flash(_("Account created for %(name)s.", name=person.display_name), "success")
             return redirect_to(url_for("people.sign_in_link", person_id=person.id))
-    elif request.method == "GET" and not form.username.data:
-        form.username.data = ""
     return render("people/new_person.html", form=form)
 
 

@@ -167,3 +167,8 @@ def test_audit_entries_record_on_behalf(ctx, make_user):
     assert audit.record("x", actor=peer, subject=peer).on_behalf is False
     db.session.flush()
     assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) >= 2
+
+
+def test_production_app_refuses_the_development_key(tmp_path):
+    with pytest.raises(RuntimeError, match="ENGAGE_SECRET_KEY"):
+        create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path)})
