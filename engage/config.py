@@ -39,9 +39,10 @@ DEFAULTS: dict[str, Any] = {
     "TEXT_SENDER": "log",
     # Flask-Limiter storage. memory:// is per process; use redis://host:6379 for several workers.
     "RATELIMIT_STORAGE_URI": "memory://",
-    # Sign-in attempts allowed per account name, and per network address.
+    # Failed sign-in attempts allowed per account name, and per network address. The address
+    # limit is generous: a hostel or drop-in centre puts many people behind one address.
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
-    "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes",
     # How long an invitation link and a password reset link work.
     "INVITATION_DAYS": 14,
     "PASSWORD_RESET_HOURS": 2,

@@ -61,11 +61,21 @@ def _sign_in(user: User) -> None:
     login_user(user)
 
 
+def _failed(response) -> bool:  # noqa: ANN001
+    # Only failed attempts count: signing in and out again must never lock anyone out.
+    return response.status_code != 303
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_key, methods=["POST"]
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_key,
+    methods=["POST"],
+    deduct_when=_failed,
 )
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed
+)
 def login():
     if current_user.is_authenticated:
         return redirect_to(_next_url())

@@ -203,3 +203,27 @@ def test_deactivation_ends_sessions(app, client, make_user):
     with app.app_context():
         sessions = db.session.scalars(db.select(UserSession).filter_by(user_id=peer.id)).all()
         assert all(s.revoked_at is not None for s in sessions)
+
+
+def test_successful_sign_ins_do_not_count_towards_the_limit(client, make_user):
+    make_user("sam")
+    for _ in range(7):
+        assert sign_in(client, "sam").status_code == 303
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
+def test_expired_invitation_links_say_so_kindly(app, client, make_user):
+    from datetime import timedelta
+
+    from engage.core.db import utcnow
+    from engage.people import services
+    from engage.people.models import Invitation
+
+    peer = make_user("kit", password=None)
+    with app.test_request_context():
+        link = services.invite(actor=None, user=db.session.get(User, peer.id), send=False)
+        db.session.execute(db.update(Invitation).values(expires_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    response = client.get(link.removeprefix("http://localhost"))
+    assert response.status_code == 410
+    assert "This link no longer works" in response.get_data(as_text=True)
