@@ -185,6 +185,24 @@ def backup(path: Path) -> None:
     click.echo(f"Backed up to {path}")
 
 
+@main.command("tick")
+@with_appcontext
+def tick() -> None:
+    """Run the scheduled jobs once; safe to run as often as you like (e.g. every hour).
+
+    Escalates overdue register items a level, then sends what is waiting in the outbox.
+    """
+    from engage.changes import services as changes
+    from engage.core import outbox
+    from engage.core.db import utcnow
+
+    moved = changes.escalate_overdue(utcnow().date())
+    db.session.commit()
+    outbox.flush_committed()
+    sent = outbox.retry_failed()
+    click.echo(f"Escalated {len(moved)} overdue item(s); sent {sent} waiting message(s).")
+
+
 @main.group("outbox")
 def outbox_group() -> None:
     """The message outbox."""

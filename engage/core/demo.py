@@ -8,6 +8,7 @@ import random
 from engage.core import settings
 from engage.core.db import utcnow
 from engage.core.security import hash_password
+from engage.extensions import db
 from engage.people import services
 from engage.people.models import ConsentPurpose, EqualityMonitoring, Role, User
 
@@ -106,8 +107,14 @@ def seed(extra_peers: int = 30, rng: random.Random | None = None) -> list[tuple[
         )
         user.password_hash = password if rng.random() < 0.7 else None
         _vary_profile(user, rng)
-    # An expert by experience who also sits on a board.
-    made["board"].set_roles({Role.BOARD})
+    from engage.changes import demo as changes_demo
+
+    extra = [
+        u
+        for u in db.session.scalars(db.select(User).where(User.username.not_in(DEMO_USERNAMES)))
+        if u.has_role(Role.PEER)
+    ]
+    changes_demo.seed(rng, made, extra[:12])
     return [
         (u, ", ".join(sorted(r.value for r in roles))) for u, _n, roles, _e, _p in DEMO_ACCOUNTS
     ]
@@ -133,8 +140,6 @@ def _vary_profile(user: User, rng: random.Random) -> None:
     if rng.random() < 0.7:
         services.give_consent(user, user, ConsentPurpose.CONTACT)
     if rng.random() < 0.5:
-        from engage.extensions import db
-
         db.session.add(
             EqualityMonitoring(
                 user_id=user.id,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,8 @@ RTL = frozenset({"ar", "ur", "fa", "he"})
 
 def select_locale() -> str:
     """The person's saved choice, then this browser's choice, then the browser's languages."""
+    if not has_request_context():  # commands: messages pick their recipient's locale
+        return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
         return current_user.locale
     chosen = session.get("locale")

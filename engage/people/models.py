@@ -103,6 +103,8 @@ class User(CreatedMixin, db.Model):
     totp_last_step: Mapped[int | None]  # last code's time step, so a code works only once
     last_sign_in_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The organisation a partner officer or board member works for (None for most peers).
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
 
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
@@ -157,6 +159,17 @@ class User(CreatedMixin, db.Model):
         # Both are stored lower-case, so their unique indexes answer this directly.
         column = cls.email if "@" in value else cls.username
         return db.session.scalar(select(cls).where(column == value))
+
+
+class Organisation(db.Model):
+    """A service, agency or partner organisation (council, NHS trust, police, charity ...).
+
+    Admins keep the list. People raise items about them, and they own items in the register.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)  # inactive: kept on old records only
 
 
 class UserRole(db.Model):

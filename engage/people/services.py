@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pyotp
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from engage.core import audit, outbox
 from engage.core.db import utcnow
+from engage.core.links import absolute_url
 from engage.core.security import check_password, hash_password, needs_rehash
 from engage.extensions import db
 from engage.people.models import (
@@ -243,9 +244,7 @@ def invite(*, actor: User | None, user: User, send: bool = True) -> str:
             invited_by_id=getattr(actor, "id", None),
         )
     )
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-        "people.accept_invitation", token=token
-    )
+    link = absolute_url("people.accept_invitation", token=token)
     audit.record("account.invited", actor=actor, subject=user)
     if send and (user.email or user.phone):
         partnership = current_app.config["PARTNERSHIP_NAME"]
@@ -318,9 +317,7 @@ def request_password_reset(login: str) -> None:
     if user is None or not user.is_active or not (user.email or user.phone):
         return
     token = _reset_serializer().dumps({"u": user.id, "f": _fingerprint(user)})
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
-        "people.reset_password", token=token
-    )
+    link = absolute_url("people.reset_password", token=token)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     with _their_language(user):
         _queue_reset(user, hours, link)

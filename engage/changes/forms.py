@@ -1,0 +1,234 @@
+"""Forms for raising, supporting and working on register items."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from engage.changes.models import LEVEL_LABELS, SOURCE_LABELS, THEME_LABELS
+from engage.core.forms import (
+    Form,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+    submit,
+)
+
+OTHER = "other"
+
+
+class RaiseForm(Form):
+    title = StringField(
+        _l("In a few words, what got in your way?"),
+        description=_l("For example: Turned away from the housing office without ID"),
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message=_l("Say in a few words what got in your way")),
+            Length(max=150, message=_l("Keep this to 150 characters or fewer")),
+        ],
+    )
+    what_happened = TextAreaField(
+        _l("What happened?"),
+        description=_l(
+            "Tell us as much or as little as you like. Do not include other people's names."
+        ),
+        widget=GovTextArea(),
+        validators=[
+            InputRequired(message=_l("Tell us what happened")),
+            Length(max=5000, message=_l("Keep this to 5,000 characters or fewer")),
+        ],
+    )
+    agency = SelectField(
+        _l("Which service or organisation was it?"),
+        widget=GovSelect(),
+        validators=[InputRequired(message=_l("Choose a service, or Other"))],
+    )
+    agency_other = StringField(
+        _l("If other, which one? (optional)"),
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=120)],
+    )
+    theme = RadioField(
+        _l("What is it about?"),
+        choices=[(k.value, v) for k, v in THEME_LABELS.items()],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Choose what it is about"))],
+    )
+    who_affected = TextAreaField(
+        _l("Who else does this affect? (optional)"),
+        description=_l("For example: anyone leaving prison on a Friday"),
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=1000)],
+    )
+    show_name = RadioField(
+        _l("Can we show your name with this?"),
+        choices=[("no", _l("No, keep my name private")), ("yes", _l("Yes, show my name"))],
+        default="no",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Choose whether to show your name"))],
+    )
+    submit = submit(_l("Send"))
+
+
+class StaffRaiseForm(RaiseForm):
+    source = RadioField(
+        _l("Where did this come from?"),
+        choices=[(k.value, v) for k, v in SOURCE_LABELS.items()],
+        default="meeting",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Choose where this came from"))],
+    )
+    source_note = StringField(
+        _l("Which meeting, case or feedback? (optional)"),
+        description=_l("Do not include anyone's name."),
+        widget=GovTextInput(),
+        validators=[Optional(), Length(max=200)],
+    )
+
+
+class SupportForm(Form):
+    account = TextAreaField(
+        _l("What happened to you? (optional)"),
+        description=_l("A few words help the board see it is not a one-off."),
+        widget=GovTextArea(),
+        validators=[Optional(), Length(max=2000)],
+    )
+    share_with_board = BooleanField(
+        _l("Board members may read what I wrote (my name is never shown)"),
+        widget=GovCheckboxInput(),
+    )
+    submit = submit(_l("This happened to me too"))
+
+
+class VersionedForm(Form):
+    """Carries the item's version, so a change from a stale page is caught."""
+
+    version = HiddenField()
+
+
+class CloseForm(VersionedForm):
+    reason = TextAreaField(
+        _l("Why is it being closed?"),
+        description=_l("The person who raised it will read this. Use plain words."),
+        widget=GovTextArea(),
+        validators=[
+            InputRequired(message=_l("Give a reason the person can read")),
+            Length(max=2000),
+        ],
+    )
+    submit = submit(_l("Close item"))
+
+
+class MergeForm(VersionedForm):
+    into = IntegerField(
+        _l("Item number to join this into"),
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message=_l("Enter the number of the item to keep")),
+            NumberRange(min=1, message=_l("Enter an item number, like 12")),
+        ],
+    )
+    submit = submit(_l("Merge"))
+
+
+class OwnershipForm(VersionedForm):
+    owner = SelectField(_l("Owner"), widget=GovSelect(), validators=[Optional()])
+    organisation = SelectField(
+        _l("Owner's organisation"), widget=GovSelect(), validators=[Optional()]
+    )
+    target_date = DateField(
+        _l("Target date"),
+        description=_l("For example, 2027-03-31"),
+        widget=GovTextInput(),
+        validators=[Optional()],
+        format="%Y-%m-%d",
+    )
+    level = RadioField(
+        _l("Escalation level"),
+        choices=[(str(k.value), v) for k, v in LEVEL_LABELS.items()],
+        widget=GovRadioInput(),
+        validators=[InputRequired()],
+    )
+    submit = submit(_l("Save"))
+
+
+class StepForm(VersionedForm):
+    description = TextAreaField(
+        _l("What will be done?"),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Say what will be done")), Length(max=2000)],
+    )
+    owner_name = StringField(
+        _l("Who will do it, and for which organisation?"),
+        widget=GovTextInput(),
+        validators=[InputRequired(message=_l("Say who will do it")), Length(max=120)],
+    )
+    due_date = DateField(
+        _l("By when?"),
+        description=_l("For example, 2027-01-31"),
+        widget=GovTextInput(),
+        validators=[InputRequired(message=_l("Enter a date, like 2027-01-31"))],
+        format="%Y-%m-%d",
+    )
+    submit = submit(_l("Add step"))
+
+
+class ResolveForm(VersionedForm):
+    what_changed = TextAreaField(
+        _l("What changed?"),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Say what changed")), Length(max=3000)],
+    )
+    for_whom = TextAreaField(
+        _l("For whom?"),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Say who it changed things for")), Length(max=2000)],
+    )
+    lasting = TextAreaField(
+        _l("Will it last beyond the people who made it? How?"),
+        description=_l(
+            "A real change is written into policy, contracts or training, not only "
+            "one helpful person."
+        ),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Say why the change will last")), Length(max=2000)],
+    )
+    submit = submit(_l("Mark resolved"))
+
+
+class DecisionForm(VersionedForm):
+    text = TextAreaField(
+        _l("Decision"),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Write the decision")), Length(max=3000)],
+    )
+    meeting = SelectField(
+        _l("Board meeting (optional)"), widget=GovSelect(), validators=[Optional()]
+    )
+    co_produced = BooleanField(_l("Co-produced or guided by the forum"), widget=GovCheckboxInput())
+    submit = submit(_l("Record decision"))
+
+
+class ReasonForm(VersionedForm):
+    reason = TextAreaField(
+        _l("Why?"),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Give a reason")), Length(max=2000)],
+    )
+    submit = submit(_l("Reopen"))
+
+
+class ConfirmForm(VersionedForm):
+    submit = submit(_l("Confirm"))

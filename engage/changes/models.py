@@ -1,0 +1,331 @@
+"""Register items, their supporters, history, action plans, decisions and the boards."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from engage.core.db import CreatedMixin, utcnow
+from engage.extensions import db
+from engage.people.models import Organisation, User
+
+
+class Theme(enum.StrEnum):
+    HOUSING = "housing"
+    MENTAL_HEALTH = "mental_health"
+    SUBSTANCE_USE = "substance_use"
+    CRIMINAL_JUSTICE = "criminal_justice"
+    DOMESTIC_ABUSE = "domestic_abuse"
+    WELFARE_BENEFITS = "welfare_benefits"
+    HEALTH = "health"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return str(THEME_LABELS[self])
+
+
+THEME_LABELS = {
+    Theme.HOUSING: _l("Housing"),
+    Theme.MENTAL_HEALTH: _l("Mental health"),
+    Theme.SUBSTANCE_USE: _l("Drugs and alcohol"),
+    Theme.CRIMINAL_JUSTICE: _l("Police, courts and probation"),
+    Theme.DOMESTIC_ABUSE: _l("Domestic abuse"),
+    Theme.WELFARE_BENEFITS: _l("Benefits and money"),
+    Theme.HEALTH: _l("Health"),
+    Theme.OTHER: _l("Something else"),
+}
+
+
+class Level(enum.IntEnum):
+    """Where an item is being dealt with; overdue items go up a level by themselves."""
+
+    OPERATIONAL = 1
+    DELIVERY = 2
+    STRATEGIC = 3
+
+    @property
+    def label(self) -> str:
+        return str(LEVEL_LABELS[self])
+
+
+LEVEL_LABELS = {
+    Level.OPERATIONAL: _l("Operational group"),
+    Level.DELIVERY: _l("Delivery board"),
+    Level.STRATEGIC: _l("Strategic board"),
+}
+
+
+class State(enum.StrEnum):
+    RAISED = "raised"
+    TRIAGED = "triaged"
+    ACTION_PLANNED = "action_planned"
+    IN_PROGRESS = "in_progress"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    MERGED = "merged"  # a duplicate, pointing at the item that carries on
+
+    @property
+    def label(self) -> str:
+        return str(STATE_LABELS[self])
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (State.RESOLVED, State.CLOSED, State.MERGED)
+
+
+STATE_LABELS = {
+    State.RAISED: _l("Raised"),
+    State.TRIAGED: _l("Accepted"),
+    State.ACTION_PLANNED: _l("Action planned"),
+    State.IN_PROGRESS: _l("In progress"),
+    State.ESCALATED: _l("Escalated"),
+    State.RESOLVED: _l("Resolved"),
+    State.CLOSED: _l("Closed"),
+    State.REOPENED: _l("Reopened"),
+    State.MERGED: _l("Merged"),
+}
+
+#: The only moves an item can make. Anything else is refused by Item.move_to.
+TRANSITIONS: dict[State, frozenset[State]] = {
+    State.RAISED: frozenset({State.TRIAGED, State.CLOSED, State.MERGED}),
+    State.TRIAGED: frozenset({State.ACTION_PLANNED, State.ESCALATED, State.CLOSED, State.MERGED}),
+    State.ACTION_PLANNED: frozenset({State.IN_PROGRESS, State.ESCALATED, State.CLOSED}),
+    State.IN_PROGRESS: frozenset({State.RESOLVED, State.ESCALATED, State.CLOSED}),
+    State.ESCALATED: frozenset(
+        {State.ACTION_PLANNED, State.IN_PROGRESS, State.RESOLVED, State.CLOSED, State.ESCALATED}
+    ),
+    State.RESOLVED: frozenset({State.REOPENED}),
+    State.CLOSED: frozenset({State.REOPENED}),
+    State.REOPENED: frozenset(
+        {State.TRIAGED, State.ACTION_PLANNED, State.IN_PROGRESS, State.CLOSED, State.MERGED}
+    ),
+    State.MERGED: frozenset(),
+}
+
+OPEN_STATES = frozenset(s for s in State if s.is_open)
+
+
+class Source(enum.StrEnum):
+    PEER = "peer"  # raised by the person who met the blockage
+    MEETING = "meeting"  # raised at a forum or board meeting
+    CASE = "case"  # from casework, anonymised by staff
+    FEEDBACK = "feedback"  # from feedback or a survey, anonymised by staff
+
+
+SOURCE_LABELS = {
+    Source.PEER: _l("Raised by a peer"),
+    Source.MEETING: _l("Raised at a meeting"),
+    Source.CASE: _l("From casework"),
+    Source.FEEDBACK: _l("From feedback"),
+}
+
+
+class IllegalMove(ValueError):
+    """A state change the table does not allow, or a gate that is not met. The message is
+    safe to show."""
+
+
+class Item(CreatedMixin, db.Model):
+    """One blockage, barrier or gap someone met in services."""
+
+    __table_args__ = (Index("ix_item_state_level", "state", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(150))  # a short summary
+    what_happened: Mapped[str] = mapped_column(Text)
+    who_affected: Mapped[str] = mapped_column(Text, default="")
+    theme: Mapped[str] = mapped_column(String(20), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    agency_other: Mapped[str] = mapped_column(String(120), default="")  # "other" typed in
+    source: Mapped[str] = mapped_column(String(10), default=Source.PEER.value)
+    source_note: Mapped[str] = mapped_column(String(200), default="")  # e.g. which meeting
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # staff on behalf
+    show_name: Mapped[bool] = mapped_column(default=False)  # the raiser agreed to be named
+    state: Mapped[str] = mapped_column(String(20), default=State.RAISED.value, index=True)
+    level: Mapped[int] = mapped_column(default=Level.OPERATIONAL.value)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    owner_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id"), index=True
+    )
+    target_date: Mapped[date | None] = mapped_column(index=True)
+    triaged_at: Mapped[datetime | None]
+    planned_at: Mapped[datetime | None]  # when it first had an action plan
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str] = mapped_column(Text, default="")  # the raiser can read this
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    # The effectiveness check, required to resolve: a real change, not a renaming.
+    what_changed: Mapped[str] = mapped_column(Text, default="")
+    changed_for_whom: Mapped[str] = mapped_column(Text, default="")
+    lasting: Mapped[str] = mapped_column(Text, default="")  # why it outlasts its makers
+    supporter_count: Mapped[int] = mapped_column(default=0)  # "this happened to me too"
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Optimistic locking: two people editing at once never silently overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    owner_organisation: Mapped[Organisation | None] = relationship(
+        foreign_keys=[owner_organisation_id]
+    )
+    agency: Mapped[Organisation | None] = relationship(foreign_keys=[agency_id])
+    steps: Mapped[list[ActionStep]] = relationship(
+        back_populates="item", order_by="ActionStep.due_date", cascade="all, delete-orphan"
+    )
+
+    @property
+    def state_enum(self) -> State:
+        return State(self.state)
+
+    @property
+    def level_enum(self) -> Level:
+        return Level(self.level)
+
+    @property
+    def theme_enum(self) -> Theme:
+        return Theme(self.theme)
+
+    @property
+    def agency_name(self) -> str:
+        return self.agency.name if self.agency else self.agency_other
+
+    def is_overdue(self, today: date) -> bool:
+        return self.state_enum.is_open and self.target_date is not None and self.target_date < today
+
+    def move_to(self, target: State) -> State:
+        """Change state if the table and the gates allow it; returns the state it left."""
+        current = self.state_enum
+        if target not in TRANSITIONS[current]:
+            raise IllegalMove(
+                _l(
+                    "An item that is %(current)s cannot be made %(target)s.",
+                    current=current.label.lower(),
+                    target=target.label.lower(),
+                )
+            )
+        if target == State.IN_PROGRESS and not self.steps:
+            raise IllegalMove(_l("Add at least one step to the action plan before starting."))
+        if target == State.RESOLVED and not (
+            self.what_changed.strip() and self.changed_for_whom.strip() and self.lasting.strip()
+        ):
+            raise IllegalMove(
+                _l("Say what changed, for whom, and why it will last before resolving.")
+            )
+        now = utcnow()
+        self.state = target.value
+        if target == State.TRIAGED and self.triaged_at is None:
+            self.triaged_at = now
+        if target == State.RESOLVED:
+            self.resolved_at = now
+        if target in (State.CLOSED, State.MERGED):
+            self.closed_at = now
+        if target == State.REOPENED:
+            self.resolved_at = None
+            self.closed_at = None
+        return current
+
+
+class Support(CreatedMixin, db.Model):
+    """ "This happened to me too": one person's short account added to an item."""
+
+    __table_args__ = (UniqueConstraint("item_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    account: Mapped[str] = mapped_column(Text, default="")
+    share_with_board: Mapped[bool] = mapped_column(default=False)  # consent to show the account
+
+    user: Mapped[User] = relationship()
+
+
+class Event(db.Model):
+    """The item's history, appended to and never changed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: engage itself
+    kind: Mapped[str] = mapped_column(String(30))  # "state", "owner", "step", "merge", ...
+    from_state: Mapped[str] = mapped_column(String(20), default="")
+    to_state: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # plain words, readable by the raiser
+
+
+class ActionStep(CreatedMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    owner_name: Mapped[str] = mapped_column(String(120))  # a person and their organisation
+    due_date: Mapped[date]
+    done_at: Mapped[datetime | None]
+
+    item: Mapped[Item] = relationship(back_populates="steps")
+
+
+class Board(db.Model):
+    """A delivery or strategic board (or operational group) that reviews the register."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    level: Mapped[int] = mapped_column(default=Level.DELIVERY.value)  # which items it reviews
+    purpose: Mapped[str] = mapped_column(Text, default="")
+
+    members: Mapped[list[BoardMember]] = relationship(
+        back_populates="board", cascade="all, delete-orphan"
+    )
+
+
+class BoardMember(db.Model):
+    __table_args__ = (UniqueConstraint("board_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    expert_by_experience: Mapped[bool] = mapped_column(default=False)  # a lived experience seat
+    role: Mapped[str] = mapped_column(String(80), default="")  # e.g. "Chair"
+
+    board: Mapped[Board] = relationship(back_populates="members")
+    user: Mapped[User] = relationship()
+
+
+class BoardMeeting(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    board_id: Mapped[int] = mapped_column(ForeignKey("board.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    place: Mapped[str] = mapped_column(String(200), default="")
+
+    board: Mapped[Board] = relationship()
+
+
+class Attendance(db.Model):
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("board_meeting.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    attended: Mapped[bool] = mapped_column(default=True)
+
+
+class Decision(db.Model):
+    """A decision about an item, usually made at a board meeting."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("board_meeting.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    co_produced: Mapped[bool] = mapped_column(default=False)  # co-produced or guided by the forum
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

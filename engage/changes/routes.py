@@ -1,0 +1,364 @@
+"""Register pages: raise an item, follow it, triage, plan, resolve; "you said, we did"."""
+
+from __future__ import annotations
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from engage.changes import bp, services
+from engage.changes import permissions as perm
+from engage.changes.forms import (
+    OTHER,
+    CloseForm,
+    ConfirmForm,
+    DecisionForm,
+    MergeForm,
+    OwnershipForm,
+    RaiseForm,
+    ReasonForm,
+    ResolveForm,
+    StaffRaiseForm,
+    StepForm,
+    SupportForm,
+)
+from engage.changes.models import (
+    LEVEL_LABELS,
+    SOURCE_LABELS,
+    STATE_LABELS,
+    THEME_LABELS,
+    BoardMeeting,
+    Decision,
+    Event,
+    IllegalMove,
+    Item,
+    Level,
+    Source,
+    State,
+    Support,
+)
+from engage.core.db import utcnow
+from engage.core.htmx import redirect_to, render
+from engage.core.permissions import allow
+from engage.extensions import db
+from engage.people.models import Organisation, Role, User, UserRole
+
+PAGE_SIZE = 25
+
+
+def _supporter_ids(item: Item) -> set[int]:
+    return set(db.session.scalars(select(Support.user_id).where(Support.item_id == item.id)))
+
+
+def _load(item_id: int) -> Item:
+    """Load an item the viewer may see; anything else is 404, so nothing is revealed."""
+    item = db.session.get(Item, item_id)
+    if item is None or not perm.can_view_item(current_user, item, _supporter_ids(item)):
+        abort(404)
+    return item
+
+
+def _organisations() -> list[tuple[str, str]]:
+    rows = db.session.scalars(
+        select(Organisation).where(Organisation.is_active).order_by(Organisation.name)
+    )
+    return [(str(o.id), o.name) for o in rows]
+
+
+def visible_items_query(user):
+    """Items this person may list: all for boards and managers, otherwise their own."""
+    query = select(Item)
+    if perm.sees_whole_register(user):
+        return query
+    own = [
+        Item.raised_by_id == user.id,
+        Item.id.in_(select(Support.item_id).where(Support.user_id == user.id)),
+    ]
+    if user.has_role(Role.PARTNER) and user.organisation_id:
+        own.append(Item.owner_organisation_id == user.organisation_id)
+    return query.where(or_(*own))
+
+
+@bp.route("/register")
+@login_required
+def register():
+    filters = {k: request.args.get(k, "") for k in ("state", "theme", "level", "agency", "q")}
+    query = visible_items_query(current_user)
+    if filters["state"] == "open":
+        query = query.where(Item.state.in_([s.value for s in State if s.is_open]))
+    elif filters["state"] in {s.value for s in State}:
+        query = query.where(Item.state == filters["state"])
+    if filters["theme"] in {t.value for t in THEME_LABELS}:
+        query = query.where(Item.theme == filters["theme"])
+    if filters["level"].isdigit():
+        query = query.where(Item.level == int(filters["level"]))
+    if filters["agency"].isdigit():
+        query = query.where(Item.agency_id == int(filters["agency"]))
+    if filters["q"]:
+        like = f"%{filters['q'].lower()}%"
+        query = query.where(func.lower(Item.title).like(like))
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db.session.scalars(
+        query.order_by(Item.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render(
+        "changes/register.html",
+        block="results",
+        items=items,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        filters=filters,
+        states=list(State),
+        themes=THEME_LABELS,
+        levels=LEVEL_LABELS,
+        agencies=_organisations(),
+        whole=perm.sees_whole_register(current_user),
+    )
+
+
+@bp.route("/register/new", methods=["GET", "POST"])
+@login_required
+def new():
+    allow(perm.can_raise_item(current_user))
+    staff = perm.can_raise_for_others(current_user)
+    form = StaffRaiseForm() if staff else RaiseForm()
+    form.agency.choices = [("", _("Choose one")), *_organisations(), (OTHER, _("Other"))]
+    if form.validate_on_submit():
+        source = Source(form.source.data) if staff else Source.PEER
+        item = services.raise_item(
+            current_user,
+            title=form.title.data,
+            what_happened=form.what_happened.data,
+            theme=form.theme.data,
+            who_affected=form.who_affected.data or "",
+            agency_id=int(form.agency.data) if form.agency.data.isdigit() else None,
+            agency_other=form.agency_other.data or "",
+            show_name=form.show_name.data == "yes",
+            source=source,
+            source_note=getattr(form, "source_note", None) and form.source_note.data or "",
+        )
+        db.session.commit()
+        return redirect_to(url_for("changes.raised", item_id=item.id))
+    similar = db.session.scalars(
+        select(Item)
+        .where(
+            Item.state.in_(
+                [
+                    State.TRIAGED.value,
+                    State.ACTION_PLANNED.value,
+                    State.IN_PROGRESS.value,
+                    State.ESCALATED.value,
+                ]
+            )
+        )
+        .order_by(Item.supporter_count.desc(), Item.id.desc())
+        .limit(8)
+    ).all()
+    return render("changes/new.html", form=form, staff=staff, similar=similar)
+
+
+@bp.route("/register/<int:item_id>/raised")
+@login_required
+def raised(item_id: int):
+    item = _load(item_id)
+    return render("changes/raised.html", item=item)
+
+
+@bp.route("/register/<int:item_id>")
+@login_required
+def item(item_id: int):
+    item = _load(item_id)
+    supports = (
+        db.session.execute(select(Support).where(Support.item_id == item.id).order_by(Support.id))
+        .scalars()
+        .all()
+    )
+    events = db.session.scalars(
+        select(Event).where(Event.item_id == item.id).order_by(Event.at, Event.id)
+    ).all()
+    decisions = db.session.scalars(
+        select(Decision).where(Decision.item_id == item.id).order_by(Decision.decided_at)
+    ).all()
+    raiser = item.raised_by if perm.can_see_raiser(current_user, item) else None
+    return render(
+        "changes/item.html",
+        item=item,
+        raiser=raiser,
+        accounts=[s for s in supports if s.account and perm.can_read_account(current_user, s)],
+        supported=any(s.user_id == current_user.id for s in supports),
+        events=events,
+        decisions=decisions,
+        register_perm=perm,
+        states=STATE_LABELS,
+        sources=SOURCE_LABELS,
+        today=utcnow().date(),
+    )
+
+
+@bp.route("/register/<int:item_id>/support", methods=["GET", "POST"])
+@login_required
+def support(item_id: int):
+    item = db.session.get(Item, item_id)
+    if item is None or not perm.can_support(current_user, item):
+        abort(404)
+    form = SupportForm()
+    if form.validate_on_submit():
+        services.support(
+            current_user, item, form.account.data or "", bool(form.share_with_board.data)
+        )
+        db.session.commit()
+        flash(_("Thank you. You will hear when this item changes."), "success")
+        return redirect_to(url_for("changes.item", item_id=item.id))
+    return render("changes/support.html", form=form, item=item)
+
+
+# Staff actions: one small page each, all with the same shape.
+ACTIONS = {
+    "triage": (ConfirmForm, perm.can_triage, _l("Accept into the register")),
+    "close": (CloseForm, perm.can_triage, _l("Close this item")),
+    "merge": (MergeForm, perm.can_triage, _l("Merge with another item")),
+    "owner": (OwnershipForm, perm.can_manage_item, _l("Owner, target date and level")),
+    "step": (StepForm, perm.can_manage_item, _l("Add a step to the action plan")),
+    "start": (ConfirmForm, perm.can_manage_item, _l("Start work")),
+    "resolve": (ResolveForm, perm.can_manage_item, _l("Resolve: check it really changed")),
+    "reopen": (ReasonForm, perm.can_manage_item, _l("Reopen this item")),
+    "decision": (DecisionForm, perm.can_manage_item, _l("Record a decision")),
+}
+
+
+@bp.route("/register/<int:item_id>/<action>", methods=["GET", "POST"])
+@login_required
+def act(item_id: int, action: str):
+    if action not in ACTIONS:
+        abort(404)
+    item = _load(item_id)
+    form_class, permitted, heading = ACTIONS[action]
+    allow(
+        permitted(current_user)
+        if action in ("triage", "close", "merge")
+        else permitted(current_user, item)
+    )
+    form = form_class()
+    _fill_choices(form, action)
+    problem, status = None, 200
+    if request.method == "GET":
+        form.version.data = str(item.version)
+        if action == "owner":
+            form.owner.data = str(item.owner_id or "")
+            form.organisation.data = str(item.owner_organisation_id or "")
+            form.target_date.data = item.target_date
+            form.level.data = str(item.level)
+    if form.validate_on_submit():
+        try:
+            services.check_version(item, form.version.data or None)
+            _apply(action, item, form)
+            db.session.commit()
+        except services.StaleDataError:
+            status = 409
+            problem = _(
+                "Someone else changed this item at the same moment. Your text is kept "
+                "below: check their change, then save again."
+            )
+        except services.Conflict as error:
+            problem, status = str(error), 409
+        except IllegalMove as error:
+            problem = str(error)
+        else:
+            flash(_("Saved."), "success")
+            return redirect_to(url_for("changes.item", item_id=item.id))
+        # Nothing was saved. Keep what they typed, and let the next save go against the
+        # item as it is now.
+        db.session.rollback()
+        item = _load(item_id)
+        form.version.data = str(item.version)
+    return render(
+        "changes/action.html",
+        form=form,
+        item=item,
+        heading=heading,
+        action=action,
+        problem=problem,
+        status=status,
+    )
+
+
+def _fill_choices(form, action: str) -> None:
+    if action == "owner":
+        staff = db.session.execute(
+            select(User.id, User.username)
+            .join(UserRole)
+            .where(UserRole.role.in_([Role.BOARD.value, Role.MANAGER.value, Role.PARTNER.value]))
+            .distinct()
+            .order_by(User.username)
+        ).all()
+        form.owner.choices = [("", _("Nobody yet"))] + [(str(i), n) for i, n in staff]
+        form.organisation.choices = [("", _("None yet")), *_organisations()]
+    if action == "decision":
+        meetings = db.session.scalars(
+            select(BoardMeeting).order_by(BoardMeeting.starts_at.desc()).limit(20)
+        ).all()
+        form.meeting.choices = [("", _("Not at a meeting"))] + [
+            (str(m.id), f"{m.board.name} – {m.starts_at:%Y-%m-%d}") for m in meetings
+        ]
+
+
+def _apply(action: str, item: Item, form) -> None:
+    user = current_user._get_current_object()
+    if action == "triage":
+        services.triage(user, item)
+    elif action == "close":
+        services.close(user, item, form.reason.data)
+    elif action == "merge":
+        survivor = db.session.get(Item, form.into.data)
+        if survivor is None:
+            raise IllegalMove(_("There is no item with that number."))
+        services.merge(user, item, survivor)
+    elif action == "owner":
+        services.set_ownership(
+            user,
+            item,
+            owner_id=int(form.owner.data) if form.owner.data else None,
+            organisation_id=int(form.organisation.data) if form.organisation.data else None,
+            target_date=form.target_date.data,
+            level=Level(int(form.level.data)),
+        )
+    elif action == "step":
+        services.add_step(
+            user, item, form.description.data, form.owner_name.data, form.due_date.data
+        )
+    elif action == "start":
+        services.start(user, item)
+    elif action == "resolve":
+        services.resolve(user, item, form.what_changed.data, form.for_whom.data, form.lasting.data)
+    elif action == "reopen":
+        services.reopen(user, item, form.reason.data)
+    elif action == "decision":
+        services.record_decision(
+            user,
+            item,
+            form.text.data,
+            bool(form.co_produced.data),
+            int(form.meeting.data) if form.meeting.data else None,
+        )
+    db.session.flush()
+
+
+@bp.route("/you-said-we-did")
+@login_required
+def you_said_we_did():
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = select(Item).where(Item.state == State.RESOLVED.value)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(
+        query.order_by(Item.resolved_at.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render(
+        "changes/you_said_we_did.html",
+        items=items,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+    )

@@ -1,0 +1,357 @@
+"""Use cases for the register. Each takes plain values, appends the item's history, audits,
+queues messages to the raiser and supporters, and flushes; the route commits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from engage.changes.models import (
+    ActionStep,
+    Board,
+    BoardMember,
+    Decision,
+    Event,
+    IllegalMove,
+    Item,
+    Level,
+    Source,
+    State,
+    Support,
+)
+from engage.core import audit, outbox
+from engage.core.db import utcnow
+from engage.core.links import absolute_url
+from engage.extensions import db
+from engage.people.models import User
+
+__all__ = ["IllegalMove", "StaleDataError"]
+
+
+class Conflict(ValueError):
+    """Someone else changed the item since this person opened it."""
+
+
+def check_version(item: Item, seen_version: int | None) -> None:
+    """Refuse a change made from a stale page, so nobody silently overwrites someone else."""
+    if seen_version is not None and int(seen_version) != item.version:
+        raise Conflict(
+            _(
+                "Someone else changed this item while you were working on it. Your text is kept "
+                "below: check their change, then save again."
+            )
+        )
+
+
+def _event(
+    item: Item, actor: User | None, kind: str, note: str = "", frm: str = "", to: str = ""
+) -> None:
+    db.session.add(
+        Event(
+            item_id=item.id,
+            actor_id=getattr(actor, "id", None),
+            kind=kind,
+            note=note,
+            from_state=frm,
+            to_state=to,
+        )
+    )
+
+
+def _supporter_ids(item: Item) -> set[int]:
+    return set(db.session.scalars(select(Support.user_id).where(Support.item_id == item.id)))
+
+
+def followers(item: Item) -> list[User]:
+    """The raiser and every supporter, each once."""
+    ids = _supporter_ids(item)
+    if item.raised_by_id:
+        ids.add(item.raised_by_id)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(ids), User.is_active)))
+
+
+def _tell_followers(item: Item, actor: User | None) -> None:
+    """Tell the raiser and supporters, in their own language and by their chosen channel."""
+    link = absolute_url("changes.item", item_id=item.id)
+    for person in followers(item):
+        if actor is not None and person.id == actor.id:
+            continue
+        with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+            outbox.queue(
+                user=person,
+                subject=_("Update on what you raised: %(title)s", title=item.title),
+                body=_(
+                    'Hello %(name)s,\n\nThe item "%(title)s" is now: %(state)s.\n\n%(note)s'
+                    "\n\nSee what has happened so far:\n%(link)s\n",
+                    name=person.display_name,
+                    title=item.title,
+                    state=item.state_enum.label,
+                    note=_plain_update(item),
+                    link=link,
+                ),
+            )
+
+
+def _plain_update(item: Item) -> str:
+    state = item.state_enum
+    if state == State.RESOLVED:
+        return _("What changed: %(what)s", what=item.what_changed)
+    if state in (State.CLOSED, State.MERGED):
+        return _("Why: %(reason)s", reason=item.close_reason)
+    if state == State.ESCALATED:
+        return _("It has gone up to the %(level)s.", level=item.level_enum.label.lower())
+    return ""
+
+
+def _move(item: Item, actor: User | None, target: State, note: str = "") -> None:
+    before = item.move_to(target)
+    _event(item, actor, "state", note=note, frm=before.value, to=target.value)
+    audit.record("register.state_changed", actor=actor, item=item.id, to=target.value)
+    _tell_followers(item, actor)
+
+
+def raise_item(
+    actor: User,
+    *,
+    title: str,
+    what_happened: str,
+    theme: str,
+    who_affected: str = "",
+    agency_id: int | None = None,
+    agency_other: str = "",
+    show_name: bool = False,
+    source: Source = Source.PEER,
+    source_note: str = "",
+) -> Item:
+    """Put a blockage in the register. Staff raising from a meeting, case or feedback are not
+    recorded as the raiser: such items are anonymised."""
+    item = Item(
+        title=title.strip(),
+        what_happened=what_happened.strip(),
+        who_affected=who_affected.strip(),
+        theme=theme,
+        agency_id=agency_id,
+        agency_other="" if agency_id else agency_other.strip(),
+        show_name=show_name if source == Source.PEER else False,
+        source=source.value,
+        source_note=source_note.strip(),
+        raised_by_id=actor.id if source == Source.PEER else None,
+        entered_by_id=actor.id if source != Source.PEER else None,
+    )
+    db.session.add(item)
+    db.session.flush()
+    _event(item, actor, "raised", to=State.RAISED.value)
+    audit.record("register.raised", actor=actor, item=item.id)
+    return item
+
+
+def support(actor: User, item: Item, account: str, share_with_board: bool) -> Support:
+    """Add "this happened to me too". A second click updates the first instead of adding."""
+    row = db.session.scalar(
+        select(Support).where(Support.item_id == item.id, Support.user_id == actor.id)
+    )
+    if row is None:
+        row = Support(item_id=item.id, user_id=actor.id)
+        db.session.add(row)
+        db.session.execute(
+            update(Item)
+            .where(Item.id == item.id)
+            .values(supporter_count=Item.supporter_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+        _event(item, actor, "supported")
+    row.account = account.strip()
+    row.share_with_board = share_with_board
+    db.session.flush()
+    db.session.expire(item, ["supporter_count", "version"])
+    return row
+
+
+def triage(actor: User, item: Item) -> None:
+    _move(item, actor, State.TRIAGED, note=_("Accepted into the register."))
+
+
+def close(actor: User, item: Item, reason: str) -> None:
+    if not reason.strip():
+        raise IllegalMove(_("Give a reason the person who raised it can read."))
+    item.close_reason = reason.strip()
+    _move(item, actor, State.CLOSED, note=reason.strip())
+
+
+def merge(actor: User, duplicate: Item, survivor: Item) -> None:
+    """Fold a duplicate into ``survivor``: supporters, accounts and history move across, the
+    duplicate's raiser becomes a supporter, and the duplicate points to the survivor."""
+    if duplicate.id == survivor.id:
+        raise IllegalMove(_("An item cannot be merged into itself."))
+    if not survivor.state_enum.is_open:
+        raise IllegalMove(_("Merge into an item that is still open."))
+    existing = set(
+        db.session.scalars(select(Support.user_id).where(Support.item_id == survivor.id))
+    )
+    existing.add(survivor.raised_by_id)
+    moved = 0
+    for row in db.session.scalars(select(Support).where(Support.item_id == duplicate.id)).all():
+        if row.user_id in existing:
+            db.session.delete(row)
+        else:
+            row.item_id = survivor.id
+            existing.add(row.user_id)
+            moved += 1
+    if duplicate.raised_by_id and duplicate.raised_by_id not in existing:
+        db.session.add(
+            Support(
+                item_id=survivor.id,
+                user_id=duplicate.raised_by_id,
+                account=duplicate.what_happened,
+                share_with_board=duplicate.show_name,
+            )
+        )
+        moved += 1
+    db.session.execute(
+        update(Event).where(Event.item_id == duplicate.id).values(item_id=survivor.id)
+    )
+    survivor.supporter_count += moved
+    duplicate.merged_into_id = survivor.id
+    duplicate.close_reason = _(
+        "This was the same as item %(id)d, so they were joined.", id=survivor.id
+    )
+    _move(duplicate, actor, State.MERGED, note=duplicate.close_reason)
+    # The duplicate's history now lives on the survivor; leave a trace on both.
+    _event(
+        survivor, actor, "merged", note=_("Item %(id)d was joined into this one.", id=duplicate.id)
+    )
+
+
+def set_ownership(
+    actor: User,
+    item: Item,
+    *,
+    owner_id: int | None,
+    organisation_id: int | None,
+    target_date: date | None,
+    level: Level,
+) -> None:
+    item.owner_id = owner_id
+    item.owner_organisation_id = organisation_id
+    item.target_date = target_date
+    item.level = level.value
+    _event(item, actor, "owner", note=_("Owner, target date or level changed."))
+    audit.record("register.owner_changed", actor=actor, item=item.id)
+
+
+def add_step(actor: User, item: Item, description: str, owner_name: str, due: date) -> ActionStep:
+    step = ActionStep(
+        item=item, description=description.strip(), owner_name=owner_name.strip(), due_date=due
+    )
+    db.session.add(step)
+    if item.planned_at is None:
+        item.planned_at = utcnow()
+    if item.state_enum in (State.TRIAGED, State.REOPENED, State.ESCALATED):
+        _move(item, actor, State.ACTION_PLANNED, note=_("An action plan was agreed."))
+    else:
+        _event(item, actor, "step", note=description.strip())
+    return step
+
+
+def start(actor: User, item: Item) -> None:
+    _move(item, actor, State.IN_PROGRESS, note=_("Work has started."))
+
+
+def resolve(actor: User, item: Item, what_changed: str, for_whom: str, lasting: str) -> None:
+    item.what_changed = what_changed.strip()
+    item.changed_for_whom = for_whom.strip()
+    item.lasting = lasting.strip()
+    _move(item, actor, State.RESOLVED, note=item.what_changed)
+
+
+def reopen(actor: User, item: Item, reason: str) -> None:
+    _move(item, actor, State.REOPENED, note=reason.strip())
+
+
+def record_decision(
+    actor: User, item: Item, text: str, co_produced: bool, meeting_id: int | None = None
+) -> Decision:
+    decision = Decision(
+        item_id=item.id,
+        text=text.strip(),
+        co_produced=co_produced,
+        meeting_id=meeting_id,
+        recorded_by_id=actor.id,
+    )
+    db.session.add(decision)
+    _event(item, actor, "decision", note=text.strip())
+    return decision
+
+
+def escalate_overdue(today: date) -> list[Item]:
+    """Move every overdue open item up one level (``engage tick``).
+
+    Idempotent: an item escalated moves its target date on by the escalation period, so running
+    the command twice on one day changes nothing more. Items at the top level stay there and are
+    only flagged again when their new date passes.
+    """
+    period = timedelta(days=int(current_app.config.get("ESCALATION_DAYS", 28)))
+    overdue = db.session.scalars(
+        select(Item).where(
+            Item.state.in_(
+                [
+                    s.value
+                    for s in (
+                        State.TRIAGED,
+                        State.ACTION_PLANNED,
+                        State.IN_PROGRESS,
+                        State.ESCALATED,
+                        State.REOPENED,
+                    )
+                ]
+            ),
+            Item.target_date < today,
+        )
+    ).all()
+    moved = []
+    for item in overdue:
+        if item.level < Level.STRATEGIC:
+            item.level += 1
+        item.target_date = today + period
+        _move(
+            item,
+            None,
+            State.ESCALATED,
+            note=_(
+                "It passed its target date, so it went up to the %(level)s.",
+                level=item.level_enum.label.lower(),
+            ),
+        )
+        if item.owner is not None:
+            outbox.queue(
+                user=item.owner,
+                subject=_("Overdue item escalated: %(title)s", title=item.title),
+                body=_(
+                    'The item "%(title)s" passed its target date and is now with the '
+                    "%(level)s. New target date: %(date)s.",
+                    title=item.title,
+                    level=item.level_enum.label.lower(),
+                    date=item.target_date.isoformat(),
+                ),
+            )
+        moved.append(item)
+    return moved
+
+
+def _owner_and_board(item: Item) -> list[User]:
+    """The item's owner and the members of every board that works at its level."""
+    ids = set(
+        db.session.scalars(select(BoardMember.user_id).join(Board).where(Board.level == item.level))
+    )
+    if item.owner_id:
+        ids.add(item.owner_id)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(ids), User.is_active)))
