@@ -38,6 +38,9 @@ MATRIX = {
     "/admin/users/{peer}": {Role.ADMIN},
     "/admin/audit": {Role.ADMIN},
     "/admin/outbox": {Role.ADMIN, Role.MANAGER},
+    "/register": set(Role),
+    "/register/new": set(Role),
+    "/you-said-we-did": set(Role),
 }
 HIDDEN = {
     "/people/{peer}",

@@ -30,6 +30,7 @@ OTHER = "other"
 
 
 class RaiseForm(Form):
+    submission_key = HiddenField()
     title = StringField(
         _l("In a few words, what got in your way?"),
         description=_l("For example: Turned away from the housing office without ID"),

@@ -167,6 +167,8 @@ class Item(CreatedMixin, db.Model):
     changed_for_whom: Mapped[str] = mapped_column(Text, default="")
     lasting: Mapped[str] = mapped_column(Text, default="")  # why it outlasts its makers
     supporter_count: Mapped[int] = mapped_column(default=0)  # "this happened to me too"
+    # A random key carried by the form, so a double click or a resent form makes one item.
+    submission_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Optimistic locking: two people editing at once never silently overwrite each other.
     version: Mapped[int] = mapped_column(default=1)

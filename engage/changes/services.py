@@ -129,10 +129,20 @@ def raise_item(
     show_name: bool = False,
     source: Source = Source.PEER,
     source_note: str = "",
+    submission_key: str | None = None,
 ) -> Item:
     """Put a blockage in the register. Staff raising from a meeting, case or feedback are not
-    recorded as the raiser: such items are anonymised."""
+    recorded as the raiser: such items are anonymised.
+
+    A ``submission_key`` seen before returns the item it made (a double click or a resent
+    form), so nobody ends up with two items or an error for one press.
+    """
+    if submission_key:
+        earlier = db.session.scalar(select(Item).where(Item.submission_key == submission_key))
+        if earlier is not None and actor.id in (earlier.raised_by_id, earlier.entered_by_id):
+            return earlier
     item = Item(
+        submission_key=submission_key or None,
         title=title.strip(),
         what_happened=what_happened.strip(),
         who_affected=who_affected.strip(),
@@ -290,6 +300,19 @@ def record_decision(
     return decision
 
 
+#: Open states an overdue item escalates from ("raised" items have no target date yet).
+ESCALATABLE = [
+    s.value
+    for s in (
+        State.TRIAGED,
+        State.ACTION_PLANNED,
+        State.IN_PROGRESS,
+        State.ESCALATED,
+        State.REOPENED,
+    )
+]
+
+
 def escalate_overdue(today: date) -> list[Item]:
     """Move every overdue open item up one level (``engage tick``).
 
@@ -297,23 +320,9 @@ def escalate_overdue(today: date) -> list[Item]:
     the command twice on one day changes nothing more. Items at the top level stay there and are
     only flagged again when their new date passes.
     """
-    period = timedelta(days=int(current_app.config.get("ESCALATION_DAYS", 28)))
+    period = timedelta(days=int(current_app.config["ESCALATION_DAYS"]))
     overdue = db.session.scalars(
-        select(Item).where(
-            Item.state.in_(
-                [
-                    s.value
-                    for s in (
-                        State.TRIAGED,
-                        State.ACTION_PLANNED,
-                        State.IN_PROGRESS,
-                        State.ESCALATED,
-                        State.REOPENED,
-                    )
-                ]
-            ),
-            Item.target_date < today,
-        )
+        select(Item).where(Item.state.in_(ESCALATABLE), Item.target_date < today)
     ).all()
     moved = []
     for item in overdue:
@@ -329,18 +338,20 @@ def escalate_overdue(today: date) -> list[Item]:
                 level=item.level_enum.label.lower(),
             ),
         )
-        if item.owner is not None:
-            outbox.queue(
-                user=item.owner,
-                subject=_("Overdue item escalated: %(title)s", title=item.title),
-                body=_(
-                    'The item "%(title)s" passed its target date and is now with the '
-                    "%(level)s. New target date: %(date)s.",
-                    title=item.title,
-                    level=item.level_enum.label.lower(),
-                    date=item.target_date.isoformat(),
-                ),
-            )
+        for person in _owner_and_board(item):
+            with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+                outbox.queue(
+                    user=person,
+                    subject=_("Overdue item escalated: %(title)s", title=item.title),
+                    body=_(
+                        'The item "%(title)s" passed its target date and is now with the '
+                        "%(level)s. New target date: %(date)s.\n%(link)s\n",
+                        title=item.title,
+                        level=item.level_enum.label.lower(),
+                        date=item.target_date.isoformat(),
+                        link=absolute_url("changes.item", item_id=item.id),
+                    ),
+                )
         moved.append(item)
     return moved
 

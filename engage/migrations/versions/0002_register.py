@@ -102,6 +102,7 @@ def upgrade():
     sa.Column('changed_for_whom', sa.Text(), nullable=False),
     sa.Column('lasting', sa.Text(), nullable=False),
     sa.Column('supporter_count', sa.Integer(), nullable=False),
+    sa.Column('submission_key', sa.String(length=40), nullable=True),
     sa.Column('updated_at', engage.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', engage.core.db.UTCDateTime(timezone=True), nullable=False),
@@ -111,7 +112,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['owner_id'], ['user.id'], name=op.f('fk_item_owner_id_user')),
     sa.ForeignKeyConstraint(['owner_organisation_id'], ['organisation.id'], name=op.f('fk_item_owner_organisation_id_organisation')),
     sa.ForeignKeyConstraint(['raised_by_id'], ['user.id'], name=op.f('fk_item_raised_by_id_user')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_item'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_item')),
+    sa.UniqueConstraint('submission_key', name=op.f('uq_item_submission_key'))
     )
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_agency_id'), ['agency_id'], unique=False)

@@ -1,0 +1,240 @@
+"""Register pages as each kind of person uses them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from engage.changes.models import Item, State, Support
+from engage.extensions import db
+from engage.people.models import Organisation, Role
+from tests.conftest import csrf_token, post, sign_in
+
+
+def _state(app, item_id):
+    with app.app_context():
+        return db.session.get(Item, item_id).state
+
+
+def test_a_peer_raises_an_item_and_is_told_what_happens_next(app, client, signed_in):
+    me = signed_in(Role.PEER)
+    response = post(
+        client,
+        "/register/new",
+        {
+            "title": "Turned away without ID",
+            "what_happened": "They said no photo ID, no help.",
+            "agency": "other",
+            "agency_other": "Housing office",
+            "theme": "housing",
+            "show_name": "no",
+        },
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Thank you, we have your item" in page and "What happens next" in page
+    with app.app_context():
+        item = db.session.scalar(db.select(Item))
+        assert item.raised_by_id == me.id and item.agency_other == "Housing office"
+    assert "Turned away without ID" in client.get("/register").get_data(as_text=True)
+
+
+def test_raising_keeps_what_was_typed_when_something_is_missing(client, signed_in):
+    signed_in(Role.PEER)
+    response = post(
+        client,
+        "/register/new",
+        {"title": "", "what_happened": "Long story", "agency": "other", "theme": "housing"},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "There is a problem" in body
+    assert "Long story" in body
+
+
+def test_a_double_click_makes_one_item(app, client, signed_in):
+    signed_in(Role.PEER)
+    page = client.get("/register/new").get_data(as_text=True)
+    key = re.search(r'name="submission_key" type="hidden" value="(\w+)"', page).group(1)
+    data = {
+        "title": "Same",
+        "what_happened": "w",
+        "agency": "other",
+        "theme": "health",
+        "show_name": "no",
+        "submission_key": key,
+        "csrf_token": csrf_token(client, "/register/new"),
+    }
+    first = client.post("/register/new", data=data)
+    second = client.post("/register/new", data=data)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Item.id))) == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.PEER, 404),
+        (Role.FINANCE, 404),
+        (Role.PARTNER, 404),
+        (Role.BOARD, 200),
+        (Role.MANAGER, 200),
+    ],
+)
+def test_who_can_open_someone_elses_item(app, client, make_user, make_item, role, status):
+    item_id = make_item(make_user("raiser"))
+    make_user("viewer", roles={role})
+    sign_in(client, "viewer")
+    assert client.get(f"/register/{item_id}").status_code == status
+
+
+def test_partners_see_items_their_organisation_owns(app, client, make_user, make_item):
+    with app.app_context():
+        org = Organisation(name="Council")
+        db.session.add(org)
+        db.session.commit()
+        org_id = org.id
+    item_id = make_item(make_user("raiser"), owner_organisation_id=org_id)
+    other_id = make_item(make_user("raiser2"))
+    make_user("officer", roles={Role.PARTNER}, organisation_id=org_id)
+    sign_in(client, "officer")
+    assert client.get(f"/register/{item_id}").status_code == 200
+    assert client.get(f"/register/{other_id}").status_code == 404
+    listing = client.get("/register").get_data(as_text=True)
+    assert f"/register/{item_id}" in listing and f"/register/{other_id}" not in listing
+
+
+def test_names_are_hidden_where_the_raiser_asked(app, client, make_user, make_item):
+    hidden = make_item(make_user("shy", preferred_name="Shy Person"), show_name=False)
+    shown = make_item(make_user("open", preferred_name="Open Person"), show_name=True)
+    make_user("boardie", roles={Role.BOARD})
+    sign_in(client, "boardie")
+    assert "Shy Person" not in client.get(f"/register/{hidden}").get_data(as_text=True)
+    assert "Open Person" in client.get(f"/register/{shown}").get_data(as_text=True)
+
+
+def test_supporter_accounts_reach_the_board_only_with_consent(app, client, make_user, make_item):
+    item_id = make_item(make_user("raiser"), state=State.TRIAGED.value)
+    make_user("yes")
+    make_user("no")
+    for name, share in (("yes", "y"), ("no", "")):
+        sign_in(client, name)
+        data = {"account": f"Account from {name}"}
+        if share:
+            data["share_with_board"] = "y"
+        assert post(client, f"/register/{item_id}/support", data).status_code == 303
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    make_user("boardie", roles={Role.BOARD})
+    sign_in(client, "boardie")
+    page = client.get(f"/register/{item_id}").get_data(as_text=True)
+    assert "Account from yes" in page and "Account from no" not in page
+    with app.app_context():
+        assert db.session.get(Item, item_id).supporter_count == 2
+        assert db.session.scalar(db.select(db.func.count(Support.id))) == 2
+
+
+def test_supporters_can_follow_the_item_afterwards(app, client, make_user, make_item):
+    item_id = make_item(make_user("raiser"), state=State.TRIAGED.value)
+    make_user("me")
+    sign_in(client, "me")
+    assert client.get(f"/register/{item_id}").status_code == 404
+    post(client, f"/register/{item_id}/support", {"account": ""})
+    assert client.get(f"/register/{item_id}").status_code == 200
+
+
+def test_the_whole_loop_through_the_pages(app, client, make_user, make_item):
+    raiser = make_user("raiser", email="raiser@example.org")
+    item_id = make_item(raiser)
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    base = f"/register/{item_id}"
+    assert post(client, f"{base}/triage", {"version": "1"}).status_code == 303
+    refused = post(client, f"{base}/start", {})
+    assert refused.status_code == 200
+    assert "cannot be made in progress" in refused.get_data(as_text=True)
+    assert (
+        post(
+            client,
+            f"{base}/step",
+            {"description": "Accept other ID", "owner_name": "Pat", "due_date": "2027-01-31"},
+        ).status_code
+        == 303
+    )
+    assert post(client, f"{base}/start", {}).status_code == 303
+    assert (
+        post(client, f"{base}/decision", {"text": "Agreed", "co_produced": "y"}).status_code == 303
+    )
+    assert (
+        post(
+            client,
+            f"{base}/resolve",
+            {
+                "what_changed": "Two proofs of ID accepted",
+                "for_whom": "Everyone",
+                "lasting": "In policy",
+            },
+        ).status_code
+        == 303
+    )
+    assert _state(app, item_id) == State.RESOLVED.value
+    assert "Two proofs of ID accepted" in client.get("/you-said-we-did").get_data(as_text=True)
+    outbox = client.get("/admin/outbox").get_data(as_text=True)
+    assert outbox.count("raiser@example.org") >= 4
+
+
+def test_two_people_editing_at_once_do_not_overwrite_each_other(app, client, make_user, make_item):
+    item_id = make_item(make_user("raiser"), state=State.TRIAGED.value)
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    page = client.get(f"/register/{item_id}/close").get_data(as_text=True)
+    seen = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+    # Someone else changes the item in the meantime.
+    other = app.test_client()
+    make_user("boardie", roles={Role.BOARD})
+    sign_in(other, "boardie")
+    assert (
+        post(
+            other,
+            f"/register/{item_id}/step",
+            {"description": "Fix it", "owner_name": "Jo", "due_date": "2027-02-01"},
+        ).status_code
+        == 303
+    )
+    response = post(
+        client,
+        f"/register/{item_id}/close",
+        {"version": seen, "reason": "My carefully typed reason"},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Someone else changed this item" in body and "My carefully typed reason" in body
+    assert _state(app, item_id) == State.ACTION_PLANNED.value
+    # Saving again after seeing the change works.
+    fresh = re.search(r'name="version" type="hidden" value="(\d+)"', body).group(1)
+    assert (
+        post(
+            client,
+            f"/register/{item_id}/close",
+            {"version": fresh, "reason": "My carefully typed reason"},
+        ).status_code
+        == 303
+    )
+
+
+def test_staff_actions_are_refused_to_peers(client, make_user, make_item):
+    me = make_user("me")
+    item_id = make_item(me)
+    sign_in(client, "me")
+    for action in ("triage", "close", "merge", "owner", "step", "start", "resolve", "decision"):
+        assert client.get(f"/register/{item_id}/{action}").status_code == 403
+    assert client.get(f"/register/{item_id}/nonsense").status_code == 404
+
+
+def test_free_text_is_escaped(client, make_user, make_item):
+    item_id = make_item(make_user("raiser"), title="<img src=x onerror=alert(1)>")
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    body = client.get(f"/register/{item_id}").get_data(as_text=True)
+    assert "<img src=x" not in body and "&lt;img src=x" in body
