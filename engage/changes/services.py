@@ -4,14 +4,16 @@ queues messages to the raiser and supporters, and flushes; the route commits."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from engage.changes.models import (
+    OPEN_STATES,
     ActionStep,
     Board,
     BoardMember,
@@ -28,7 +30,7 @@ from engage.core import audit, outbox
 from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.extensions import db
-from engage.people.models import User
+from engage.people.models import Role, User
 
 __all__ = ["IllegalMove", "StaleDataError"]
 
@@ -366,3 +368,41 @@ def _owner_and_board(item: Item) -> list[User]:
     if not ids:
         return []
     return list(db.session.scalars(select(User).where(User.id.in_(ids), User.is_active)))
+
+
+def home_summary(user: User, today: date) -> dict[str, Any]:
+    """What the register puts on someone's home page: a few rows and counts, in a fixed
+    number of queries."""
+    summary: dict[str, Any] = {}
+    mine = or_(
+        Item.raised_by_id == user.id,
+        Item.id.in_(select(Support.item_id).where(Support.user_id == user.id)),
+    )
+    summary["mine"] = db.session.scalars(
+        select(Item).where(mine).order_by(Item.updated_at.desc()).limit(5)
+    ).all()
+    if user.has_role(Role.MANAGER):
+        summary["to_triage"] = db.session.scalar(
+            select(func.count(Item.id)).where(Item.state == State.RAISED.value)
+        )
+    if user.has_role(Role.MANAGER, Role.BOARD):
+        summary["overdue"] = db.session.scalar(
+            select(func.count(Item.id)).where(Item.state.in_(ESCALATABLE), Item.target_date < today)
+        )
+        summary["owned"] = db.session.scalars(
+            select(Item)
+            .where(Item.owner_id == user.id, Item.state.in_([s.value for s in OPEN_STATES]))
+            .order_by(Item.target_date.is_(None), Item.target_date)
+            .limit(5)
+        ).all()
+    if user.has_role(Role.PARTNER) and user.organisation_id:
+        summary["organisation"] = db.session.scalars(
+            select(Item)
+            .where(
+                Item.owner_organisation_id == user.organisation_id,
+                Item.state.in_([s.value for s in OPEN_STATES]),
+            )
+            .order_by(Item.target_date.is_(None), Item.target_date)
+            .limit(5)
+        ).all()
+    return summary

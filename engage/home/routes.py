@@ -6,6 +6,8 @@ from flask import current_app, jsonify, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from engage.changes import services as changes
+from engage.core.db import utcnow
 from engage.core.htmx import render
 from engage.extensions import db
 from engage.home import bp
@@ -17,10 +19,10 @@ def index():
     if not current_user.is_authenticated:
         return redirect(url_for("people.login"))
     roles = current_user.role_set
-    # Each role gets its own panels; the domains will fill them as they land. Until then each
-    # panel says what will appear there.
+    # Each role gets its own panels; domains not built yet say what will appear there.
     ordered = [r for r in Role if r in roles]
-    return render("home/index.html", roles=ordered, profile=current_user.profile)
+    register = changes.home_summary(current_user, utcnow().date())
+    return render("home/index.html", roles=ordered, profile=current_user.profile, register=register)
 
 
 @bp.route("/healthz")

@@ -83,3 +83,12 @@ def test_serve_refuses_production_with_the_development_key(run, monkeypatch):
     result = CliRunner().invoke(main, ["serve", "--workers", "1"])
     assert result.exit_code != 0
     assert "development key" in result.output
+
+
+def test_tick_escalates_overdue_items_once(run):
+    run("demo", "--peers", "12")
+    first = run("tick")
+    assert first.exit_code == 0, first.output
+    assert "Escalated" in first.output
+    second = run("tick")
+    assert "Escalated 0 overdue item(s)" in second.output
