@@ -177,6 +177,8 @@ def _walk(item, target, manager, board_user, orgs, meetings, rng, today, made) -
         )
         return
     services.triage(manager, item)
+    # Spread the dates out as a real register's would be.
+    item.triaged_at = item.created_at + timedelta(days=rng.randint(1, 14))
     level = rng.choice(list(Level))
     overdue = target in (State.IN_PROGRESS, State.ACTION_PLANNED) and rng.random() < 0.3
     services.set_ownership(
@@ -200,6 +202,7 @@ def _walk(item, target, manager, board_user, orgs, meetings, rng, today, made) -
         "Housing Options manager, City Council",
         today + timedelta(days=30),
     )
+    item.planned_at = item.triaged_at + timedelta(days=rng.randint(3, 45))
     services.record_decision(
         board_user,
         item,
@@ -223,6 +226,8 @@ def _walk(item, target, manager, board_user, orgs, meetings, rng, today, made) -
         "Everyone without photo ID asking for help.",
         "It is written into the housing allocation policy and new-staff training.",
     )
-    item.resolved_at = utcnow() - timedelta(days=rng.randint(1, 60))
+    item.resolved_at = min(
+        utcnow() - timedelta(days=1), item.planned_at + timedelta(days=rng.randint(20, 90))
+    )
     if target == State.REOPENED:
         services.reopen(manager, item, "People say it is happening again at the weekend.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, request, url_for
+import uuid
+
+from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 
-from engage.changes import bp, services
+from engage.changes import bp, exports, measures, services
 from engage.changes import permissions as perm
 from engage.changes.forms import (
     OTHER,
@@ -39,6 +41,7 @@ from engage.changes.models import (
     State,
     Support,
 )
+from engage.core import audit
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
@@ -81,24 +84,40 @@ def visible_items_query(user):
     return query.where(or_(*own))
 
 
+REGISTER_FILTERS = ("state", "theme", "level", "agency", "q")
+
+
+def filtered_items_query(user, filters: dict[str, str]):
+    """The items this person may see, narrowed by the register's filters. The list, the
+    measures and the CSV export all use this one query, so they always agree."""
+    query = visible_items_query(user)
+    state = filters.get("state", "")
+    if state == "open":
+        query = query.where(Item.state.in_([s.value for s in State if s.is_open]))
+    elif state in {s.value for s in State}:
+        query = query.where(Item.state == state)
+    if filters.get("theme", "") in {t.value for t in THEME_LABELS}:
+        query = query.where(Item.theme == filters["theme"])
+    if filters.get("level", "").isdigit():
+        query = query.where(Item.level == int(filters["level"]))
+    if filters.get("agency", "").isdigit():
+        query = query.where(Item.agency_id == int(filters["agency"]))
+    if filters.get("q", ""):
+        like = f"%{filters['q'].lower()}%"
+        query = query.where(func.lower(Item.title).like(like))
+    return query
+
+
+def _register_filters() -> dict[str, str]:
+    return {k: request.args.get(k, "").strip() for k in REGISTER_FILTERS}
+
+
 @bp.route("/register")
 @login_required
 def register():
-    filters = {k: request.args.get(k, "") for k in ("state", "theme", "level", "agency", "q")}
-    query = visible_items_query(current_user)
-    if filters["state"] == "open":
-        query = query.where(Item.state.in_([s.value for s in State if s.is_open]))
-    elif filters["state"] in {s.value for s in State}:
-        query = query.where(Item.state == filters["state"])
-    if filters["theme"] in {t.value for t in THEME_LABELS}:
-        query = query.where(Item.theme == filters["theme"])
-    if filters["level"].isdigit():
-        query = query.where(Item.level == int(filters["level"]))
-    if filters["agency"].isdigit():
-        query = query.where(Item.agency_id == int(filters["agency"]))
-    if filters["q"]:
-        like = f"%{filters['q'].lower()}%"
-        query = query.where(func.lower(Item.title).like(like))
+    filters = _register_filters()
+    query = filtered_items_query(current_user, filters)
+    whole = perm.sees_whole_register(current_user)
     page = max(request.args.get("page", 1, type=int), 1)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = db.session.scalars(
@@ -112,12 +131,35 @@ def register():
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         filters=filters,
+        filter_args={k: v for k, v in filters.items() if v},
         states=list(State),
         themes=THEME_LABELS,
         levels=LEVEL_LABELS,
         agencies=_organisations(),
-        whole=perm.sees_whole_register(current_user),
+        whole=whole,
+        # Managers and boards only: the measures of the filtered items, from one query.
+        measures=measures.register_measures(query, today=measures.local_today()) if whole else None,
     )
+
+
+@bp.route("/register.csv")
+@login_required
+def register_csv():
+    """The filtered register as a spreadsheet file, for managers and boards."""
+    allow(perm.sees_whole_register(current_user))
+    filters = _register_filters()
+    query = filtered_items_query(current_user, filters)
+    timezone = measures.local_timezone()
+    body = exports.register_csv(query, timezone)
+    audit.record("register.exported", actor=current_user, **{k: v for k, v in filters.items() if v})
+    db.session.commit()
+    response = make_response(body.encode("utf-8-sig"))  # the BOM tells spreadsheets: UTF-8
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{exports.filename(measures.local_today())}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/register/new", methods=["GET", "POST"])
@@ -127,6 +169,8 @@ def new():
     staff = perm.can_raise_for_others(current_user)
     form = StaffRaiseForm() if staff else RaiseForm()
     form.agency.choices = [("", _("Choose one")), *_organisations(), (OTHER, _("Other"))]
+    if not form.submission_key.data:
+        form.submission_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
         source = Source(form.source.data) if staff else Source.PEER
         item = services.raise_item(
@@ -140,6 +184,7 @@ def new():
             show_name=form.show_name.data == "yes",
             source=source,
             source_note=getattr(form, "source_note", None) and form.source_note.data or "",
+            submission_key=(form.submission_key.data or "")[:40] or None,
         )
         db.session.commit()
         return redirect_to(url_for("changes.raised", item_id=item.id))
