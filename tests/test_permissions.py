@@ -41,6 +41,8 @@ MATRIX = {
     "/register": set(Role),
     "/register/new": set(Role),
     "/you-said-we-did": set(Role),
+    "/boards": {Role.BOARD, Role.MANAGER, Role.ADMIN},
+    "/register.csv": {Role.BOARD, Role.MANAGER},
 }
 HIDDEN = {
     "/people/{peer}",

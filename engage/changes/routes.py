@@ -237,7 +237,6 @@ def item(item_id: int):
         supported=any(s.user_id == current_user.id for s in supports),
         events=events,
         decisions=decisions,
-        register_perm=perm,
         states=STATE_LABELS,
         sources=SOURCE_LABELS,
         today=utcnow().date(),

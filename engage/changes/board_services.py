@@ -1,0 +1,406 @@
+"""Use cases and read models for the boards: who sits on them, their meetings and attendance,
+and the agenda each meeting gets from the register by itself.
+
+Every reader here runs a fixed number of queries however many items, members or meetings a
+board has (aggregates and eager loads, never one query per row). Writers take plain values,
+audit, and flush; the route commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from engage.changes.models import (
+    OPEN_STATES,
+    Attendance,
+    Board,
+    BoardMeeting,
+    BoardMember,
+    Decision,
+    Item,
+    State,
+)
+from engage.core import audit
+from engage.core.db import utcnow
+from engage.extensions import db
+from engage.people.models import Organisation, Role, User, UserRole
+
+#: Without a meeting before (or after) the one on the agenda, "new" and "due soon" look this
+#: far back (or ahead): boards here meet about every four weeks.
+DEFAULT_CYCLE = timedelta(days=28)
+
+
+class BoardProblem(ValueError):
+    """A board change that cannot be made. The message is safe to show."""
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BoardSummary:
+    board: Board
+    members: int
+    experts: int  # expert-by-experience seats
+    next_meeting: datetime | None
+
+    @property
+    def expert_share(self) -> float | None:
+        """The share of seats held by experts by experience (0 to 1); None for no members."""
+        return self.experts / self.members if self.members else None
+
+
+def board_summaries(now: datetime) -> list[BoardSummary]:
+    """Every board with its member counts and next meeting, in three queries."""
+    boards = db.session.scalars(select(Board).order_by(Board.level, Board.name)).all()
+    counts = {
+        board_id: (members, experts)
+        for board_id, members, experts in db.session.execute(
+            select(
+                BoardMember.board_id,
+                func.count(BoardMember.id),
+                func.sum(case((BoardMember.expert_by_experience, 1), else_=0)),
+            ).group_by(BoardMember.board_id)
+        )
+    }
+    upcoming = dict(
+        db.session.execute(
+            select(BoardMeeting.board_id, func.min(BoardMeeting.starts_at))
+            .where(BoardMeeting.starts_at >= now)
+            .group_by(BoardMeeting.board_id)
+        ).all()
+    )
+    summaries = []
+    for board in boards:
+        members, experts = counts.get(board.id, (0, 0))
+        summaries.append(BoardSummary(board, members, int(experts or 0), upcoming.get(board.id)))
+    return summaries
+
+
+@dataclass
+class Seat:
+    member: BoardMember
+    organisation: str  # the member's organisation, "" when none
+
+    @property
+    def user(self) -> User:
+        return self.member.user
+
+
+def seats(board: Board) -> list[Seat]:
+    """The board's members with their organisations, chairs and named roles first."""
+    rows = db.session.execute(
+        select(BoardMember, Organisation.name)
+        .join(User, User.id == BoardMember.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(BoardMember.board_id == board.id)
+        .options(joinedload(BoardMember.user))
+        .order_by(BoardMember.expert_by_experience, BoardMember.role == "", BoardMember.id)
+    ).all()
+    return [Seat(member, organisation or "") for member, organisation in rows]
+
+
+@dataclass
+class MeetingRecord:
+    meeting: BoardMeeting
+    recorded: int = 0  # attendance rows saved for this meeting
+    present: int = 0
+    decisions: list[tuple[Decision, str]] = field(default_factory=list)  # (decision, item title)
+
+    @property
+    def rate(self) -> float | None:
+        """The share of those recorded who came (0 to 1); None before attendance is taken."""
+        return self.present / self.recorded if self.recorded else None
+
+
+def meetings(board: Board) -> list[MeetingRecord]:
+    """Every meeting of the board, oldest first, with attendance and the decisions made there."""
+    rows = db.session.scalars(
+        select(BoardMeeting)
+        .where(BoardMeeting.board_id == board.id)
+        .order_by(BoardMeeting.starts_at, BoardMeeting.id)
+    ).all()
+    records = {m.id: MeetingRecord(m) for m in rows}
+    if not records:
+        return []
+    for meeting_id, recorded, present in db.session.execute(
+        select(
+            Attendance.meeting_id,
+            func.count(Attendance.id),
+            func.sum(case((Attendance.attended, 1), else_=0)),
+        )
+        .join(BoardMeeting, BoardMeeting.id == Attendance.meeting_id)
+        .where(BoardMeeting.board_id == board.id)
+        .group_by(Attendance.meeting_id)
+    ):
+        records[meeting_id].recorded = recorded
+        records[meeting_id].present = int(present or 0)
+    for decision, title in db.session.execute(
+        select(Decision, Item.title)
+        .join(Item, Item.id == Decision.item_id)
+        .join(BoardMeeting, BoardMeeting.id == Decision.meeting_id)
+        .where(BoardMeeting.board_id == board.id)
+        .order_by(Decision.decided_at, Decision.id)
+    ):
+        records[decision.meeting_id].decisions.append((decision, title))
+    return list(records.values())
+
+
+def attendance_rate(records: list[MeetingRecord]) -> float | None:
+    """Attendance across every meeting where it was taken (0 to 1); None if never taken."""
+    recorded = sum(r.recorded for r in records)
+    return sum(r.present for r in records) / recorded if recorded else None
+
+
+def attendees(meeting: BoardMeeting) -> list[tuple[User, bool]]:
+    """Who was recorded at a meeting (present or sent apologies), by name."""
+    rows = db.session.execute(
+        select(User, Attendance.attended)
+        .join(Attendance, Attendance.user_id == User.id)
+        .where(Attendance.meeting_id == meeting.id)
+    ).all()
+    return sorted(((u, bool(a)) for u, a in rows), key=lambda row: row[0].display_name.lower())
+
+
+# --- the agenda -------------------------------------------------------------------------------
+
+#: Agenda headings, most pressing first. An item that fits several sits under the first.
+ESCALATED, OVERDUE, NEW, DUE = "escalated", "overdue", "new", "due"
+HEADINGS = {
+    ESCALATED: _l("Escalated to this board"),
+    OVERDUE: _l("Overdue"),
+    NEW: _l("New since the last meeting"),
+    DUE: _l("Due before the next meeting"),
+}
+
+
+@dataclass
+class Agenda:
+    """The items a meeting should look at, worked out from the register as it is now."""
+
+    meeting: BoardMeeting | None  # None: no meeting is planned, so this is the agenda for now
+    previous: BoardMeeting | None
+    following: BoardMeeting | None  # the meeting after this one
+    new_since: datetime
+    due_before: date
+    as_at: date  # overdue means a target date before this day
+    groups: dict[str, list[Item]]
+
+    @property
+    def count(self) -> int:
+        return sum(len(items) for items in self.groups.values())
+
+    def headed(self) -> list[tuple[str, str, list[Item]]]:
+        """(key, heading, items) for each heading, in order, empty ones included."""
+        return [(key, str(HEADINGS[key]), self.groups[key]) for key in HEADINGS]
+
+
+def build_agenda(
+    board: Board,
+    all_meetings: list[BoardMeeting],
+    meeting: BoardMeeting | None,
+    now: datetime,
+) -> Agenda:
+    """The agenda for ``meeting`` (or for now, when None), from open items at the board's level.
+
+    - **escalated**: the item's state is escalated;
+    - **overdue**: its target date is before today (or, for a meeting that has taken place,
+      before the day of the meeting);
+    - **new**: accepted into the register since the meeting before this one (or in the four
+      weeks before it, when there was none), and before this one if it has already happened;
+    - **due**: its target date falls before the meeting after this one (or four weeks after
+      this one, when none is planned).
+
+    ``all_meetings`` are the board's meetings, oldest first. Each item appears once, under the
+    first heading it fits in that order. One query, with owners and organisations loaded.
+    """
+    anchor = meeting.starts_at if meeting is not None else now
+    as_at = min(now.date(), anchor.date())
+    others = [m for m in all_meetings if meeting is None or m.id != meeting.id]
+    earlier = [m for m in others if m.starts_at < anchor]
+    later = [m for m in others if m.starts_at > anchor]
+    previous = earlier[-1] if earlier else None
+    following = later[0] if later else None
+    new_since = previous.starts_at if previous is not None else anchor - DEFAULT_CYCLE
+    new_until = anchor if anchor < now else None
+    due_before = (following.starts_at if following is not None else anchor + DEFAULT_CYCLE).date()
+
+    new = Item.triaged_at >= new_since
+    if new_until is not None:
+        new = and_(new, Item.triaged_at < new_until)
+    items = (
+        db.session.scalars(
+            select(Item)
+            .where(
+                Item.level == board.level,
+                Item.state.in_([s.value for s in OPEN_STATES]),
+                or_(
+                    Item.state == State.ESCALATED.value,
+                    Item.target_date < max(due_before, as_at),
+                    new,
+                ),
+            )
+            .options(joinedload(Item.owner), joinedload(Item.owner_organisation))
+        )
+        .unique()
+        .all()
+    )
+    groups: dict[str, list[Item]] = {key: [] for key in HEADINGS}
+    for item in sorted(items, key=lambda i: (i.target_date or date.max, i.id)):
+        if item.state == State.ESCALATED.value:
+            key = ESCALATED
+        elif item.target_date is not None and item.target_date < as_at:
+            key = OVERDUE
+        elif (
+            item.triaged_at is not None
+            and item.triaged_at >= new_since
+            and (new_until is None or item.triaged_at < new_until)
+        ):
+            key = NEW
+        elif item.target_date is not None and item.target_date < due_before:
+            key = DUE
+        else:  # pragma: no cover - the query only returns items that fit a heading
+            continue
+        groups[key].append(item)
+    return Agenda(meeting, previous, following, new_since, due_before, as_at, groups)
+
+
+def next_meeting(all_meetings: list[BoardMeeting], now: datetime) -> BoardMeeting | None:
+    return next((m for m in all_meetings if m.starts_at >= now), None)
+
+
+# --- changing ---------------------------------------------------------------------------------
+
+
+def add_meeting(actor: User, board: Board, starts_at: datetime, place: str) -> BoardMeeting:
+    """Plan a meeting. ``starts_at`` is timezone-aware."""
+    meeting = BoardMeeting(board_id=board.id, starts_at=starts_at, place=place.strip())
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record(
+        "boards.meeting_added",
+        actor=actor,
+        board=board.id,
+        meeting=meeting.id,
+        starts_at=starts_at.isoformat(),
+    )
+    return meeting
+
+
+def record_attendance(
+    actor: User, meeting: BoardMeeting, everyone: set[int], present: set[int]
+) -> None:
+    """Replace the meeting's attendance: one row for each of ``everyone``, attended when in
+    ``present``. Saving the same answers twice leaves the same rows.
+
+    Raises BoardProblem for a meeting that has not happened yet, or a person not in
+    ``everyone``.
+    """
+    if meeting.starts_at.date() > utcnow().date():
+        raise BoardProblem(_("You can record who came once the meeting has taken place."))
+    if not present <= everyone:
+        raise BoardProblem(_("Choose only people who sit on this board."))
+    # Delete first, straight away: the unit of work would insert before deleting, and trip the
+    # one-row-per-person constraint.
+    db.session.execute(delete(Attendance).where(Attendance.meeting_id == meeting.id))
+    db.session.add_all(
+        Attendance(meeting_id=meeting.id, user_id=user_id, attended=user_id in present)
+        for user_id in sorted(everyone)
+    )
+    db.session.flush()
+    audit.record(
+        "boards.attendance_recorded",
+        actor=actor,
+        board=meeting.board_id,
+        meeting=meeting.id,
+        present=sorted(present),
+        absent=sorted(everyone - present),
+    )
+
+
+def eligible_members(board: Board) -> list[tuple[User, bool, bool]]:
+    """People who could join the board: (user, may take an ordinary seat, may take an expert-
+    by-experience seat), by name. Ordinary seats are for board members and the staff who
+    service boards; expert-by-experience seats are for peers. Current members are left out."""
+    seated = select(BoardMember.user_id).where(BoardMember.board_id == board.id)
+    rows = db.session.execute(
+        select(User, UserRole.role)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(
+            User.is_active,
+            User.id.not_in(seated),
+            UserRole.role.in_([Role.BOARD.value, Role.MANAGER.value, Role.PEER.value]),
+        )
+    ).all()
+    found: dict[int, list] = {}
+    for user, role in rows:
+        entry = found.setdefault(user.id, [user, False, False])
+        if role == Role.PEER.value:
+            entry[2] = True
+        else:
+            entry[1] = True
+    people = [tuple(entry) for entry in found.values()]
+    return sorted(people, key=lambda row: row[0].display_name.lower())  # type: ignore[return-value]
+
+
+def add_member(
+    actor: User, board: Board, person: User, role: str, expert_by_experience: bool
+) -> BoardMember:
+    """Give ``person`` a seat. An expert-by-experience seat is for a peer; any other seat for
+    a board member or staff. Raises BoardProblem when the person cannot take that seat."""
+    if expert_by_experience and not person.has_role(Role.PEER):
+        raise BoardProblem(
+            _("An expert-by-experience seat is for a peer. Choose a peer, or untick the box.")
+        )
+    if not expert_by_experience and not person.has_role(Role.BOARD, Role.MANAGER):
+        raise BoardProblem(
+            _(
+                "%(name)s is not a board member. Tick the expert-by-experience box if they are "
+                "taking a lived experience seat.",
+                name=person.display_name,
+            )
+        )
+    already = db.session.scalar(
+        select(BoardMember.id).where(
+            BoardMember.board_id == board.id, BoardMember.user_id == person.id
+        )
+    )
+    if already is not None:
+        raise BoardProblem(_("%(name)s already sits on this board.", name=person.display_name))
+    member = BoardMember(
+        board_id=board.id,
+        user_id=person.id,
+        role=role.strip(),
+        expert_by_experience=expert_by_experience,
+    )
+    db.session.add(member)
+    db.session.flush()
+    audit.record(
+        "boards.member_added",
+        actor=actor,
+        subject=person,
+        board=board.id,
+        role=member.role,
+        expert_by_experience=expert_by_experience,
+    )
+    return member
+
+
+def remove_member(actor: User, member: BoardMember) -> None:
+    """Take a member off the board. Their past attendance stays with the meetings."""
+    audit.record(
+        "boards.member_removed",
+        actor=actor,
+        subject=member.user,
+        board=member.board_id,
+        role=member.role,
+        expert_by_experience=member.expert_by_experience,
+    )
+    db.session.delete(member)
+    db.session.flush()
