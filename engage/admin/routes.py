@@ -16,8 +16,8 @@ from engage.core.outbox import Notification
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.people import services
-from engage.people.forms import ConfirmForm, InviteForm, RolesForm
-from engage.people.models import Profile, Role, User, UserRole
+from engage.people.forms import ConfirmForm, InviteForm, OrganisationForm, RolesForm
+from engage.people.models import Organisation, Profile, Role, User, UserRole
 from engage.people.permissions import can_manage_users, can_view_audit, can_view_outbox
 
 PAGE_SIZE = 50
@@ -176,3 +176,36 @@ def audit():
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     return render("admin/audit.html", rows=rows, page=page, pages=_pages(total))
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+@login_required
+def organisations():
+    """The list of services and organisations people choose from when raising an item."""
+    allow(can_manage_users(current_user))
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            services.add_organisation(current_user, form.name.data)
+        except services.AccountError as error:
+            form.name.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Added %(name)s.", name=form.name.data.strip()), "success")
+            return redirect_to(url_for("admin.organisations"))
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render(
+        "admin/organisations.html", form=form, organisations=rows, action_form=ConfirmForm()
+    )
+
+
+@bp.route("/organisations/<int:organisation_id>/toggle", methods=["POST"])
+@login_required
+def toggle_organisation(organisation_id: int):
+    allow(can_manage_users(current_user))
+    organisation = db.session.get(Organisation, organisation_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.set_organisation_active(current_user, organisation, not organisation.is_active)
+    db.session.commit()
+    return redirect_to(url_for("admin.organisations"))

@@ -361,3 +361,12 @@ class RolesForm(Form):
     )
     totp_required = BooleanField(_l("Require two-step sign in"), widget=GovCheckboxInput())
     submit = submit(_l("Save roles"))
+
+
+class OrganisationForm(Form):
+    name = StringField(
+        _l("Name of the service or organisation"),
+        widget=GovTextInput(),
+        validators=[InputRequired(message=_l("Enter a name")), Length(max=120)],
+    )
+    submit = submit(_l("Add"))

@@ -26,6 +26,7 @@ from engage.people.models import (
     ConsentRecord,
     EqualityMonitoring,
     Invitation,
+    Organisation,
     Profile,
     Role,
     User,
@@ -509,3 +510,26 @@ def record_profile_view(viewer: User, person: User) -> bool:
         return False
     audit.record("profile.viewed", actor=viewer, subject=person)
     return True
+
+
+def add_organisation(actor: User, name: str) -> Organisation:
+    name = " ".join(name.split())
+    exists = db.session.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == name.lower())
+    )
+    if exists is not None:
+        raise AccountError(_("%(name)s is already on the list.", name=exists.name))
+    organisation = Organisation(name=name)
+    db.session.add(organisation)
+    audit.record("organisation.added", actor=actor, name=name)
+    return organisation
+
+
+def set_organisation_active(actor: User, organisation: Organisation, active: bool) -> None:
+    """Inactive organisations stay on old items but are no longer offered."""
+    organisation.is_active = active
+    audit.record(
+        "organisation.active" if active else "organisation.inactive",
+        actor=actor,
+        name=organisation.name,
+    )

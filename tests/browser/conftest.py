@@ -24,7 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-BROWSER_DB_NAME = "test_browser"
+# One per run, so two people running the suite against one server do not collide.
+BROWSER_DB_NAME = f"test_browser_{os.getpid()}"
 DEMO_PASSWORD = "engage-demo"  # noqa: S105  (the demo database's password)
 HERE = Path(__file__).parent
 
