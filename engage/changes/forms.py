@@ -23,6 +23,7 @@ from engage.core.forms import (
     GovSelect,
     GovTextArea,
     GovTextInput,
+    at_most,
     submit,
 )
 
@@ -59,7 +60,7 @@ class RaiseForm(Form):
     agency_other = StringField(
         _l("If other, which one? (optional)"),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=120)],
+        validators=[Optional(), at_most(120)],
     )
     theme = RadioField(
         _l("What is it about?"),
@@ -71,7 +72,7 @@ class RaiseForm(Form):
         _l("Who else does this affect? (optional)"),
         description=_l("For example: anyone leaving prison on a Friday"),
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=1000)],
+        validators=[Optional(), at_most(1000)],
     )
     show_name = RadioField(
         _l("Can we show your name with this?"),
@@ -95,7 +96,7 @@ class StaffRaiseForm(RaiseForm):
         _l("Which meeting, case or feedback? (optional)"),
         description=_l("Do not include anyone's name."),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(200)],
     )
 
 
@@ -104,7 +105,7 @@ class SupportForm(Form):
         _l("What happened to you? (optional)"),
         description=_l("A few words help the board see it is not a one-off."),
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=2000)],
+        validators=[Optional(), at_most(2000)],
     )
     share_with_board = BooleanField(
         _l("Board members may read what I wrote (my name is never shown)"),
@@ -126,7 +127,7 @@ class CloseForm(VersionedForm):
         widget=GovTextArea(),
         validators=[
             InputRequired(message=_l("Give a reason the person can read")),
-            Length(max=2000),
+            at_most(2000),
         ],
     )
     submit = submit(_l("Close item"))
@@ -160,7 +161,7 @@ class OwnershipForm(VersionedForm):
         _l("Escalation level"),
         choices=[(str(k.value), v) for k, v in LEVEL_LABELS.items()],
         widget=GovRadioInput(),
-        validators=[InputRequired()],
+        validators=[InputRequired(message=_l("Choose a level"))],
     )
     submit = submit(_l("Save"))
 
@@ -169,12 +170,12 @@ class StepForm(VersionedForm):
     description = TextAreaField(
         _l("What will be done?"),
         widget=GovTextArea(),
-        validators=[InputRequired(message=_l("Say what will be done")), Length(max=2000)],
+        validators=[InputRequired(message=_l("Say what will be done")), at_most(2000)],
     )
     owner_name = StringField(
         _l("Who will do it, and for which organisation?"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=_l("Say who will do it")), Length(max=120)],
+        validators=[InputRequired(message=_l("Say who will do it")), at_most(120)],
     )
     due_date = DateField(
         _l("By when?"),
@@ -190,12 +191,12 @@ class ResolveForm(VersionedForm):
     what_changed = TextAreaField(
         _l("What changed?"),
         widget=GovTextArea(),
-        validators=[InputRequired(message=_l("Say what changed")), Length(max=3000)],
+        validators=[InputRequired(message=_l("Say what changed")), at_most(3000)],
     )
     for_whom = TextAreaField(
         _l("For whom?"),
         widget=GovTextArea(),
-        validators=[InputRequired(message=_l("Say who it changed things for")), Length(max=2000)],
+        validators=[InputRequired(message=_l("Say who it changed things for")), at_most(2000)],
     )
     lasting = TextAreaField(
         _l("Will it last beyond the people who made it? How?"),
@@ -204,7 +205,7 @@ class ResolveForm(VersionedForm):
             "one helpful person."
         ),
         widget=GovTextArea(),
-        validators=[InputRequired(message=_l("Say why the change will last")), Length(max=2000)],
+        validators=[InputRequired(message=_l("Say why the change will last")), at_most(2000)],
     )
     submit = submit(_l("Mark resolved"))
 
@@ -213,7 +214,7 @@ class DecisionForm(VersionedForm):
     text = TextAreaField(
         _l("Decision"),
         widget=GovTextArea(),
-        validators=[InputRequired(message=_l("Write the decision")), Length(max=3000)],
+        validators=[InputRequired(message=_l("Write the decision")), at_most(3000)],
     )
     meeting = SelectField(
         _l("Board meeting (optional)"), widget=GovSelect(), validators=[Optional()]
@@ -226,7 +227,7 @@ class ReasonForm(VersionedForm):
     reason = TextAreaField(
         _l("Why?"),
         widget=GovTextArea(),
-        validators=[InputRequired(message=_l("Give a reason")), Length(max=2000)],
+        validators=[InputRequired(message=_l("Give a reason")), at_most(2000)],
     )
     submit = submit(_l("Reopen"))
 

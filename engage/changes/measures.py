@@ -120,12 +120,13 @@ class Median:
     def days_label(self) -> str:
         if self.days is None:
             return _("Not enough data")
-        shown = round(self.days, 1)
+        # Whole days: enough precision for a board, and plural forms need a whole number.
+        shown = round(self.days)
         return ngettext(
             "%(days)s day",
             "%(days)s days",
-            1 if shown == 1 else 2,
-            days=format_decimal(shown, format="#,##0.#"),
+            shown,
+            days=format_decimal(shown, format="#,##0"),
         )
 
     def count_label(self) -> str:

@@ -105,7 +105,12 @@ def _plain_update(item: Item) -> str:
     state = item.state_enum
     if state == State.RESOLVED:
         return _("What changed: %(what)s", what=item.what_changed)
-    if state in (State.CLOSED, State.MERGED):
+    if state == State.MERGED:
+        return _(
+            "It was the same as item %(id)d, so they were joined. You will hear about that one.",
+            id=item.merged_into_id,
+        )
+    if state == State.CLOSED:
         return _("Why: %(reason)s", reason=item.close_reason)
     if state == State.ESCALATED:
         return _("It has gone up to the %(level)s.", level=item.level_enum.label.lower())
@@ -187,7 +192,7 @@ def support(actor: User, item: Item, account: str, share_with_board: bool) -> Su
 
 
 def triage(actor: User, item: Item) -> None:
-    _move(item, actor, State.TRIAGED, note=_("Accepted into the register."))
+    _move(item, actor, State.TRIAGED)
 
 
 def close(actor: User, item: Item, reason: str) -> None:
@@ -231,14 +236,10 @@ def merge(actor: User, duplicate: Item, survivor: Item) -> None:
     )
     survivor.supporter_count += moved
     duplicate.merged_into_id = survivor.id
-    duplicate.close_reason = _(
-        "This was the same as item %(id)d, so they were joined.", id=survivor.id
-    )
-    _move(duplicate, actor, State.MERGED, note=duplicate.close_reason)
+    # Pages say "joined into item N" in the reader's own language, from merged_into_id.
+    _move(duplicate, actor, State.MERGED)
     # The duplicate's history now lives on the survivor; leave a trace on both.
-    _event(
-        survivor, actor, "merged", note=_("Item %(id)d was joined into this one.", id=duplicate.id)
-    )
+    _event(survivor, actor, "merged")
 
 
 def set_ownership(
@@ -254,7 +255,7 @@ def set_ownership(
     item.owner_organisation_id = organisation_id
     item.target_date = target_date
     item.level = level.value
-    _event(item, actor, "owner", note=_("Owner, target date or level changed."))
+    _event(item, actor, "owner")
     audit.record("register.owner_changed", actor=actor, item=item.id)
 
 
@@ -266,14 +267,14 @@ def add_step(actor: User, item: Item, description: str, owner_name: str, due: da
     if item.planned_at is None:
         item.planned_at = utcnow()
     if item.state_enum in (State.TRIAGED, State.REOPENED, State.ESCALATED):
-        _move(item, actor, State.ACTION_PLANNED, note=_("An action plan was agreed."))
+        _move(item, actor, State.ACTION_PLANNED)
     else:
         _event(item, actor, "step", note=description.strip())
     return step
 
 
 def start(actor: User, item: Item) -> None:
-    _move(item, actor, State.IN_PROGRESS, note=_("Work has started."))
+    _move(item, actor, State.IN_PROGRESS)
 
 
 def resolve(actor: User, item: Item, what_changed: str, for_whom: str, lasting: str) -> None:
@@ -331,15 +332,7 @@ def escalate_overdue(today: date) -> list[Item]:
         if item.level < Level.STRATEGIC:
             item.level += 1
         item.target_date = today + period
-        _move(
-            item,
-            None,
-            State.ESCALATED,
-            note=_(
-                "It passed its target date, so it went up to the %(level)s.",
-                level=item.level_enum.label.lower(),
-            ),
-        )
+        _move(item, None, State.ESCALATED)
         for person in _owner_and_board(item):
             with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
                 outbox.queue(

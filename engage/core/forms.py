@@ -68,6 +68,12 @@ class Form(FlaskForm):
     (WTForms does this as long as routes re-render the same form object)."""
 
 
+def at_most(length: int) -> Length:
+    """A length limit with a plain message (WTForms' own wording is neither plain nor
+    translated)."""
+    return Length(max=length, message=_l("Keep this to %(max)d characters or fewer", max=length))
+
+
 def submit(label: str | _l) -> SubmitField:
     return SubmitField(label, widget=GovSubmitInput())
 

@@ -24,6 +24,7 @@ from engage.core.forms import (
     GovSelect,
     GovTextArea,
     GovTextInput,
+    at_most,
     new_password_field,
     submit,
 )
@@ -151,23 +152,23 @@ class ContactForm(Form):
     postal_address = TextAreaField(
         _l("Postal address (optional)"),
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=500)],
+        validators=[Optional(), at_most(500)],
     )
     worker_name = StringField(
         _l("Support worker's name (optional)"),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=100)],
+        validators=[Optional(), at_most(100)],
     )
     worker_contact = StringField(
         _l("How to reach your support worker (optional)"),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(200)],
     )
     emergency_contact = StringField(
         _l("Emergency contact (optional)"),
         description=_l("A name and phone number we can call if you are unwell at a meeting"),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(200)],
     )
     submit = submit(_l("Save"))
 
@@ -199,17 +200,17 @@ class AccessNeedsForm(Form):
         _l("If you need an interpreter, which language?"),
         description=_l("Include British Sign Language if you use it"),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=60)],
+        validators=[Optional(), at_most(60)],
     )
     dietary_needs = StringField(
         _l("Food you cannot eat (optional)"),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(200)],
     )
     other_needs = TextAreaField(
         _l("Anything else that helps you take part (optional)"),
         widget=GovTextArea(),
-        validators=[Optional(), Length(max=1000)],
+        validators=[Optional(), at_most(1000)],
     )
     submit = submit(_l("Save"))
 
@@ -237,7 +238,7 @@ class PauseForm(Form):
         _l("Anything you want us to know? (optional)"),
         description=_l("You do not have to give a reason."),
         widget=GovTextInput(),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), at_most(200)],
     )
     submit = submit(_l("Pause my involvement"))
 
@@ -317,7 +318,7 @@ class NewPersonForm(Form):
     preferred_name = StringField(
         _l("Name they would like us to use"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=_l("Enter a name")), Length(max=100)],
+        validators=[InputRequired(message=_l("Enter a name")), at_most(100)],
     )
     username = StringField(
         _l("Username"),
@@ -367,6 +368,6 @@ class OrganisationForm(Form):
     name = StringField(
         _l("Name of the service or organisation"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=_l("Enter a name")), Length(max=120)],
+        validators=[InputRequired(message=_l("Enter a name")), at_most(120)],
     )
     submit = submit(_l("Add"))
