@@ -15,6 +15,7 @@ in this module; the real app never has it.
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -39,4 +40,7 @@ def create_app() -> Flask:
     source = os.environ.get("ENGAGE_BENCH_CEILING_FILE")
     body = Path(source).read_bytes() if source else b"<!doctype html><title>ceiling</title>"
     add_ceiling_route(app, body)
+    # As engage serve does before forking: freeze start-up objects out of the GC's way.
+    gc.collect()
+    gc.freeze()
     return app

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import _app_ctx_id
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engage import create_app
@@ -164,3 +164,22 @@ def signed_in(client: FlaskClient, make_user):
         return user
 
     return login_as
+
+
+def count_queries(app: Flask, client: FlaskClient, url: str) -> int:
+    """How many SQL statements a GET of ``url`` runs (savepoint bookkeeping not counted)."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    transaction_control = ("SAVEPOINT", "RELEASE", "ROLLBACK")
+    return len([s for s in statements if not s.lstrip().upper().startswith(transaction_control)])

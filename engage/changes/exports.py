@@ -26,9 +26,6 @@ from engage.changes.models import (
     STATE_LABELS,
     THEME_LABELS,
     Item,
-    Level,
-    State,
-    Theme,
 )
 from engage.extensions import db
 from engage.people.models import Organisation
@@ -93,11 +90,9 @@ def header() -> list[str]:
     ]
 
 
-def _label(labels: dict, enum: type, value: object) -> str:
-    try:
-        return str(labels[enum(value)])
-    except (KeyError, ValueError):
-        return str(value)
+def _translated(labels: dict) -> dict[str, str]:
+    """Each label translated once per export, keyed by its stored value (not once a row)."""
+    return {str(key.value): str(label) for key, label in labels.items()}
 
 
 def _day(value: datetime | date | None, timezone: ZoneInfo) -> str:
@@ -110,6 +105,7 @@ def _day(value: datetime | date | None, timezone: ZoneInfo) -> str:
 
 def register_rows(items_query: Select, timezone: ZoneInfo) -> list[list[object]]:
     """The exported rows, labels in the reader's language, dates as YYYY-MM-DD."""
+    themes, states, levels = (_translated(x) for x in (THEME_LABELS, STATE_LABELS, LEVEL_LABELS))
     rows = []
     for (
         number,
@@ -132,10 +128,10 @@ def register_rows(items_query: Select, timezone: ZoneInfo) -> list[list[object]]
             [
                 number,
                 title,
-                _label(THEME_LABELS, Theme, theme),
+                themes.get(str(theme), str(theme)),
                 agency or agency_other,
-                _label(STATE_LABELS, State, state),
-                _label(LEVEL_LABELS, Level, level),
+                states.get(str(state), str(state)),
+                levels.get(str(level), str(level)),
                 owner_org or "",
                 _day(target, timezone),
                 _day(raised, timezone),

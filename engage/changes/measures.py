@@ -182,7 +182,8 @@ def register_measures(
     timezone = timezone or local_timezone()
     today = today or datetime.now(timezone).date()
     plan_days = plan_within_days() if plan_days is None else plan_days
-    rows = db.session.execute(measures_select(items_query)).all()
+    # Plain tuples: pandas reads them several times faster than SQLAlchemy rows.
+    rows = [tuple(row) for row in db.session.execute(measures_select(items_query))]
     return compute_measures(
         pd.DataFrame.from_records(rows, columns=list(_COLUMNS)),
         today=today,

@@ -66,9 +66,19 @@ def can_see_raiser(user: Any, item: Any) -> bool:
 
 def can_read_account(user: Any, support: Any) -> bool:
     """A supporter's own words reach board members only with their consent."""
-    if has_role(user, Role.MANAGER) or support.user_id == user.id:
+    if can_read_every_account(user) or support.user_id == user.id:
         return True
-    return has_role(user, Role.BOARD) and support.share_with_board
+    return can_read_shared_accounts(user) and support.share_with_board
+
+
+def can_read_every_account(user: Any) -> bool:
+    """The lived experience team reads every account (they support the people who wrote them)."""
+    return has_role(user, Role.MANAGER)
+
+
+def can_read_shared_accounts(user: Any) -> bool:
+    """Board members read the accounts whose writers agreed to share them."""
+    return has_role(user, Role.BOARD)
 
 
 def can_manage_boards(user: Any) -> bool:

@@ -8,7 +8,7 @@ from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from engage.changes import bp, exports, measures, services
 from engage.changes import permissions as perm
@@ -51,16 +51,27 @@ from engage.people.models import Organisation, Role, User, UserRole
 PAGE_SIZE = 25
 
 
-def _supporter_ids(item: Item) -> set[int]:
-    return set(db.session.scalars(select(Support.user_id).where(Support.item_id == item.id)))
+def _supports(item: Item, user) -> bool:
+    return bool(
+        db.session.scalar(
+            select(exists().where(Support.item_id == item.id, Support.user_id == user.id))
+        )
+    )
 
 
 def _load(item_id: int) -> Item:
     """Load an item the viewer may see; anything else is 404, so nothing is revealed."""
     item = db.session.get(Item, item_id)
-    if item is None or not perm.can_view_item(current_user, item, _supporter_ids(item)):
+    if item is None:
+        abort(404)
+    supporter = {current_user.id} if _supports(item, current_user) else set()
+    if not perm.can_view_item(current_user, item, supporter):
         abort(404)
     return item
+
+
+#: How many supporters' accounts an item page shows; the count covers everyone.
+ACCOUNTS_SHOWN = 50
 
 
 def _organisations() -> list[tuple[str, str]]:
@@ -217,13 +228,20 @@ def raised(item_id: int):
 @login_required
 def item(item_id: int):
     item = _load(item_id)
-    supports = (
-        db.session.execute(select(Support).where(Support.item_id == item.id).order_by(Support.id))
-        .scalars()
-        .all()
-    )
+    # Only accounts this viewer may read, newest first, and a bounded number of them: an item
+    # thousands of people back must still open quickly on a cheap phone.
+    readable = select(Support).where(Support.item_id == item.id, Support.account != "")
+    if not perm.can_read_every_account(current_user):
+        allowed = [Support.user_id == current_user.id]
+        if perm.can_read_shared_accounts(current_user):
+            allowed.append(Support.share_with_board.is_(True))
+        readable = readable.where(or_(*allowed))
+    accounts = db.session.scalars(readable.order_by(Support.id.desc()).limit(ACCOUNTS_SHOWN)).all()
+    # Each "me too" is counted in the summary, not listed one line each in the history.
     events = db.session.scalars(
-        select(Event).where(Event.item_id == item.id).order_by(Event.at, Event.id)
+        select(Event)
+        .where(Event.item_id == item.id, Event.kind != "supported")
+        .order_by(Event.at, Event.id)
     ).all()
     decisions = db.session.scalars(
         select(Decision).where(Decision.item_id == item.id).order_by(Decision.decided_at)
@@ -233,8 +251,8 @@ def item(item_id: int):
         "changes/item.html",
         item=item,
         raiser=raiser,
-        accounts=[s for s in supports if s.account and perm.can_read_account(current_user, s)],
-        supported=any(s.user_id == current_user.id for s in supports),
+        accounts=accounts,
+        supported=_supports(item, current_user),
         events=events,
         decisions=decisions,
         states=STATE_LABELS,

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from engage.changes import board_services
 from engage.changes.models import (
@@ -25,7 +25,7 @@ from engage.core.audit import AuditEntry
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User
-from tests.conftest import post, sign_in
+from tests.conftest import count_queries, post, sign_in
 
 
 def make_item(**values: object) -> Item:
@@ -429,24 +429,6 @@ def _seed_items(app, start: int, count: int, owners: list[User], orgs: list[int]
         db.session.commit()
 
 
-def _queries(app, client, url: str) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    transaction_control = ("SAVEPOINT", "RELEASE", "ROLLBACK")
-    return len([s for s in statements if not s.lstrip().upper().startswith(transaction_control)])
-
-
 def test_the_board_page_makes_the_same_queries_for_5_and_50_items(
     app, client, make_user, signed_in
 ):
@@ -467,7 +449,7 @@ def test_the_board_page_makes_the_same_queries_for_5_and_50_items(
     urls = [f"/boards/{board['board']}", f"/boards/{board['board']}/agenda", "/boards"]
     for url in urls:
         client.get(url)  # warm up anything loaded once per process
-    small = {url: _queries(app, client, url) for url in urls}
+    small = {url: count_queries(app, client, url) for url in urls}
     _seed_items(app, 5, 45, owners, org_ids)
     with app.app_context():
         item_ids = db.session.scalars(select(Item.id)).all()
@@ -475,7 +457,7 @@ def test_the_board_page_makes_the_same_queries_for_5_and_50_items(
             Decision(item_id=i, meeting_id=board["meetings"][0], text="Agreed.") for i in item_ids
         )
         db.session.commit()
-    large = {url: _queries(app, client, url) for url in urls}
+    large = {url: count_queries(app, client, url) for url in urls}
     assert large == small
     page = client.get(urls[0]).get_data(as_text=True)
     assert page.count("Agreed.") == 50

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from engage.changes import exports
 from engage.changes.measures import (
@@ -24,6 +24,7 @@ from engage.core import settings
 from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.people.models import Organisation, Role
+from tests.conftest import count_queries
 
 TODAY = date(2025, 6, 30)
 UTC_ZONE = ZoneInfo("UTC")
@@ -366,24 +367,6 @@ def _seed(app, start: int, count: int) -> None:
         db.session.commit()
 
 
-def _queries(app, client, url: str) -> int:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        response = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-    assert response.status_code == 200
-    transaction_control = ("SAVEPOINT", "RELEASE", "ROLLBACK")
-    return len([s for s in statements if not s.lstrip().upper().startswith(transaction_control)])
-
-
 def test_the_register_page_makes_the_same_queries_for_5_and_60_items(
     app, client, signed_in, make_user
 ):
@@ -395,13 +378,13 @@ def test_the_register_page_makes_the_same_queries_for_5_and_60_items(
         db.session.add(Support(item_id=first, user_id=supporter.id))
         db.session.commit()
     client.get("/register")  # warm up anything loaded once per process
-    small = _queries(app, client, "/register")
-    small_csv = _queries(app, client, "/register.csv")
+    small = count_queries(app, client, "/register")
+    small_csv = count_queries(app, client, "/register.csv")
     _seed(app, 5, 55)
     with app.test_request_context():
         assert db.session.scalar(select(db.func.count(Item.id))) == 60
-    large = _queries(app, client, "/register")
-    large_csv = _queries(app, client, "/register.csv")
+    large = count_queries(app, client, "/register")
+    large_csv = count_queries(app, client, "/register.csv")
     assert small == large
     assert small_csv == large_csv
     assert large <= 10  # sign-in (3), count, page of items, services, setting, measures

@@ -238,3 +238,19 @@ def test_free_text_is_escaped(client, make_user, make_item):
     sign_in(client, "mgr")
     body = client.get(f"/register/{item_id}").get_data(as_text=True)
     assert "<img src=x" not in body and "&lt;img src=x" in body
+
+
+def test_peers_and_partners_never_read_other_supporters_accounts(app, client, make_user, make_item):
+    raiser = make_user("raiser")
+    item_id = make_item(raiser, state=State.TRIAGED.value)
+    make_user("sharer")
+    sign_in(client, "sharer")
+    post(
+        client,
+        f"/register/{item_id}/support",
+        {"account": "Shared with the board only", "share_with_board": "y"},
+    )
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "raiser")  # the raiser can follow the item, but not read others' words
+    page = client.get(f"/register/{item_id}").get_data(as_text=True)
+    assert "Shared with the board only" not in page
