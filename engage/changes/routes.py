@@ -47,6 +47,7 @@ from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User, UserRole
+from engage.people.permissions import can_act_on_behalf
 
 PAGE_SIZE = 25
 
@@ -177,7 +178,14 @@ def register_csv():
 @login_required
 def new():
     allow(perm.can_raise_item(current_user))
-    staff = perm.can_raise_for_others(current_user)
+    # ?for=<id>: a manager raising an item with and for a peer (assisted digital). It is the
+    # peer's item, with the peer's choice about their name, recorded as entered on behalf.
+    for_person = None
+    if request.values.get("for"):
+        for_person = db.session.get(User, request.values.get("for", type=int) or 0)
+        if for_person is None or not can_act_on_behalf(current_user, for_person):
+            abort(404)
+    staff = perm.can_raise_for_others(current_user) and for_person is None
     form = StaffRaiseForm() if staff else RaiseForm()
     form.agency.choices = [("", _("Choose one")), *_organisations(), (OTHER, _("Other"))]
     if not form.submission_key.data:
@@ -186,6 +194,7 @@ def new():
         source = Source(form.source.data) if staff else Source.PEER
         item = services.raise_item(
             current_user,
+            on_behalf_of=for_person,
             title=form.title.data,
             what_happened=form.what_happened.data,
             theme=form.theme.data,
@@ -214,7 +223,9 @@ def new():
         .order_by(Item.supporter_count.desc(), Item.id.desc())
         .limit(8)
     ).all()
-    return render("changes/new.html", form=form, staff=staff, similar=similar)
+    return render(
+        "changes/new.html", form=form, staff=staff, similar=similar, for_person=for_person
+    )
 
 
 @bp.route("/register/<int:item_id>/raised")

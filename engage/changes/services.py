@@ -137,12 +137,14 @@ def raise_item(
     source: Source = Source.PEER,
     source_note: str = "",
     submission_key: str | None = None,
+    on_behalf_of: User | None = None,
 ) -> Item:
     """Put a blockage in the register. Staff raising from a meeting, case or feedback are not
     recorded as the raiser: such items are anonymised.
 
     A ``submission_key`` seen before returns the item it made (a double click or a resent
-    form), so nobody ends up with two items or an error for one press.
+    form), so nobody ends up with two items or an error for one press. With ``on_behalf_of``
+    a manager raises the item for that peer: it is theirs, entered by the manager.
     """
     if submission_key:
         earlier = db.session.scalar(select(Item).where(Item.submission_key == submission_key))
@@ -159,13 +161,13 @@ def raise_item(
         show_name=show_name if source == Source.PEER else False,
         source=source.value,
         source_note=source_note.strip(),
-        raised_by_id=actor.id if source == Source.PEER else None,
-        entered_by_id=actor.id if source != Source.PEER else None,
+        raised_by_id=(on_behalf_of or actor).id if source == Source.PEER else None,
+        entered_by_id=actor.id if source != Source.PEER or on_behalf_of else None,
     )
     db.session.add(item)
     db.session.flush()
     _event(item, actor, "raised", to=State.RAISED.value)
-    audit.record("register.raised", actor=actor, item=item.id)
+    audit.record("register.raised", actor=actor, subject=on_behalf_of, item=item.id)
     return item
 
 

@@ -254,3 +254,41 @@ def test_peers_and_partners_never_read_other_supporters_accounts(app, client, ma
     sign_in(client, "raiser")  # the raiser can follow the item, but not read others' words
     page = client.get(f"/register/{item_id}").get_data(as_text=True)
     assert "Shared with the board only" not in page
+
+
+def test_a_manager_raises_an_item_for_a_peer(app, client, make_user):
+    from engage.core.audit import AuditEntry
+
+    peer = make_user("kit", preferred_name="Kit")
+    manager = make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    page = client.get(f"/people/{peer.id}").get_data(as_text=True)
+    assert f"/register/new?for={peer.id}" in page
+    form = client.get(f"/register/new?for={peer.id}").get_data(as_text=True)
+    assert "You are working on behalf of Kit" in form
+    response = post(
+        client,
+        f"/register/new?for={peer.id}",
+        {
+            "title": "No bus home",
+            "what_happened": "Discharged at 3am",
+            "agency": "other",
+            "theme": "health",
+            "show_name": "yes",
+            "for": str(peer.id),
+        },
+        form_url=f"/register/new?for={peer.id}",
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        item = db.session.scalar(db.select(Item))
+        assert item.raised_by_id == peer.id and item.entered_by_id == manager.id
+        entry = db.session.scalar(db.select(AuditEntry).filter_by(action="register.raised"))
+        assert entry.on_behalf and entry.subject_id == peer.id
+
+
+def test_only_managers_raise_for_someone_else(client, make_user):
+    other = make_user("other")
+    make_user("me")
+    sign_in(client, "me")
+    assert client.get(f"/register/new?for={other.id}").status_code == 404
