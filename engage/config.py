@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOCALE": "en",
     "DEFAULT_TIMEZONE": "Europe/London",
     "GUNICORN_WORKERS": 2,
+    # How long before a forum meeting its reminder goes (sent by engage tick).
+    "REMINDER_HOURS": 48,
     # An overdue register item escalates a level and gets this many more days.
     "ESCALATION_DAYS": 28,
 }

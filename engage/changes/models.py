@@ -146,6 +146,8 @@ class Item(CreatedMixin, db.Model):
     agency_other: Mapped[str] = mapped_column(String(120), default="")  # "other" typed in
     source: Mapped[str] = mapped_column(String(10), default=Source.PEER.value)
     source_note: Mapped[str] = mapped_column(String(200), default="")  # e.g. which meeting
+    # The forum meeting it was raised at, when it was.
+    source_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id"), index=True)
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # staff on behalf
     show_name: Mapped[bool] = mapped_column(default=False)  # the raiser agreed to be named

@@ -195,17 +195,26 @@ def backup(path: Path) -> None:
 def tick() -> None:
     """Run the scheduled jobs once; safe to run as often as you like (e.g. every hour).
 
-    Escalates overdue register items a level, then sends what is waiting in the outbox.
+    Escalates overdue register items a level, reminds people of meetings coming up, carries
+    unfinished actions forward, then sends what is waiting in the outbox.
     """
     from engage.changes import services as changes
     from engage.core import outbox
     from engage.core.db import utcnow
+    from engage.forums import services as forums
+    from engage.forums.models import Forum
 
-    moved = changes.escalate_overdue(utcnow().date())
+    now = utcnow()
+    moved = changes.escalate_overdue(now.date())
+    reminded = forums.send_reminders(now)
+    carried = sum(forums.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
     db.session.commit()
     outbox.flush_committed()
     sent = outbox.retry_failed()
-    click.echo(f"Escalated {len(moved)} overdue item(s); sent {sent} waiting message(s).")
+    click.echo(
+        f"Escalated {len(moved)} overdue item(s); sent {reminded} meeting reminder(s); "
+        f"carried {carried} action(s) forward; sent {sent} waiting message(s)."
+    )
 
 
 @main.group("outbox")

@@ -1,0 +1,52 @@
+"""Who may see and do what in forums, meetings and opportunities."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engage.core.permissions import has_role, signed_in
+from engage.people.models import Role
+
+
+def can_manage_forums(user: Any) -> bool:
+    """Lived experience managers run forums: schedule, invite, take attendance, minute."""
+    return has_role(user, Role.MANAGER)
+
+
+def can_view_forum(user: Any, forum: Any, is_member: bool) -> bool:
+    """Managers see every forum; others see open forums and the ones they belong to."""
+    if not signed_in(user):
+        return False
+    return can_manage_forums(user) or forum.open_to_all or is_member
+
+
+def can_view_meeting(user: Any, meeting: Any, invited: bool, is_member: bool) -> bool:
+    if not signed_in(user):
+        return False
+    return can_manage_forums(user) or invited or is_member or meeting.forum.open_to_all
+
+
+def can_reply(user: Any, meeting: Any, invited: bool) -> bool:
+    """People reply to meetings they were invited to, or to an open forum's meetings."""
+    return signed_in(user) and not meeting.cancelled and (invited or meeting.forum.open_to_all)
+
+
+def can_see_needs_names(user: Any) -> bool:
+    """Access needs and attendance of others are never shown to peers; managers see names so
+    they can arrange interpreters, childcare and step-free rooms in time."""
+    return can_manage_forums(user)
+
+
+def can_request_input(user: Any) -> bool:
+    """Partners ask the forum for lived-experience input."""
+    return has_role(user, Role.PARTNER, Role.MANAGER)
+
+
+def can_view_request(user: Any, request: Any) -> bool:
+    if can_manage_forums(user):
+        return True
+    return signed_in(user) and request.requested_by_id == user.id
+
+
+def can_express_interest(user: Any, opportunity: Any) -> bool:
+    return has_role(user, Role.PEER) and opportunity.status == "open"

@@ -1,0 +1,3 @@
+"""Forum and meeting pages."""
+
+from engage.forums import bp  # noqa: F401
