@@ -141,6 +141,7 @@ _SETUP_ALLOWED = {
 def _init_request_hooks(app: Flask) -> None:
     from engage.changes import permissions as changes_permissions
     from engage.core import i18n, outbox
+    from engage.forums import permissions as forums_permissions
     from engage.people import permissions as people_permissions
     from engage.people.forms import LanguageForm
 
@@ -177,4 +178,5 @@ def _init_request_hooks(app: Flask) -> None:
             "partnership_name": app.config["PARTNERSHIP_NAME"],
             "perm": people_permissions,
             "register_perm": changes_permissions,
+            "forum_perm": forums_permissions,
         }

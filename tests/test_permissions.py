@@ -43,6 +43,12 @@ MATRIX = {
     "/you-said-we-did": set(Role),
     "/boards": {Role.BOARD, Role.MANAGER, Role.ADMIN},
     "/register.csv": {Role.BOARD, Role.MANAGER},
+    "/forums": set(Role),
+    "/opportunities": {Role.PEER, Role.MANAGER},
+    "/opportunities/new": {Role.MANAGER},
+    "/requests": {Role.PARTNER, Role.MANAGER},
+    "/requests/new": {Role.PARTNER, Role.MANAGER},
+    "/me/calendar": set(Role),
 }
 HIDDEN = {
     "/people/{peer}",

@@ -115,6 +115,9 @@ def seed(extra_peers: int = 30, rng: random.Random | None = None) -> list[tuple[
         if u.has_role(Role.PEER)
     ]
     changes_demo.seed(rng, made, extra[:12])
+    from engage.forums import demo as forums_demo
+
+    forums_demo.seed(rng, made, extra)
     return [
         (u, ", ".join(sorted(r.value for r in roles))) for u, _n, roles, _e, _p in DEMO_ACCOUNTS
     ]

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("forums", __name__)
 
-from engage.forums import routes  # noqa: E402,F401
+from engage.forums import calendar, opportunities, routes  # noqa: E402,F401

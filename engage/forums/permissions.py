@@ -50,3 +50,13 @@ def can_view_request(user: Any, request: Any) -> bool:
 
 def can_express_interest(user: Any, opportunity: Any) -> bool:
     return has_role(user, Role.PEER) and opportunity.status == "open"
+
+
+def can_see_opportunities(user: Any) -> bool:
+    """Peers find opportunities; managers run them."""
+    return has_role(user, Role.PEER) or can_manage_forums(user)
+
+
+def can_see_requests(user: Any) -> bool:
+    """Partners follow their own requests; managers see all of them."""
+    return has_role(user, Role.PARTNER, Role.MANAGER)

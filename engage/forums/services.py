@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale, format_datetime
@@ -30,7 +31,22 @@ from engage.forums.models import (
     Reply,
     Series,
 )
-from engage.people.models import ACCESS_NEEDS, Profile, User
+from engage.people.models import ACCESS_NEEDS, Profile, Role, User
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def _local(moment: datetime) -> datetime:
+    """The wall-clock time in the partnership's zone, without a zone attached."""
+    return moment.astimezone(_zone()).replace(tzinfo=None)
+
+
+def _plus_local(moment: datetime, delta: timedelta) -> datetime:
+    """``moment`` plus ``delta`` of wall-clock time, back in UTC: a meeting at 10:30 every six
+    weeks stays at 10:30 when the clocks change."""
+    return (_local(moment) + delta).replace(tzinfo=_zone()).astimezone(UTC)
 
 
 class ForumError(ValueError):
@@ -114,7 +130,7 @@ def schedule(
         db.session.flush()
     meetings = []
     for n in range(count if series else 1):
-        start = starts_at + timedelta(weeks=(every_weeks or 0) * n)
+        start = _plus_local(starts_at, timedelta(weeks=(every_weeks or 0) * n))
         meeting = Meeting(
             forum_id=forum.id,
             series_id=series.id if series else None,
@@ -154,16 +170,21 @@ def change_meeting(actor: User, meeting: Meeting, scope: str, **changes: Any) ->
         meeting.detached = True
     shift = None
     if "starts_at" in changes:
-        shift = changes.pop("starts_at") - meeting.starts_at
+        # A shift in wall-clock time, so "10:30" stays 10:30 across a change of the clocks.
+        shift = _local(changes.pop("starts_at")) - _local(meeting.starts_at)
     duration = changes.pop("duration_minutes", None)
     for target in targets:
+        length = target.ends_at - target.starts_at
         if shift:
-            target.starts_at += shift
-            target.ends_at += shift
+            target.starts_at = _plus_local(target.starts_at, shift)
+            target.ends_at = target.starts_at + length
         if duration:
             target.ends_at = target.starts_at + timedelta(minutes=duration)
         for name, value in changes.items():
             setattr(target, name, value)
+        if "capacity" in changes:
+            db.session.flush()
+            _promote_waiting(target, all_places=True)
         _tell_changed(target)
     audit.record("forum.meeting_changed", actor=actor, meetings=[t.id for t in targets])
     return targets
@@ -265,7 +286,7 @@ def reply(person: User, meeting: Meeting, answer: Reply) -> Invitation:
     if row is None:
         row = Invitation(meeting_id=meeting.id, user_id=person.id)
         db.session.add(row)
-    was = Reply(row.reply)
+    was = Reply(row.reply or Reply.INVITED.value)
     if answer == Reply.YES and was in (Reply.YES, Reply.WAITING):
         return row
     full = meeting.capacity is not None and coming_count(meeting) >= meeting.capacity
@@ -280,9 +301,15 @@ def reply(person: User, meeting: Meeting, answer: Reply) -> Invitation:
     return row
 
 
-def _promote_waiting(meeting: Meeting) -> None:
-    if meeting.capacity is not None and coming_count(meeting) >= meeting.capacity:
-        return
+def _promote_waiting(meeting: Meeting, all_places: bool = False) -> None:
+    """Give a free place to the first person waiting (every free place with ``all_places``,
+    after the capacity went up)."""
+    while meeting.capacity is None or coming_count(meeting) < meeting.capacity:
+        if not _promote_one(meeting) or not all_places:
+            return
+
+
+def _promote_one(meeting: Meeting) -> bool:
     first = db.session.scalar(
         select(Invitation)
         .where(Invitation.meeting_id == meeting.id, Invitation.reply == Reply.WAITING.value)
@@ -290,7 +317,7 @@ def _promote_waiting(meeting: Meeting) -> None:
         .limit(1)
     )
     if first is None:
-        return
+        return False
     first.reply = Reply.YES.value
     first.waiting_since = None
     person = first.user
@@ -308,6 +335,7 @@ def _promote_waiting(meeting: Meeting) -> None:
             ),
         )
     db.session.flush()
+    return True
 
 
 def send_reminders(now: datetime) -> int:
@@ -510,3 +538,38 @@ def raise_in_meeting(actor: User, meeting: Meeting, **item: Any):
     )
     raised.source_meeting_id = meeting.id
     return raised
+
+
+def home_summary(user: User, now: datetime) -> dict[str, Any]:
+    """Meetings for the home page: the person's next ones with their reply, and for managers
+    the meetings of the coming week with how many are coming."""
+    summary: dict[str, Any] = {
+        "mine": db.session.execute(
+            select(Meeting, Invitation.reply)
+            .join(Invitation, Invitation.meeting_id == Meeting.id)
+            .where(
+                Invitation.user_id == user.id,
+                Meeting.starts_at >= now,
+                Meeting.cancelled.is_(False),
+                Invitation.reply != Reply.NO.value,
+            )
+            .order_by(Meeting.starts_at)
+            .limit(3)
+        ).all()
+    }
+    if user.has_role(Role.MANAGER):
+        coming = (
+            select(db.func.count(Invitation.id))
+            .where(Invitation.meeting_id == Meeting.id, Invitation.reply == Reply.YES.value)
+            .scalar_subquery()
+        )
+        summary["week"] = db.session.execute(
+            select(Meeting, coming)
+            .where(
+                Meeting.starts_at >= now,
+                Meeting.starts_at < now + timedelta(days=7),
+                Meeting.cancelled.is_(False),
+            )
+            .order_by(Meeting.starts_at)
+        ).all()
+    return summary

@@ -10,6 +10,8 @@ from engage.changes import services as changes
 from engage.core.db import utcnow
 from engage.core.htmx import render
 from engage.extensions import db
+from engage.forums import services as forums
+from engage.forums.models import REPLY_LABELS
 from engage.home import bp
 from engage.people.models import Role
 
@@ -21,8 +23,15 @@ def index():
     roles = current_user.role_set
     # Each role gets its own panels; domains not built yet say what will appear there.
     ordered = [r for r in Role if r in roles]
-    register = changes.home_summary(current_user, utcnow().date())
-    return render("home/index.html", roles=ordered, profile=current_user.profile, register=register)
+    now = utcnow()
+    return render(
+        "home/index.html",
+        roles=ordered,
+        profile=current_user.profile,
+        register=changes.home_summary(current_user, now.date()),
+        meetings=forums.home_summary(current_user, now),
+        reply_labels=REPLY_LABELS,
+    )
 
 
 @bp.route("/healthz")

@@ -1,0 +1,191 @@
+"""Demo forums: three forums with members, past meetings with attendance and minutes, future
+meetings with replies and varied needs, open opportunities and partner requests."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from engage.core.db import utcnow
+from engage.extensions import db
+from engage.forums import services
+from engage.forums.models import (
+    ConsultationRequest,
+    Forum,
+    Interest,
+    Opportunity,
+    Presence,
+    Reply,
+    Rung,
+    Venue,
+)
+from engage.people.models import User
+
+FORUMS = [
+    (
+        "Expert Citizen Forum",
+        "Advises the delivery board on what gets in people's way, and "
+        "checks that what changes really changes.",
+        True,
+        6,
+    ),
+    (
+        "Women's Forum",
+        "A women-only space to shape services for women facing multiple "
+        "disadvantage, including domestic abuse services.",
+        False,
+        4,
+    ),
+    (
+        "Workforce Forum",
+        "Front-line staff and experts by experience working out together how "
+        "services should work with people.",
+        True,
+        8,
+    ),
+]
+
+
+def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
+    manager = people["manager"]
+    today = utcnow().date()
+    venues = [
+        Venue(
+            name="The Hub, Riverside Community Centre",
+            address="12 Mill Lane",
+            step_free=True,
+            hearing_loop=True,
+            quiet_room=True,
+            bus_stops="Mill Lane (routes 4, 12), 2 minutes' walk",
+        ),
+        Venue(
+            name="St Mary's Church Hall",
+            address="Church Street",
+            step_free=False,
+            hearing_loop=False,
+            quiet_room=True,
+            bus_stops="Market Square, 5 minutes",
+        ),
+    ]
+    db.session.add_all(venues)
+    db.session.flush()
+    everyone = [people["peer"], people["peer2"], *peers]
+    for index, (name, purpose, open_to_all, every) in enumerate(FORUMS):
+        forum = Forum(
+            name=name,
+            purpose=purpose,
+            open_to_all=open_to_all,
+            chair_id=everyone[index % len(everyone)].id,
+            terms_of_reference="We meet every few weeks. Members are paid for their "
+            "time and expenses. We agree what we say together.",
+        )
+        db.session.add(forum)
+        db.session.flush()
+        members = everyone if index != 1 else [p for i, p in enumerate(everyone) if i % 2]
+        for person in members:
+            services.add_member(manager, forum, person, today - timedelta(days=180))
+        start = (utcnow() - timedelta(weeks=every * 2)).replace(
+            hour=10, minute=30, second=0, microsecond=0
+        )
+        meetings = services.schedule(
+            manager,
+            forum,
+            starts_at=start,
+            duration_minutes=120,
+            every_weeks=every,
+            count=5,
+            venue_id=venues[index % 2].id,
+            capacity=12 if index == 0 else None,
+            rung=[Rung.CO_PRODUCTION, Rung.ENGAGEMENT, Rung.CO_DESIGN][index].value,
+            title="",
+        )
+        past = [m for m in meetings if m.starts_at < utcnow()]
+        future = [m for m in meetings if m.starts_at >= utcnow()]
+        for meeting in past:
+            marks = {
+                p.id: rng.choice(
+                    [
+                        Presence.ATTENDED,
+                        Presence.ATTENDED,
+                        Presence.LATE,
+                        Presence.APOLOGIES,
+                        Presence.NO_SHOW,
+                    ]
+                )
+                for p in members[:10]
+            }
+            services.mark_attendance(manager, meeting, marks)
+            services.save_minutes(
+                manager,
+                meeting,
+                "We heard from the housing team and shared experiences.",
+                "Agreed to ask the council to accept a worker's letter as ID.",
+            )
+        if past:
+            services.add_action(
+                manager,
+                past[-1],
+                "Write to the housing team about ID rules",
+                manager.display_name,
+                today + timedelta(days=14),
+            )
+        for meeting in future[:2]:
+            for person in members[:12]:
+                answer = rng.choice([Reply.YES, Reply.YES, Reply.MAYBE, Reply.NO, None])
+                if answer is not None:
+                    services.reply(person, meeting, answer)
+    partner = people["partner"]
+    requests = [
+        ("Review our new hostel leaflet", "review", True, "accepted"),
+        ("Join the interview panel for our new outreach lead", "interview", True, "requested"),
+        ("Working group on hospital discharge", "working_group", True, "met"),
+    ]
+    for title, kind, paid, status in requests:
+        request = ConsultationRequest(
+            organisation_id=partner.organisation_id,
+            requested_by_id=partner.id,
+            title=title,
+            description="We want people with lived experience to shape this from the start.",
+            kind=kind,
+            needed_by=today + timedelta(days=30),
+            effort="About two hours",
+            paid=paid,
+            status=status,
+        )
+        db.session.add(request)
+        db.session.flush()
+        if status in ("accepted", "met"):
+            opportunity = Opportunity(
+                request_id=request.id,
+                title=title,
+                description=request.description,
+                activity="document_review" if kind == "review" else "working_group",
+                places=3,
+                closes_on=today + timedelta(days=14),
+                paid=paid,
+                status="open" if status == "accepted" else "completed",
+                rung=Rung.CO_DESIGN.value,
+            )
+            db.session.add(opportunity)
+            db.session.flush()
+            for person in everyone[:4]:
+                db.session.add(
+                    Interest(
+                        opportunity_id=opportunity.id,
+                        user_id=person.id,
+                        note="I have been through this myself.",
+                        selected=status == "met",
+                        completed_at=utcnow() if status == "met" else None,
+                    )
+                )
+    db.session.add(
+        Opportunity(
+            title="Help us choose the questions for the next survey",
+            description="Two hours at the Hub with lunch. Paid at the forum rate.",
+            activity="forum_meeting",
+            places=6,
+            closes_on=today + timedelta(days=21),
+            paid=True,
+            rung=Rung.CO_PRODUCTION.value,
+        )
+    )

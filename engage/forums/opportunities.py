@@ -1,0 +1,518 @@
+"""Consultation requests (``/requests``) and opportunities (``/opportunities``) pages.
+
+Partners ask; managers accept or decline and publish; peers say they are interested; managers
+choose and record the work done. Names of the interested are shown to managers only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from engage.core.htmx import redirect_to, render
+from engage.core.permissions import allow
+from engage.extensions import db
+from engage.forums import bp
+from engage.forums import opportunity_services as services
+from engage.forums.models import RUNG_LABELS, ConsultationRequest, Forum, Interest, Opportunity
+from engage.forums.opportunity_forms import (
+    ConfirmForm,
+    DeclineForm,
+    InterestForm,
+    LinkOpportunityForm,
+    OpportunityForm,
+    RequestForm,
+    SelectPeopleForm,
+)
+from engage.forums.opportunity_services import (
+    ACTIVITY_LABELS,
+    KIND_LABELS,
+    OPPORTUNITY_STATUS_COLOURS,
+    OPPORTUNITY_STATUS_LABELS,
+    REQUEST_STATUS_COLOURS,
+    REQUEST_STATUS_LABELS,
+    OpportunityError,
+    OpportunityStatus,
+    RequestStatus,
+)
+from engage.forums.permissions import (
+    can_express_interest,
+    can_manage_forums,
+    can_request_input,
+    can_see_opportunities,
+    can_view_request,
+)
+
+PAGE_SIZE = 25
+
+
+def _labels() -> dict[str, Any]:
+    return {
+        "kinds": {k.value: v for k, v in KIND_LABELS.items()},
+        "activities": ACTIVITY_LABELS,
+        "rungs": {k.value: v for k, v in RUNG_LABELS.items()},
+        "request_states": {k.value: v for k, v in REQUEST_STATUS_LABELS.items()},
+        "request_colours": {k.value: v for k, v in REQUEST_STATUS_COLOURS.items()},
+        "opportunity_states": {k.value: v for k, v in OPPORTUNITY_STATUS_LABELS.items()},
+        "opportunity_colours": {k.value: v for k, v in OPPORTUNITY_STATUS_COLOURS.items()},
+    }
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _pages(total: int) -> int:
+    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+
+
+# Consultation requests -----------------------------------------------------------------------
+
+
+@bp.route("/requests")
+@login_required
+def requests():
+    allow(can_request_input(current_user))
+    manager = can_manage_forums(current_user)
+    query = select(ConsultationRequest)
+    if not manager:
+        query = query.where(ConsultationRequest.requested_by_id == current_user.id)
+    status = request.args.get("status", "").strip()
+    if status in {s.value for s in RequestStatus}:
+        query = query.where(ConsultationRequest.status == status)
+    else:
+        status = ""
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = _page()
+    rows = db.session.scalars(
+        query.options(
+            joinedload(ConsultationRequest.organisation),
+            joinedload(ConsultationRequest.requested_by),
+        )
+        .order_by(ConsultationRequest.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render(
+        "forums/opportunities/requests.html",
+        block="results",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=_pages(total),
+        status_filter=status,
+        filter_args={"status": status} if status else {},
+        manager=manager,
+        statuses=list(RequestStatus),
+        **_labels(),
+    )
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@login_required
+def new_request():
+    allow(can_request_input(current_user))
+    form = RequestForm()
+    if form.validate_on_submit():
+        row = services.make_request(
+            current_user._get_current_object(),
+            title=form.title.data,
+            description=form.description.data,
+            kind=form.kind.data,
+            needed_by=form.needed_by.data,
+            effort=form.effort.data or "",
+            paid=form.paid.data == "yes",
+        )
+        db.session.commit()
+        flash(_("Thank you. Your request has been sent to the forum's managers."), "success")
+        return redirect_to(url_for("forums.consultation_request", request_id=row.id))
+    return render("forums/opportunities/request_new.html", form=form)
+
+
+def _load_request(request_id: int) -> ConsultationRequest:
+    """A request the viewer may see; anything else is 404, so nothing is revealed."""
+    row = db.session.get(ConsultationRequest, request_id)
+    if row is None or not can_view_request(current_user, row):
+        abort(404)
+    return row
+
+
+def _answering(row: ConsultationRequest) -> Opportunity | None:
+    return db.session.scalar(
+        select(Opportunity).where(Opportunity.request_id == row.id).order_by(Opportunity.id)
+    )
+
+
+@bp.route("/requests/<int:request_id>")
+@login_required
+def consultation_request(request_id: int):
+    row = _load_request(request_id)
+    opportunity = _answering(row)
+    chosen = 0
+    if opportunity is not None:
+        chosen = db.session.scalar(
+            select(func.count(Interest.id)).where(
+                Interest.opportunity_id == opportunity.id, Interest.selected.is_(True)
+            )
+        )
+    return render(
+        "forums/opportunities/request.html",
+        row=row,
+        opportunity=opportunity,
+        chosen=chosen,
+        manager=can_manage_forums(current_user),
+        undecided=row.status == RequestStatus.REQUESTED.value,
+        **_labels(),
+    )
+
+
+def _forum_choices() -> list[tuple[str, str]]:
+    forums = db.session.execute(select(Forum.id, Forum.name).order_by(Forum.name)).all()
+    return [("", _("No particular forum: tell every peer"))] + [(str(i), n) for i, n in forums]
+
+
+def _opportunity_details(form: OpportunityForm) -> dict[str, Any]:
+    return {
+        "title": form.title.data.strip(),
+        "description": form.description.data.strip(),
+        "activity": form.activity.data,
+        "forum_id": int(form.forum.data) if (form.forum.data or "").isdigit() else None,
+        "places": form.places.data,
+        "closes_on": form.closes_on.data,
+        "paid": form.paid.data == "yes",
+        "rung": form.rung.data,
+    }
+
+
+def _fill(form: OpportunityForm, values: dict[str, Any]) -> None:
+    form.title.data = values["title"]
+    form.description.data = values["description"]
+    form.activity.data = values["activity"]
+    form.forum.data = str(values["forum_id"] or "")
+    form.places.data = values["places"]
+    form.closes_on.data = values["closes_on"]
+    form.paid.data = "yes" if values["paid"] else "no"
+    form.rung.data = values["rung"]
+
+
+@bp.route("/requests/<int:request_id>/accept", methods=["GET", "POST"])
+@login_required
+def accept_request(request_id: int):
+    row = _load_request(request_id)
+    allow(can_manage_forums(current_user))
+    form = OpportunityForm(prefix="new")
+    form.forum.choices = _forum_choices()
+    link_form = LinkOpportunityForm(prefix="link")
+    unlinked = db.session.scalars(
+        select(Opportunity)
+        .where(
+            Opportunity.request_id.is_(None),
+            Opportunity.status == OpportunityStatus.OPEN.value,
+        )
+        .order_by(Opportunity.id.desc())
+        .limit(50)
+    ).all()
+    link_form.opportunity.choices = [(str(o.id), o.title) for o in unlinked]
+    problem = None
+    if row.status != RequestStatus.REQUESTED.value:
+        problem = _("This request has already been decided.")
+    elif request.method == "GET":
+        _fill(form, services.prefill(row))
+    if problem is None and request.method == "POST":
+        actor = current_user._get_current_object()
+        try:
+            if "link-submit" in request.form and link_form.validate_on_submit():
+                chosen = db.session.get(Opportunity, int(link_form.opportunity.data))
+                if chosen is None:
+                    raise OpportunityError(_("Choose an opportunity"))
+                opportunity = services.accept_request(actor, row, opportunity=chosen)
+            elif "new-submit" in request.form and form.validate_on_submit():
+                opportunity = services.accept_request(actor, row, **_opportunity_details(form))
+            else:
+                opportunity = None
+        except OpportunityError as error:
+            db.session.rollback()
+            problem = str(error)
+        else:
+            if opportunity is not None:
+                db.session.commit()
+                flash(
+                    _("Accepted. The opportunity is published and the partner has been told."),
+                    "success",
+                )
+                return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+    return render(
+        "forums/opportunities/request_accept.html",
+        row=row,
+        form=form,
+        link_form=link_form,
+        unlinked=unlinked,
+        problem=problem,
+        **_labels(),
+    )
+
+
+@bp.route("/requests/<int:request_id>/decline", methods=["GET", "POST"])
+@login_required
+def decline_request(request_id: int):
+    row = _load_request(request_id)
+    allow(can_manage_forums(current_user))
+    form = DeclineForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            services.decline_request(current_user._get_current_object(), row, form.reason.data)
+        except OpportunityError as error:
+            db.session.rollback()
+            problem = str(error)
+        else:
+            db.session.commit()
+            flash(_("Declined. The partner has been told why."), "success")
+            return redirect_to(url_for("forums.consultation_request", request_id=row.id))
+    return render("forums/opportunities/request_decline.html", row=row, form=form, problem=problem)
+
+
+# Opportunities -------------------------------------------------------------------------------
+
+
+@bp.route("/opportunities")
+@login_required
+def opportunities():
+    allow(can_see_opportunities(current_user))
+    manager = can_manage_forums(current_user)
+    today = services.local_today()
+    query = select(Opportunity)
+    if not manager:
+        query = query.where(services.visible_to_peer(current_user, today))
+    status = request.args.get("status", "").strip() if manager else ""
+    if status in {s.value for s in OpportunityStatus}:
+        query = query.where(Opportunity.status == status)
+    else:
+        status = ""
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = _page()
+    rows = db.session.scalars(
+        query.order_by(
+            (Opportunity.status != OpportunityStatus.OPEN.value),
+            Opportunity.closes_on.is_(None),
+            Opportunity.closes_on,
+            Opportunity.id.desc(),
+        )
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    ids = [o.id for o in rows]
+    interested: dict[int, int] = {}
+    mine: dict[int, Interest] = {}
+    if ids and manager:
+        interested = dict(
+            db.session.execute(
+                select(Interest.opportunity_id, func.count(Interest.id))
+                .where(Interest.opportunity_id.in_(ids))
+                .group_by(Interest.opportunity_id)
+            ).all()
+        )
+    if ids and not manager:
+        mine = {
+            i.opportunity_id: i
+            for i in db.session.scalars(
+                select(Interest).where(
+                    Interest.opportunity_id.in_(ids), Interest.user_id == current_user.id
+                )
+            )
+        }
+    return render(
+        "forums/opportunities/list.html",
+        block="results",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=_pages(total),
+        manager=manager,
+        interested=interested,
+        mine=mine,
+        status_filter=status,
+        filter_args={"status": status} if status else {},
+        statuses=list(OpportunityStatus),
+        **_labels(),
+    )
+
+
+@bp.route("/opportunities/new", methods=["GET", "POST"])
+@login_required
+def new_opportunity():
+    allow(can_manage_forums(current_user))
+    form = OpportunityForm()
+    form.forum.choices = _forum_choices()
+    if request.method == "GET":
+        form.rung.data = form.rung.data or "consultation"
+    if form.validate_on_submit():
+        opportunity = services.publish(
+            current_user._get_current_object(), **_opportunity_details(form)
+        )
+        db.session.commit()
+        flash(_("Published. Peers who can take it up have been told."), "success")
+        return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+    return render("forums/opportunities/new.html", form=form)
+
+
+def _load_opportunity(opportunity_id: int) -> Opportunity:
+    """An opportunity the viewer may see; anything else is 404."""
+    allow(can_see_opportunities(current_user))
+    opportunity = db.session.get(Opportunity, opportunity_id)
+    if opportunity is None:
+        abort(404)
+    if not can_manage_forums(current_user):
+        visible = db.session.scalar(
+            select(Opportunity.id).where(
+                Opportunity.id == opportunity.id,
+                services.visible_to_peer(current_user, services.local_today()),
+            )
+        )
+        if visible is None:
+            abort(404)
+    return opportunity
+
+
+@bp.route("/opportunities/<int:opportunity_id>")
+@login_required
+def opportunity(opportunity_id: int):
+    opportunity = _load_opportunity(opportunity_id)
+    return _show(opportunity)
+
+
+def _show(
+    opportunity: Opportunity,
+    interest_form: InterestForm | None = None,
+    select_form: SelectPeopleForm | None = None,
+    problem: str | None = None,
+    status: int = 200,
+):
+    manager = can_manage_forums(current_user)
+    mine = services.interest_of(current_user, opportunity)
+    if interest_form is None:
+        interest_form = InterestForm(formdata=None)
+        interest_form.note.data = mine.note if mine else ""
+        if mine:
+            interest_form.submit.label.text = _("Save my note")
+    people = services.interests(opportunity) if manager else []
+    if select_form is None:
+        select_form = SelectPeopleForm(formdata=None)
+    forum = db.session.get(Forum, opportunity.forum_id) if opportunity.forum_id else None
+    source = (
+        db.session.get(ConsultationRequest, opportunity.request_id)
+        if opportunity.request_id
+        else None
+    )
+    if source is not None and not can_view_request(current_user, source):
+        source = None
+    return render(
+        "forums/opportunities/show.html",
+        status=status,
+        opportunity=opportunity,
+        manager=manager,
+        mine=mine,
+        can_say_interested=can_express_interest(current_user, opportunity),
+        interest_form=interest_form,
+        select_form=select_form,
+        confirm_form=ConfirmForm(formdata=None),
+        people=people,
+        chosen=[p for p in people if p.selected],
+        waiting=[p for p in people if not p.selected],
+        forum=forum,
+        source=source,
+        problem=problem,
+        **_labels(),
+    )
+
+
+@bp.route("/opportunities/<int:opportunity_id>/interest", methods=["POST"])
+@login_required
+def opportunity_interest(opportunity_id: int):
+    opportunity = _load_opportunity(opportunity_id)
+    allow(can_express_interest(current_user, opportunity))
+    form = InterestForm()
+    if not form.validate_on_submit():
+        return _show(opportunity, interest_form=form, status=400)
+    already = services.interest_of(current_user, opportunity) is not None
+    try:
+        services.express_interest(current_user._get_current_object(), opportunity, form.note.data)
+        db.session.commit()
+    except IntegrityError:  # a double press that raced itself: the first one counted
+        db.session.rollback()
+        already = True
+    flash(
+        _("Your note has been saved.")
+        if already
+        else _("Thank you. We will tell you if you are chosen."),
+        "success",
+    )
+    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/<int:opportunity_id>/interest/withdraw", methods=["POST"])
+@login_required
+def opportunity_withdraw(opportunity_id: int):
+    opportunity = _load_opportunity(opportunity_id)
+    allow(can_express_interest(current_user, opportunity))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.withdraw_interest(current_user._get_current_object(), opportunity)
+        db.session.commit()
+        flash(_("You are no longer down as interested."), "success")
+    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/<int:opportunity_id>/select", methods=["POST"])
+@login_required
+def opportunity_select(opportunity_id: int):
+    opportunity = _load_opportunity(opportunity_id)
+    allow(can_manage_forums(current_user))
+    form = SelectPeopleForm()
+    form.people.choices = [
+        (row.user_id, row.user.display_name)
+        for row in services.interests(opportunity)
+        if not row.selected
+    ]
+    if not form.validate_on_submit():
+        return _show(opportunity, select_form=form, status=400)
+    try:
+        chosen = services.select_people(
+            current_user._get_current_object(), opportunity, form.people.data
+        )
+    except OpportunityError as error:
+        db.session.rollback()
+        return _show(_load_opportunity(opportunity_id), problem=str(error), status=409)
+    db.session.commit()
+    flash(
+        _(
+            "%(num)d chosen. They have been told, and so has everyone else who was interested.",
+            num=len(chosen),
+        ),
+        "success",
+    )
+    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/<int:opportunity_id>/completed/<int:user_id>", methods=["POST"])
+@login_required
+def opportunity_completed(opportunity_id: int, user_id: int):
+    opportunity = _load_opportunity(opportunity_id)
+    allow(can_manage_forums(current_user))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.record_completed(current_user._get_current_object(), opportunity, user_id)
+    except OpportunityError as error:
+        db.session.rollback()
+        return _show(_load_opportunity(opportunity_id), problem=str(error), status=409)
+    db.session.commit()
+    flash(_("Recorded as done. Their time has been recorded."), "success")
+    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))

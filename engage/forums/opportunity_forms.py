@@ -1,0 +1,195 @@
+"""Forms for consultation requests, opportunities and the personal calendar address."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField as _DateField
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from engage.core.forms import (
+    Form,
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSelect,
+    GovTextArea,
+    GovTextInput,
+    at_most,
+    submit,
+)
+from engage.forums.models import RUNG_LABELS
+from engage.forums.opportunity_services import ACTIVITY_LABELS, KIND_LABELS
+
+YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
+
+
+class DateField(_DateField):
+    """A date typed as year-month-day, with a plain message when it is not one."""
+
+    def __init__(self, *args, invalid_message: str = "", **kwargs):  # noqa: ANN002, ANN003
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
+        if valuelist and not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError:
+            raise ValueError(str(self.invalid_message)) from None
+
+
+class RequestForm(Form):
+    title = StringField(
+        _l("In a few words, what do you need?"),
+        description=_l("For example: Review our new hostel leaflet"),
+        widget=GovTextInput(),
+        validators=[InputRequired(message=_l("Say in a few words what you need")), at_most(150)],
+    )
+    kind = RadioField(
+        _l("What would people do?"),
+        choices=[(k.value, v) for k, v in KIND_LABELS.items()],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Choose what people would do"))],
+    )
+    description = TextAreaField(
+        _l("Tell us more"),
+        description=_l(
+            "What it is for, who it is for, and what difference the forum's views could make."
+        ),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Tell us more about what you need")), at_most(5000)],
+    )
+    needed_by = DateField(
+        _l("When do you need it by? (optional)"),
+        description=_l("For example, 2027-03-31"),
+        widget=GovTextInput(),
+        validators=[Optional()],
+        invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
+    )
+    effort = StringField(
+        _l("How much time will it take? (optional)"),
+        description=_l("For example: about two hours"),
+        widget=GovTextInput(),
+        validators=[Optional(), at_most(120)],
+    )
+    paid = RadioField(
+        _l("Will people be paid for their time?"),
+        choices=YES_NO,
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Say whether people will be paid"))],
+    )
+    submit = submit(_l("Send the request"))
+
+
+class DeclineForm(Form):
+    reason = TextAreaField(
+        _l("Why can the forum not take this on?"),
+        description=_l("The partner will read this. Use plain, kind words."),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Give a reason the partner can read")), at_most(2000)],
+    )
+    submit = submit(_l("Decline the request"))
+
+
+class OpportunityForm(Form):
+    title = StringField(
+        _l("Title"),
+        widget=GovTextInput(),
+        validators=[InputRequired(message=_l("Give the opportunity a title")), at_most(150)],
+    )
+    description = TextAreaField(
+        _l("What is it, and what would people do?"),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Say what people would do")), at_most(5000)],
+    )
+    activity = SelectField(
+        _l("Kind of involvement"),
+        description=_l("This decides the rate people are paid at."),
+        choices=[(k, v) for k, v in ACTIVITY_LABELS.items()],
+        widget=GovSelect(),
+        validators=[InputRequired(message=_l("Choose the kind of involvement"))],
+    )
+    forum = SelectField(
+        _l("Which forum is it for? (optional)"),
+        description=_l("Only that forum's members are told about it. Leave it for everyone."),
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    places = IntegerField(
+        _l("How many places?"),
+        widget=GovTextInput(),
+        default=1,
+        validators=[
+            InputRequired(message=_l("Enter how many people are needed, like 3")),
+            NumberRange(min=1, max=500, message=_l("Enter a number from 1 to 500")),
+        ],
+    )
+    closes_on = DateField(
+        _l("Last day to say you are interested (optional)"),
+        description=_l("For example, 2027-03-31"),
+        widget=GovTextInput(),
+        validators=[Optional()],
+        invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
+    )
+    paid = RadioField(
+        _l("Is it paid?"),
+        choices=YES_NO,
+        default="yes",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Say whether it is paid"))],
+    )
+    rung = RadioField(
+        _l("How much power is shared?"),
+        description=_l("The ladder of co-production, from informing people to co-production."),
+        choices=[(k.value, v) for k, v in RUNG_LABELS.items()],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Choose a rung on the ladder"))],
+    )
+    submit = submit(_l("Publish the opportunity"))
+
+
+class LinkOpportunityForm(Form):
+    opportunity = SelectField(
+        _l("Opportunity"),
+        widget=GovSelect(),
+        validators=[InputRequired(message=_l("Choose an opportunity"))],
+    )
+    submit = submit(_l("Accept and link"))
+
+
+class InterestForm(Form):
+    note = TextAreaField(
+        _l("Anything you would like us to know? (optional)"),
+        description=_l("For example, days you cannot do, or why this matters to you."),
+        widget=GovTextArea(),
+        validators=[Optional(), at_most(1000)],
+    )
+    submit = submit(_l("I'm interested"))
+
+
+class ConfirmForm(Form):
+    submit = submit(_l("Confirm"))
+
+
+class SelectPeopleForm(Form):
+    people = SelectMultipleField(
+        _l("Who will do it?"),
+        coerce=int,
+        widget=GovCheckboxesInput(),
+        validators=[InputRequired(message=_l("Choose at least one person"))],
+    )
+    submit = submit(_l("Choose these people and tell everyone"))
+
+
+class CalendarAddressForm(Form):
+    submit = submit(_l("Make a new address"))

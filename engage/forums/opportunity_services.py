@@ -1,0 +1,574 @@
+"""Consultation requests and opportunities: a partner asks the forum for lived-experience input,
+a manager accepts it and publishes an opportunity, peers say they are interested, the manager
+chooses, and the work, once done, is recorded as involvement.
+
+Services take plain values, audit, queue messages and flush; the route commits. Every message
+goes out in its recipient's own language.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from engage.core import audit, outbox
+from engage.core.db import utcnow
+from engage.core.links import absolute_url
+from engage.core.signals import involvement_given
+from engage.extensions import db
+from engage.forums.models import (
+    ConsultationRequest,
+    Forum,
+    ForumMember,
+    Interest,
+    Opportunity,
+    Rung,
+)
+from engage.people.models import Organisation, Profile, Role, User, UserRole
+
+
+class OpportunityError(ValueError):
+    """A change that cannot be made; the message is safe to show."""
+
+
+# States and labels --------------------------------------------------------------------------
+
+
+class RequestStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    MET = "met"  # the opportunity it became was completed
+
+    @property
+    def label(self) -> str:
+        return str(REQUEST_STATUS_LABELS[self])
+
+
+REQUEST_STATUS_LABELS = {
+    RequestStatus.REQUESTED: _l("Waiting for a decision"),
+    RequestStatus.ACCEPTED: _l("Accepted"),
+    RequestStatus.DECLINED: _l("Declined"),
+    RequestStatus.MET: _l("Met"),
+}
+
+REQUEST_STATUS_COLOURS = {
+    RequestStatus.REQUESTED: "blue",
+    RequestStatus.ACCEPTED: "turquoise",
+    RequestStatus.DECLINED: "grey",
+    RequestStatus.MET: "green",
+}
+
+
+class RequestKind(enum.StrEnum):
+    REVIEW = "review"
+    INTERVIEW_PANEL = "interview_panel"
+    WORKING_GROUP = "working_group"
+    OTHER = "other"
+
+
+KIND_LABELS = {
+    RequestKind.REVIEW: _l("Review a document, such as a leaflet or a letter"),
+    RequestKind.INTERVIEW_PANEL: _l("Sit on an interview panel"),
+    RequestKind.WORKING_GROUP: _l("Join a working group"),
+    RequestKind.OTHER: _l("Something else"),
+}
+
+#: Rate-card activity keys (the payments domain prices them).
+ACTIVITY_LABELS = {
+    "document_review": _l("Reviewing a document"),
+    "interview_panel": _l("Interview panel"),
+    "working_group": _l("Working group"),
+    "other_involvement": _l("Other involvement"),
+}
+
+#: The activity an accepted request becomes, by what the partner asked for.
+KIND_ACTIVITY = {
+    RequestKind.REVIEW: "document_review",
+    RequestKind.INTERVIEW_PANEL: "interview_panel",
+    RequestKind.WORKING_GROUP: "working_group",
+    RequestKind.OTHER: "other_involvement",
+}
+
+
+class OpportunityStatus(enum.StrEnum):
+    OPEN = "open"  # peers can say they are interested
+    SELECTED = "selected"  # the manager has chosen; the work is under way
+    COMPLETED = "completed"  # everyone chosen has done the work
+
+    @property
+    def label(self) -> str:
+        return str(OPPORTUNITY_STATUS_LABELS[self])
+
+
+OPPORTUNITY_STATUS_LABELS = {
+    OpportunityStatus.OPEN: _l("Open"),
+    OpportunityStatus.SELECTED: _l("People chosen"),
+    OpportunityStatus.COMPLETED: _l("Completed"),
+}
+
+OPPORTUNITY_STATUS_COLOURS = {
+    OpportunityStatus.OPEN: "green",
+    OpportunityStatus.SELECTED: "turquoise",
+    OpportunityStatus.COMPLETED: "grey",
+}
+
+
+def local_today() -> date:
+    """Today in the partnership's own time zone."""
+    zone = ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE") or "UTC")
+    return datetime.now(zone).date()
+
+
+@contextmanager
+def _their_language(person: User) -> Iterator[None]:
+    with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+        yield
+
+
+# Consultation requests ---------------------------------------------------------------------
+
+
+def make_request(
+    actor: User,
+    *,
+    title: str,
+    description: str,
+    kind: str,
+    needed_by: date | None,
+    effort: str,
+    paid: bool,
+) -> ConsultationRequest:
+    """A partner (or a manager for them) asks the forum for lived-experience input."""
+    row = ConsultationRequest(
+        organisation_id=actor.organisation_id,
+        requested_by_id=actor.id,
+        title=title.strip(),
+        description=description.strip(),
+        kind=RequestKind(kind).value,
+        needed_by=needed_by,
+        effort=(effort or "").strip(),
+        paid=paid,
+        status=RequestStatus.REQUESTED.value,
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("request.made", actor=actor, request=row.id)
+    return row
+
+
+def prefill(request: ConsultationRequest) -> dict[str, Any]:
+    """What a new opportunity for this request starts with; the manager can change any of it."""
+    text = request.description
+    if request.effort:
+        text = f"{text}\n\n{_('Time it takes: %(effort)s', effort=request.effort)}"
+    return {
+        "title": request.title,
+        "description": text,
+        "activity": KIND_ACTIVITY.get(RequestKind(request.kind), "other_involvement"),
+        "places": 1,
+        "closes_on": request.needed_by,
+        "paid": request.paid,
+        "rung": Rung.CONSULTATION.value,
+        "forum_id": None,
+    }
+
+
+def _check_undecided(request: ConsultationRequest) -> None:
+    # Read it again, locked, so two managers deciding at once cannot both succeed.
+    db.session.refresh(request, with_for_update=True)
+    if request.status != RequestStatus.REQUESTED.value:
+        raise OpportunityError(_("This request has already been decided."))
+
+
+def accept_request(
+    actor: User,
+    request: ConsultationRequest,
+    *,
+    opportunity: Opportunity | None = None,
+    note: str = "",
+    **details: Any,
+) -> Opportunity:
+    """Accept a request: link it to an existing ``opportunity``, or publish a new one made
+    from ``details`` (Opportunity columns). The partner is told either way."""
+    _check_undecided(request)
+    if opportunity is None:
+        opportunity = publish(actor, request_id=request.id, **details)
+    else:
+        if opportunity.request_id not in (None, request.id):
+            raise OpportunityError(_("That opportunity already answers another request."))
+        opportunity.request_id = request.id
+    request.status = RequestStatus.ACCEPTED.value
+    request.decided_at = utcnow()
+    request.decision_note = (note or "").strip()
+    audit.record("request.accepted", actor=actor, request=request.id, opportunity=opportunity.id)
+    _tell_partner(request, accepted=True)
+    db.session.flush()
+    return opportunity
+
+
+def decline_request(actor: User, request: ConsultationRequest, reason: str) -> None:
+    """Decline with a reason the partner reads."""
+    _check_undecided(request)
+    reason = (reason or "").strip()
+    if not reason:
+        raise OpportunityError(_("Give a reason the partner can read."))
+    request.status = RequestStatus.DECLINED.value
+    request.decided_at = utcnow()
+    request.decision_note = reason
+    audit.record("request.declined", actor=actor, request=request.id)
+    _tell_partner(request, accepted=False)
+    db.session.flush()
+
+
+def _tell_partner(request: ConsultationRequest, accepted: bool) -> None:
+    person = request.requested_by
+    if person is None or not person.is_active:
+        return
+    link = absolute_url("forums.consultation_request", request_id=request.id)
+    with _their_language(person):
+        if accepted:
+            subject = _("Your request was accepted: %(title)s", title=request.title)
+            body = _(
+                'Hello %(name)s,\n\nThe forum has accepted your request "%(title)s". We have '
+                "asked our experts by experience who would like to take part, and we will tell "
+                "you who is coming.\n%(note)s\nFollow it here:\n%(link)s\n",
+                name=person.display_name,
+                title=request.title,
+                note=f"\n{request.decision_note}\n" if request.decision_note else "",
+                link=link,
+            )
+        else:
+            subject = _("Your request: %(title)s", title=request.title)
+            body = _(
+                'Hello %(name)s,\n\nThank you for asking the forum about "%(title)s". We are '
+                "not able to take it on this time, because:\n\n%(reason)s\n\nYou are welcome "
+                "to ask again. Read it here:\n%(link)s\n",
+                name=person.display_name,
+                title=request.title,
+                reason=request.decision_note,
+                link=link,
+            )
+        outbox.queue(user=person, subject=subject, body=body)
+
+
+def _mark_met(request_id: int | None) -> None:
+    if request_id is None:
+        return
+    request = db.session.get(ConsultationRequest, request_id)
+    if request is not None and request.status == RequestStatus.ACCEPTED.value:
+        request.status = RequestStatus.MET.value
+        audit.record("request.met", actor=None, request=request.id)
+
+
+@dataclass
+class Counts:
+    requested: int = 0
+    accepted: int = 0  # accepted, including those since met
+    declined: int = 0
+    met: int = 0
+
+
+@dataclass
+class RequestCounts(Counts):
+    """Requests made in a period, and what became of them, overall and by organisation."""
+
+    #: (organisation name, or None for requests made without one) -> counts
+    by_organisation: dict[str | None, Counts] = field(default_factory=dict)
+
+
+def request_counts(start: date, end: date) -> RequestCounts:
+    """Requests for support from the forum made from ``start`` to ``end`` (both days
+    included), how many were accepted and how many met, in total and by partner
+    organisation. One query."""
+    since = datetime.combine(start, time.min, tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    accepted = (RequestStatus.ACCEPTED.value, RequestStatus.MET.value)
+    rows = db.session.execute(
+        select(
+            Organisation.name,
+            func.count(ConsultationRequest.id),
+            func.sum(case((ConsultationRequest.status.in_(accepted), 1), else_=0)),
+            func.sum(
+                case((ConsultationRequest.status == RequestStatus.DECLINED.value, 1), else_=0)
+            ),
+            func.sum(case((ConsultationRequest.status == RequestStatus.MET.value, 1), else_=0)),
+        )
+        .outerjoin(Organisation, ConsultationRequest.organisation_id == Organisation.id)
+        .where(ConsultationRequest.created_at >= since, ConsultationRequest.created_at < until)
+        .group_by(Organisation.name)
+        .order_by(Organisation.name)
+    ).all()
+    result = RequestCounts()
+    for name, requested, accepted_n, declined, met in rows:
+        counts = Counts(int(requested), int(accepted_n or 0), int(declined or 0), int(met or 0))
+        result.by_organisation[name] = counts
+        result.requested += counts.requested
+        result.accepted += counts.accepted
+        result.declined += counts.declined
+        result.met += counts.met
+    return result
+
+
+# Opportunities ----------------------------------------------------------------------------
+
+
+def publish(actor: User, *, notify: bool = True, **details: Any) -> Opportunity:
+    """Publish an opportunity (``details`` are Opportunity columns) and tell the peers who
+    may take it up. Paused peers can still find it, but are not sent anything."""
+    details = {k: v for k, v in details.items() if v is not None}  # None: the column default
+    opportunity = Opportunity(status=OpportunityStatus.OPEN.value, **details)
+    db.session.add(opportunity)
+    db.session.flush()
+    audit.record("opportunity.published", actor=actor, opportunity=opportunity.id)
+    if notify:
+        _tell_new(opportunity)
+    return opportunity
+
+
+def _peers_to_tell(opportunity: Opportunity) -> list[User]:
+    query = (
+        select(User)
+        .join(Profile, Profile.user_id == User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.PEER.value, User.is_active, Profile.paused_at.is_(None))
+    )
+    if opportunity.forum_id is not None:
+        query = query.join(ForumMember, ForumMember.user_id == User.id).where(
+            ForumMember.forum_id == opportunity.forum_id, ForumMember.left_on.is_(None)
+        )
+    return list(db.session.scalars(query.distinct()))
+
+
+def _tell_new(opportunity: Opportunity) -> int:
+    link = absolute_url("forums.opportunity", opportunity_id=opportunity.id)
+    people = _peers_to_tell(opportunity)
+    for person in people:
+        with _their_language(person):
+            closes = (
+                _("Say you are interested by %(date)s.", date=format_date(opportunity.closes_on))
+                if opportunity.closes_on
+                else _("Say you are interested soon.")
+            )
+            outbox.queue(
+                user=person,
+                subject=_("A new opportunity: %(title)s", title=opportunity.title),
+                body=_(
+                    "Hello %(name)s,\n\nThere is a new chance to get involved: %(title)s. "
+                    "%(paid)s %(closes)s\n\nRead about it, and say if you are interested, "
+                    "here:\n%(link)s\n",
+                    name=person.display_name,
+                    title=opportunity.title,
+                    paid=_("It is paid.") if opportunity.paid else _("It is unpaid."),
+                    closes=closes,
+                    link=link,
+                ),
+            )
+    return len(people)
+
+
+def visible_to_peer(user: User, today: date):
+    """The condition for opportunities a peer may find: open, not past their closing date,
+    and not for an invitation-only forum the peer is not in; and any they said they were
+    interested in, whatever became of it."""
+    member_of = select(ForumMember.forum_id).where(
+        ForumMember.user_id == user.id, ForumMember.left_on.is_(None)
+    )
+    open_forums = select(Forum.id).where(Forum.open_to_all.is_(True))
+    findable = and_(
+        Opportunity.status == OpportunityStatus.OPEN.value,
+        or_(Opportunity.closes_on.is_(None), Opportunity.closes_on >= today),
+        or_(
+            Opportunity.forum_id.is_(None),
+            Opportunity.forum_id.in_(open_forums),
+            Opportunity.forum_id.in_(member_of),
+        ),
+    )
+    theirs = Opportunity.id.in_(select(Interest.opportunity_id).where(Interest.user_id == user.id))
+    return or_(findable, theirs)
+
+
+def interest_of(person: User, opportunity: Opportunity) -> Interest | None:
+    return db.session.scalar(
+        select(Interest).where(
+            Interest.opportunity_id == opportunity.id, Interest.user_id == person.id
+        )
+    )
+
+
+def express_interest(person: User, opportunity: Opportunity, note: str = "") -> Interest:
+    """Say "I'm interested", once; saying it again only changes the note."""
+    if opportunity.status != OpportunityStatus.OPEN.value:
+        raise OpportunityError(_("This opportunity is no longer taking interest."))
+    row = interest_of(person, opportunity)
+    if row is None:
+        row = Interest(opportunity_id=opportunity.id, user_id=person.id)
+        db.session.add(row)
+        audit.record("opportunity.interested", actor=person, opportunity=opportunity.id)
+    row.note = (note or "").strip()
+    db.session.flush()
+    return row
+
+
+def withdraw_interest(person: User, opportunity: Opportunity) -> bool:
+    """Take back an interest while nobody has been chosen yet."""
+    if opportunity.status != OpportunityStatus.OPEN.value:
+        raise OpportunityError(_("The people for this have already been chosen."))
+    row = interest_of(person, opportunity)
+    if row is None:
+        return False
+    db.session.delete(row)
+    audit.record("opportunity.interest_withdrawn", actor=person, opportunity=opportunity.id)
+    db.session.flush()
+    return True
+
+
+def interests(opportunity: Opportunity) -> list[Interest]:
+    """Everyone interested, first come first, with their accounts loaded in the same query."""
+    return list(
+        db.session.scalars(
+            select(Interest)
+            .options(joinedload(Interest.user))
+            .where(Interest.opportunity_id == opportunity.id)
+            .order_by(Interest.created_at, Interest.id)
+        )
+    )
+
+
+def select_people(actor: User, opportunity: Opportunity, user_ids: Iterable[int]) -> list[User]:
+    """Choose who does the work. The chosen are told; the first time people are chosen, the
+    others who were interested are told, kindly, that it was not this time. Choosing more
+    people later tells only the newly chosen."""
+    if opportunity.status == OpportunityStatus.COMPLETED.value:
+        raise OpportunityError(_("This opportunity is already completed."))
+    wanted = {int(i) for i in user_ids}
+    if not wanted:
+        raise OpportunityError(_("Choose at least one person."))
+    rows = interests(opportunity)
+    by_user = {row.user_id: row for row in rows}
+    if wanted - by_user.keys():
+        raise OpportunityError(_("You can only choose people who said they are interested."))
+    newly = [by_user[i] for i in sorted(wanted) if not by_user[i].selected]
+    chosen_total = sum(1 for row in rows if row.selected) + len(newly)
+    if chosen_total > opportunity.places:
+        raise OpportunityError(
+            _(
+                "There are %(places)d places. Choose fewer people, or add places first.",
+                places=opportunity.places,
+            )
+        )
+    first_time = opportunity.status == OpportunityStatus.OPEN.value
+    for row in newly:
+        row.selected = True
+        _tell_chosen(row.user, opportunity)
+    if first_time:
+        for row in rows:
+            if not row.selected:
+                _tell_not_this_time(row.user, opportunity)
+        opportunity.status = OpportunityStatus.SELECTED.value
+    audit.record(
+        "opportunity.selected",
+        actor=actor,
+        opportunity=opportunity.id,
+        chosen=[row.user_id for row in newly],
+    )
+    db.session.flush()
+    return [row.user for row in newly]
+
+
+def _tell_chosen(person: User, opportunity: Opportunity) -> None:
+    if not person.is_active:
+        return
+    with _their_language(person):
+        outbox.queue(
+            user=person,
+            subject=_("You have been chosen: %(title)s", title=opportunity.title),
+            body=_(
+                "Good news, %(name)s. You have been chosen for %(title)s. We will be in touch "
+                "about what happens next. If you cannot do it any more, please tell us.\n"
+                "%(link)s\n",
+                name=person.display_name,
+                title=opportunity.title,
+                link=absolute_url("forums.opportunity", opportunity_id=opportunity.id),
+            ),
+        )
+
+
+def _tell_not_this_time(person: User, opportunity: Opportunity) -> None:
+    if not person.is_active:
+        return
+    with _their_language(person):
+        outbox.queue(
+            user=person,
+            subject=_("About %(title)s", title=opportunity.title),
+            body=_(
+                "Hello %(name)s,\n\nThank you for saying you were interested in %(title)s. "
+                "There were only so many places, and this time other people were chosen. "
+                "This is not about you: we share places around so everyone gets a chance. "
+                "We hope you will say you are interested in the next one.\n%(link)s\n",
+                name=person.display_name,
+                title=opportunity.title,
+                link=absolute_url("forums.opportunities"),
+            ),
+        )
+
+
+def record_completed(actor: User, opportunity: Opportunity, user_id: int) -> bool:
+    """Record that a chosen person did the work. Their involvement is given once (through
+    ``involvement_given``), however often this is pressed. When everyone chosen has done it,
+    the opportunity is completed and the request it answered is met.
+
+    Returns True when the involvement was recorded now, False when it already had been.
+    """
+    row = db.session.scalar(
+        select(Interest)
+        .where(Interest.opportunity_id == opportunity.id, Interest.user_id == user_id)
+        .with_for_update()
+    )
+    if row is None or not row.selected:
+        raise OpportunityError(_("Only people who were chosen can be marked as done."))
+    now = utcnow()
+    if row.completed_at is None:
+        row.completed_at = now
+    given = False
+    if row.involvement_recorded_at is None:
+        involvement_given.send(
+            current_app._get_current_object(),
+            person=row.user,
+            activity=opportunity.activity,
+            on=local_today(),
+            minutes=None,
+            source=f"opportunity:{opportunity.id}",
+            actor=actor,
+        )
+        row.involvement_recorded_at = now
+        given = True
+        audit.record(
+            "opportunity.completed_by", actor=actor, subject=row.user, opportunity=opportunity.id
+        )
+    db.session.flush()
+    outstanding = db.session.scalar(
+        select(func.count(Interest.id)).where(
+            Interest.opportunity_id == opportunity.id,
+            Interest.selected.is_(True),
+            Interest.completed_at.is_(None),
+        )
+    )
+    if not outstanding and opportunity.status != OpportunityStatus.COMPLETED.value:
+        opportunity.status = OpportunityStatus.COMPLETED.value
+        audit.record("opportunity.completed", actor=actor, opportunity=opportunity.id)
+        _mark_met(opportunity.request_id)
+    db.session.flush()
+    return given

@@ -1,0 +1,528 @@
+"""Consultation requests and opportunities, as partners, peers and managers use them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from engage.core.db import utcnow
+from engage.core.outbox import Notification
+from engage.core.signals import involvement_given
+from engage.extensions import db
+from engage.forums import opportunity_services as services
+from engage.forums.models import ConsultationRequest, Forum, ForumMember, Interest, Opportunity
+from engage.people.models import Organisation, Role, User
+from tests.conftest import csrf_token, post, sign_in
+
+REQUEST = {
+    "title": "Review our hostel leaflet",
+    "kind": "review",
+    "description": "A new leaflet for people arriving at the hostel.",
+    "needed_by": "2031-03-31",
+    "effort": "about two hours",
+    "paid": "yes",
+}
+
+
+@pytest.fixture
+def org(app):
+    with app.app_context():
+        row = Organisation(name="City Council")
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+@pytest.fixture
+def people(make_user, org):
+    """A partner (with an organisation), a manager and two peers."""
+    return {
+        "partner": make_user(
+            "partner", roles={Role.PARTNER}, email="p@example.org", organisation_id=org
+        ),
+        "manager": make_user("manager", roles={Role.MANAGER}),
+        "ann": make_user("ann", roles={Role.PEER}, email="ann@example.org", preferred_name="Ann"),
+        "bob": make_user("bob", roles={Role.PEER}, email="bob@example.org", preferred_name="Bob"),
+    }
+
+
+def _notes(app, user_id: int) -> list[Notification]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                db.select(Notification)
+                .where(Notification.user_id == user_id)
+                .order_by(Notification.id)
+            )
+        )
+
+
+def _make_request(app, partner: User, **changes) -> int:
+    with app.test_request_context():
+        actor = db.session.get(User, partner.id)
+        values = dict(REQUEST, needed_by=date(2031, 3, 31), paid=True) | changes
+        row = services.make_request(actor, **values)
+        db.session.commit()
+        return row.id
+
+
+def _publish(app, manager: User, **details) -> int:
+    with app.test_request_context():
+        actor = db.session.get(User, manager.id)
+        values = {
+            "title": "Interview panel for a support worker",
+            "description": "Sit on the panel on a Tuesday morning.",
+            "activity": "interview_panel",
+            "places": 1,
+            "paid": True,
+        } | details
+        opportunity = services.publish(actor, **values)
+        db.session.commit()
+        return opportunity.id
+
+
+def _switch(client, username: str) -> None:
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert sign_in(client, username).status_code == 303
+
+
+# Requests ------------------------------------------------------------------------------------
+
+
+def test_a_partner_asks_the_forum_and_follows_the_request(app, client, people, org):
+    sign_in(client, "partner")
+    response = post(client, "/requests/new", REQUEST)
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Review our hostel leaflet" in page and "Waiting for a decision" in page
+    with app.app_context():
+        row = db.session.scalar(db.select(ConsultationRequest))
+        assert row.status == "requested" and row.organisation_id == org
+        assert row.kind == "review" and row.paid and row.effort == "about two hours"
+        assert row.needed_by == date(2031, 3, 31)
+    assert "Review our hostel leaflet" in client.get("/requests").get_data(as_text=True)
+
+
+def test_a_request_form_keeps_what_was_typed_and_says_what_is_missing(client, people):
+    sign_in(client, "partner")
+    response = post(client, "/requests/new", dict(REQUEST, title="", needed_by="31/03/2031"))
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "There is a problem" in body
+    assert "Say in a few words what you need" in body and "like 2031-03-31" not in body
+    assert "A new leaflet for people arriving" in body
+
+
+def test_partners_see_only_their_own_requests(app, client, make_user, people):
+    other = make_user("otherpartner", roles={Role.PARTNER})
+    theirs = _make_request(app, other, title="Someone else's secret request")
+    mine = _make_request(app, people["partner"], title="My own request")
+    sign_in(client, "partner")
+    listing = client.get("/requests").get_data(as_text=True)
+    assert "My own request" in listing and "secret request" not in listing
+    assert client.get(f"/requests/{mine}").status_code == 200
+    assert client.get(f"/requests/{theirs}").status_code == 404
+    assert client.get(f"/requests/{theirs}/accept").status_code == 404
+    assert client.get(f"/requests/{theirs}/decline").status_code == 404
+    # Their own request, but only managers decide.
+    assert client.get(f"/requests/{mine}/accept").status_code == 403
+    response = post(client, f"/requests/{mine}/decline", {"reason": "no"}, form_url="/requests/new")
+    assert response.status_code == 403
+
+
+def test_managers_see_every_request_and_can_filter_by_status(app, client, make_user, people):
+    other = make_user("otherpartner", roles={Role.PARTNER})
+    _make_request(app, other, title="Working group on hospital discharge")
+    declined = _make_request(app, people["partner"], title="Leaflet that was declined")
+    with app.test_request_context():
+        services.decline_request(
+            db.session.get(User, people["manager"].id),
+            db.session.get(ConsultationRequest, declined),
+            "Not this time",
+        )
+        db.session.commit()
+    sign_in(client, "manager")
+    everything = client.get("/requests").get_data(as_text=True)
+    assert "hospital discharge" in everything and "was declined" in everything
+    only_declined = client.get("/requests?status=declined").get_data(as_text=True)
+    assert "was declined" in only_declined and "hospital discharge" not in only_declined
+
+
+@pytest.mark.parametrize("role", [Role.PEER, Role.BOARD, Role.FINANCE, Role.ADMIN])
+def test_people_who_cannot_ask_are_refused(client, signed_in, role):
+    signed_in(role)
+    assert client.get("/requests").status_code == 403
+    assert client.get("/requests/new").status_code == 403
+
+
+def test_peers_cannot_see_or_accept_a_request(app, client, people):
+    request_id = _make_request(app, people["partner"])
+    sign_in(client, "ann")
+    assert client.get(f"/requests/{request_id}").status_code == 404
+    response = post(
+        client,
+        f"/requests/{request_id}/accept",
+        {"new-title": "x", "new-submit": "1"},
+        form_url="/opportunities",
+    )
+    assert response.status_code == 404
+    with app.app_context():
+        assert db.session.get(ConsultationRequest, request_id).status == "requested"
+        assert db.session.scalar(db.select(db.func.count(Opportunity.id))) == 0
+
+
+def test_accepting_publishes_a_prefilled_opportunity_and_tells_the_partner(
+    app, client, make_user, people
+):
+    paused = make_user("paused", roles={Role.PEER}, email="paused@example.org")
+    with app.app_context():
+        user = db.session.get(User, paused.id)
+        user.profile.paused_at = utcnow()
+        db.session.commit()
+    request_id = _make_request(app, people["partner"])
+    sign_in(client, "manager")
+    page = client.get(f"/requests/{request_id}/accept").get_data(as_text=True)
+    assert 'value="Review our hostel leaflet"' in page  # filled in from the request
+    assert "2031-03-31" in page and "Time it takes: about two hours" in page
+    response = post(
+        client,
+        f"/requests/{request_id}/accept",
+        {
+            "new-title": "Review the hostel leaflet",
+            "new-description": "Read it and say what is unclear.",
+            "new-activity": "document_review",
+            "new-forum": "",
+            "new-places": "2",
+            "new-closes_on": "2031-03-01",
+            "new-paid": "yes",
+            "new-rung": "consultation",
+            "new-submit": "Publish",
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        opportunity = db.session.scalar(db.select(Opportunity))
+        assert opportunity.request_id == request_id and opportunity.status == "open"
+        assert opportunity.places == 2 and opportunity.activity == "document_review"
+        row = db.session.get(ConsultationRequest, request_id)
+        assert row.status == "accepted" and row.decided_at is not None
+    told = _notes(app, people["partner"].id)
+    assert [n.subject for n in told] == ["Your request was accepted: Review our hostel leaflet"]
+    assert told[0].to_address == "p@example.org"
+    # Peers are told of the new opportunity; a paused peer is not, but can still find it.
+    assert any("A new opportunity" in n.subject for n in _notes(app, people["ann"].id))
+    assert _notes(app, paused.id) == []
+    _switch(client, "paused")
+    assert "Review the hostel leaflet" in client.get("/opportunities").get_data(as_text=True)
+    # Deciding again is refused.
+    _switch(client, "manager")
+    again = client.get(f"/requests/{request_id}/accept").get_data(as_text=True)
+    assert "already been decided" in again
+
+
+def test_accepting_can_link_an_opportunity_already_published(app, client, people):
+    opportunity_id = _publish(app, people["manager"], title="Existing panel")
+    request_id = _make_request(app, people["partner"])
+    sign_in(client, "manager")
+    response = post(
+        client,
+        f"/requests/{request_id}/accept",
+        {"link-opportunity": str(opportunity_id), "link-submit": "Accept and link"},
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Opportunity, opportunity_id).request_id == request_id
+        assert db.session.get(ConsultationRequest, request_id).status == "accepted"
+        assert db.session.scalar(db.select(db.func.count(Opportunity.id))) == 1
+
+
+def test_declining_needs_a_reason_the_partner_reads(app, client, people):
+    request_id = _make_request(app, people["partner"])
+    sign_in(client, "manager")
+    response = post(client, f"/requests/{request_id}/decline", {"reason": ""})
+    assert response.status_code == 200 and "Give a reason the partner can read" in (
+        response.get_data(as_text=True)
+    )
+    response = post(
+        client, f"/requests/{request_id}/decline", {"reason": "The forum is full until June."}
+    )
+    assert response.status_code == 303
+    told = _notes(app, people["partner"].id)
+    assert len(told) == 1 and "The forum is full until June." in told[0].body
+    _switch(client, "partner")
+    page = client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert "Declined" in page and "The forum is full until June." in page
+
+
+# Opportunities -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.PEER, 200),
+        (Role.MANAGER, 200),
+        (Role.PARTNER, 403),
+        (Role.BOARD, 403),
+        (Role.FINANCE, 403),
+        (Role.ADMIN, 403),
+    ],
+)
+def test_who_may_open_the_opportunities_pages(client, signed_in, role, status):
+    signed_in(role)
+    assert client.get("/opportunities").status_code == status
+    assert client.get("/opportunities/new").status_code == (200 if role == Role.MANAGER else 403)
+
+
+def test_a_visitor_is_sent_to_sign_in(client):
+    assert client.get("/opportunities").status_code == 302
+    assert client.get("/requests").status_code == 302
+
+
+def test_a_manager_publishes_an_opportunity_directly(app, client, people):
+    sign_in(client, "manager")
+    response = post(
+        client,
+        "/opportunities/new",
+        {
+            "title": "Working group on benefits letters",
+            "description": "Four meetings to rewrite the letters.",
+            "activity": "working_group",
+            "forum": "",
+            "places": "4",
+            "closes_on": "",
+            "paid": "no",
+            "rung": "co_design",
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        opportunity = db.session.scalar(db.select(Opportunity))
+        assert (opportunity.places, opportunity.paid, opportunity.rung) == (4, False, "co_design")
+        assert opportunity.closes_on is None and opportunity.request_id is None
+    _switch(client, "ann")
+    listing = client.get("/opportunities").get_data(as_text=True)
+    assert "Working group on benefits letters" in listing
+
+
+def test_peers_see_open_opportunities_only(app, client, people):
+    _publish(app, people["manager"], title="Still open")
+    _publish(
+        app, people["manager"], title="Closed yesterday", closes_on=date.today() - timedelta(days=2)
+    )
+    done = _publish(app, people["manager"], title="Already done")
+    with app.app_context():
+        db.session.get(Opportunity, done).status = "completed"
+        db.session.commit()
+    sign_in(client, "ann")
+    listing = client.get("/opportunities").get_data(as_text=True)
+    assert "Still open" in listing
+    assert "Closed yesterday" not in listing and "Already done" not in listing
+    assert client.get(f"/opportunities/{done}").status_code == 404
+    _switch(client, "manager")
+    everything = client.get("/opportunities").get_data(as_text=True)
+    assert "Still open" in everything and "Already done" in everything
+
+
+def test_an_invitation_only_forums_opportunity_is_for_its_members(app, client, people):
+    with app.app_context():
+        forum = Forum(name="Women's Forum", open_to_all=False)
+        db.session.add(forum)
+        db.session.flush()
+        db.session.add(
+            ForumMember(forum_id=forum.id, user_id=people["ann"].id, joined_on=date.today())
+        )
+        db.session.commit()
+        forum_id = forum.id
+    opportunity_id = _publish(
+        app, people["manager"], title="For the women's forum", forum_id=forum_id
+    )
+    assert any("A new opportunity" in n.subject for n in _notes(app, people["ann"].id))
+    assert _notes(app, people["bob"].id) == []
+    sign_in(client, "bob")
+    assert client.get(f"/opportunities/{opportunity_id}").status_code == 404
+    assert "For the women" not in client.get("/opportunities").get_data(as_text=True)
+    _switch(client, "ann")
+    assert client.get(f"/opportunities/{opportunity_id}").status_code == 200
+
+
+def test_interest_is_expressed_once_and_a_second_press_updates_the_note(app, client, people):
+    opportunity_id = _publish(app, people["manager"])
+    sign_in(client, "ann")
+    url = f"/opportunities/{opportunity_id}"
+    first = post(client, f"{url}/interest", {"note": "Mornings only"}, form_url=url)
+    assert first.status_code == 303
+    second = post(client, f"{url}/interest", {"note": "Any Tuesday"}, form_url=url)
+    assert second.status_code == 303
+    with app.app_context():
+        rows = db.session.scalars(db.select(Interest)).all()
+        assert len(rows) == 1 and rows[0].note == "Any Tuesday"
+    page = client.get(url).get_data(as_text=True)
+    assert "You said you are interested" in page and "Any Tuesday" in page
+
+
+def test_a_peer_can_take_back_their_interest(app, client, people):
+    opportunity_id = _publish(app, people["manager"])
+    sign_in(client, "ann")
+    url = f"/opportunities/{opportunity_id}"
+    post(client, f"{url}/interest", {"note": ""}, form_url=url)
+    assert post(client, f"{url}/interest/withdraw", form_url=url).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Interest.id))) == 0
+
+
+def test_managers_cannot_say_they_are_interested(app, client, people):
+    opportunity_id = _publish(app, people["manager"])
+    sign_in(client, "manager")
+    url = f"/opportunities/{opportunity_id}"
+    assert post(client, f"{url}/interest", {"note": "x"}, form_url=url).status_code == 403
+
+
+def _interested(app, opportunity_id: int, *users: User) -> None:
+    with app.test_request_context():
+        opportunity = db.session.get(Opportunity, opportunity_id)
+        for user in users:
+            services.express_interest(db.session.get(User, user.id), opportunity, "note")
+        db.session.commit()
+
+
+def test_only_managers_see_who_is_interested(app, client, people):
+    opportunity_id = _publish(app, people["manager"])
+    _interested(app, opportunity_id, people["ann"], people["bob"])
+    sign_in(client, "ann")
+    page = client.get(f"/opportunities/{opportunity_id}").get_data(as_text=True)
+    assert "Bob" not in page
+    _switch(client, "manager")
+    page = client.get(f"/opportunities/{opportunity_id}").get_data(as_text=True)
+    assert "Ann" in page and "Bob" in page
+
+
+def test_the_chosen_are_told_and_the_others_kindly_told_not_this_time(app, client, people):
+    opportunity_id = _publish(app, people["manager"], places=1)
+    _interested(app, opportunity_id, people["ann"], people["bob"])
+    sign_in(client, "manager")
+    url = f"/opportunities/{opportunity_id}"
+    too_many = post(
+        client, f"{url}/select", {"people": [people["ann"].id, people["bob"].id]}, form_url=url
+    )
+    assert too_many.status_code == 409 and "There are 1 places" in too_many.get_data(as_text=True)
+    nobody = post(client, f"{url}/select", {}, form_url=url)
+    assert nobody.status_code == 400 and "Choose at least one person" in nobody.get_data(
+        as_text=True
+    )
+    response = post(client, f"{url}/select", {"people": [people["ann"].id]}, form_url=url)
+    assert response.status_code == 303
+    ann = [n.subject for n in _notes(app, people["ann"].id)]
+    bob = [n.subject for n in _notes(app, people["bob"].id)]
+    assert "You have been chosen: Interview panel for a support worker" in ann
+    assert "About Interview panel for a support worker" in bob
+    assert not any("chosen" in s for s in bob)
+    with app.app_context():
+        opportunity = db.session.get(Opportunity, opportunity_id)
+        assert opportunity.status == "selected"
+    # Nobody new can say they are interested; Bob still sees what happened, kindly.
+    _switch(client, "bob")
+    page = client.get(url).get_data(as_text=True)
+    assert "Other people were chosen this time" in page
+    assert post(client, f"{url}/interest", {"note": "x"}, form_url=url).status_code == 403
+
+
+def test_peers_cannot_choose_or_mark_done(app, client, people):
+    opportunity_id = _publish(app, people["manager"])
+    _interested(app, opportunity_id, people["ann"])
+    sign_in(client, "ann")
+    url = f"/opportunities/{opportunity_id}"
+    assert (
+        post(client, f"{url}/select", {"people": [people["ann"].id]}, form_url=url).status_code
+        == 403
+    )
+    assert post(client, f"{url}/completed/{people['ann'].id}", form_url=url).status_code == 403
+
+
+def test_completion_gives_involvement_once_and_the_request_is_met(app, client, people, org):
+    request_id = _make_request(app, people["partner"])
+    with app.test_request_context():
+        opportunity = services.accept_request(
+            db.session.get(User, people["manager"].id),
+            db.session.get(ConsultationRequest, request_id),
+            **services.prefill(db.session.get(ConsultationRequest, request_id)) | {"places": 2},
+        )
+        db.session.commit()
+        opportunity_id = opportunity.id
+    _interested(app, opportunity_id, people["ann"], people["bob"])
+    given = []
+
+    def receive(sender, **kwargs):
+        kwargs["person"], kwargs["actor"] = kwargs["person"].id, kwargs["actor"].id
+        given.append(kwargs)
+
+    sign_in(client, "manager")
+    url = f"/opportunities/{opportunity_id}"
+    post(client, f"{url}/select", {"people": [people["ann"].id, people["bob"].id]}, form_url=url)
+    with involvement_given.connected_to(receive):
+        for _press in range(2):  # a double press records it once
+            response = post(client, f"{url}/completed/{people['ann'].id}", form_url=url)
+            assert response.status_code == 303
+        with app.app_context():
+            assert db.session.get(Opportunity, opportunity_id).status == "selected"
+            assert db.session.get(ConsultationRequest, request_id).status == "accepted"
+        post(client, f"{url}/completed/{people['bob'].id}", form_url=url)
+    assert len(given) == 2
+    first = given[0]
+    assert first["person"] == people["ann"].id
+    assert first["activity"] == "document_review"
+    assert first["source"] == f"opportunity:{opportunity_id}"
+    assert first["actor"] == people["manager"].id
+    with app.app_context():
+        assert db.session.get(Opportunity, opportunity_id).status == "completed"
+        assert db.session.get(ConsultationRequest, request_id).status == "met"
+        rows = db.session.scalars(db.select(Interest)).all()
+        assert all(r.involvement_recorded_at and r.completed_at for r in rows)
+    today = date.today()
+    with app.app_context():
+        counts = services.request_counts(today - timedelta(days=1), today + timedelta(days=1))
+    assert (counts.requested, counts.accepted, counts.met) == (1, 1, 1)
+    assert counts.by_organisation["City Council"].met == 1
+    _switch(client, "partner")
+    page = client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert "Met" in page and "2 people have been chosen" in page
+    assert "Ann" not in page  # partners are not told who
+
+
+def test_only_chosen_people_can_be_marked_done(app, client, people):
+    opportunity_id = _publish(app, people["manager"])
+    _interested(app, opportunity_id, people["ann"])
+    sign_in(client, "manager")
+    url = f"/opportunities/{opportunity_id}"
+    response = post(client, f"{url}/completed/{people['ann'].id}", form_url=url)
+    assert response.status_code == 409
+    with app.app_context():
+        assert db.session.scalar(db.select(Interest)).involvement_recorded_at is None
+
+
+def test_request_counts_by_organisation_and_period(app, make_user, people):
+    other_org = None
+    with app.app_context():
+        row = Organisation(name="NHS Trust")
+        db.session.add(row)
+        db.session.commit()
+        other_org = row.id
+    nhs = make_user("nhs", roles={Role.PARTNER}, organisation_id=other_org)
+    old = _make_request(app, people["partner"], title="Last year")
+    _make_request(app, people["partner"], title="This year")
+    declined = _make_request(app, nhs, title="Declined")
+    accepted = _make_request(app, nhs, title="Accepted")
+    with app.test_request_context():
+        manager = db.session.get(User, people["manager"].id)
+        db.session.get(ConsultationRequest, old).created_at = utcnow() - timedelta(days=400)
+        services.decline_request(manager, db.session.get(ConsultationRequest, declined), "No")
+        row = db.session.get(ConsultationRequest, accepted)
+        services.accept_request(manager, row, **services.prefill(row))
+        db.session.commit()
+    today = date.today()
+    with app.app_context():
+        counts = services.request_counts(today - timedelta(days=30), today)
+    assert (counts.requested, counts.accepted, counts.declined, counts.met) == (3, 1, 1, 0)
+    assert counts.by_organisation["City Council"].requested == 1
+    assert counts.by_organisation["NHS Trust"].requested == 2
+    assert counts.by_organisation["NHS Trust"].accepted == 1

@@ -1,0 +1,599 @@
+"""Forum and meeting pages as managers and peers use them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+
+from engage.changes.models import Item
+from engage.core.db import utcnow
+from engage.core.signals import involvement_given
+from engage.extensions import db
+from engage.forums import page_services as pages
+from engage.forums import services
+from engage.forums.models import (
+    Attendance,
+    Forum,
+    Invitation,
+    Meeting,
+    Paper,
+    Reply,
+    Venue,
+)
+from engage.people.models import Role, User
+from tests.conftest import count_queries, post, sign_in
+
+
+@pytest.fixture
+def make_forum(app, make_user):
+    """Create a forum with members (users or ids) through the services, and commit it."""
+
+    def make(name: str = "Expert Citizen Forum", members=(), open_to_all: bool = True) -> int:
+        with app.test_request_context():
+            manager = db.session.get(User, make_user(roles={Role.MANAGER}).id)
+            forum = pages.create_forum(
+                manager, name=name, purpose="Advise the delivery board", open_to_all=open_to_all
+            )
+            for member in members:
+                person = db.session.get(User, getattr(member, "id", member))
+                services.add_member(manager, forum, person, date.today())
+            db.session.commit()
+            return forum.id
+
+    return make
+
+
+@pytest.fixture
+def make_meeting(app):
+    """Schedule meetings of a forum (starting in a week unless told) and commit them."""
+
+    def make(forum_id: int, starts_in=timedelta(days=7), count: int = 1, **details) -> list[int]:
+        with app.test_request_context():
+            forum = db.session.get(Forum, forum_id)
+            start = (utcnow() + starts_in).replace(microsecond=0)
+            meetings = services.schedule(
+                None,
+                forum,
+                starts_at=start,
+                duration_minutes=120,
+                every_weeks=6 if count > 1 else None,
+                count=count,
+                **details,
+            )
+            db.session.commit()
+            return [m.id for m in meetings]
+
+    return make
+
+
+def _reply_of(app, meeting_id: int, user_id: int) -> str | None:
+    with app.app_context():
+        return db.session.scalar(
+            db.select(Invitation.reply).where(
+                Invitation.meeting_id == meeting_id, Invitation.user_id == user_id
+            )
+        )
+
+
+def _switch(client, person) -> None:
+    """Sign out, and sign in as ``person``."""
+    page = client.get("/forums").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post("/logout", data={"csrf_token": token})
+    assert sign_in(client, person.username).status_code == 303
+
+
+# Forums and scheduling --------------------------------------------------------------------
+
+
+def test_a_manager_creates_a_forum_adds_a_member_and_schedules_a_series(
+    app, client, signed_in, make_user
+):
+    signed_in(Role.MANAGER)
+    peer = make_user(preferred_name="Robin")
+    response = post(
+        client,
+        "/forums/new",
+        {
+            "name": "Women's Forum",
+            "purpose": "A space for women with lived experience",
+            "terms_of_reference": "We meet every six weeks.",
+            "chair": "",
+            "open_to_all": "invitation",
+        },
+    )
+    assert response.status_code == 303
+    forum_url = response.headers["Location"]
+    forum_id = int(forum_url.rsplit("/", 1)[1])
+    response = post(
+        client,
+        f"/forums/{forum_id}/members",
+        {"login": peer.username, "joined_on": "2026-01-05"},
+        form_url=forum_url,
+    )
+    assert response.status_code == 303
+    first_day = date.today() + timedelta(days=30)
+    response = post(
+        client,
+        f"/forums/{forum_id}/schedule",
+        {
+            "title": "",
+            "date": first_day.isoformat(),
+            "time": "10.30",
+            "duration": "120",
+            "repeat": "weeks",
+            "every_weeks": "6",
+            "count": "3",
+            "venue": "",
+            "venue_name": "Community Hub",
+            "venue_address": "1 High Street",
+            "venue_access": ["step_free", "hearing_loop"],
+            "venue_bus_stops": "High Street (8, 36)",
+            "online_link": "https://meet.example/forum",
+            "capacity": "12",
+            "rung": "co_design",
+            "wellbeing_check_in": "y",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with app.app_context():
+        meetings = db.session.scalars(
+            db.select(Meeting).where(Meeting.forum_id == forum_id).order_by(Meeting.starts_at)
+        ).all()
+        assert len(meetings) == 3
+        assert len({m.series_id for m in meetings}) == 1 and meetings[0].series_id
+        assert [(b.starts_at - a.starts_at).days for a, b in zip(meetings, meetings[1:])] == [
+            42,
+            42,
+        ]
+        first = meetings[0]
+        assert first.capacity == 12 and first.rung == "co_design"
+        assert first.ends_at - first.starts_at == timedelta(hours=2)
+        venue = db.session.get(Venue, first.venue_id)
+        assert venue.step_free and venue.hearing_loop and not venue.quiet_room
+        invited = db.session.scalars(db.select(Invitation.meeting_id)).all()
+        assert sorted(invited) == sorted(m.id for m in meetings)
+        forum = db.session.get(Forum, forum_id)
+        assert not forum.open_to_all
+        ids = [m.id for m in meetings]
+    page = client.get(f"/meetings/{ids[0]}").get_data(as_text=True)
+    # Typed as UK time, shown as UK time.
+    assert "10:30" in page and "Community Hub" in page and "Hearing loop" in page
+    assert "Robin" in page  # the manager sees who was invited
+    assert "Women&#39;s Forum" in client.get("/forums").get_data(as_text=True)
+
+
+def test_scheduling_with_mistakes_keeps_what_was_typed_and_makes_nothing(
+    app, client, signed_in, make_forum
+):
+    signed_in(Role.MANAGER)
+    forum_id = make_forum()
+    response = post(
+        client,
+        f"/forums/{forum_id}/schedule",
+        {
+            "date": "31/02/2027",
+            "time": "25:00",
+            "duration": "120",
+            "repeat": "weeks",
+            "every_weeks": "",
+            "count": "3",
+            "venue": "",
+            "venue_name": "Somewhere new",
+            "capacity": "lots",
+            "rung": "consultation",
+        },
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "There is a problem" in body
+    assert "Enter a real date" in body and "Enter a time on the 24-hour clock" in body
+    assert "Enter how many weeks apart" in body and "Enter a number of places" in body
+    assert 'value="Somewhere new"' in body and 'value="31/02/2027"' in body
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(Venue.id))) == 0
+
+
+def test_a_meeting_needs_a_place_or_a_link_and_not_a_past_date(app, client, signed_in, make_forum):
+    signed_in(Role.MANAGER)
+    forum_id = make_forum()
+    data = {"date": "2020-01-07", "time": "10:00", "duration": "60", "repeat": "once"}
+    data["rung"] = "consultation"
+    body = post(client, f"/forums/{forum_id}/schedule", data).get_data(as_text=True)
+    assert "Choose where the meeting is, or give an online link" in body
+    data["online_link"] = "https://meet.example/x"
+    body = post(client, f"/forums/{forum_id}/schedule", data).get_data(as_text=True)
+    assert "has not passed yet" in body
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
+
+
+def test_changing_all_later_meetings_from_the_page(
+    app, client, signed_in, make_forum, make_meeting
+):
+    signed_in(Role.MANAGER)
+    forum_id = make_forum()
+    first, second, third = make_meeting(forum_id, count=3, online_link="https://meet.example/a")
+    page = client.get(f"/meetings/{second}/edit").get_data(as_text=True)
+    assert "Only this meeting" in page and "This and all later meetings in the series" in page
+    date_typed = re.search(r'name="date" type="text" value="([^"]+)"', page).group(1)
+    time_typed = re.search(r'name="time" type="text" value="([^"]+)"', page).group(1)
+    response = post(
+        client,
+        f"/meetings/{second}/edit",
+        {
+            "scope": "future",
+            "date": date_typed,
+            "time": time_typed,
+            "duration": "120",
+            "venue": "",
+            "online_link": "https://meet.example/a",
+            "capacity": "8",
+            "rung": "consultation",
+            "wellbeing_check_in": "y",
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        capacities = [db.session.get(Meeting, m).capacity for m in (first, second, third)]
+    assert capacities == [None, 8, 8]
+
+
+# Replies ----------------------------------------------------------------------------------
+
+
+def test_a_member_replies_yes_and_no_with_and_without_javascript(
+    app, client, make_user, make_forum, make_meeting
+):
+    peer = make_user()
+    forum_id = make_forum(members=[peer])
+    (meeting_id,) = make_meeting(forum_id)
+    sign_in(client, peer.username)
+    page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert f'hx-post="/meetings/{meeting_id}/reply"' in page
+    assert "Tell us what you need to take part" in page
+    # Without JavaScript: a plain form post, then back to the page.
+    response = post(
+        client, f"/meetings/{meeting_id}/reply", {"reply": "yes"}, f"/meetings/{meeting_id}"
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/meetings/{meeting_id}")
+    assert _reply_of(app, meeting_id, peer.id) == Reply.YES.value
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are coming" in page and "Your reply:" in page
+    # With htmx: the reply block comes back on its own, to swap in place.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    fragment = client.post(
+        f"/meetings/{meeting_id}/reply",
+        data={"reply": "no", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
+    body = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
+    assert body.lstrip().startswith('<div id="reply"') and "<html" not in body
+    assert "Not coming" in body and "Thank you for letting us know" in body
+    assert _reply_of(app, meeting_id, peer.id) == Reply.NO.value
+
+
+def test_the_waiting_list_through_the_pages(app, client, make_user, make_forum, make_meeting):
+    first, second = make_user(), make_user()
+    forum_id = make_forum(members=[first, second])
+    (meeting_id,) = make_meeting(forum_id, capacity=1)
+    url = f"/meetings/{meeting_id}"
+    sign_in(client, first.username)
+    post(client, f"{url}/reply", {"reply": "yes"}, url)
+    _switch(client, second)
+    post(client, f"{url}/reply", {"reply": "yes"}, url)
+    page = client.get(url).get_data(as_text=True)
+    assert "You are on the waiting list (number 1)" in page
+    assert _reply_of(app, meeting_id, second.id) == Reply.WAITING.value
+    _switch(client, first)
+    post(client, f"{url}/reply", {"reply": "no"}, url)
+    assert _reply_of(app, meeting_id, second.id) == Reply.YES.value  # moved up by itself
+
+
+def test_peers_never_see_others_needs_or_names_but_the_manager_does(
+    app, client, make_user, make_forum, make_meeting
+):
+    needing = make_user(
+        preferred_name="Zofia Needham", interpreter_language="Polish", needs_childcare=True
+    )
+    other = make_user(preferred_name="Sam Other")
+    manager = make_user(roles={Role.MANAGER})
+    forum_id = make_forum(members=[needing, other])
+    (meeting_id,) = make_meeting(forum_id)
+    url = f"/meetings/{meeting_id}"
+    with app.test_request_context():
+        services.reply(
+            db.session.get(User, needing.id), db.session.get(Meeting, meeting_id), Reply.YES
+        )
+        db.session.commit()
+    sign_in(client, other.username)
+    page = client.get(url).get_data(as_text=True)
+    assert "Zofia" not in page and "Polish" not in page and "Childcare" not in page
+    assert "What those coming need" not in page and "Replies" not in page
+    _switch(client, manager)
+    page = client.get(url).get_data(as_text=True)
+    assert "What those coming need" in page
+    assert "Interpreter: Polish" in page and "Childcare" in page and "Zofia Needham" in page
+
+
+# On the day, and after -------------------------------------------------------------------
+
+
+def test_attendance_saved_twice_gives_involvement_once(
+    app, client, make_user, make_forum, make_meeting
+):
+    came, late, missed = make_user(), make_user(), make_user()
+    walk_in = make_user()
+    forum_id = make_forum(members=[came, late, missed])
+    (meeting_id,) = make_meeting(forum_id, starts_in=timedelta(hours=-1))
+    manager = make_user(roles={Role.MANAGER})
+    sign_in(client, manager.username)
+    given = []
+
+    def receive(sender, **kwargs):  # noqa: ANN001, ANN003
+        given.append(kwargs["person"].id)
+
+    url = f"/meetings/{meeting_id}/attendance"
+    page = client.get(url).get_data(as_text=True)
+    assert "Someone who came without replying" in page
+    data = {
+        f"person_{came.id}": "attended",
+        f"person_{late.id}": "late",
+        f"person_{missed.id}": "no_show",
+        "walk_in": walk_in.username,
+    }
+    with involvement_given.connected_to(receive):
+        first = post(client, url, data)
+        data.pop("walk_in")
+        data[f"person_{walk_in.id}"] = "attended"
+        second = post(client, url, data)
+    assert first.status_code == 303 and second.status_code == 303
+    assert sorted(given) == sorted([came.id, late.id, walk_in.id])
+    with app.app_context():
+        rows = db.session.scalars(
+            db.select(Attendance).where(Attendance.meeting_id == meeting_id)
+        ).all()
+        assert len(rows) == 4
+    page = client.get(url).get_data(as_text=True)
+    assert "checked" in page  # marks come back when the register is opened again
+
+
+def test_an_unknown_walk_in_is_refused_and_nothing_is_saved(
+    app, client, make_user, make_forum, make_meeting
+):
+    peer = make_user()
+    forum_id = make_forum(members=[peer])
+    (meeting_id,) = make_meeting(forum_id, starts_in=timedelta(hours=-1))
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    url = f"/meetings/{meeting_id}/attendance"
+    response = post(client, url, {f"person_{peer.id}": "attended", "walk_in": "nobody-here"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "There is nobody with that username" in body
+    assert 'value="nobody-here"' in body
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Attendance.id))) == 0
+
+
+def test_an_unfinished_action_shows_on_the_next_meeting(
+    app, client, make_user, make_forum, make_meeting
+):
+    forum_id = make_forum()
+    (past,) = make_meeting(forum_id, starts_in=timedelta(days=-1))
+    (upcoming,) = make_meeting(forum_id, starts_in=timedelta(days=14))
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    response = post(
+        client,
+        f"/meetings/{past}/minutes",
+        {"minutes": "We talked about the leaflet.", "decisions": "Rewrite it in plain words."},
+    )
+    assert response.status_code == 303
+    response = post(
+        client,
+        f"/meetings/{past}/actions",
+        {
+            "action-description": "Ask the council for the new leaflet",
+            "action-owner_name": "Priya",
+            "action-due_date": "",
+        },
+        form_url=f"/meetings/{past}/minutes",
+    )
+    assert response.status_code == 303
+    page = client.get(f"/meetings/{upcoming}").get_data(as_text=True)
+    assert "Action carried forward" in page and "Ask the council for the new leaflet" in page
+    past_page = client.get(f"/meetings/{past}").get_data(as_text=True)
+    assert "Rewrite it in plain words." in past_page
+
+
+def test_an_action_with_mistakes_keeps_the_minutes_and_what_was_typed(
+    app, client, make_user, make_forum, make_meeting
+):
+    forum_id = make_forum()
+    (meeting_id,) = make_meeting(forum_id)
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    response = post(
+        client,
+        f"/meetings/{meeting_id}/actions",
+        {"action-description": "Book the room", "action-owner_name": "", "action-due_date": "soon"},
+        form_url=f"/meetings/{meeting_id}/minutes",
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Say who will do it" in body and "Book the room" in body
+    assert "Enter a real date" in body
+
+
+def test_an_issue_raised_in_a_meeting_goes_into_the_register(
+    app, client, make_user, make_forum, make_meeting
+):
+    forum_id = make_forum()
+    (meeting_id,) = make_meeting(forum_id)
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    response = post(
+        client,
+        f"/meetings/{meeting_id}/raise",
+        {
+            "title": "No interpreters at the job centre",
+            "what_happened": "Three members were turned away.",
+            "theme": "welfare_benefits",
+            "agency": "other",
+            "agency_other": "Job centre",
+            "who_affected": "",
+        },
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        item = db.session.scalar(db.select(Item))
+        assert item.source_meeting_id == meeting_id and item.source == "meeting"
+        assert item.raised_by_id is None
+        item_id = item.id
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f'href="/register/{item_id}"' in page
+
+
+# Who sees what ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/forums/new",
+        "/forums/{forum}/schedule",
+        "/meetings/{meeting}/edit",
+        "/meetings/{meeting}/cancel",
+        "/meetings/{meeting}/attendance",
+        "/meetings/{meeting}/minutes",
+        "/meetings/{meeting}/raise",
+        "/meetings/{meeting}/agenda",
+    ],
+)
+def test_peers_cannot_use_the_organisers_pages(client, make_user, make_forum, make_meeting, path):
+    peer = make_user()
+    forum_id = make_forum(members=[peer])
+    (meeting_id,) = make_meeting(forum_id)
+    sign_in(client, peer.username)
+    assert client.get(path.format(forum=forum_id, meeting=meeting_id)).status_code == 403
+
+
+def test_an_invitation_only_forum_is_hidden_from_those_not_in_it(
+    client, make_user, make_forum, make_meeting
+):
+    member, outsider = make_user(), make_user()
+    forum_id = make_forum(name="Workforce Forum", members=[member], open_to_all=False)
+    (meeting_id,) = make_meeting(forum_id)
+    sign_in(client, outsider.username)
+    assert client.get(f"/forums/{forum_id}").status_code == 404
+    assert client.get(f"/meetings/{meeting_id}").status_code == 404
+    assert client.get(f"/meetings/{meeting_id}/minutes").status_code == 404
+    assert "Workforce Forum" not in client.get("/forums").get_data(as_text=True)
+
+
+def test_a_member_sees_the_count_but_not_the_names_of_members(client, make_user, make_forum):
+    peer = make_user(preferred_name="Alex Member")
+    other = make_user(preferred_name="Jo Private")
+    forum_id = make_forum(members=[peer, other])
+    sign_in(client, peer.username)
+    page = client.get(f"/forums/{forum_id}").get_data(as_text=True)
+    assert "2 members" in page and "You are a member" in page
+    assert "Jo Private" not in page
+
+
+def test_the_meeting_page_runs_the_same_queries_for_5_or_60_invitees(
+    app, client, make_user, make_forum, make_meeting
+):
+    def meeting_with(n: int, name: str) -> int:
+        people = [
+            make_user(
+                password=None,  # quicker: they never sign in
+                interpreter_language="Arabic" if i % 2 else "",
+                needs_step_free=i % 2 == 0,
+            )
+            for i in range(n)
+        ]
+        forum_id = make_forum(name=name, members=people)
+        (meeting_id,) = make_meeting(forum_id, capacity=max(n // 4, 1))  # some wait
+        with app.test_request_context():
+            meeting = db.session.get(Meeting, meeting_id)
+            for i, person in enumerate(people):
+                answer = [Reply.YES, Reply.NO, Reply.MAYBE][i % 3]
+                services.reply(db.session.get(User, person.id), meeting, answer)
+            db.session.commit()
+        return meeting_id
+
+    small, large = meeting_with(5, "Small Forum"), meeting_with(60, "Large Forum")
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    few = count_queries(app, client, f"/meetings/{small}")
+    many = count_queries(app, client, f"/meetings/{large}")
+    assert few == many <= 20
+    page = client.get(f"/meetings/{large}").get_data(as_text=True)
+    assert "On the waiting list: 5" in page and "Interpreter: Arabic" in page
+
+
+# Papers -----------------------------------------------------------------------------------
+
+
+def _docx() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def _upload(client, meeting_id: int, title: str, data: bytes, filename: str):
+    import io
+
+    from tests.conftest import csrf_token
+
+    url = f"/meetings/{meeting_id}/papers"
+    return client.post(
+        url,
+        data={
+            "title": title,
+            "file": (io.BytesIO(data), filename),
+            "csrf_token": csrf_token(client, url),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def test_papers_are_checked_by_content_and_only_those_who_may_see_the_meeting_get_them(
+    app, client, make_user, make_forum, make_meeting
+):
+    member, outsider = make_user(), make_user()
+    forum_id = make_forum(name="Women's Forum", members=[member], open_to_all=False)
+    (meeting_id,) = make_meeting(forum_id)
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    pdf = b"%PDF-1.7\n" + b"x" * 2000
+    assert _upload(client, meeting_id, "Draft leaflet", pdf, "leaflet.pdf").status_code == 303
+    assert _upload(client, meeting_id, "Notes", _docx(), "notes.docx").status_code == 303
+    refused = {
+        "not really a pdf": (b"MZ\x90\x00 a program", "leaflet.pdf"),
+        "a zip": (b"PK\x03\x04 not a word file", "notes.docx"),
+        "too big": (b"%PDF-" + b"x" * (10 * 1024 * 1024), "big.pdf"),
+    }
+    for title, (data, filename) in refused.items():
+        response = _upload(client, meeting_id, title, data, filename)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and "There is a problem" in body, title
+        assert f'value="{title}"' in body  # what was typed is kept
+    with app.app_context():
+        stored = db.session.scalars(db.select(Paper).order_by(Paper.id)).all()
+        assert [p.content_type for p in stored] == [
+            "application/pdf",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ]
+        assert all(p.stored_name not in ("leaflet.pdf", "notes.docx") for p in stored)
+        paper_id = stored[0].id
+    _switch(client, member)
+    assert "Draft leaflet" in client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    download = client.get(f"/meetings/{meeting_id}/papers/{paper_id}")
+    assert download.status_code == 200 and download.data == pdf
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.mimetype == "application/pdf"
+    _switch(client, outsider)
+    assert client.get(f"/meetings/{meeting_id}/papers/{paper_id}").status_code == 404

@@ -1,0 +1,242 @@
+"""Forum use cases: recurrence, invitations, the waiting list, reminders, attendance and
+carry-forward."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from engage.core.db import utcnow
+from engage.core.outbox import Notification
+from engage.core.signals import involvement_given
+from engage.extensions import db
+from engage.forums import services
+from engage.forums.models import (
+    AgendaItem,
+    Forum,
+    Invitation,
+    Meeting,
+    Presence,
+    Reply,
+)
+from engage.people.models import Role, User
+
+
+def _user(make_user, **kwargs) -> User:
+    return db.session.get(User, make_user(**kwargs).id)
+
+
+@pytest.fixture
+def forum(ctx, make_user):
+    manager = _user(make_user, roles={Role.MANAGER})
+    forum = Forum(name="Expert Citizen Forum", purpose="Advise the delivery board")
+    db.session.add(forum)
+    db.session.flush()
+    return forum, manager
+
+
+def _meetings(forum, manager, **kwargs):
+    start = (utcnow() + timedelta(days=7)).replace(microsecond=0)
+    return services.schedule(manager, forum, starts_at=start, duration_minutes=120, **kwargs)
+
+
+def test_a_series_makes_meetings_every_n_weeks(forum):
+    forum, manager = forum
+    meetings = _meetings(forum, manager, every_weeks=6, count=4)
+    assert len(meetings) == 4
+    local = [services._local(m.starts_at) for m in meetings]  # wall-clock, across clock changes
+    assert {(b - a).days for a, b in zip(local, local[1:])} == {42}
+    assert {(b - a).seconds for a, b in zip(local, local[1:])} == {0}
+    assert len({m.series_id for m in meetings}) == 1
+
+
+def test_changing_all_future_meetings_keeps_the_pattern_and_spares_detached_ones(forum):
+    forum, manager = forum
+    first, second, third, fourth = _meetings(forum, manager, every_weeks=6, count=4)
+    services.change_meeting(manager, third, "this", online_link="https://meet.example/x")
+    assert third.detached
+    services.change_meeting(
+        manager, second, "future", starts_at=second.starts_at + timedelta(hours=1), capacity=12
+    )
+    assert first.capacity is None and second.capacity == 12 and fourth.capacity == 12
+    assert third.capacity is None  # changed on its own earlier, left alone
+    local = services._local
+    assert (local(fourth.starts_at) - local(second.starts_at)).days == 84
+    assert local(fourth.starts_at).hour == (local(first.starts_at) + timedelta(hours=1)).hour
+
+
+def test_members_are_invited_but_paused_peers_are_not(forum, make_user):
+    forum, manager = forum
+    active = _user(make_user, email="a@example.org")
+    paused = _user(make_user, email="p@example.org")
+    paused.profile.paused_at = utcnow()
+    for person in (active, paused):
+        services.add_member(manager, forum, person, date.today())
+    (meeting,) = _meetings(forum, manager)
+    invited = {i.user_id for i in db.session.scalars(db.select(Invitation))}
+    assert invited == {active.id}
+    assert services.invite_members(meeting) == 0  # nobody invited twice
+
+
+def test_the_waiting_list_moves_up_by_itself(forum, make_user):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager, capacity=1)
+    first = _user(make_user)
+    second = _user(make_user, email="second@example.org")
+    assert services.reply(first, meeting, Reply.YES).reply == Reply.YES.value
+    assert services.reply(second, meeting, Reply.YES).reply == Reply.WAITING.value
+    services.reply(first, meeting, Reply.NO)
+    row = db.session.scalar(db.select(Invitation).filter_by(user_id=second.id))
+    assert row.reply == Reply.YES.value
+    told = db.session.scalar(
+        db.select(Notification).where(Notification.subject.like("A place is free%"))
+    )
+    assert told.to_address == "second@example.org"
+
+
+def test_replying_twice_is_harmless_and_past_meetings_refuse(forum, make_user):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager, capacity=1)
+    person = _user(make_user)
+    services.reply(person, meeting, Reply.YES)
+    services.reply(person, meeting, Reply.YES)
+    assert services.coming_count(meeting) == 1
+    meeting.starts_at = utcnow() - timedelta(days=2)
+    meeting.ends_at = utcnow() - timedelta(days=2) + timedelta(hours=2)
+    with pytest.raises(services.ForumError):
+        services.reply(person, meeting, Reply.NO)
+
+
+def test_reminders_go_once(forum, make_user, app):
+    forum, manager = forum
+    person = _user(make_user, email="r@example.org")
+    services.add_member(manager, forum, person, date.today())
+    (meeting,) = _meetings(forum, manager)
+    services.reply(person, meeting, Reply.YES)
+    soon = meeting.starts_at - timedelta(hours=app.config["REMINDER_HOURS"] - 1)
+    assert services.send_reminders(soon) == 1
+    assert services.send_reminders(soon) == 0
+
+
+def test_needs_of_those_coming(forum, make_user):
+    forum, manager = forum
+    a = _user(make_user, preferred_name="Ana")
+    a.profile.interpreter_language = "Polish"
+    a.profile.needs_step_free = True
+    b = _user(make_user, preferred_name="Bo")
+    b.profile.interpreter_language = "Polish"
+    b.profile.needs_childcare = True
+    c = _user(make_user, preferred_name="Cy")
+    c.profile.needs_childcare = True
+    (meeting,) = _meetings(forum, manager)
+    services.reply(a, meeting, Reply.YES)
+    services.reply(b, meeting, Reply.YES)
+    services.reply(c, meeting, Reply.NO)  # not coming: not counted
+    needs = services.needs_of_those_coming(meeting)
+    assert needs.interpreters == {"Polish": 2}
+    assert needs.counts["needs_childcare"] == 1 and needs.counts["needs_step_free"] == 1
+    assert needs.names["needs_childcare"] == ["Bo"]
+
+
+def test_attendance_creates_involvement_once(forum, make_user, app):
+    forum, manager = forum
+    person = _user(make_user)
+    late = _user(make_user)
+    absent = _user(make_user)
+    (meeting,) = _meetings(forum, manager)
+    given = []
+
+    def receiver(sender, **kwargs):
+        given.append((kwargs["person"].id, kwargs["activity"], kwargs["minutes"]))
+
+    involvement_given.connect(receiver, weak=False)
+    try:
+        marks = {
+            person.id: Presence.ATTENDED,
+            late.id: Presence.LATE,
+            absent.id: Presence.APOLOGIES,
+        }
+        assert services.mark_attendance(manager, meeting, marks) == 2
+        assert services.mark_attendance(manager, meeting, marks) == 0  # saved again
+    finally:
+        involvement_given.disconnect(receiver)
+    assert sorted(given) == sorted(
+        [(person.id, "forum_meeting", 120), (late.id, "forum_meeting", 120)]
+    )
+
+
+def test_unfinished_actions_carry_forward_until_done(forum):
+    forum, manager = forum
+    first, second, third = _meetings(forum, manager, every_weeks=4, count=3)
+    action = services.add_action(manager, first, "Write to the council", "Priya", None)
+
+    def on(meeting):
+        rows = db.session.scalars(db.select(AgendaItem).filter_by(meeting_id=meeting.id))
+        return [row.action_id for row in rows]
+
+    assert on(second) == [action.id]
+    assert services.carry_forward(forum) == 0  # idempotent
+    # After the second meeting, still unfinished: it moves on to the third.
+    assert services.carry_forward(forum, now=second.starts_at + timedelta(hours=3)) == 1
+    assert on(third) == [action.id]
+    services.complete_action(manager, action)
+    other = services.add_action(manager, first, "Done already", "Jo", None)
+    services.complete_action(manager, other)
+    assert services.carry_forward(forum) == 0
+
+
+def test_issues_raised_at_a_meeting_go_to_the_register(forum):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager)
+    item = services.raise_in_meeting(
+        manager, meeting, title="No bus home", what_happened="Discharged at 3am", theme="health"
+    )
+    db.session.flush()
+    assert item.source == "meeting" and item.source_meeting_id == meeting.id
+    assert item.raised_by_id is None  # anonymised
+    assert forum.name in item.source_note
+
+
+def test_cancelling_tells_those_coming(forum, make_user):
+    forum, manager = forum
+    person = _user(make_user, email="c@example.org")
+    (meeting,) = _meetings(forum, manager)
+    services.reply(person, meeting, Reply.YES)
+    services.cancel(manager, meeting)
+    assert (
+        db.session.scalar(
+            db.select(Notification).where(Notification.subject.like("Cancelled%"))
+        ).to_address
+        == "c@example.org"
+    )
+    assert db.session.get(Meeting, meeting.id).cancelled
+
+
+def test_a_series_keeps_its_local_time_across_the_clock_change(forum):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    forum, manager = forum
+    london = ZoneInfo("Europe/London")
+    first = datetime(2027, 2, 23, 10, 30, tzinfo=london).astimezone(UTC)
+    meetings = services.schedule(
+        manager, forum, starts_at=first, duration_minutes=120, every_weeks=6, count=3
+    )
+    assert [m.starts_at.astimezone(london).strftime("%H:%M") for m in meetings] == [
+        "10:30",
+        "10:30",
+        "10:30",
+    ]
+    assert meetings[1].starts_at.astimezone(london).month == 4  # after the clocks went forward
+
+
+def test_more_places_move_the_waiting_list_up(forum, make_user):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager, capacity=1)
+    people = [_user(make_user) for _ in range(3)]
+    for person in people:
+        services.reply(person, meeting, Reply.YES)
+    assert services.coming_count(meeting) == 1
+    services.change_meeting(manager, meeting, "this", capacity=3)
+    assert services.coming_count(meeting) == 3
