@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, make_response, redirect, render_template, request
+from flask import Response, flash, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -38,3 +38,16 @@ def redirect_to(location: str) -> Response:
         response = redirect(location, 303)
     response.vary.add("HX-Request")
     return response
+
+
+def updated(
+    template: str, block: str, location: str, message: str | None = None, **context: Any
+) -> Response:
+    """After a successful POST that htmx makes in place (a one-tap reply): the updated block
+    for htmx (which shows ``message`` itself), and for a plain form post the usual 303 back to
+    ``location`` with ``message`` flashed."""
+    if _wants_fragment():
+        return render(template, block=block, **context)
+    if message:
+        flash(message, "success")
+    return redirect_to(location)

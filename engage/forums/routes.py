@@ -22,9 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from engage.changes.forms import OTHER
-from engage.core import htmx as _htmx
 from engage.core.db import utcnow
-from engage.core.htmx import redirect_to, render
+from engage.core.htmx import redirect_to, render, updated
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.forums import bp, services
@@ -489,14 +488,12 @@ def reply(meeting_id: int):
         else:
             db.session.commit()
             message = str(REPLY_MESSAGES[invitation.reply])
-            # The one place a page answers differently for htmx: the reply block swaps in
-            # place, and a plain post goes back to the page as every form does.
-            if not _htmx._wants_fragment():
-                flash(message, "success")
-                return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
-            return render(
+            # The reply block swaps in place for htmx; a plain post goes back to the page.
+            return updated(
                 "forums/meeting.html",
-                block="reply",
+                "reply",
+                url_for("forums.meeting", meeting_id=meeting.id),
+                message=message,
                 **_meeting_context(meeting, invitation, reply_message=message),
             )
     else:
