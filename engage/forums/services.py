@@ -216,12 +216,17 @@ def _tell_changed(meeting: Meeting, cancelled: bool = False) -> None:
                 if cancelled
                 else _("Changed: %(forum)s", forum=meeting.forum.name)
             )
-            body = _(
-                "%(forum)s on %(when)s has %(what)s.\n%(link)s\n",
-                forum=meeting.forum.name,
-                when=_when(meeting),
-                what=_("been cancelled") if cancelled else _("changed. Check the details"),
-                link=absolute_url("forums.meeting", meeting_id=meeting.id),
+            values = {
+                "forum": meeting.forum.name,
+                "when": _when(meeting),
+                "link": absolute_url("forums.meeting", meeting_id=meeting.id),
+            }
+            body = (
+                _("%(forum)s on %(when)s has been cancelled.\n%(link)s\n", **values)
+                if cancelled
+                else _(
+                    "%(forum)s on %(when)s has changed. Check the details:\n%(link)s\n", **values
+                )
             )
             outbox.queue(user=person, subject=subject, body=body)
 
