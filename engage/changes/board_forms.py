@@ -4,45 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
-from wtforms import DateField as _DateField
-from wtforms import TimeField as _TimeField
 from wtforms.validators import InputRequired, Length, Optional
 
 from engage.core.forms import (
+    DateField,
     Form,
     GovCheckboxesInput,
     GovCheckboxInput,
     GovSelect,
     GovTextInput,
+    TimeField,
     submit,
 )
-
-
-class _KindParseError:
-    """Say what to type instead of WTForms' "Not a valid date value."."""
-
-    def __init__(self, *args, invalid_message: str = "", **kwargs):  # noqa: ANN002, ANN003
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message
-
-    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(str(self.invalid_message)) from None
-
-
-class DateField(_KindParseError, _DateField):
-    pass
-
-
-class TimeField(_KindParseError, _TimeField):
-    """A time typed as 10:30 or 10.30."""
-
-    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
-        if valuelist:
-            valuelist = [valuelist[0].strip().replace(".", ":")]
-        super().process_formdata(valuelist)
 
 
 class MeetingForm(Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wtforms
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -60,7 +61,46 @@ class GovPasswordInput(_Translated, gov.GovPasswordInput):
         return params
 
 
+class GovFileInput(_Translated, gov.GovFileInput):
+    pass
+
+
 GovSubmitInput = gov.GovSubmitInput
+
+
+class _PlainParseError:
+    """Say what to type (``invalid_message``) instead of WTForms' "Not a valid date value.",
+    and read a field left blank as empty rather than wrong: whether it is needed is for the
+    field's validators to say."""
+
+    def __init__(self, *args, invalid_message: str = "", **kwargs):  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
+        valuelist = [str(v).strip() for v in valuelist]
+        if valuelist and not valuelist[0]:
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(str(self.invalid_message)) from None
+
+
+class DateField(_PlainParseError, wtforms.DateField):
+    """A date typed as year-month-day."""
+
+
+class IntegerField(_PlainParseError, wtforms.IntegerField):
+    """A whole number; left empty it is None."""
+
+
+class TimeField(_PlainParseError, wtforms.TimeField):
+    """A time typed as 10:30 or 10.30."""
+
+    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
+        super().process_formdata([str(v).replace(".", ":") for v in valuelist])
 
 
 class Form(FlaskForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from govuk_frontend_wtf import wtforms_widgets as gov
 from wtforms import (
     BooleanField,
     RadioField,
@@ -14,67 +13,25 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms import DateField as _DateField
-from wtforms import IntegerField as _IntegerField
-from wtforms import TimeField as _TimeField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from engage.changes.forms import RaiseForm
-from engage.core.forms import (  # _Translated: GOV.UK's "Error:" put through gettext
+from engage.core.forms import (
+    DateField,
     Form,
     GovCheckboxesInput,
     GovCheckboxInput,
+    GovFileInput,
     GovRadioInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
-    _Translated,
+    IntegerField,
+    TimeField,
     at_most,
     submit,
 )
 from engage.forums.models import PRESENCE_LABELS, RUNG_LABELS, Rung
-
-
-class _KindParseError:
-    """Say what to type instead of WTForms' "Not a valid date value."."""
-
-    def __init__(self, *args, invalid_message: str = "", **kwargs):  # noqa: ANN002, ANN003
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message
-
-    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError(str(self.invalid_message)) from None
-
-
-class DateField(_KindParseError, _DateField):
-    pass
-
-
-class IntegerField(_KindParseError, _IntegerField):
-    pass
-
-
-class BlankableIntegerField(IntegerField):
-    """A number that may be left empty (None) without a complaint; the form decides whether
-    it is needed."""
-
-    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
-        if valuelist and not str(valuelist[0]).strip():
-            self.data = None
-            return
-        super().process_formdata(valuelist)
-
-
-class TimeField(_KindParseError, _TimeField):
-    """A time typed as 10:30 or 10.30."""
-
-    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
-        if valuelist:
-            valuelist = [valuelist[0].strip().replace(".", ":")]
-        super().process_formdata(valuelist)
 
 
 def _date(label, required: str | None = None, description=None) -> DateField:  # noqa: ANN001
@@ -283,13 +240,13 @@ class ScheduleForm(MeetingDetailsForm):
         widget=GovRadioInput(),
         validators=[InputRequired(message=_l("Choose whether the meeting repeats"))],
     )
-    every_weeks = BlankableIntegerField(
+    every_weeks = IntegerField(
         _l("Every how many weeks?"),
         description=_l("For example, 6 for every six weeks on the same day"),
         widget=GovTextInput(),
         invalid_message=_l("Enter a number of weeks, like 6"),
     )
-    count = BlankableIntegerField(
+    count = IntegerField(
         _l("How many meetings?"),
         description=_l("Including the first one"),
         widget=GovTextInput(),
@@ -418,10 +375,6 @@ class MeetingRaiseForm(RaiseForm):
 
     show_name = None
     submit = submit(_l("Add to the register"))
-
-
-class GovFileInput(_Translated, gov.GovFileInput):
-    pass
 
 
 class PaperForm(Form):

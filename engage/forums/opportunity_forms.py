@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField as _DateField
 from wtforms import (
     IntegerField,
     RadioField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from engage.core.forms import (
+    DateField,
     Form,
     GovCheckboxesInput,
     GovRadioInput,
@@ -28,24 +28,6 @@ from engage.forums.models import RUNG_LABELS
 from engage.forums.opportunity_services import ACTIVITY_LABELS, KIND_LABELS
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
-
-
-class DateField(_DateField):
-    """A date typed as year-month-day, with a plain message when it is not one."""
-
-    def __init__(self, *args, invalid_message: str = "", **kwargs):  # noqa: ANN002, ANN003
-        kwargs.setdefault("format", "%Y-%m-%d")
-        super().__init__(*args, **kwargs)
-        self.invalid_message = invalid_message
-
-    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
-        if valuelist and not "".join(valuelist).strip():
-            self.data = None
-            return
-        try:
-            super().process_formdata([v.strip() for v in valuelist])
-        except ValueError:
-            raise ValueError(str(self.invalid_message)) from None
 
 
 class RequestForm(Form):
