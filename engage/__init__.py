@@ -111,6 +111,7 @@ def _init_extensions(app: Flask) -> None:
     from engage.changes import models as changes_models  # noqa: F401
     from engage.core import audit, outbox, settings  # noqa: F401
     from engage.forums import models as forums_models  # noqa: F401
+    from engage.payments import models as payments_models  # noqa: F401
     from engage.people import models  # noqa: F401
 
 
@@ -119,12 +120,14 @@ def _register_blueprints(app: Flask) -> None:
     from engage.changes import bp as changes_bp
     from engage.forums import bp as forums_bp
     from engage.home import bp as home_bp
+    from engage.payments import bp as payments_bp
     from engage.people import bp as people_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(changes_bp)
     app.register_blueprint(forums_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(admin_bp)
 
 

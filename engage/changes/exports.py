@@ -4,10 +4,8 @@ One SELECT of the exported columns, with the service and owner organisation name
 Nobody's name is exported: not the raiser's, not the owner's, not a supporter's; only counts
 and organisations.
 
-Every text cell that a spreadsheet could take for a formula (it starts with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return, or their full-width forms) is prefixed with a single
-quote, as OWASP advises against CSV injection, so the spreadsheet shows the text instead of
-running it.
+Every text cell that a spreadsheet could take for a formula is neutralised
+(``engage.core.spreadsheets``).
 """
 
 from __future__ import annotations
@@ -27,19 +25,9 @@ from engage.changes.models import (
     THEME_LABELS,
     Item,
 )
+from engage.core.spreadsheets import neutralise
 from engage.extensions import db
 from engage.people.models import Organisation
-
-#: What a cell may not start with, or a spreadsheet may read it as a formula (OWASP), including
-#: the full-width forms some spreadsheets also accept.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def neutralise(value: object) -> object:
-    """Text that starts like a formula gets a leading single quote; anything else is unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def export_select(items_query: Select) -> Select:

@@ -76,4 +76,26 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        # "IMMEDIATE" when asked (see lock_for_writing): take the write lock at the start.
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def lock_for_writing(session: Any) -> None:
+    """Serialise this request's writes with everyone else's, on SQLite.
+
+    SQLite lets one writer in at a time. A transaction that starts by reading and then wants
+    to write fails at once if another wrote in between, so requests that must happen exactly
+    once under concurrent clicks (a claim sent twice, a payment run made twice) end the
+    transaction they are in and start a new one holding the write lock. Others wait their
+    turn (the busy timeout) and then see what the first one did. PostgreSQL needs none of
+    this: there the services lock the rows they change.
+
+    Call it before loading what the request will change: objects loaded earlier are expired.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import wtforms
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -101,6 +103,38 @@ class TimeField(_PlainParseError, wtforms.TimeField):
 
     def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
         super().process_formdata([str(v).replace(".", ":") for v in valuelist])
+
+
+class MoneyField(wtforms.StringField):
+    """An amount in pounds and pence, read as an exact ``Decimal`` (never a float).
+
+    People type money the way they write it: "4.50", "£4.50", "4" or "1,200". Anything else,
+    a negative amount, or more than two places after the point gets ``invalid_message``.
+    Left empty it is None. The typed text is kept to show back when the page has errors.
+    """
+
+    def __init__(self, *args, invalid_message: str = "", **kwargs):  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.invalid_message = invalid_message
+
+    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
+        self.raw = str(valuelist[0]).strip() if valuelist else ""
+        self.data = None
+        if not self.raw:
+            return
+        text = self.raw.replace("£", "").replace(",", "").replace(" ", "")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(str(self.invalid_message)) from None
+        if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
+            raise ValueError(str(self.invalid_message))
+        self.data = amount.quantize(Decimal("0.01"))
+
+    def _value(self) -> str:
+        if getattr(self, "raw", None) is not None and self.raw != "":
+            return self.raw
+        return "" if self.data is None else f"{self.data:.2f}"
 
 
 class Form(FlaskForm):

@@ -1,0 +1,281 @@
+"""A payment run as files for the finance system: CSV and XLSX.
+
+Both come from one SELECT into pandas. Amounts are added up as whole pennies, so totals are
+exact; the CSV writes each amount as its exact decimal text, and the XLSX stores numbers to two
+places (every amount to the penny survives the spreadsheet's number type exactly, and a test
+reads them back). Bank details appear only here, only for bank transfers, and each export is
+audited. Every text cell a spreadsheet could take for a formula is neutralised.
+
+- CSV: one row per payee and method (the payments to make), bank transfers first, then
+  vouchers, then cash.
+- XLSX: the same on a "Payments" sheet in three sections with totals, and every item on an
+  "Items" sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pandas as pd
+import xlsxwriter
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from engage.core.spreadsheets import neutralise
+from engage.extensions import db
+from engage.payments.models import (
+    ITEM_KIND_LABELS,
+    RUN_SECTIONS,
+    BankDetails,
+    ItemKind,
+    Method,
+    PaymentItem,
+    PaymentRun,
+)
+from engage.people.models import Profile, User
+
+SECTION_ORDER = {method.value: index for index, method in enumerate(RUN_SECTIONS)}
+
+
+def items_frame(run: PaymentRun) -> pd.DataFrame:
+    """Every item of ``run``, one row each, in section then payee order. ``pennies`` holds
+    the exact amount as a whole number of pennies."""
+    rows = db.session.execute(
+        select(
+            PaymentItem.id,
+            PaymentItem.method,
+            PaymentItem.payee_id,
+            User.username,
+            Profile.preferred_name,
+            BankDetails.account_name,
+            BankDetails.sort_code,
+            BankDetails.account_number,
+            BankDetails.roll_number,
+            PaymentItem.kind,
+            PaymentItem.description,
+            PaymentItem.activity_date,
+            PaymentItem.amount,
+            PaymentItem.line_key,
+        )
+        .join(User, User.id == PaymentItem.payee_id)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .outerjoin(BankDetails, BankDetails.user_id == User.id)
+        .where(PaymentItem.run_id == run.id)
+    ).all()
+    columns = [
+        "id", "method", "payee_id", "username", "preferred_name", "account_name", "sort_code",
+        "account_number", "roll_number", "kind", "description", "activity_date", "amount",
+        "line_key",
+    ]  # fmt: skip
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    if frame.empty:
+        frame["pennies"] = pd.Series(dtype="int64")
+        frame["payee"] = pd.Series(dtype="object")
+        frame["section"] = pd.Series(dtype="int64")
+        return frame
+    frame["pennies"] = [int(amount * 100) for amount in frame["amount"]]
+    frame["payee"] = frame["preferred_name"].where(
+        frame["preferred_name"].fillna("") != "", frame["username"]
+    )
+    frame["section"] = frame["method"].map(SECTION_ORDER).fillna(len(SECTION_ORDER)).astype(int)
+    # Bank details go only with bank transfers: nobody else's are exported.
+    not_bank = frame["method"] != Method.BANK.value
+    for column in ("account_name", "sort_code", "account_number", "roll_number"):
+        frame[column] = frame[column].where(~not_bank, "").fillna("")
+    frame["payee_key"] = frame["payee"].str.lower()
+    return frame.sort_values(["section", "payee_key", "payee_id", "id"], kind="stable")
+
+
+def payments_frame(items: pd.DataFrame) -> pd.DataFrame:
+    """One row per payee and method: the payments to make."""
+    if items.empty:
+        return items.assign(items=0, fees=0, expenses=0)
+    fee = items["kind"] == ItemKind.FEE.value
+    grouped = (
+        items.assign(
+            fee_pennies=items["pennies"].where(fee, 0),
+            expense_pennies=items["pennies"].where(~fee, 0),
+        )
+        .groupby(["section", "method", "payee_key", "payee_id"], sort=True)
+        .agg(
+            payee=("payee", "first"),
+            account_name=("account_name", "first"),
+            sort_code=("sort_code", "first"),
+            account_number=("account_number", "first"),
+            roll_number=("roll_number", "first"),
+            items=("id", "count"),
+            fees=("fee_pennies", "sum"),
+            expenses=("expense_pennies", "sum"),
+            pennies=("pennies", "sum"),
+        )
+        .reset_index()
+    )
+    return grouped
+
+
+def money(pennies: int) -> Decimal:
+    """Whole pennies back to an exact amount."""
+    return (Decimal(int(pennies)) / 100).quantize(Decimal("0.01"))
+
+
+def _sort_code(code: str) -> str:
+    return f"{code[:2]}-{code[2:4]}-{code[4:]}" if code else ""
+
+
+def _reference(run: PaymentRun) -> str:
+    # Banks show up to 18 characters of a payment's reference.
+    return f"ENGAGE {run.reference}"
+
+
+def payment_header() -> list[str]:
+    return [
+        _("Section"),
+        _("Payee reference"),
+        _("Payee"),
+        _("Account name"),
+        _("Sort code"),
+        _("Account number"),
+        _("Building society roll number"),
+        _("Items"),
+        _("For time"),
+        _("Expenses"),
+        _("Amount"),
+        _("Payment reference"),
+    ]
+
+
+def _payment_rows(run: PaymentRun, payments: pd.DataFrame):
+    reference = _reference(run)
+    labels = {m.value: m.label for m in Method}
+    for row in payments.itertuples(index=False):
+        yield [
+            labels.get(row.method, row.method),
+            f"P{row.payee_id:05d}",
+            neutralise(row.payee),
+            neutralise(row.account_name),
+            _sort_code(row.sort_code),
+            row.account_number,
+            neutralise(row.roll_number),
+            int(row.items),
+            money(row.fees),
+            money(row.expenses),
+            money(row.pennies),
+            reference,
+        ]
+
+
+def run_csv(run: PaymentRun) -> str:
+    """The payments to make, one row per payee and method, as CSV text."""
+    payments = payments_frame(items_frame(run))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(payment_header())
+    for row in _payment_rows(run, payments):
+        writer.writerow([f"{cell:.2f}" if isinstance(cell, Decimal) else cell for cell in row])
+    return out.getvalue()
+
+
+def item_header() -> list[str]:
+    return [
+        _("Section"),
+        _("Payee reference"),
+        _("Payee"),
+        _("Type"),
+        _("What for"),
+        _("Date"),
+        _("Amount"),
+        _("Item reference"),
+    ]
+
+
+def run_xlsx(run: PaymentRun) -> bytes:
+    """The run as a workbook: "Payments" (sections with totals) and "Items" (every line)."""
+    items = items_frame(run)
+    payments = payments_frame(items)
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
+    bold = book.add_format({"bold": True})
+    heading = book.add_format({"bold": True, "font_size": 13})
+    amount = book.add_format({"num_format": "#,##0.00"})
+    total = book.add_format({"bold": True, "num_format": "#,##0.00", "top": 1})
+    day = book.add_format({"num_format": "dd/mm/yyyy"})
+
+    sheet = book.add_worksheet(_("Payments"))
+    sheet.write_string(0, 0, _("Payment run %(ref)s", ref=run.reference), heading)
+    header = payment_header()
+    row_no = 2
+    labels = {m.value: m.label for m in Method}
+    for method in RUN_SECTIONS:
+        part = payments[payments["method"] == method.value] if not payments.empty else payments
+        if part.empty:
+            continue
+        sheet.write_string(row_no, 0, labels[method.value], heading)
+        row_no += 1
+        for col, text in enumerate(header):
+            sheet.write_string(row_no, col, text, bold)
+        row_no += 1
+        for cells in _payment_rows(run, part):
+            for col, cell in enumerate(cells):
+                if isinstance(cell, Decimal):
+                    sheet.write_number(row_no, col, float(cell), amount)
+                elif isinstance(cell, int):
+                    sheet.write_number(row_no, col, cell)
+                else:
+                    sheet.write_string(row_no, col, str(cell))
+            row_no += 1
+        sheet.write_string(row_no, 0, _("Total"), bold)
+        sheet.write_number(row_no, 10, float(money(part["pennies"].sum())), total)
+        row_no += 2
+    sheet.write_string(row_no, 0, _("Total for the run"), bold)
+    sheet.write_number(
+        row_no, 10, float(money(items["pennies"].sum() if not items.empty else 0)), total
+    )
+    sheet.set_column(0, 0, 18)
+    sheet.set_column(1, 1, 14)
+    sheet.set_column(2, 3, 24)
+    sheet.set_column(4, 11, 14)
+
+    detail = book.add_worksheet(_("Items"))
+    for col, text in enumerate(item_header()):
+        detail.write_string(0, col, text, bold)
+    kinds = {k.value: str(label) for k, label in ITEM_KIND_LABELS.items()}
+    write_string, write_number, write_datetime = (
+        detail.write_string, detail.write_number, detail.write_datetime,
+    )  # fmt: skip
+    for r, row in enumerate(items.itertuples(index=False), start=1):
+        write_string(r, 0, labels.get(row.method, row.method))
+        write_string(r, 1, f"P{row.payee_id:05d}")
+        write_string(r, 2, str(neutralise(row.payee)))
+        write_string(r, 3, kinds.get(row.kind, row.kind))
+        write_string(r, 4, str(neutralise(row.description or "")))
+        if row.activity_date is not None and not pd.isna(row.activity_date):
+            write_datetime(r, 5, pd.Timestamp(row.activity_date).to_pydatetime(), day)
+        write_number(r, 6, row.pennies / 100, amount)
+        write_string(r, 7, row.line_key)
+    if len(items):
+        detail.autofilter(0, 0, len(items), 7)
+    detail.set_column(0, 0, 18)
+    detail.set_column(2, 2, 24)
+    detail.set_column(4, 4, 40)
+    detail.set_column(5, 7, 14)
+    book.close()
+    return out.getvalue()
+
+
+def filename(run: PaymentRun, extension: str) -> str:
+    return f"engage-{run.reference.lower()}.{extension}"
+
+
+def bank_payee_ids(run: PaymentRun) -> list[int]:
+    """Whose bank details an export of ``run`` holds (for the audit log)."""
+    return sorted(
+        set(
+            db.session.scalars(
+                select(PaymentItem.payee_id).where(
+                    PaymentItem.run_id == run.id, PaymentItem.method == Method.BANK.value
+                )
+            )
+        )
+    )

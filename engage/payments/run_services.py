@@ -1,0 +1,426 @@
+"""Payment runs: finance gathers approved fees and claims into a run, exports it for the
+finance system, and marks it paid; paid items are only ever put right by a correcting entry.
+Also bank details, which only finance sees (masked, every view audited).
+
+A run is made exactly once. The form carries a random key (``PaymentRun.key`` is unique), the
+rows being paid are locked (``FOR UPDATE`` on PostgreSQL; the route takes SQLite's write lock
+first), and every ledger line has a unique key per record and attempt, so even a race the
+locks missed cannot pay anyone twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from engage.core import audit, outbox
+from engage.core.db import utcnow
+from engage.core.links import absolute_url
+from engage.core.money import format_money, to_money
+from engage.extensions import db
+from engage.payments import services
+from engage.payments.claim_services import their_language
+from engage.payments.models import (
+    RUN_SECTIONS,
+    ZERO,
+    BankDetails,
+    ClaimState,
+    ExpenseClaim,
+    IllegalMove,
+    InvolvementRecord,
+    ItemKind,
+    Method,
+    PaymentItem,
+    PaymentRun,
+    RecordStatus,
+    RunStatus,
+)
+from engage.people.models import User
+
+PAYABLE_METHODS = tuple(m.value for m in RUN_SECTIONS)
+
+
+class RunError(IllegalMove):
+    """A run that cannot be made or changed. The message is safe to show."""
+
+
+# What is ready to pay ----------------------------------------------------------------------
+
+
+def ready_records_query():
+    """Approved fees not in a run, with a way to pay them."""
+    return select(InvolvementRecord).where(
+        InvolvementRecord.status == RecordStatus.APPROVED.value,
+        InvolvementRecord.run_id.is_(None),
+        InvolvementRecord.method.in_(PAYABLE_METHODS),
+        InvolvementRecord.amount > 0,
+    )
+
+
+def ready_claims_query():
+    """Approved claims not in a run."""
+    return select(ExpenseClaim).where(
+        ExpenseClaim.state == ClaimState.APPROVED.value,
+        ExpenseClaim.run_id.is_(None),
+        ExpenseClaim.method.in_(PAYABLE_METHODS),
+    )
+
+
+def held_records_query():
+    """Approved fees that cannot be paid yet: the person has not said how to be paid."""
+    return select(InvolvementRecord).where(
+        InvolvementRecord.status == RecordStatus.APPROVED.value,
+        InvolvementRecord.run_id.is_(None),
+        InvolvementRecord.method.is_(None),
+    )
+
+
+@dataclass
+class Payee:
+    person: User
+    records: list[InvolvementRecord] = field(default_factory=list)
+    claims: list[ExpenseClaim] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return to_money(
+            sum((r.amount for r in self.records), ZERO) + sum((c.total for c in self.claims), ZERO)
+        )
+
+
+def ready_to_pay() -> list[Payee]:
+    """Everything approved and waiting for a run, by person (name order)."""
+    payees: dict[int, Payee] = {}
+    records = db.session.scalars(
+        ready_records_query().options(selectinload(InvolvementRecord.person))
+    ).all()
+    claims = db.session.scalars(
+        ready_claims_query().options(selectinload(ExpenseClaim.claimant))
+    ).all()
+    for record in records:
+        payees.setdefault(record.person_id, Payee(record.person)).records.append(record)
+    for claim in claims:
+        payees.setdefault(claim.claimant_id, Payee(claim.claimant)).claims.append(claim)
+    return sorted(payees.values(), key=lambda p: (p.person.display_name.lower(), p.person.id))
+
+
+def ready_summary() -> tuple[int, Decimal]:
+    """How many fees and claims wait for a run, and their total (for home pages)."""
+    fees = db.session.execute(
+        ready_records_query().with_only_columns(
+            func.count(InvolvementRecord.id), func.coalesce(func.sum(InvolvementRecord.amount), 0)
+        )
+    ).one()
+    claims = db.session.execute(
+        ready_claims_query().with_only_columns(
+            func.count(ExpenseClaim.id), func.coalesce(func.sum(ExpenseClaim.total), 0)
+        )
+    ).one()
+    return fees[0] + claims[0], to_money(fees[1] + claims[1])
+
+
+# Making a run -----------------------------------------------------------------------------
+
+
+def run_by_key(key: str) -> PaymentRun | None:
+    return db.session.scalar(select(PaymentRun).where(PaymentRun.key == key))
+
+
+def create_run(
+    actor: User, key: str, record_ids: list[int], claim_ids: list[int]
+) -> tuple[PaymentRun, bool]:
+    """Make a run of the chosen approved fees and claims. Returns (run, made now).
+
+    The same ``key`` again returns the run it made (a double click or a retry). Items that
+    another run took in the meantime are left out; if none is left, RunError. Concurrent
+    callers with the same key: one makes the run, the others fail on the unique key and the
+    route answers with the run that was made.
+    """
+    key = (key or "").strip()[:40]
+    if not key:
+        raise RunError(_("This form is out of date. Open the page again."))
+    earlier = run_by_key(key)
+    if earlier is not None:
+        return earlier, False
+    records = list(
+        db.session.scalars(
+            ready_records_query()
+            .where(InvolvementRecord.id.in_(record_ids or [-1]))
+            .order_by(InvolvementRecord.id)
+            .with_for_update()
+        )
+    )
+    claims = list(
+        db.session.scalars(
+            ready_claims_query()
+            .where(ExpenseClaim.id.in_(claim_ids or [-1]))
+            .order_by(ExpenseClaim.id)
+            .with_for_update()
+        )
+    )
+    if not records and not claims:
+        raise RunError(
+            _("There is nothing left to pay in what you chose: it may be in another run already.")
+        )
+    run = PaymentRun(key=key, created_by_id=actor.id)
+    db.session.add(run)
+    db.session.flush()
+    items = []
+    for record in records:
+        record.run_id = run.id
+        items.append(
+            PaymentItem(
+                run_id=run.id,
+                payee_id=record.person_id,
+                kind=ItemKind.FEE.value,
+                method=record.method,
+                amount=record.amount,
+                record_id=record.id,
+                description=(record.description or record.activity_label)[:200],
+                activity_date=record.activity_date,
+                line_key=f"fee:{record.id}:{record.pay_attempt}",
+                created_by_id=actor.id,
+            )
+        )
+    for claim in claims:
+        claim.run_id = run.id
+        items.append(
+            PaymentItem(
+                run_id=run.id,
+                payee_id=claim.claimant_id,
+                kind=ItemKind.EXPENSES.value,
+                method=claim.method,
+                amount=claim.total,
+                claim_id=claim.id,
+                description=(claim.purpose or _("Expenses claim %(ref)s", ref=claim.reference))[
+                    :200
+                ],
+                activity_date=claim.submitted_at.date() if claim.submitted_at else None,
+                line_key=f"claim:{claim.id}:{claim.pay_attempt}",
+                created_by_id=actor.id,
+            )
+        )
+    db.session.add_all(items)
+    run.item_count = len(items)
+    run.total = to_money(sum((i.amount for i in items), ZERO))
+    db.session.flush()
+    services.event(actor, "created", run=run, to=RunStatus.READY.value, note=str(len(items)))
+    audit.record("run.created", actor=actor, run=run.id, items=len(items), total=str(run.total))
+    return run, True
+
+
+@dataclass
+class Section:
+    method: Method
+    payees: list[tuple[User, list[PaymentItem], Decimal]]
+
+    @property
+    def total(self) -> Decimal:
+        return to_money(sum((t for _p, _i, t in self.payees), ZERO))
+
+
+def sections(run: PaymentRun) -> list[Section]:
+    """A run's items by method (bank, voucher, cash), then by payee, with totals."""
+    items = db.session.scalars(
+        select(PaymentItem)
+        .where(PaymentItem.run_id == run.id)
+        .options(selectinload(PaymentItem.payee))
+        .order_by(PaymentItem.id)
+    ).all()
+    grouped: dict[str, dict[int, list[PaymentItem]]] = {}
+    for item in items:
+        grouped.setdefault(item.method, {}).setdefault(item.payee_id, []).append(item)
+    result = []
+    for method in RUN_SECTIONS:
+        people = grouped.get(method.value, {})
+        payees = [
+            (lines[0].payee, lines, to_money(sum((i.amount for i in lines), ZERO)))
+            for lines in people.values()
+        ]
+        payees.sort(key=lambda p: (p[0].display_name.lower(), p[0].id))
+        if payees:
+            result.append(Section(method, payees))
+    return result
+
+
+def mark_paid(actor: User, run: PaymentRun) -> bool:
+    """Mark a run paid: every item, fee and claim in it is paid, and each payee is told once,
+    by their chosen channel. Returns False when it was already paid (a double click)."""
+    if run.status_enum == RunStatus.PAID:
+        return False
+    now = utcnow()
+    run.status, run.paid_at, run.paid_by_id = RunStatus.PAID.value, now, actor.id
+    items = db.session.scalars(select(PaymentItem).where(PaymentItem.run_id == run.id)).all()
+    record_ids = [i.record_id for i in items if i.record_id]
+    claim_ids = [i.claim_id for i in items if i.claim_id]
+    for item in items:
+        item.paid_at = now
+    for record in db.session.scalars(
+        select(InvolvementRecord).where(InvolvementRecord.id.in_(record_ids or [-1]))
+    ):
+        before = record.move_to(RecordStatus.PAID)
+        record.paid_at = now
+        services.event(
+            actor, "state", record=record, frm=before.value, to="paid", note=run.reference
+        )
+    for claim in db.session.scalars(
+        select(ExpenseClaim).where(ExpenseClaim.id.in_(claim_ids or [-1]))
+    ):
+        before = claim.move_to(ClaimState.PAID)
+        claim.paid_at = now
+        services.event(actor, "state", claim=claim, frm=before.value, to="paid", note=run.reference)
+    services.event(actor, "state", run=run, frm=RunStatus.READY.value, to=RunStatus.PAID.value)
+    audit.record("run.paid", actor=actor, run=run.id, total=str(run.total))
+    _tell_payees(items)
+    db.session.flush()
+    return True
+
+
+def _tell_payees(items: list[PaymentItem]) -> None:
+    by_person: dict[int, list[PaymentItem]] = {}
+    for item in items:
+        by_person.setdefault(item.payee_id, []).append(item)
+    people = {
+        u.id: u
+        for u in db.session.scalars(select(User).where(User.id.in_(list(by_person) or [-1])))
+    }
+    for person_id, lines in by_person.items():
+        person = people[person_id]
+        fees = to_money(sum((i.amount for i in lines if i.kind == ItemKind.FEE.value), ZERO))
+        expenses = to_money(
+            sum((i.amount for i in lines if i.kind == ItemKind.EXPENSES.value), ZERO)
+        )
+        methods = sorted({Method(i.method).label for i in lines})
+        with their_language(person):
+            outbox.queue(
+                user=person,
+                subject=_("We have paid you"),
+                body=_(
+                    "Hello %(name)s,\n\nWe have paid you %(total)s (%(methods)s).\n\n"
+                    "For your time: %(fees)s\nExpenses paid back: %(expenses)s\n\n"
+                    "A bank transfer can take up to three working days to arrive. "
+                    "See your payments here:\n%(link)s\n",
+                    name=person.display_name,
+                    total=format_money(fees + expenses),
+                    methods=", ".join(methods),
+                    fees=format_money(fees),
+                    expenses=format_money(expenses),
+                    link=absolute_url("payments.my_payments"),
+                ),
+            )
+
+
+def reverse(actor: User, item: PaymentItem, reason: str, pay_again: bool) -> PaymentItem:
+    """Put right a paid item with a correcting entry that reverses it; the item itself never
+    changes. ``pay_again``: the fee or claim goes back to approved for a later run (a transfer
+    that bounced); otherwise it is cancelled as not owed.
+
+    Raises IllegalMove if the item is not paid, is itself a correction, or was reversed before.
+    """
+    if not reason.strip():
+        raise IllegalMove(_("Say why the payment is being reversed"))
+    if item.paid_at is None or item.kind == ItemKind.REVERSAL.value:
+        raise IllegalMove(_("Only a payment that has been made can be reversed."))
+    if db.session.scalar(select(PaymentItem.id).where(PaymentItem.reverses_id == item.id)):
+        raise IllegalMove(_("This payment has been reversed already."))
+    correction = PaymentItem(
+        payee_id=item.payee_id,
+        kind=ItemKind.REVERSAL.value,
+        method=item.method,
+        amount=-item.amount,
+        record_id=item.record_id,
+        claim_id=item.claim_id,
+        reverses_id=item.id,
+        description=item.description,
+        activity_date=item.activity_date,
+        reason=reason.strip(),
+        line_key=f"reversal:{item.id}",
+        paid_at=utcnow(),
+        created_by_id=actor.id,
+    )
+    db.session.add(correction)
+    note = reason.strip()
+    if item.record_id:
+        record = db.session.get(InvolvementRecord, item.record_id)
+        target = RecordStatus.APPROVED if pay_again else RecordStatus.CANCELLED
+        before = record.move_to(target)
+        record.run_id, record.paid_at = None, None
+        if pay_again:
+            record.pay_attempt += 1
+        else:
+            record.amount = ZERO
+        services.event(
+            actor, "reversed", record=record, frm=before.value, to=target.value, note=note
+        )
+    if item.claim_id:
+        claim = db.session.get(ExpenseClaim, item.claim_id)
+        target = ClaimState.APPROVED if pay_again else ClaimState.REJECTED
+        before = claim.move_to(target)
+        claim.run_id, claim.paid_at = None, None
+        if pay_again:
+            claim.pay_attempt += 1
+        else:
+            claim.reject_reason = note
+        services.event(actor, "reversed", claim=claim, frm=before.value, to=target.value, note=note)
+    db.session.flush()
+    audit.record(
+        "payment.reversed", actor=actor, subject=item.payee, item=item.id, pay_again=pay_again
+    )
+    return correction
+
+
+# Bank details -----------------------------------------------------------------------------
+
+SORT_CODE = re.compile(r"^\d{6}$")
+ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
+
+
+def clean_digits(value: str) -> str:
+    return re.sub(r"[\s-]", "", value or "")
+
+
+def set_bank_details(
+    actor: User,
+    person: User,
+    *,
+    account_name: str,
+    sort_code: str,
+    account_number: str,
+    roll_number: str = "",
+) -> BankDetails:
+    """Save where to send someone's bank transfers. Raises IllegalMove for digits that cannot
+    be right."""
+    sort_code, account_number = clean_digits(sort_code), clean_digits(account_number)
+    if not SORT_CODE.match(sort_code):
+        raise IllegalMove(_("A sort code is 6 numbers, like 12-34-56"))
+    if not ACCOUNT_NUMBER.match(account_number):
+        raise IllegalMove(_("An account number is 8 numbers"))
+    row = db.session.scalar(select(BankDetails).where(BankDetails.user_id == person.id))
+    if row is None:
+        row = BankDetails(user_id=person.id)
+        db.session.add(row)
+    row.account_name = account_name.strip()
+    row.sort_code, row.account_number = sort_code, account_number
+    row.roll_number = roll_number.strip()
+    row.updated_by_id = actor.id
+    db.session.flush()
+    # The numbers themselves never go into the audit log.
+    audit.record("bank_details.changed", actor=actor, subject=person)
+    return row
+
+
+def bank_details_for(person: User) -> BankDetails | None:
+    return db.session.scalar(select(BankDetails).where(BankDetails.user_id == person.id))
+
+
+def view_bank_details(actor: User, person: User, where: str) -> BankDetails | None:
+    """Bank details to show (masked) on a page; the view is audited whoever looks."""
+    row = bank_details_for(person)
+    if row is not None:
+        audit.record("bank_details.viewed", actor=actor, subject=person, where=where)
+    return row
