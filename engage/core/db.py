@@ -93,6 +93,8 @@ def lock_for_writing(session: Any) -> None:
 
     Call it before loading what the request will change: objects loaded earlier are expired.
     """
+    if hasattr(session, "registry"):  # a scoped_session: act on this request's session
+        session = session()
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":
         return

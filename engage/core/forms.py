@@ -105,6 +105,29 @@ class TimeField(_PlainParseError, wtforms.TimeField):
         super().process_formdata([str(v).replace(".", ":") for v in valuelist])
 
 
+class _PlainChoice:
+    """A choice that is not on the list (an old form, a changed page) gets the field's own
+    "Choose ..." message instead of WTForms' "Not a valid choice"."""
+
+    def pre_validate(self, form):  # noqa: ANN001, ANN201
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            message = next(
+                (v.message for v in self.validators if isinstance(v, InputRequired) and v.message),
+                _l("Choose one of the options"),
+            )
+            raise ValidationError(str(message)) from None
+
+
+class RadioField(_PlainChoice, wtforms.RadioField):
+    pass
+
+
+class SelectField(_PlainChoice, wtforms.SelectField):
+    pass
+
+
 class MoneyField(wtforms.StringField):
     """An amount in pounds and pence, read as an exact ``Decimal`` (never a float).
 

@@ -42,7 +42,7 @@ MAX_LINE_AMOUNT = Decimal("1000.00")
 MAX_MILES = Decimal("1000")
 
 #: How claims can be paid back. Declining payment for time never means losing expenses.
-REPAY_METHODS = (Method.BANK, Method.CASH, Method.VOUCHER)
+REPAY_METHODS = (Method.BANK, Method.CASH)
 
 EDITABLE = (ClaimState.DRAFT, ClaimState.QUERIED)
 
@@ -410,3 +410,39 @@ def waiting_count() -> int:
         )
         or 0
     )
+
+
+def recent_work(person: User, today: date, days: int = 60) -> list[tuple[str, str, date]]:
+    """Meetings and opportunities a claim could be for: meetings ``person`` was invited to or
+    came to in the last ``days`` (and today), and opportunities they were chosen for.
+    Returns (value, title, day) with values like "meeting:12", newest first, at most 12."""
+    from datetime import datetime, time, timedelta
+
+    from engage.forums.models import Forum, Interest, Invitation, Meeting, Opportunity
+
+    since = datetime.combine(today - timedelta(days=days), time.min).astimezone()
+    until = datetime.combine(today + timedelta(days=1), time.max).astimezone()
+    meetings = db.session.execute(
+        select(Meeting.id, Meeting.title, Forum.name, Meeting.starts_at)
+        .join(Forum, Forum.id == Meeting.forum_id)
+        .join(Invitation, Invitation.meeting_id == Meeting.id)
+        .where(
+            Invitation.user_id == person.id,
+            Meeting.starts_at >= since,
+            Meeting.starts_at <= until,
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(10)
+    ).all()
+    work = [
+        (f"meeting:{mid}", title or forum, starts.date()) for mid, title, forum, starts in meetings
+    ]
+    chosen = db.session.execute(
+        select(Opportunity.id, Opportunity.title, Opportunity.created_at)
+        .join(Interest, Interest.opportunity_id == Opportunity.id)
+        .where(Interest.user_id == person.id, Interest.selected.is_(True))
+        .order_by(Opportunity.id.desc())
+        .limit(5)
+    ).all()
+    work += [(f"opportunity:{oid}", title, made.date()) for oid, title, made in chosen]
+    return sorted(work, key=lambda w: w[2], reverse=True)[:12]

@@ -141,7 +141,7 @@ def store(actor: User, owner: User, data: bytes, original_name: str = "") -> Rec
         stored_name=stored_name,
         content_type=content_type,
         size=len(data),
-        original_name=_plain_name(original_name),
+        original_name=plain_name(original_name),
     )
     db.session.add(receipt)
     db.session.flush()
@@ -149,7 +149,7 @@ def store(actor: User, owner: User, data: bytes, original_name: str = "") -> Rec
     return receipt
 
 
-def _plain_name(name: str) -> str:
+def plain_name(name: str) -> str:
     """A file name to show back to its owner: no path, no control characters."""
     name = re.split(r"[\\/]", name or "")[-1]
     return re.sub(r"[\x00-\x1f<>\"]+", "", name).strip()[:120]
@@ -158,6 +158,12 @@ def _plain_name(name: str) -> str:
 def discard(receipts: list[Receipt]) -> None:
     for receipt in receipts:
         (folder() / receipt.stored_name).unlink(missing_ok=True)
+
+
+def discard_names(names: list[str]) -> None:
+    """Delete stored files by name (after the rows that named them were deleted)."""
+    for name in names:
+        (folder() / name).unlink(missing_ok=True)
 
 
 def path(receipt: Receipt) -> Path:

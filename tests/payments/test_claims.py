@@ -1,0 +1,416 @@
+"""Claim pages: the phone claim, receipts kept across mistakes, drafts, questions and answers,
+decisions, who sees what, and double clicks."""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+
+from engage.core.audit import AuditEntry
+from engage.core.outbox import Notification
+from engage.extensions import db
+from engage.payments.models import ClaimLine, ExpenseClaim, PaymentEvent, Receipt
+from engage.people.models import Role
+from tests.conftest import csrf_token, post, sign_in
+from tests.payments.conftest import claim, pdf_bytes, photo_bytes
+
+
+def _form(client, url: str) -> dict:
+    """The hidden fields of a form page (token, submission key, kept receipts)."""
+    page = client.get(url).get_data(as_text=True)
+    fields = dict(
+        re.findall(r'<input[^>]*name="(\w+)"[^>]*type="hidden"[^>]*value="([^"]*)"', page)
+    )
+    fields.update(
+        re.findall(r'<input[^>]*type="hidden"[^>]*name="(\w+)"[^>]*value="([^"]*)"', page)
+    )
+    fields.update(re.findall(r'<input id="\w+" name="(\w+)" type="hidden" value="([^"]*)"', page))
+    fields.setdefault("csrf_token", csrf_token(client, url))
+    return fields
+
+
+def _claims(peer_id: int) -> list[ExpenseClaim]:
+    return db.session.scalars(
+        db.select(ExpenseClaim).where(ExpenseClaim.claimant_id == peer_id)
+    ).all()
+
+
+def _quick(client, url="/claims/new", files=None, **values):
+    data = _form(client, url)
+    data.update(
+        {"kind": "bus", "when": "today", "amount": "4.50", "method": "bank", "send": "Send"}
+    )
+    data.update(values)
+    if files is not None:
+        data["receipts"] = files
+    return client.post(url, data=data, content_type="multipart/form-data"), data
+
+
+def test_a_peer_claims_bus_fare_with_a_photo_in_one_page(app, client, signed_in):
+    peer = signed_in(Role.PEER, payment_preference="bank")
+    page = client.get("/claims/new").get_data(as_text=True)
+    assert (
+        "What did you pay for?" in page and 'accept="image/jpeg,image/png,application/pdf"' in page
+    )
+    response, _data = _quick(client, files=[(io.BytesIO(photo_bytes()), "IMG_0001.jpg")])
+    assert response.status_code == 303
+    with app.app_context():
+        [made] = _claims(peer.id)
+        assert made.state == "submitted" and made.total == Decimal("4.50")
+        assert made.submitted_at is not None and made.entered_by_id is None
+        [line] = made.lines
+        assert line.kind == "bus" and len(line.receipts) == 1
+        assert line.receipts[0].content_type == "image/jpeg"
+        kinds = [
+            e.kind
+            for e in db.session.scalars(
+                db.select(PaymentEvent).where(PaymentEvent.claim_id == made.id)
+            )
+        ]
+        assert kinds == ["started", "line_added", "state"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Sent, waiting for a decision" in page and "£4.50" in page
+
+
+def test_a_double_click_makes_one_claim(app, client, signed_in):
+    peer = signed_in(Role.PEER)
+    first, data = _quick(client)
+    again = client.post("/claims/new", data=data, content_type="multipart/form-data")
+    assert first.status_code == again.status_code == 303
+    assert first.headers["Location"] == again.headers["Location"]
+    with app.app_context():
+        assert len(_claims(peer.id)) == 1
+        assert db.session.scalar(db.select(db.func.count(ClaimLine.id))) == 1
+
+
+def test_a_mistake_keeps_what_was_typed_and_the_photo(app, client, signed_in):
+    peer = signed_in(Role.PEER)
+    response, data = _quick(
+        client,
+        kind="taxi",
+        amount="12.40",
+        description="Home from the Hub",
+        files=[(io.BytesIO(photo_bytes()), "taxi.jpg")],
+    )
+    assert response.status_code == 200  # no reason for the taxi
+    page = response.get_data(as_text=True)
+    assert "Say why you needed a taxi" in page
+    assert 'value="12.40"' in page and "Home from the Hub" in page
+    assert "We have kept your receipt" in page and "taxi.jpg" in page
+    kept = re.search(r'name="receipt_ids" type="hidden" value="([\d,]*)"', page).group(1)
+    assert kept
+    with app.app_context():
+        assert _claims(peer.id) == []  # nothing made half-way
+    # Sent again with the reason, without choosing the photo again.
+    data.update(reason="My knee was bad", receipt_ids=kept)
+    data.pop("receipts", None)
+    again = client.post("/claims/new", data=data, content_type="multipart/form-data")
+    assert again.status_code == 303
+    with app.app_context():
+        [made] = _claims(peer.id)
+        assert made.lines[0].reason == "My knee was bad"
+        assert [r.original_name for r in made.lines[0].receipts] == ["taxi.jpg"]
+
+
+def test_bad_amounts_and_dates_are_explained(client, signed_in):
+    signed_in(Role.PEER)
+    for amount, message in [
+        ("four pounds", "Enter an amount in pounds and pence, like 4.50"),
+        ("-3", "Enter an amount in pounds and pence, like 4.50"),
+        ("4.505", "Enter an amount in pounds and pence, like 4.50"),
+        ("", "Enter how much it cost, like 4.50"),
+        ("5000", "For more than £1,000, talk to the team first"),
+    ]:
+        response, _ = _quick(client, amount=amount)
+        assert response.status_code == 200, amount
+        assert message in response.get_data(as_text=True), amount
+    response, _ = _quick(client, when="other", spent_on="31/02/2026")
+    assert "Enter a real date, like 27/11/2026" in response.get_data(as_text=True)
+    response, _ = _quick(client, when="other", spent_on="")
+    assert "Enter the day you paid" in response.get_data(as_text=True)
+    response, _ = _quick(client, when="other", spent_on="01/01/2099")
+    assert "The date cannot be in the future" in response.get_data(as_text=True)
+    response, _ = _quick(client, kind="rocket")
+    assert response.status_code == 200
+    assert "Choose what you paid for" in response.get_data(as_text=True)
+
+
+def test_a_file_that_is_not_a_receipt_is_refused_and_nothing_is_made(app, client, signed_in):
+    peer = signed_in(Role.PEER)
+    zip_file = b"PK\x03\x04" + b"\x00" * 100
+    response, _ = _quick(client, files=[(io.BytesIO(zip_file), "receipt.jpg")])
+    assert response.status_code == 200
+    assert "receipt.jpg: A receipt must be a photo" in response.get_data(as_text=True)
+    with app.app_context():
+        assert _claims(peer.id) == []
+        assert db.session.scalar(db.select(db.func.count(Receipt.id))) == 0
+
+
+def test_mileage_is_paid_at_the_rate_in_force(app, client, signed_in, admin):
+    from engage.payments import services
+
+    with app.test_request_context():
+        services.add_mileage_rate(
+            db.session.get(type(admin), admin.id),
+            per_mile=Decimal("0.45"),
+            effective_from=services.local_today().replace(year=2020),
+        )
+        db.session.commit()
+    peer = signed_in(Role.PEER)
+    response, _ = _quick(client, kind="mileage", amount="", miles="12")
+    assert response.status_code == 303
+    with app.app_context():
+        [made] = _claims(peer.id)
+        assert made.total == Decimal("5.40")
+        assert made.lines[0].per_mile == Decimal("0.450")
+
+
+def test_a_draft_gets_more_lines_then_is_sent_once(app, client, signed_in):
+    peer = signed_in(Role.PEER)
+    response, _ = _quick(client, more="Save and add another", send="")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/lines/new")
+    with app.app_context():
+        [draft] = _claims(peer.id)
+        assert draft.state == "draft"
+        claim_id = draft.id
+    url = f"/claims/{claim_id}/lines/new"
+    data = _form(client, url)
+    data.update({"kind": "subsistence", "when": "yesterday", "amount": "6.20"})
+    assert client.post(url, data=data).status_code == 303
+    assert client.post(url, data=data).status_code == 303  # the same form twice
+    token = csrf_token(client, f"/claims/{claim_id}")
+    for _ in range(2):
+        assert (
+            client.post(f"/claims/{claim_id}/submit", data={"csrf_token": token}).status_code == 303
+        )
+    with app.app_context():
+        sent = claim(claim_id)
+        assert sent.state == "submitted" and sent.total == Decimal("10.70") and len(sent.lines) == 2
+        sends = db.session.scalars(
+            db.select(PaymentEvent).where(
+                PaymentEvent.claim_id == claim_id, PaymentEvent.to_state == "submitted"
+            )
+        )
+        assert len(list(sends)) == 1
+
+
+def test_a_draft_can_lose_a_line_and_be_deleted(app, client, signed_in):
+    peer = signed_in(Role.PEER)
+    _quick(client, more="Save", send="")
+    with app.app_context():
+        [draft] = _claims(peer.id)
+        claim_id, line_id = draft.id, draft.lines[0].id
+    token = csrf_token(client, f"/claims/{claim_id}")
+    client.post(f"/claims/{claim_id}/lines/{line_id}/remove", data={"csrf_token": token})
+    with app.app_context():
+        assert claim(claim_id).lines == [] and claim(claim_id).total == Decimal("0.00")
+    response = client.post(f"/claims/{claim_id}/submit", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert "Add at least one expense" in client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert client.get(f"/claims/{claim_id}/delete").status_code == 200
+    client.post(f"/claims/{claim_id}/delete", data={"csrf_token": token})
+    with app.app_context():
+        assert claim(claim_id) is None
+
+
+def test_query_answer_approve_round_trip_tells_the_peer(app, client, make_user, make_claim):
+    peer = make_user("sam", roles={Role.PEER}, email="sam@example.org")
+    make_user("priya", roles={Role.MANAGER})
+    claim_id = make_claim(peer)
+    sign_in(client, "priya")
+    page = client.get("/claims").get_data(as_text=True)
+    assert f"C{claim_id:05d}" in page and "Sam" in page
+    response = post(client, f"/claims/{claim_id}/query", {"question": "Was it a return?"})
+    assert response.status_code == 303
+    # A decision from the stale page (version from before the question) is refused.
+    stale = post(
+        client,
+        f"/claims/{claim_id}/reject",
+        {"reason": "No", "version": "1"},
+        form_url=f"/claims/{claim_id}",
+    )
+    assert stale.status_code == 303
+    with app.app_context():
+        assert claim(claim_id).state == "queried"
+        note = db.session.scalars(
+            db.select(Notification).where(Notification.to_address == "sam@example.org")
+        ).all()[-1]
+        assert "Was it a return?" in note.body
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "sam")
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "We have a question" in page and "Was it a return?" in page
+    empty = post(
+        client, f"/claims/{claim_id}/answer", {"answer": ""}, form_url=f"/claims/{claim_id}"
+    )
+    assert empty.status_code == 200 and "Write your answer" in empty.get_data(as_text=True)
+    assert (
+        post(
+            client,
+            f"/claims/{claim_id}/answer",
+            {"answer": "Yes, there and back"},
+            form_url=f"/claims/{claim_id}",
+        ).status_code
+        == 303
+    )
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "priya")
+    approve = post(client, f"/claims/{claim_id}/approve", form_url=f"/claims/{claim_id}")
+    assert approve.status_code == 303
+    with app.app_context():
+        done = claim(claim_id)
+        assert done.state == "approved" and done.answer == "Yes, there and back"
+        assert done.decided_by_id is not None
+
+
+def test_reject_needs_a_reason_the_peer_can_read(app, client, make_user, make_claim):
+    peer = make_user("sam", roles={Role.PEER})
+    make_user("priya", roles={Role.MANAGER})
+    claim_id = make_claim(peer)
+    sign_in(client, "priya")
+    response = post(client, f"/claims/{claim_id}/reject", {"reason": "  "})
+    assert response.status_code == 200 and "Say why" in response.get_data(as_text=True)
+    post(client, f"/claims/{claim_id}/reject", {"reason": "This was claimed already as C00001."})
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "sam")
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "Not approved" in page and "This was claimed already as C00001." in page
+
+
+def test_nobody_approves_their_own_claim(app, client, make_user, make_claim):
+    both = make_user("pat", roles={Role.PEER, Role.MANAGER})
+    claim_id = make_claim(both)
+    sign_in(client, "pat")
+    assert "Approve" not in client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    response = post(client, f"/claims/{claim_id}/approve", form_url=f"/claims/{claim_id}")
+    assert response.status_code == 403
+    assert client.get(f"/claims/{claim_id}/reject").status_code == 403
+    with app.app_context():
+        assert claim(claim_id).state == "submitted"
+
+
+def test_another_peers_claim_and_receipts_are_not_found(app, client, make_user, make_claim):
+    owner = make_user("owner", roles={Role.PEER})
+    make_user("other", roles={Role.PEER})
+    claim_id = make_claim(owner)
+    with app.app_context():
+        receipt_id = claim(claim_id).lines[0].receipts[0].id
+    sign_in(client, "other")
+    for url in (
+        f"/claims/{claim_id}",
+        f"/claims/{claim_id}/receipts/{receipt_id}",
+        f"/claims/{claim_id}/lines/new",
+        f"/claims/{claim_id}/delete",
+        f"/claims/{claim_id}/query",
+    ):
+        assert client.get(url).status_code == 404, url
+    token = csrf_token(client, "/claims")
+    for url in (
+        f"/claims/{claim_id}/answer",
+        f"/claims/{claim_id}/submit",
+        f"/claims/{claim_id}/approve",
+    ):
+        assert client.post(url, data={"csrf_token": token, "answer": "x"}).status_code == 404
+    assert f"C{claim_id:05d}" not in client.get("/claims").get_data(as_text=True)
+
+
+def test_receipts_are_served_only_to_those_allowed_and_audited(app, client, make_user, make_claim):
+    owner = make_user("owner", roles={Role.PEER})
+    make_user("fin", roles={Role.FINANCE})
+    claim_id = make_claim(owner)
+    with app.app_context():
+        receipt_id = claim(claim_id).lines[0].receipts[0].id
+    sign_in(client, "owner")
+    response = client.get(f"/claims/{claim_id}/receipts/{receipt_id}")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "fin")
+    assert client.get(f"/claims/{claim_id}/receipts/{receipt_id}").status_code == 200
+    with app.app_context():
+        actions = db.session.scalars(db.select(AuditEntry.action)).all()
+        assert "receipt.viewed" in actions
+
+
+def test_a_manager_claims_for_a_peer_on_their_behalf(app, client, make_user, signed_in):
+    peer = make_user("sam", roles={Role.PEER}, payment_preference="cash")
+    manager = signed_in(Role.MANAGER)
+    page = client.get(f"/claims/new?for={peer.id}").get_data(as_text=True)
+    assert "You are working on behalf of Sam" in page
+    response, _ = _quick(client, url=f"/claims/new?for={peer.id}", method="cash")
+    assert response.status_code == 303
+    with app.app_context():
+        [made] = _claims(peer.id)
+        assert made.entered_by_id == manager.id and made.method == "cash"
+        entry = db.session.scalars(
+            db.select(AuditEntry).where(AuditEntry.action == "claim.started")
+        ).one()
+        assert entry.on_behalf and entry.subject_id == peer.id
+    # Who entered it cannot approve it.
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "someone else needs to approve it" in page
+    staff = make_user("fin", roles={Role.FINANCE})
+    assert client.get(f"/claims/new?for={staff.id}").status_code == 404
+
+
+def test_cash_on_the_day_is_paid_when_someone_else_approves(app, client, make_user, signed_in):
+    peer = make_user("sam", roles={Role.PEER}, payment_preference="bank")
+    signed_in(Role.MANAGER)
+    assert "Who was given cash?" in client.get("/claims/cash").get_data(as_text=True)
+    url = f"/claims/cash?for={peer.id}"
+    response, _ = _quick(client, url=url, signature_note="")
+    assert "Say how the cash was signed for" in response.get_data(as_text=True)
+    response, _ = _quick(client, url=url, signature_note="Signed the sheet, 3 March")
+    assert response.status_code == 303
+    with app.app_context():
+        [made] = _claims(peer.id)
+        assert made.paid_on_day and made.method == "cash" and made.state == "submitted"
+        claim_id = made.id
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    make_user("fin", roles={Role.FINANCE})
+    sign_in(client, "fin")
+    post(client, f"/claims/{claim_id}/approve", form_url=f"/claims/{claim_id}")
+    with app.app_context():
+        paid = claim(claim_id)
+        assert paid.state == "paid" and paid.paid_at is not None
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "Paid in cash on the day." in page
+
+
+def test_a_peer_adds_a_receipt_to_answer_a_question(app, client, make_user, make_claim):
+    peer = make_user("sam", roles={Role.PEER})
+    manager = make_user("priya", roles={Role.MANAGER})
+    claim_id = make_claim(peer, state="queried", decider=manager, with_receipt=False)
+    with app.app_context():
+        line_id = claim(claim_id).lines[0].id
+    sign_in(client, "sam")
+    token = csrf_token(client, f"/claims/{claim_id}")
+    response = client.post(
+        f"/claims/{claim_id}/lines/{line_id}/receipts",
+        data={"csrf_token": token, "receipts": [(io.BytesIO(pdf_bytes()), "ticket.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        [receipt] = claim(claim_id).lines[0].receipts
+        assert receipt.content_type == "application/pdf"
+    download = client.get(f"/claims/{claim_id}/receipts/{receipt.id}")
+    assert download.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_the_queue_is_for_managers_and_finance(app, client, make_user, make_claim):
+    peer = make_user("sam", roles={Role.PEER})
+    make_claim(peer)
+    for role in (Role.BOARD, Role.PARTNER, Role.ADMIN):
+        make_user(role.value, roles={role})
+        sign_in(client, role.value)
+        assert client.get("/claims").status_code == 403, role
+        assert client.get("/claims/new").status_code == 403, role
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    make_user("fin", roles={Role.FINANCE})
+    sign_in(client, "fin")
+    page = client.get("/claims").get_data(as_text=True)
+    assert "1 claim is waiting for a decision." in page
+    for state in ("approved", "paid", "rejected", "all", "nonsense"):
+        assert client.get(f"/claims?state={state}").status_code == 200

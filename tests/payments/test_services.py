@@ -1,0 +1,380 @@
+"""Payments use cases: rates chosen by date, records priced once and never changed by the
+card, what counts as earnings and when, threshold warnings, attendance becoming records, and
+the claims' rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from engage.core.signals import involvement_given
+from engage.extensions import db
+from engage.payments import claim_services, permissions, services
+from engage.payments.models import (
+    ClaimState,
+    IllegalMove,
+    InvolvementRecord,
+    RecordStatus,
+)
+from engage.people.models import Role, User
+from tests.payments.conftest import DAY, claim, record
+
+
+def _user(make_user, **kwargs) -> User:
+    return db.session.get(User, make_user(**kwargs).id)
+
+
+# The rate card -----------------------------------------------------------------------------
+
+
+def test_the_rate_in_force_on_the_day_is_chosen(ctx, make_rate):
+    make_rate(amount="15.00", effective_from=date(2026, 4, 6))
+    make_rate(amount="16.50", effective_from=date(2026, 10, 1))
+    assert services.rate_for("forum_meeting", date(2026, 4, 5)) is None
+    assert services.rate_for("forum_meeting", date(2026, 4, 6)).amount == Decimal("15.00")
+    assert services.rate_for("forum_meeting", date(2026, 9, 30)).amount == Decimal("15.00")
+    assert services.rate_for("forum_meeting", date(2026, 10, 1)).amount == Decimal("16.50")
+    assert services.rate_for("forum_meeting", date(2030, 1, 1)).amount == Decimal("16.50")
+    assert services.rate_for("board_seat", date(2026, 6, 1)) is None
+    first = services.rate_for("forum_meeting", date(2026, 6, 1))
+    assert first.effective_to == date(2026, 9, 30)  # closed the day before the change
+
+
+def test_a_new_rate_cannot_start_on_or_before_an_existing_one(ctx, make_rate, admin):
+    make_rate(effective_from=date(2026, 10, 1))
+    actor = db.session.get(User, admin.id)
+    for start in (date(2026, 10, 1), date(2026, 4, 6)):
+        with pytest.raises(IllegalMove, match="already one from 01/10/2026"):
+            services.add_rate(
+                actor,
+                activity="forum_meeting",
+                unit="hour",
+                amount=Decimal("20"),
+                includes_preparation=True,
+                effective_from=start,
+            )
+
+
+def test_changing_the_card_never_changes_past_records(ctx, make_user, make_rate, make_record):
+    peer = make_user(payment_preference="bank")
+    make_rate(amount="15.00", effective_from=date(2026, 4, 6))
+    before = make_record(peer, on=date(2026, 9, 1), minutes=120)
+    make_rate(amount="20.00", effective_from=date(2026, 10, 1))
+    after = make_record(peer, on=date(2026, 10, 2), minutes=120)
+    assert record(before).amount == Decimal("30.00") and record(before).unit_amount == Decimal("15")
+    assert record(after).amount == Decimal("40.00")
+    rate = record(before).rate
+    assert services.rate_in_use(rate)
+    with pytest.raises(IllegalMove, match="Payments already use this rate"):
+        services.correct_rate(
+            db.session.get(User, record(before).person_id),
+            rate,
+            unit="hour",
+            amount=Decimal("99"),
+            includes_preparation=True,
+            note="",
+        )
+    assert record(before).amount == Decimal("30.00")
+
+
+# Involvement records ----------------------------------------------------------------------
+
+
+def test_declining_is_kept_at_nothing_with_the_fee_remembered(
+    ctx, make_user, make_rate, make_record
+):
+    peer = make_user(payment_preference="decline")
+    make_rate()
+    row = record(make_record(peer))
+    assert row.status == RecordStatus.DECLINED.value and row.method == "declined"
+    assert row.amount == Decimal("0.00") and row.fee == Decimal("30.00")
+    services.accept_record(_user(make_user), row)
+    assert row.status == RecordStatus.PENDING.value and row.amount == Decimal("30.00")
+    assert row.method is None  # they still have not said how to be paid
+
+
+def test_declining_and_accepting_are_the_same_one_step(ctx, make_user, make_rate, make_record):
+    peer = _user(make_user, payment_preference="bank")
+    make_rate()
+    row = record(make_record(peer))
+    services.decline_record(peer, row)
+    assert (row.status, row.amount, row.method) == ("declined", Decimal("0.00"), "declined")
+    services.decline_record(peer, row)  # a double click changes nothing
+    services.accept_record(peer, row)
+    assert (row.status, row.amount, row.method) == ("pending", Decimal("30.00"), "bank")
+
+
+def test_a_record_is_made_once_per_source(ctx, make_user, make_rate, make_record):
+    peer = make_user(payment_preference="bank")
+    make_rate()
+    first = make_record(peer, source="meeting:7", source_key="meeting:7:person:1")
+    again = make_record(peer, source="meeting:7", source_key="meeting:7:person:1")
+    assert first == again
+    assert db.session.scalar(db.select(db.func.count(InvolvementRecord.id))) == 1
+
+
+def test_without_a_rate_a_record_waits_and_cannot_be_approved(
+    ctx, make_user, make_rate, make_record
+):
+    peer = make_user(payment_preference="bank")
+    manager = _user(make_user, roles={Role.MANAGER})
+    row = record(make_record(peer, activity="peer_research"))
+    assert row.rate_id is None and row.amount == Decimal("0.00")
+    with pytest.raises(IllegalMove, match="There is no rate for this activity"):
+        services.approve_record(manager, row)
+    assert not services.reprice(manager, row)
+    make_rate(activity="peer_research", amount="20.00", unit="task")
+    assert services.reprice(manager, row)
+    assert row.amount == Decimal("20.00")
+    services.approve_record(manager, row)
+    assert row.status == "approved" and row.decided_by_id == manager.id
+
+
+def test_payment_in_kind_is_paid_when_approved(ctx, make_user, make_rate, make_record):
+    peer = make_user(payment_preference="bank")
+    manager = _user(make_user, roles={Role.MANAGER})
+    make_rate()
+    row = record(make_record(peer, method="in_kind"))
+    services.approve_record(manager, row)
+    assert row.status == "paid" and row.paid_at is not None
+    from engage.payments.models import PaymentItem
+
+    [item] = db.session.scalars(db.select(PaymentItem)).all()
+    assert item.record_id == row.id and item.method == "in_kind" and item.run_id is None
+
+
+def test_rejecting_time_needs_a_reason(ctx, make_user, make_rate, make_record):
+    peer = make_user(payment_preference="bank")
+    manager = _user(make_user, roles={Role.MANAGER})
+    make_rate()
+    row = record(make_record(peer))
+    with pytest.raises(IllegalMove):
+        services.reject_record(manager, row, "  ")
+    services.reject_record(manager, row, "Recorded twice by mistake.")
+    assert row.status == "rejected" and row.reason == "Recorded twice by mistake."
+
+
+def test_attendance_becomes_a_record_for_peers_only(ctx, app, make_user, make_rate):
+    make_rate()
+    peer = _user(make_user, payment_preference="cash")
+    staff = _user(make_user, roles={Role.MANAGER})
+    for person in (peer, staff, peer):  # the peer twice: a register saved again
+        involvement_given.send(
+            app,
+            person=person,
+            activity="forum_meeting",
+            on=DAY,
+            minutes=90,
+            source="meeting:3",
+            actor=staff,
+        )
+    rows = db.session.scalars(db.select(InvolvementRecord)).all()
+    assert [(r.person_id, r.amount, r.method) for r in rows] == [
+        (peer.id, Decimal("22.50"), "cash")
+    ]
+
+
+def test_unpaid_opportunities_are_recorded_as_unpaid_time(ctx, app, make_user):
+    from engage.forums.models import Opportunity
+
+    opportunity = Opportunity(title="Help choose survey questions", description="x", paid=False)
+    db.session.add(opportunity)
+    db.session.flush()
+    peer = _user(make_user, payment_preference="bank")
+    involvement_given.send(
+        app,
+        person=peer,
+        activity="document_review",
+        on=DAY,
+        minutes=None,
+        source=f"opportunity:{opportunity.id}",
+        actor=None,
+    )
+    [row] = db.session.scalars(db.select(InvolvementRecord)).all()
+    assert row.status == "voluntary" and row.amount == Decimal("0.00")
+    assert row.description == "Help choose survey questions"
+
+
+# Earnings --------------------------------------------------------------------------------
+
+
+def _earn(make_record, peer, on: date, minutes: int = 60) -> int:
+    return make_record(peer, on=on, minutes=minutes)
+
+
+def test_earnings_add_up_by_week_month_and_tax_year(ctx, make_user, make_rate, make_record):
+    peer = make_user(payment_preference="bank")
+    make_rate(amount="10.00", effective_from=date(2025, 4, 6))
+    _earn(make_record, peer, date(2026, 4, 5))  # last day of 2025/26
+    _earn(make_record, peer, date(2026, 4, 6))  # first day of 2026/27, a Monday
+    _earn(make_record, peer, date(2026, 4, 12))  # the Sunday of that week
+    _earn(make_record, peer, date(2026, 4, 13))  # the next Monday
+    _earn(make_record, peer, date(2026, 4, 30))
+    _earn(make_record, peer, date(2026, 5, 1))
+    totals = services.totals(peer.id, date(2026, 4, 8))
+    assert totals.week == Decimal("20.00")  # 6th and 12th
+    assert totals.month == Decimal("50.00")  # 5, 6, 12, 13 and 30 April
+    assert totals.tax_year == Decimal("50.00")  # all but the 5 April one
+    assert totals.tax_year_start == date(2026, 4, 6)
+    months = dict(services.monthly_earnings(peer.id, date(2026, 4, 6), date(2027, 4, 5)))
+    assert months[date(2026, 4, 1)] == Decimal("40.00") and months[date(2026, 5, 1)] == Decimal(
+        "10.00"
+    )
+    assert len(months) == 13  # April to April, every month shown, even empty ones
+
+
+def test_what_counts_as_earnings(ctx, make_user, make_rate, make_record, make_claim):
+    peer = _user(make_user, payment_preference="bank")
+    manager = _user(make_user, roles={Role.MANAGER})
+    make_rate(amount="10.00")
+    waiting = record(_earn(make_record, peer, DAY))
+    approved = record(_earn(make_record, peer, DAY))
+    services.approve_record(manager, approved)
+    declined = record(_earn(make_record, peer, DAY))
+    services.decline_record(peer, declined)
+    rejected = record(_earn(make_record, peer, DAY))
+    services.reject_record(manager, rejected, "Not this one")
+    voucher = record(make_record(peer, on=DAY, minutes=60, method="voucher"))
+    in_kind = record(make_record(peer, on=DAY, minutes=60, method="in_kind"))
+    services.approve_record(manager, in_kind)
+    make_claim(peer, amount="40.00", state="approved", decider=manager, spent_on=DAY)
+    assert {waiting.status, voucher.status} == {"pending"}
+    # Fees waiting and approved, a voucher and payment in kind count; declined, rejected and
+    # the £40 of expenses do not.
+    assert services.earnings(peer.id, DAY, DAY) == Decimal("40.00")
+
+
+# Warnings --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def limit(ctx, admin):
+    actor = db.session.get(User, admin.id)
+    return services.add_threshold(
+        actor,
+        label="ESA permitted work weekly limit",
+        period="week",
+        amount=Decimal("195.50"),
+        effective_from=date(2025, 4, 7),
+        source_note="DWP permitted work rules, 2025/26",
+    )
+
+
+def test_a_warning_shows_the_numbers_before_work_crosses_a_limit(
+    limit, make_user, make_rate, make_record
+):
+    peer = _user(make_user, payment_preference="bank", benefits_warnings=True)
+    make_rate(amount="15.00")
+    make_record(peer, on=DAY, minutes=600)  # £150 this week already
+    assert services.warnings_for(peer, DAY, Decimal("45.00")) == []  # £195 is not over £195.50
+    [warning] = services.warnings_for(peer, DAY, Decimal("45.51"))
+    assert warning.threshold.label == "ESA permitted work weekly limit"
+    assert (warning.already, warning.this_work, warning.total) == (
+        Decimal("150.00"),
+        Decimal("45.51"),
+        Decimal("195.51"),
+    )
+    assert warning.over_by == Decimal("0.01") and not warning.already_over
+    assert (warning.start, warning.end) == (date(2026, 6, 8), date(2026, 6, 14))
+    # The following week starts again from nothing.
+    assert services.warnings_for(peer, DAY + timedelta(days=7), Decimal("100")) == []
+
+
+def test_only_people_who_asked_are_warned(limit, make_user, make_rate, make_record):
+    peer = _user(make_user, payment_preference="bank", benefits_warnings=False)
+    make_rate(amount="15.00")
+    make_record(peer, on=DAY, minutes=900)
+    assert services.warnings_for(peer, DAY, Decimal("100")) == []
+
+
+def test_a_record_being_approved_is_not_counted_twice(limit, make_user, make_rate, make_record):
+    peer = _user(make_user, payment_preference="bank", benefits_warnings=True)
+    make_rate(amount="15.00")
+    make_record(peer, on=DAY, minutes=600)  # £150
+    new = record(make_record(peer, on=DAY, minutes=240))  # £60, waiting
+    found = services.warnings_for_records([new])
+    [warning] = found[new.id]
+    assert (warning.already, warning.this_work, warning.total) == (
+        Decimal("150.00"),
+        Decimal("60.00"),
+        Decimal("210.00"),
+    )
+
+
+def test_thresholds_are_dated(limit, admin, make_user, make_rate, make_record):
+    actor = db.session.get(User, admin.id)
+    services.add_threshold(
+        actor,
+        label="ESA permitted work weekly limit",
+        period="week",
+        amount=Decimal("300.00"),
+        effective_from=date(2026, 4, 6),
+    )
+    assert limit.effective_to == date(2026, 4, 5)  # the old figure ends
+    peer = _user(make_user, payment_preference="bank", benefits_warnings=True)
+    make_rate(amount="15.00", effective_from=date(2025, 4, 6))
+    assert services.warnings_for(peer, date(2026, 3, 2), Decimal("200")) != []
+    assert services.warnings_for(peer, DAY, Decimal("200")) == []
+
+
+def test_thresholds_that_look_out_of_date_are_flagged(limit):
+    assert not services.thresholds_need_checking(date(2026, 3, 1))
+    assert services.thresholds_need_checking(date(2026, 5, 1))
+
+
+# Claims ----------------------------------------------------------------------------------
+
+
+def test_nobody_decides_their_own_claim_or_one_they_entered(ctx, make_user, make_claim):
+    both = _user(make_user, roles={Role.PEER, Role.MANAGER})
+    other_manager = _user(make_user, roles={Role.MANAGER})
+    finance = _user(make_user, roles={Role.FINANCE})
+    peer = _user(make_user, roles={Role.PEER})
+    own = claim(make_claim(both))
+    assert not permissions.can_decide_claim(both, own)
+    assert permissions.can_decide_claim(other_manager, own)
+    assert permissions.can_decide_claim(finance, own)
+    entered, _made = claim_services.quick_claim(
+        other_manager,
+        peer,
+        method="bank",
+        kind="bus",
+        amount=Decimal("2"),
+        spent_on=services.local_today(),
+    )
+    assert not permissions.can_decide_claim(other_manager, entered)
+    assert permissions.can_decide_claim(both, entered)
+    assert not permissions.can_decide_claim(peer, own)
+
+
+def test_a_taxi_needs_a_reason_and_mileage_a_rate(ctx, make_user):
+    peer = _user(make_user)
+    draft = claim_services.start_claim(peer, peer, method="bank")
+    with pytest.raises(IllegalMove, match="Say why you needed a taxi"):
+        claim_services.add_line(peer, draft, kind="taxi", spent_on=DAY, amount=Decimal("9"))
+    with pytest.raises(IllegalMove, match="no mileage rate"):
+        claim_services.add_line(peer, draft, kind="mileage", spent_on=DAY, miles=Decimal("4"))
+    assert draft.lines == [] and draft.total == Decimal("0.00")
+
+
+def test_a_sent_claim_cannot_change_and_a_decided_one_cannot_move_back(ctx, make_user, make_claim):
+    peer = _user(make_user)
+    manager = _user(make_user, roles={Role.MANAGER})
+    sent = claim(make_claim(peer))
+    with pytest.raises(IllegalMove):
+        claim_services.add_line(peer, sent, kind="bus", spent_on=DAY, amount=Decimal("1"))
+    claim_services.reject(manager, sent, "Claimed twice")
+    with pytest.raises(IllegalMove):
+        claim_services.approve(manager, sent)
+    assert sent.state == ClaimState.REJECTED.value
+
+
+def test_answering_a_question_sends_the_claim_back_for_a_decision(ctx, make_user, make_claim):
+    peer = _user(make_user, email="p@example.org")
+    manager = _user(make_user, roles={Role.MANAGER})
+    queried = claim(make_claim(peer, state="queried", decider=manager))
+    assert queried.question == "Was this a return ticket?"
+    claim_services.answer(peer, queried, "Yes")
+    assert queried.state == "submitted" and queried.answer == "Yes"
