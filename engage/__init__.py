@@ -145,6 +145,7 @@ def _init_request_hooks(app: Flask) -> None:
     from engage.changes import permissions as changes_permissions
     from engage.core import i18n, outbox
     from engage.forums import permissions as forums_permissions
+    from engage.payments import permissions as payments_permissions
     from engage.people import permissions as people_permissions
     from engage.people.forms import LanguageForm
 
@@ -182,4 +183,5 @@ def _init_request_hooks(app: Flask) -> None:
             "perm": people_permissions,
             "register_perm": changes_permissions,
             "forum_perm": forums_permissions,
+            "pay_perm": payments_permissions,
         }

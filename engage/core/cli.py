@@ -196,7 +196,8 @@ def tick() -> None:
     """Run the scheduled jobs once; safe to run as often as you like (e.g. every hour).
 
     Escalates overdue register items a level, reminds people of meetings coming up, carries
-    unfinished actions forward, then sends what is waiting in the outbox.
+    unfinished actions forward, removes receipts uploaded two days ago or more that were never
+    sent with a claim, then sends what is waiting in the outbox.
     """
     from engage.changes import services as changes
     from engage.core import outbox
@@ -204,16 +205,21 @@ def tick() -> None:
     from engage.forums import services as forums
     from engage.forums.models import Forum
 
+    from engage.payments import receipts
+
     now = utcnow()
     moved = changes.escalate_overdue(now.date())
     reminded = forums.send_reminders(now)
     carried = sum(forums.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
+    swept = receipts.sweep()
     db.session.commit()
+    receipts.remove_swept_files()
     outbox.flush_committed()
     sent = outbox.retry_failed()
     click.echo(
         f"Escalated {len(moved)} overdue item(s); sent {reminded} meeting reminder(s); "
-        f"carried {carried} action(s) forward; sent {sent} waiting message(s)."
+        f"carried {carried} action(s) forward; removed {swept} receipt(s) never sent with a "
+        f"claim; sent {sent} waiting message(s)."
     )
 
 

@@ -12,6 +12,7 @@ from engage.core.htmx import render
 from engage.extensions import db
 from engage.forums import services as forums
 from engage.forums.models import REPLY_LABELS
+from engage.payments import services as payments
 from engage.home import bp
 from engage.people.models import Role
 
@@ -30,6 +31,7 @@ def index():
         profile=current_user.profile,
         register=changes.home_summary(current_user, now.date()),
         meetings=forums.home_summary(current_user, now),
+        money=payments.home_summary(current_user, payments.local_today()),
         reply_labels=REPLY_LABELS,
     )
 

@@ -65,14 +65,21 @@ STATE_FILTERS = {
 # Loading ----------------------------------------------------------------------------------
 
 
-def _claim(claim_id: int) -> ExpenseClaim:
+def _claim(claim_id: int, lock: bool = False) -> ExpenseClaim:
     """A claim the viewer may see, with its lines and receipts; anything else is 404, so a
-    peer cannot learn that another person's claim exists."""
-    claim = db.session.scalar(
+    peer cannot learn that another person's claim exists.
+
+    ``lock`` (for changes): on PostgreSQL the row stays locked until the commit, so a second
+    press waits and then sees what the first did (SQLite: ``lock_for_writing``).
+    """
+    if lock:
+        lock_for_writing(db.session)
+    query = (
         select(ExpenseClaim)
         .options(selectinload(ExpenseClaim.lines).selectinload(ClaimLine.receipts))
         .where(ExpenseClaim.id == claim_id)
     )
+    claim = db.session.scalar(query.with_for_update(of=ExpenseClaim) if lock else query)
     if claim is None or not perm.can_view_claim(current_user, claim):
         abort(404)
     return claim
@@ -399,8 +406,7 @@ def new_line(claim_id: int):
         valid = form.validate() and _check_when(form)
         form.receipts.errors = [*form.receipts.errors, *problems]
         if valid and not problems:
-            lock_for_writing(db.session)
-            claim = _claim(claim_id)
+            claim = _claim(claim_id, lock=True)
             try:
                 claim_services.add_line(
                     current_user,
@@ -427,7 +433,7 @@ def new_line(claim_id: int):
 @bp.route("/claims/<int:claim_id>/lines/<int:line_id>/remove", methods=["POST"])
 @login_required
 def remove_line(claim_id: int, line_id: int):
-    claim = _claim(claim_id)
+    claim = _claim(claim_id, lock=True)
     allow(perm.can_edit_claim(current_user, claim))
     line = next((line for line in claim.lines if line.id == line_id), None)
     if line is None:
@@ -510,8 +516,7 @@ def receipt(claim_id: int, receipt_id: int):
 @bp.route("/claims/<int:claim_id>/submit", methods=["POST"])
 @login_required
 def submit_claim(claim_id: int):
-    lock_for_writing(db.session)
-    claim = _claim(claim_id)
+    claim = _claim(claim_id, lock=True)
     if claim.state_enum != ClaimState.DRAFT:
         return redirect_to(url_for("payments.claim", claim_id=claim_id))  # sent already
     allow(perm.can_edit_claim(current_user, claim))
@@ -548,7 +553,7 @@ def delete_claim(claim_id: int):
 @bp.route("/claims/<int:claim_id>/answer", methods=["POST"])
 @login_required
 def answer_claim(claim_id: int):
-    claim = _claim(claim_id)
+    claim = _claim(claim_id, lock=True)
     if claim.state_enum != ClaimState.QUERIED:
         flash(_("This claim has no question waiting."), "info")
         return redirect_to(url_for("payments.claim", claim_id=claim_id))
@@ -621,7 +626,7 @@ def _claim_page_context(claim: ExpenseClaim, **forms) -> dict:
 
 
 def _decision(claim_id: int, form_class, template: str, action):
-    claim = _claim(claim_id)
+    claim = _claim(claim_id, lock=request.method == "POST")
     allow(perm.can_decide_claim(current_user, claim))
     form = form_class()
     if request.method == "GET":

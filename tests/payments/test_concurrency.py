@@ -92,22 +92,27 @@ def live_app(tmp_path_factory):
         drop()
 
 
-def _signed_in_clients(app, username: str):
-    """ATTEMPTS test clients sharing one signed-in session, like one person's many clicks."""
-    first = app.test_client()
-    page = first.get("/login").get_data(as_text=True)
+def _signed_in(app, username: str):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = first.post(
+    response = client.post(
         "/login", data={"login": username, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 303
-    cookie = first.get_cookie("engage")
+    return client
+
+
+def _copies(app, client):
+    """ATTEMPTS test clients sharing ``client``'s signed-in session and form token, like one
+    person's many clicks (taken after the form page was read, which sets the token)."""
+    cookie = client.get_cookie("engage")
     clients = []
     for _ in range(ATTEMPTS):
-        client = app.test_client()
-        client.set_cookie(cookie.key, cookie.value)
-        clients.append(client)
-    return first, clients
+        copy = app.test_client()
+        copy.set_cookie(cookie.key, cookie.value)
+        clients.append(copy)
+    return clients
 
 
 def _all_at_once(clients, url: str, data: dict) -> list[int]:
@@ -137,8 +142,9 @@ def _hidden(page: str, name: str) -> str:
 
 
 def test_the_same_claim_sent_20_times_at_once_makes_one(live_app):
-    first, clients = _signed_in_clients(live_app, "sam")
+    first = _signed_in(live_app, "sam")
     page = first.get("/claims/new").get_data(as_text=True)
+    clients = _copies(live_app, first)
     data = {
         "csrf_token": _hidden(page, "csrf_token"),
         "submission_key": _hidden(page, "submission_key"),
@@ -178,8 +184,9 @@ def test_a_draft_sent_20_times_at_once_is_sent_once(live_app):
         )
         db.session.commit()
         claim_id = draft.id
-    first, clients = _signed_in_clients(live_app, "sam")
+    first = _signed_in(live_app, "sam")
     page = first.get(f"/claims/{claim_id}").get_data(as_text=True)
+    clients = _copies(live_app, first)
     statuses = _all_at_once(
         clients, f"/claims/{claim_id}/submit", {"csrf_token": _hidden(page, "csrf_token")}
     )
@@ -211,8 +218,9 @@ def test_the_same_payment_run_made_20_times_at_once_is_made_once(live_app):
             claim_services.approve(priya, claim)
             made.append(claim.id)
         db.session.commit()
-    first, clients = _signed_in_clients(live_app, "mo")
+    first = _signed_in(live_app, "mo")
     page = first.get("/payments/runs/new").get_data(as_text=True)
+    clients = _copies(live_app, first)
     data = {
         "csrf_token": _hidden(page, "csrf_token"),
         "key": _hidden(page, "key"),

@@ -1,0 +1,270 @@
+"""Demo payments: a rate card with a mid-year change, mileage and benefits thresholds, bank
+details, claims in every state with receipt photos, time waiting for approval, two past
+payment runs, a peer close to a weekly limit who asked to be warned, and a peer who declines
+payment.
+
+``seed_settings`` runs before the forums demo, so attendance at past meetings is priced from the
+card; ``seed`` runs after it.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+
+from PIL import Image, ImageDraw
+
+from engage.core.db import utcnow
+from engage.extensions import db
+from engage.payments import claim_services, receipts, run_services, services
+from engage.payments.models import (
+    ExpenseClaim,
+    InvolvementRecord,
+    PaymentEvent,
+    PaymentItem,
+    PaymentRun,
+    RecordStatus,
+)
+from engage.people.models import User
+
+#: (activity, unit, amount before, amount from 1 October 2026, preparation included)
+RATES = [
+    ("forum_meeting", "hour", "15.00", "16.00", True),
+    ("board_seat", "half_day", "40.00", "45.00", False),
+    ("interview_panel", "hour", "20.00", None, False),
+    ("training", "hour", "12.50", None, True),
+    ("document_review", "task", "25.00", None, True),
+    ("peer_research", "hour", "15.00", None, False),
+    ("working_group", "hour", "15.00", "16.00", True),
+    ("other_involvement", "hour", "15.00", None, True),
+]
+MID_YEAR = date(2026, 10, 1)
+
+THRESHOLDS = [
+    (
+        "ESA permitted work weekly limit",
+        "week",
+        "195.50",
+        date(2025, 4, 7),
+        "DWP permitted work higher limit for 2025/26 (16 hours at the National Living Wage). "
+        "Check the new figure every April.",
+    ),
+    (
+        "UC work allowance (monthly, with housing costs)",
+        "month",
+        "411.00",
+        date(2025, 4, 7),
+        "DWP Universal Credit work allowance 2025/26. Check the new figure every April.",
+    ),
+    (
+        "Self-assessment flag (yearly, £1,000)",
+        "tax_year",
+        "1000.00",
+        date(2017, 4, 6),
+        "HMRC trading allowance: above £1,000 in a tax year someone may need to tell HMRC.",
+    ),
+]
+
+
+def _receipt_photo(text: str, rng: random.Random) -> bytes:
+    """A picture of a till receipt, as a phone would take it."""
+    image = Image.new("RGB", (360, 520), (250, 248, 240))
+    draw = ImageDraw.Draw(image)
+    lines = [
+        "RIVERSIDE",
+        "",
+        *text.split("\n"),
+        "",
+        f"Ref {rng.randint(10000, 99999)}",
+        "THANK YOU",
+    ]
+    for n, line in enumerate(lines):
+        draw.text((30, 30 + n * 28), line, fill=(30, 30, 30))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
+
+
+def seed_settings(people: dict[str, User]) -> None:
+    """The rate card (with a change on 1 October 2026), mileage and thresholds."""
+    admin = people["admin"]
+    for activity, unit, before, after, preparation in RATES:
+        services.add_rate(
+            admin,
+            activity=activity,
+            unit=unit,
+            amount=Decimal(before),
+            includes_preparation=preparation,
+            effective_from=date(2025, 4, 6),
+            note="Agreed with the Expert Citizen Forum",
+        )
+        if after:
+            services.add_rate(
+                admin,
+                activity=activity,
+                unit=unit,
+                amount=Decimal(after),
+                includes_preparation=preparation,
+                effective_from=MID_YEAR,
+                note="Raised in line with the Real Living Wage",
+            )
+    services.add_mileage_rate(
+        admin,
+        per_mile=Decimal("0.45"),
+        effective_from=date(2011, 4, 6),
+        note="HMRC approved mileage rate",
+    )
+    for label, period, amount, start, source in THRESHOLDS:
+        services.add_threshold(
+            admin,
+            label=label,
+            period=period,
+            amount=Decimal(amount),
+            effective_from=start,
+            source_note=source,
+        )
+
+
+def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
+    """Claims, time, bank details and two past runs, after the forums demo made records."""
+    receipts.discard_names([p.name for p in receipts.folder().glob("*") if p.is_file()])
+    manager, finance = people["manager"], people["finance"]
+    today = services.local_today()
+    sam, jordan = people["peer"], people["peer2"]
+    payees = [p for p in peers if p.profile.payment_preference in ("bank", "voucher", "cash")]
+    for n, person in enumerate([p for p in payees if p.profile.payment_preference == "bank"]):
+        run_services.set_bank_details(
+            person,
+            person,
+            account_name=person.display_name.upper()[:18],
+            sort_code=f"00-99-{n % 100:02d}",
+            account_number=f"{31926800 + n:08d}",
+        )
+
+    # Sam asked to be warned and is close to the weekly limit: the next piece of work crosses it.
+    for activity, minutes, what in (
+        ("interview_panel", 180, "Interview panel: outreach lead"),
+        ("peer_research", 300, "Peer research interviews"),
+        ("forum_meeting", 120, "Planning the next forum"),
+    ):
+        services.record_involvement(
+            manager,
+            sam,
+            activity=activity,
+            on=today,
+            minutes=minutes,
+            description=what,
+            source_key=f"demo:{activity}:{sam.id}",
+        )
+
+    # Time by hand, waiting for approval, for others.
+    for person in peers[:6]:
+        services.record_involvement(
+            manager,
+            person,
+            activity=rng.choice(["document_review", "working_group", "training"]),
+            on=today - timedelta(days=rng.randint(1, 20)),
+            minutes=rng.choice([60, 90, 120, 180]),
+            description="Entered by Priya after the session",
+        )
+
+    # Claims: two past runs' worth, paid; then one in every state.
+    for months_ago in (2, 1):
+        made = []
+        for person in payees[:8]:
+            claim = _claim(rng, person, today - timedelta(days=30 * months_ago + 3))
+            claim_services.approve(manager, claim)
+            made.append(claim.id)
+        cutoff = today - timedelta(days=30 * months_ago - 10)
+        for record in db.session.scalars(
+            db.select(InvolvementRecord).where(
+                InvolvementRecord.status == RecordStatus.PENDING.value,
+                InvolvementRecord.rate_id.is_not(None),
+                InvolvementRecord.activity_date < cutoff,
+            )
+        ).all():
+            services.approve_record(manager, record)
+        ready = db.session.scalars(
+            run_services.ready_records_query().where(InvolvementRecord.activity_date < cutoff)
+        ).all()
+        run, _made = run_services.create_run(
+            finance, f"demo-run-{months_ago}", [r.id for r in ready], made
+        )
+        run_services.mark_paid(finance, run)
+        _backdate(run, today - timedelta(days=30 * months_ago - 5))
+
+    states = ["draft", "submitted", "submitted", "queried", "approved", "approved", "rejected"]
+    for person, state in zip(payees[8:] + payees[:8], states * 3, strict=False):
+        claim = _claim(
+            rng, person, today - timedelta(days=rng.randint(1, 12)), send=state != "draft"
+        )
+        if state == "queried":
+            claim_services.query(
+                manager, claim, "Was the train ticket a return? Please add a photo."
+            )
+        elif state == "approved":
+            claim_services.approve(manager, claim)
+        elif state == "rejected":
+            claim_services.reject(
+                manager, claim, "This was paid already, in cash at the meeting on the day."
+            )
+    # Sam's own: one waiting, one with a question; Jordan declines payment for time but still
+    # gets their bus fare back.
+    _claim(rng, sam, today - timedelta(days=2))
+    claim_services.query(manager, _claim(rng, sam, today - timedelta(days=9)), "Was this a return?")
+    _claim(rng, jordan, today - timedelta(days=4), method="cash")
+    # Cash handed over at a meeting, recorded afterwards, waiting for a second person to approve.
+    claim_services.quick_claim(
+        manager,
+        peers[0],
+        method="cash",
+        kind="bus",
+        amount=Decimal("4.40"),
+        spent_on=today - timedelta(days=6),
+        purpose="Expert Citizen Forum",
+        paid_on_day=True,
+        signature_note="Signed the attendance sheet",
+    )
+
+
+def _claim(rng: random.Random, person: User, day: date, send: bool = True, method=None):
+    kind, amount, text = rng.choice(
+        [
+            ("bus", "4.50", "Day ticket\nAdult  4.50"),
+            ("train", "9.80", "Off-peak return\n9.80"),
+            ("subsistence", "6.20", "Sandwich   3.95\nTea        2.25"),
+            ("childcare", "24.00", "Little Steps Nursery\n3 hours  24.00"),
+            ("phone", "10.00", "Data top-up\n10.00"),
+        ]
+    )
+    photo = receipts.store(person, person, _receipt_photo(text, rng), "IMG_2041.jpg")
+    claim, _made = claim_services.quick_claim(
+        person,
+        person,
+        method=method or claim_services.repay_method_for(person) or "bank",
+        kind=kind,
+        amount=Decimal(amount),
+        spent_on=min(day, services.local_today()),
+        purpose="Expert Citizen Forum",
+        receipts=[photo],
+        send=send,
+    )
+    return claim
+
+
+def _backdate(run: PaymentRun, day: date) -> None:
+    """Make a demo run look as if it was made and paid on ``day``."""
+    moment = utcnow().replace(year=day.year, month=day.month, day=day.day)
+    run.created_at = run.paid_at = moment
+    for item in db.session.scalars(db.select(PaymentItem).where(PaymentItem.run_id == run.id)):
+        item.paid_at = moment
+        if item.record_id:
+            db.session.get(InvolvementRecord, item.record_id).paid_at = moment
+        if item.claim_id:
+            db.session.get(ExpenseClaim, item.claim_id).paid_at = moment
+    db.session.execute(
+        db.update(PaymentEvent).where(PaymentEvent.run_id == run.id).values(at=moment)
+    )
+    db.session.flush()
