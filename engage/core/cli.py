@@ -204,7 +204,6 @@ def tick() -> None:
     from engage.core.db import utcnow
     from engage.forums import services as forums
     from engage.forums.models import Forum
-
     from engage.payments import receipts
 
     now = utcnow()

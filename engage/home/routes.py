@@ -12,8 +12,8 @@ from engage.core.htmx import render
 from engage.extensions import db
 from engage.forums import services as forums
 from engage.forums.models import REPLY_LABELS
-from engage.payments import services as payments
 from engage.home import bp
+from engage.payments import services as payments
 from engage.people.models import Role
 
 
