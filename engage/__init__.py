@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from engage import config as config_module
 
@@ -45,6 +46,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    # An id bigger than the database can hold is simply not found, never a server error.
+    app.url_map.converters["int"] = _DatabaseId
     _init_templates(app)
     _init_extensions(app)
     _register_blueprints(app)
@@ -55,6 +58,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     _init_request_hooks(app)
     return app
+
+
+class _DatabaseId(IntegerConverter):
+    """``<int:...>`` in a URL, up to the largest integer column value (PostgreSQL ``integer``)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002, ANN001
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def _init_templates(app: Flask) -> None:
@@ -168,7 +178,7 @@ def _init_request_hooks(app: Flask) -> None:
 
     @app.context_processor
     def _globals():
-        locale = str(get_locale() or "en")
+        locale = str(get_locale() or "en").split("_")[0]  # the language: "en", not "en_GB"
         form = LanguageForm(formdata=None)
         form.locale.choices = list(i18n.LANGUAGES.items())
         form.locale.data = locale

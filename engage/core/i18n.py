@@ -21,8 +21,17 @@ LANGUAGES = {"en": "English", "pl": "Polski", "ar": "العربية"}
 RTL = frozenset({"ar", "ur", "fa", "he"})
 
 
+#: How each language formats dates and numbers: English here is British English
+#: ("5 March 2026", not "March 5, 2026"). The language itself stays "en".
+FORMATS = {"en": "en_GB"}
+
+
 def select_locale() -> str:
     """The person's saved choice, then this browser's choice, then the browser's languages."""
+    return FORMATS.get(_chosen_language(), _chosen_language())
+
+
+def _chosen_language() -> str:
     if not has_request_context():  # commands: messages pick their recipient's locale
         return current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:

@@ -48,6 +48,8 @@ from engage.forums.permissions import (
     can_see_opportunities,
     can_view_request,
 )
+from engage.payments import services as payment_services
+from engage.payments.models import PERIOD_LABELS
 
 PAGE_SIZE = 25
 
@@ -404,6 +406,7 @@ def _show(
     people = services.interests(opportunity) if manager else []
     if select_form is None:
         select_form = SelectPeopleForm(formdata=None)
+    waiting = [p for p in people if not p.selected]
     forum = db.session.get(Forum, opportunity.forum_id) if opportunity.forum_id else None
     source = (
         db.session.get(ConsultationRequest, opportunity.request_id)
@@ -424,12 +427,28 @@ def _show(
         confirm_form=ConfirmForm(formdata=None),
         people=people,
         chosen=[p for p in people if p.selected],
-        waiting=[p for p in people if not p.selected],
+        waiting=waiting,
+        benefit_warnings=_benefit_warnings(opportunity, waiting),
+        period_labels={k.value: v for k, v in PERIOD_LABELS.items()},
         forum=forum,
         source=source,
         problem=problem,
         **_labels(),
     )
+
+
+def _benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict[int, list]:
+    """Benefits warnings for the interested people who asked for them, by user id: shown to
+    the manager next to each name before they choose (never a block). Two or three queries,
+    however many people are interested."""
+    if not opportunity.paid or opportunity.status == OpportunityStatus.COMPLETED.value:
+        return {}
+    people = [row.user for row in waiting]
+    if not any(p.profile and p.profile.benefits_warnings for p in people):
+        return {}
+    today = payment_services.local_today()
+    fee = payment_services.projected_fee(opportunity.activity, today)
+    return payment_services.warnings_for_people(people, today, fee)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/interest", methods=["POST"])

@@ -28,4 +28,5 @@ def _payment_method(value: str | None) -> str:
     except ValueError:
         return value or ""
 
+
 from engage.payments import earnings, finance, rates, records, routes  # noqa: E402,F401

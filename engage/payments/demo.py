@@ -218,7 +218,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     # Cash handed over at a meeting, recorded afterwards, waiting for a second person to approve.
     claim_services.quick_claim(
         manager,
-        peers[0],
+        peers[0] if peers else jordan,
         method="cash",
         kind="bus",
         amount=Decimal("4.40"),

@@ -1,1 +1,481 @@
-"""(Being built.)"""
+"""Finance pages: what is ready to pay and what waits for approval, what someone has been paid
+this tax year, and payment runs (make one, export it, mark it paid, put a payment right).
+
+Only finance opens these pages. A run is made once however often its form is sent: the form
+carries a random key, SQLite's write lock is taken before anything is read (PostgreSQL locks
+the rows in the service), and a race on the key answers with the run that was made.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import abort, flash, make_response, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from engage.core import audit
+from engage.core.db import lock_for_writing
+from engage.core.htmx import redirect_to, render
+from engage.core.money import format_money, to_money
+from engage.core.permissions import allow
+from engage.extensions import db
+from engage.payments import analysis, bp, exports, run_services, services
+from engage.payments import permissions as perm
+from engage.payments.finance_forms import CLAIM, FEE, MarkPaidForm, NewRunForm, ReverseForm
+from engage.payments.models import (
+    ITEM_KIND_LABELS,
+    METHOD_LABELS,
+    ZERO,
+    ClaimState,
+    ExpenseClaim,
+    IllegalMove,
+    InvolvementRecord,
+    PaymentItem,
+    PaymentRun,
+    Period,
+    RecordStatus,
+    RunStatus,
+    activity_label,
+    period_bounds,
+    tax_year_label,
+)
+from engage.people.models import Profile, User
+
+PAGE_SIZE = 25
+#: How many people a name search lists; more than this asks for more of the name.
+SEARCH_LIMIT = 20
+#: The earliest tax year the person page goes back to.
+FIRST_TAX_YEAR = 2000
+
+
+def _labels() -> dict:
+    return {
+        "kinds": {k.value: v for k, v in ITEM_KIND_LABELS.items()},
+        "methods": {k.value: v for k, v in METHOD_LABELS.items()},
+        "can_reverse": perm.can_reverse_payments(current_user),
+    }
+
+
+def _load_run(run_id: int) -> PaymentRun:
+    run = db.session.get(PaymentRun, run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+def _months_back(today: date, months: int) -> date:
+    """The first day of the month ``months`` before this one."""
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# The finance home --------------------------------------------------------------------------
+
+
+@bp.route("/payments")
+@login_required
+def finance_home():
+    allow(perm.can_use_finance(current_user))
+    today = services.local_today()
+    ready_count, ready_total = run_services.ready_summary()
+    months = analysis.payments_by_month(_months_back(today, 11), today)
+    year_start, year_end = period_bounds(Period.TAX_YEAR, today)
+    q = (request.args.get("q") or "").strip()[:100]
+    matches: list[User] = []
+    if q:
+        like = _like(q)
+        matches = list(
+            db.session.scalars(
+                select(User)
+                .outerjoin(Profile, Profile.user_id == User.id)
+                .where(
+                    or_(
+                        func.lower(Profile.preferred_name).like(like, escape="\\"),
+                        func.lower(User.username).like(like, escape="\\"),
+                    )
+                )
+                .order_by(func.lower(func.coalesce(Profile.preferred_name, User.username)), User.id)
+                .limit(SEARCH_LIMIT + 1)
+            ).unique()
+        )
+    return render(
+        "payments/finance/home.html",
+        ready_count=ready_count,
+        ready_total=ready_total,
+        ages=analysis.approvals_by_age(today),
+        months=months,
+        month_totals={
+            "fees": to_money(sum((m.fees for m in months), ZERO)),
+            "expenses": to_money(sum((m.expenses for m in months), ZERO)),
+            "corrections": to_money(sum((m.corrections for m in months), ZERO)),
+            "total": to_money(sum((m.total for m in months), ZERO)),
+        },
+        activities=analysis.involvement_by_activity(year_start, year_end),
+        activity_label=activity_label,
+        tax_year=tax_year_label(today),
+        q=q,
+        matches=matches[:SEARCH_LIMIT],
+        too_many=len(matches) > SEARCH_LIMIT,
+    )
+
+
+# One person ---------------------------------------------------------------------------------
+
+
+@bp.route("/payments/people/<int:person_id>")
+@login_required
+def finance_person(person_id: int):
+    """What someone has been paid in a tax year (``?year=2026`` for 2026/27), what is approved
+    and waiting, and their bank details, masked (every view is audited)."""
+    allow(perm.can_use_finance(current_user))
+    person = db.session.get(User, person_id)
+    if person is None:
+        abort(404)
+    today = services.local_today()
+    this_year = period_bounds(Period.TAX_YEAR, today)[0].year
+    year = request.args.get("year", type=int)
+    if year is None or not FIRST_TAX_YEAR <= year <= this_year:
+        year = this_year
+    start, end = period_bounds(Period.TAX_YEAR, date(year, 4, 6))
+    paid = analysis.paid_to(person.id, start, end)
+    reversed_ids = set(
+        db.session.scalars(
+            select(PaymentItem.reverses_id).where(
+                PaymentItem.reverses_id.in_([i.id for i in paid.items] or [-1])
+            )
+        )
+    )
+    waiting_records = list(
+        db.session.scalars(
+            select(InvolvementRecord)
+            .where(
+                InvolvementRecord.person_id == person.id,
+                InvolvementRecord.status == RecordStatus.APPROVED.value,
+            )
+            .order_by(InvolvementRecord.activity_date, InvolvementRecord.id)
+        )
+    )
+    waiting_claims = list(
+        db.session.scalars(
+            select(ExpenseClaim)
+            .where(
+                ExpenseClaim.claimant_id == person.id,
+                ExpenseClaim.state == ClaimState.APPROVED.value,
+            )
+            .order_by(ExpenseClaim.id)
+        )
+    )
+    waiting_total = to_money(
+        sum((r.amount for r in waiting_records), ZERO)
+        + sum((c.total for c in waiting_claims), ZERO)
+    )
+    bank = None
+    if perm.can_see_bank_details(current_user, person):
+        bank = run_services.view_bank_details(current_user, person, "finance_person")
+    response = render(
+        "payments/finance/person.html",
+        person=person,
+        year=year,
+        this_year=this_year,
+        first_year=FIRST_TAX_YEAR,
+        year_label=tax_year_label(start),
+        start=start,
+        end=end,
+        paid=paid,
+        earned=services.earnings(person.id, start, end),
+        reversed_ids=reversed_ids,
+        waiting_records=waiting_records,
+        waiting_claims=waiting_claims,
+        waiting_total=waiting_total,
+        bank=bank,
+        **_labels(),
+    )
+    db.session.commit()  # the audit entry for seeing the bank details
+    return response
+
+
+# Runs ----------------------------------------------------------------------------------------
+
+
+@bp.route("/payments/runs")
+@login_required
+def runs():
+    allow(perm.can_use_finance(current_user))
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.scalar(select(func.count(PaymentRun.id))) or 0
+    rows = db.session.scalars(
+        select(PaymentRun)
+        .options(selectinload(PaymentRun.created_by))
+        .order_by(PaymentRun.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render(
+        "payments/finance/runs.html",
+        block="results",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        can_make=perm.can_make_runs(current_user),
+    )
+
+
+@bp.route("/payments/runs/new", methods=["GET", "POST"])
+@login_required
+def new_run():
+    allow(perm.can_make_runs(current_user))
+    if request.method == "POST":
+        # Take SQLite's write lock before reading what the run will change, so two clicks
+        # are made one after the other and the second sees the first one's run.
+        lock_for_writing(db.session)
+    form = NewRunForm()
+    if request.method == "GET":
+        form.key.data = uuid.uuid4().hex
+    if form.validate_on_submit():
+        key = form.key.data
+        actor = current_user._get_current_object()
+        run, made_now = None, False
+        try:
+            run, made_now = run_services.create_run(
+                actor, key, form.chosen(FEE), form.chosen(CLAIM)
+            )
+            db.session.commit()
+        except IntegrityError:
+            # Sent twice at the same moment: the other request made the run with this key.
+            db.session.rollback()
+            run = run_services.run_by_key(key)
+            if run is None:
+                form.items.errors.append(
+                    _(
+                        "Some of these payments were put in another run at the same moment. "
+                        "Check the list and try again."
+                    )
+                )
+        except run_services.RunError as error:
+            db.session.rollback()
+            form.items.errors.append(str(error))
+        if run is not None:
+            if made_now:
+                flash(
+                    _(
+                        "Payment run %(ref)s is made. Download the file for the bank, then mark "
+                        "it as paid.",
+                        ref=run.reference,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("This run was already made. Here it is."))
+            return redirect_to(url_for("payments.run", run_id=run.id))
+    if not form.key.data:
+        form.key.data = uuid.uuid4().hex  # a form that lost its key gets a new one
+    payees = run_services.ready_to_pay()
+    held = list(
+        db.session.scalars(
+            run_services.held_records_query()
+            .options(selectinload(InvolvementRecord.person))
+            .order_by(InvolvementRecord.activity_date, InvolvementRecord.id)
+        )
+    )
+    if request.method == "POST":
+        ticked = set(form.items.data or [])
+    else:
+        ticked = {f"{FEE}:{r.id}" for p in payees for r in p.records}
+        ticked |= {f"{CLAIM}:{c.id}" for p in payees for c in p.claims}
+    return render(
+        "payments/finance/new_run.html",
+        form=form,
+        payees=payees,
+        held=held,
+        ticked=ticked,
+        total=to_money(sum((p.total for p in payees), ZERO)),
+        methods={k.value: v for k, v in METHOD_LABELS.items()},
+    )
+
+
+@bp.route("/payments/runs/<int:run_id>")
+@login_required
+def run(run_id: int):
+    allow(perm.can_use_finance(current_user))
+    run = _load_run(run_id)
+    sections = run_services.sections(run)
+    corrections = list(
+        db.session.scalars(
+            select(PaymentItem)
+            .where(
+                PaymentItem.reverses_id.in_(
+                    select(PaymentItem.id).where(PaymentItem.run_id == run.id)
+                )
+            )
+            .options(selectinload(PaymentItem.payee))
+            .order_by(PaymentItem.id)
+        )
+    )
+    paid_by = db.session.get(User, run.paid_by_id) if run.paid_by_id else None
+    return render(
+        "payments/finance/run.html",
+        run=run,
+        sections=sections,
+        corrections=corrections,
+        reversed_ids={c.reverses_id for c in corrections},
+        paid_by=paid_by,
+        paid=run.status_enum == RunStatus.PAID,
+        can_mark_paid=perm.can_make_runs(current_user),
+        **_labels(),
+    )
+
+
+def _export(run_id: int, extension: str):
+    # The files hold bank details in full: finance only, and every download is audited.
+    allow(perm.can_make_runs(current_user))
+    run = _load_run(run_id)
+    if extension == "csv":
+        body = exports.run_csv(run).encode("utf-8-sig")  # the BOM tells spreadsheets: UTF-8
+        content_type = "text/csv; charset=utf-8"
+    else:
+        body = exports.run_xlsx(run)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    audit.record(
+        "run.exported",
+        actor=current_user,
+        run=run.id,
+        format=extension,
+        bank_payees=exports.bank_payee_ids(run),
+    )
+    db.session.commit()
+    response = make_response(body)
+    response.headers["Content-Type"] = content_type
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{exports.filename(run, extension)}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/payments/runs/<int:run_id>.csv")
+@login_required
+def run_csv(run_id: int):
+    return _export(run_id, "csv")
+
+
+@bp.route("/payments/runs/<int:run_id>.xlsx")
+@login_required
+def run_xlsx(run_id: int):
+    return _export(run_id, "xlsx")
+
+
+@bp.route("/payments/runs/<int:run_id>/paid", methods=["GET", "POST"])
+@login_required
+def mark_paid(run_id: int):
+    allow(perm.can_make_runs(current_user))
+    if request.method == "POST":
+        # Two finance officers at once: the second waits, then finds the run paid.
+        lock_for_writing(db.session)
+    run = _load_run(run_id)
+    back = url_for("payments.run", run_id=run.id)
+    if run.status_enum == RunStatus.PAID:
+        flash(_("This run has already been marked as paid."))
+        return redirect_to(back)
+    form = MarkPaidForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            done = run_services.mark_paid(current_user._get_current_object(), run)
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            done = False
+        except IllegalMove as error:
+            db.session.rollback()
+            problem = str(error)
+        if problem is None:
+            if done:
+                flash(
+                    _(
+                        "Run %(ref)s is marked as paid. We have told each person they have been "
+                        "paid.",
+                        ref=run.reference,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("This run has already been marked as paid."))
+            return redirect_to(back)
+    return render(
+        "payments/finance/mark_paid.html",
+        form=form,
+        run=run,
+        sections=run_services.sections(run),
+        problem=problem,
+        methods={k.value: v for k, v in METHOD_LABELS.items()},
+    )
+
+
+@bp.route("/payments/items/<int:item_id>/reverse", methods=["GET", "POST"])
+@login_required
+def reverse_item(item_id: int):
+    """Put right a paid item with a correcting entry; the item itself never changes."""
+    allow(perm.can_reverse_payments(current_user))
+    if request.method == "POST":
+        # Two people reversing the same payment at once: the second waits, then is refused.
+        lock_for_writing(db.session)
+    item = db.session.get(PaymentItem, item_id)
+    if item is None:
+        abort(404)
+    back = (
+        url_for("payments.run", run_id=item.run_id)
+        if item.run_id
+        else url_for("payments.finance_person", person_id=item.payee_id)
+    )
+    form = ReverseForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            correction = run_services.reverse(
+                current_user._get_current_object(), item, form.reason.data, form.pay_again
+            )
+            db.session.commit()
+        except (IntegrityError, StaleDataError):
+            db.session.rollback()
+            flash(_("This payment has been reversed already."))
+            return redirect_to(back)
+        except IllegalMove as error:
+            db.session.rollback()
+            problem = str(error)
+        else:
+            flash(
+                _(
+                    "The payment is reversed: a correction of %(amount)s was added.",
+                    amount=format_money(correction.amount),
+                )
+                + " "
+                + (
+                    _("It will be in the next payment run.")
+                    if form.pay_again
+                    else _("It will not be paid again.")
+                ),
+                "success",
+            )
+            return redirect_to(back)
+    reversed_by = db.session.scalar(select(PaymentItem).where(PaymentItem.reverses_id == item.id))
+    return render(
+        "payments/finance/reverse.html",
+        form=form,
+        item=item,
+        back=back,
+        problem=problem,
+        reversed_by=reversed_by,
+        **_labels(),
+    )

@@ -157,3 +157,8 @@ def can_manage_thresholds(user: Any) -> bool:
 
 def can_view_thresholds(user: Any) -> bool:
     return has_role(user, Role.ADMIN, Role.FINANCE, Role.MANAGER)
+
+
+def can_edit_letter(user: Any) -> bool:
+    """The wording of the benefits letter is the partnership's word: admins set it."""
+    return has_role(user, Role.ADMIN)

@@ -163,6 +163,10 @@ def create_run(
             .with_for_update()
         )
     )
+    # Waiting for those locks, a press of the same form may have made the run: say so.
+    earlier = run_by_key(key)
+    if earlier is not None:
+        return earlier, False
     if not records and not claims:
         raise RunError(
             _("There is nothing left to pay in what you chose: it may be in another run already.")

@@ -189,6 +189,25 @@ def end_rate(actor: User, rate: Rate, last_day: date) -> None:
     """Stop paying for an activity after ``last_day``."""
     if last_day < rate.effective_from:
         raise IllegalMove(_("The last day cannot be before the rate starts."))
+    # Periods never overlap: the last day must come before the next rate starts.
+    following = db.session.scalar(
+        select(Rate.effective_from)
+        .where(
+            Rate.activity == rate.activity,
+            Rate.id != rate.id,
+            Rate.effective_from > rate.effective_from,
+            Rate.effective_from <= last_day,
+        )
+        .order_by(Rate.effective_from)
+        .limit(1)
+    )
+    if following is not None:
+        raise IllegalMove(
+            _(
+                "Another rate starts on %(date)s. Choose a last day before then.",
+                date=following.strftime("%d/%m/%Y"),
+            )
+        )
     rate.effective_to = last_day
     audit.record("rate.ended", actor=actor, rate=rate.id, last_day=last_day.isoformat())
 
@@ -300,24 +319,23 @@ def thresholds_need_checking(today: date) -> bool:
 
 LETTER_SETTING = "payments.letter"
 
-DEFAULT_LETTER = """To whom it may concern,
-
-{name} takes part in the work of {partnership} as an expert by experience. They help us make
-services better for people facing several disadvantages at once.
-
-We pay people for the time they give us: for meetings, interview panels, reviews and
-similar work. These are involvement payments. They are occasional, and the amount depends on
-how much someone chooses to take part. {name} can choose not to be paid at any time.
-
-We also pay back travel, childcare and other costs of taking part. Those are repayments of
-money spent, not earnings.
-
-The statement with this letter shows every payment we made to {name} in the dates it covers.
-
-If you need to know more, please contact us.
-
-{partnership}
-{date}"""
+# One line per paragraph: the letter is shown with its line breaks kept, so a break inside a
+# sentence would print as a break in the middle of it.
+DEFAULT_LETTER = (
+    "To whom it may concern,\n\n"
+    "{name} takes part in the work of {partnership} as an expert by experience. They help us "
+    "make services better for people facing several disadvantages at once.\n\n"
+    "We pay people for the time they give us: for meetings, interview panels, reviews and "
+    "similar work. These are involvement payments. They are occasional, and the amount depends "
+    "on how much someone chooses to take part. {name} can choose not to be paid at any time.\n\n"
+    "We also pay back travel, childcare and other costs of taking part. Those are repayments of "
+    "money spent, not earnings.\n\n"
+    "The statement with this letter shows every payment we made to {name} in the dates it "
+    "covers.\n\n"
+    "If you need to know more, please contact us.\n\n"
+    "{partnership}\n"
+    "{date}"
+)
 
 #: What a letter's wording may say in braces; anything else is left as it is written.
 LETTER_PLACEHOLDERS = ("name", "partnership", "date")
@@ -502,6 +520,10 @@ def approve_record(actor: User, record: InvolvementRecord) -> None:
         )
     if record.status == RecordStatus.APPROVED.value:
         return  # a double click: already done
+    if record.status != RecordStatus.PENDING.value:
+        # Paid -> approved is allowed by the table, but only as a correcting entry made by
+        # run_services (which also starts a new pay attempt): never by "approve".
+        raise IllegalMove(_("Only time waiting for approval can be approved."))
     if record.method is None:
         record.method, _declined = _method_for(record.person)
     _move(actor, record, RecordStatus.APPROVED)
@@ -724,31 +746,99 @@ def warnings_for(
     return found
 
 
-def warnings_for_records(records: list[InvolvementRecord]) -> dict[int, list[Warning]]:
-    """Warnings for each waiting record in a list (an approval queue), by record id."""
+def _batched_warnings(
+    wanted: list[tuple[Any, User, date, Decimal, int | None]],
+) -> dict[Any, list[Warning]]:
+    """Warnings for many pieces of work at once, in two queries whatever their number: the
+    thresholds in force, and the earnings rows of everyone concerned.
+
+    ``wanted`` holds (key, person, day, extra, record id to leave out); the result maps each
+    key to its warnings, worked out exactly as :func:`warnings_for` does.
+    """
     wanted = [
-        r
-        for r in records
-        if r.status == RecordStatus.PENDING.value
-        and r.amount > 0
-        and r.person.profile
-        and r.person.profile.benefits_warnings
+        w
+        for w in wanted
+        if w[3] > 0 and w[1].profile is not None and w[1].profile.benefits_warnings
     ]
     if not wanted:
         return {}
-    days = {r.activity_date for r in wanted}
+    days = {w[2] for w in wanted}
     every = list(
         db.session.scalars(
-            select(Threshold).where(
+            select(Threshold)
+            .where(
                 Threshold.effective_from <= max(days),
                 or_(Threshold.effective_to.is_(None), Threshold.effective_to >= min(days)),
             )
+            .order_by(Threshold.period, Threshold.id)
         )
     )
-    return {
-        r.id: warnings_for(r.person, r.activity_date, r.amount, r.id, thresholds=every)
-        for r in wanted
+    spans = {
+        (w[0], threshold.id): period_bounds(threshold.period_enum, w[2])
+        for w in wanted
+        for threshold in every
+        if threshold.in_force(w[2])
     }
+    rows: dict[int, list[tuple[int, date, Decimal]]] = {}
+    if spans:
+        starts, ends = zip(*spans.values(), strict=True)
+        for record_id, person_id, on, amount in db.session.execute(
+            select(
+                InvolvementRecord.id,
+                InvolvementRecord.person_id,
+                InvolvementRecord.activity_date,
+                InvolvementRecord.amount,
+            ).where(
+                InvolvementRecord.person_id.in_({w[1].id for w in wanted}),
+                InvolvementRecord.status.in_([s.value for s in EARNING_STATUSES]),
+                InvolvementRecord.amount > 0,
+                InvolvementRecord.activity_date >= min(starts),
+                InvolvementRecord.activity_date <= max(ends),
+            )
+        ):
+            rows.setdefault(person_id, []).append((record_id, on, amount))
+    found: dict[Any, list[Warning]] = {}
+    for key, person, _on, extra, exclude in wanted:
+        found[key] = []
+        for threshold in every:
+            if (key, threshold.id) not in spans:
+                continue
+            start, end = spans[(key, threshold.id)]
+            already = to_money(
+                sum(
+                    (
+                        amount
+                        for record_id, day, amount in rows.get(person.id, ())
+                        if start <= day <= end and record_id != exclude
+                    ),
+                    ZERO,
+                )
+            )
+            total = already + extra
+            if total > threshold.amount:
+                found[key].append(
+                    Warning(person, threshold, start, end, already, to_money(extra), total)
+                )
+    return found
+
+
+def warnings_for_records(records: list[InvolvementRecord]) -> dict[int, list[Warning]]:
+    """Warnings for each waiting record in a list (an approval queue), by record id.
+
+    The number of queries does not grow with the number of records."""
+    return _batched_warnings(
+        [
+            (r.id, r.person, r.activity_date, r.amount, r.id)
+            for r in records
+            if r.status == RecordStatus.PENDING.value
+        ]
+    )
+
+
+def warnings_for_people(people: list[User], on: date, extra: Decimal) -> dict[int, list[Warning]]:
+    """Warnings, by person id, for offering each of ``people`` work worth ``extra`` on ``on``
+    (choosing people for an opportunity). The number of queries does not grow with them."""
+    return _batched_warnings([(p.id, p, on, extra, None) for p in people])
 
 
 def projected_fee(activity: str, on: date, minutes: int | None = None) -> Decimal:
@@ -769,3 +859,37 @@ def waiting_counts() -> dict[str, int]:
         )
         or 0
     }
+
+
+def home_summary(user: User, today: date) -> dict[str, Any]:
+    """What the home page shows about money, for the roles this person holds."""
+    from engage.payments import claim_services, run_services
+    from engage.payments.models import ClaimState, ExpenseClaim
+
+    summary: dict[str, Any] = {}
+    if user.has_role(Role.PEER):
+        summary["claims"] = list(
+            db.session.scalars(
+                select(ExpenseClaim)
+                .where(
+                    ExpenseClaim.claimant_id == user.id,
+                    ExpenseClaim.state.in_(
+                        [
+                            ClaimState.DRAFT.value,
+                            ClaimState.SUBMITTED.value,
+                            ClaimState.QUERIED.value,
+                            ClaimState.APPROVED.value,
+                        ]
+                    ),
+                )
+                .order_by(ExpenseClaim.id.desc())
+                .limit(5)
+            )
+        )
+        summary["totals"] = totals(user.id, today)
+    if user.has_role(Role.MANAGER):
+        summary["claims_waiting"] = claim_services.waiting_count()
+        summary["time_waiting"] = waiting_counts()["records"]
+    if user.has_role(Role.FINANCE):
+        summary["ready"] = run_services.ready_summary()
+    return summary

@@ -172,3 +172,11 @@ def test_audit_entries_record_on_behalf(ctx, make_user):
 def test_production_app_refuses_the_development_key(tmp_path):
     with pytest.raises(RuntimeError, match="ENGAGE_SECRET_KEY"):
         create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path)})
+
+
+def test_ids_too_big_for_the_database_are_not_found(client, signed_in):
+    from engage.people.models import Role
+
+    signed_in(Role.MANAGER)
+    for url in ("/people/99999999999999999999999", "/register/2147483648", "/claims/2147483648"):
+        assert client.get(url).status_code == 404, url

@@ -229,6 +229,14 @@ def test_dates_follow_the_locale(app, locale: str, expected: str):
     assert expected in text
 
 
+def test_english_pages_write_dates_the_british_way(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        text = render_template_string("{{ value|dateformat('long') }}", value=date(2026, 3, 5))
+        html_lang = render_template_string("{{ current_locale }}")
+    assert text == "5 March 2026"
+    assert html_lang == "en"
+
+
 @pytest.mark.parametrize(
     ("locale", "count", "expected"),
     [

@@ -526,3 +526,112 @@ def test_request_counts_by_organisation_and_period(app, make_user, people):
     assert counts.by_organisation["City Council"].requested == 1
     assert counts.by_organisation["NHS Trust"].requested == 2
     assert counts.by_organisation["NHS Trust"].accepted == 1
+
+
+# Benefits warnings while choosing people ------------------------------------------------------
+
+
+@pytest.fixture
+def warned(app, make_user, people):
+    """A £50 weekly limit, a panel paying £40 a task, and Wendy (who asked to be warned) with
+    £40 of panel work already this week: being chosen would take her £30 over."""
+    from decimal import Decimal
+
+    from engage.payments import services as payments
+
+    wendy = make_user(
+        "wendy",
+        roles={Role.PEER},
+        preferred_name="Wendy",
+        benefits_warnings=True,
+        payment_preference="bank",
+    )
+    admin = make_user("ratesadmin", roles={Role.ADMIN})
+    with app.test_request_context():
+        actor = db.session.get(User, admin.id)
+        start = date(2026, 4, 6)
+        payments.add_rate(
+            actor,
+            activity="interview_panel",
+            unit="task",
+            amount=Decimal("40.00"),
+            includes_preparation=True,
+            effective_from=start,
+        )
+        payments.add_threshold(
+            actor,
+            label="ESA permitted work weekly limit",
+            period="week",
+            amount=Decimal("50.00"),
+            effective_from=start,
+            source_note="DWP guidance",
+        )
+        payments.record_involvement(
+            None,
+            db.session.get(User, wendy.id),
+            activity="interview_panel",
+            on=payments.local_today(),
+        )
+        db.session.commit()
+    return wendy
+
+
+def test_choosing_people_shows_benefits_warnings_first_never_a_block(app, client, people, warned):
+    opportunity_id = _publish(app, people["manager"], places=2)
+    _interested(app, opportunity_id, people["ann"], warned)
+    sign_in(client, "manager")
+    url = f"/opportunities/{opportunity_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "Wendy asked to be warned about benefits limits" in page
+    assert "ESA permitted work weekly limit: £50.00 for a week" in page
+    assert ": £40.00</li>" in page  # already earned this week
+    assert "This work: £40.00" in page and "Total: £80.00" in page
+    assert "Over by: £30.00" in page and "DWP guidance" in page
+    assert 'aria-describedby="people-note-2 people-warning-2"' in page
+    assert "Ann asked to be warned" not in page
+    # The button still works: choosing Wendy is allowed.
+    response = post(client, f"{url}/select", {"people": [warned.id]}, form_url=url)
+    assert response.status_code == 303
+    with app.app_context():
+        row = db.session.scalar(db.select(Interest).where(Interest.user_id == warned.id))
+        assert row.selected
+
+
+def test_no_benefits_warning_for_unpaid_work_or_for_peers(app, client, people, warned):
+    unpaid = _publish(app, people["manager"], paid=False)
+    _interested(app, unpaid, warned)
+    sign_in(client, "manager")
+    assert "asked to be warned" not in client.get(f"/opportunities/{unpaid}").get_data(as_text=True)
+    paid = _publish(app, people["manager"], title="Paid panel")
+    _interested(app, paid, warned)
+    _switch(client, "wendy")
+    assert "asked to be warned" not in client.get(f"/opportunities/{paid}").get_data(as_text=True)
+
+
+def test_benefits_warnings_keep_the_queries_bounded(app, client, make_user, people, warned):
+    from tests.conftest import count_queries
+
+    opportunity_id = _publish(app, people["manager"], places=20)
+    _interested(app, opportunity_id, warned)
+    sign_in(client, "manager")
+    url = f"/opportunities/{opportunity_id}"
+    few = count_queries(app, client, url)
+    more = [
+        make_user(roles={Role.PEER}, benefits_warnings=True, payment_preference="bank")
+        for _ in range(8)
+    ]
+    with app.test_request_context():
+        from engage.payments import services as payments
+
+        for person in more:  # each has £40 of panel work this week already
+            payments.record_involvement(
+                None,
+                db.session.get(User, person.id),
+                activity="interview_panel",
+                on=payments.local_today(),
+            )
+        db.session.commit()
+    _interested(app, opportunity_id, *more)
+    assert count_queries(app, client, url) == few
+    page = client.get(url).get_data(as_text=True)
+    assert page.count("asked to be warned") == 9
