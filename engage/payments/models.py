@@ -666,6 +666,38 @@ class PaymentItem(CreatedMixin, db.Model):
     def method_enum(self) -> Method:
         return Method(self.method)
 
+    @classmethod
+    def for_record(cls, record: InvolvementRecord, actor: User, **extra) -> PaymentItem:
+        """The ledger line that pays ``record`` (an involvement payment: earnings)."""
+        return cls(
+            payee_id=record.person_id,
+            kind=ItemKind.FEE.value,
+            method=record.method,
+            amount=record.amount,
+            record_id=record.id,
+            description=(record.description or record.activity_label)[:200],
+            activity_date=record.activity_date,
+            line_key=f"fee:{record.id}:{record.pay_attempt}",
+            created_by_id=actor.id,
+            **extra,
+        )
+
+    @classmethod
+    def for_claim(cls, claim: ExpenseClaim, actor: User, **extra) -> PaymentItem:
+        """The ledger line that pays ``claim`` back (expenses: never earnings)."""
+        return cls(
+            payee_id=claim.claimant_id,
+            kind=ItemKind.EXPENSES.value,
+            method=claim.method,
+            amount=claim.total,
+            claim_id=claim.id,
+            description=(claim.purpose or _("Expenses claim %(ref)s", ref=claim.reference))[:200],
+            activity_date=min((line.spent_on for line in claim.lines), default=None),
+            line_key=f"claim:{claim.id}:{claim.pay_attempt}",
+            created_by_id=actor.id,
+            **extra,
+        )
+
 
 # History -----------------------------------------------------------------------------------
 

@@ -177,38 +177,10 @@ def create_run(
     items = []
     for record in records:
         record.run_id = run.id
-        items.append(
-            PaymentItem(
-                run_id=run.id,
-                payee_id=record.person_id,
-                kind=ItemKind.FEE.value,
-                method=record.method,
-                amount=record.amount,
-                record_id=record.id,
-                description=(record.description or record.activity_label)[:200],
-                activity_date=record.activity_date,
-                line_key=f"fee:{record.id}:{record.pay_attempt}",
-                created_by_id=actor.id,
-            )
-        )
+        items.append(PaymentItem.for_record(record, actor, run_id=run.id))
     for claim in claims:
         claim.run_id = run.id
-        items.append(
-            PaymentItem(
-                run_id=run.id,
-                payee_id=claim.claimant_id,
-                kind=ItemKind.EXPENSES.value,
-                method=claim.method,
-                amount=claim.total,
-                claim_id=claim.id,
-                description=(claim.purpose or _("Expenses claim %(ref)s", ref=claim.reference))[
-                    :200
-                ],
-                activity_date=claim.submitted_at.date() if claim.submitted_at else None,
-                line_key=f"claim:{claim.id}:{claim.pay_attempt}",
-                created_by_id=actor.id,
-            )
-        )
+        items.append(PaymentItem.for_claim(claim, actor, run_id=run.id))
     db.session.add_all(items)
     run.item_count = len(items)
     run.total = to_money(sum((i.amount for i in items), ZERO))

@@ -27,7 +27,6 @@ from engage.payments.models import (
     Activity,
     IllegalMove,
     InvolvementRecord,
-    ItemKind,
     Method,
     MileageRate,
     PaymentEvent,
@@ -586,33 +585,11 @@ def pay_outside_run(
 
     now = utcnow()
     if record is not None:
-        item = PaymentItem(
-            payee_id=record.person_id,
-            kind=ItemKind.FEE.value,
-            method=record.method,
-            amount=record.amount,
-            record_id=record.id,
-            description=record.description or record.activity_label,
-            activity_date=record.activity_date,
-            line_key=f"fee:{record.id}:{record.pay_attempt}",
-            paid_at=now,
-            created_by_id=actor.id,
-        )
+        item = PaymentItem.for_record(record, actor, paid_at=now)
         _move(actor, record, RecordStatus.PAID)
         record.paid_at = now
     else:
-        item = PaymentItem(
-            payee_id=claim.claimant_id,
-            kind=ItemKind.EXPENSES.value,
-            method=claim.method,
-            amount=claim.total,
-            claim_id=claim.id,
-            description=claim.purpose,
-            activity_date=min((line.spent_on for line in claim.lines), default=None),
-            line_key=f"claim:{claim.id}:{claim.pay_attempt}",
-            paid_at=now,
-            created_by_id=actor.id,
-        )
+        item = PaymentItem.for_claim(claim, actor, paid_at=now)
         before = claim.move_to(ClaimState.PAID)
         event(actor, "state", claim=claim, frm=before.value, to=ClaimState.PAID.value)
         claim.paid_at = now
