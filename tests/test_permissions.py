@@ -49,6 +49,29 @@ MATRIX = {
     "/requests": {Role.PARTNER, Role.MANAGER},
     "/requests/new": {Role.PARTNER, Role.MANAGER},
     "/me/calendar": set(Role),
+    "/claims": {Role.PEER, Role.MANAGER, Role.FINANCE},
+    "/claims/new": {Role.PEER},
+    "/claims/cash": {Role.MANAGER},
+    "/claims/{claim}": {Role.MANAGER, Role.FINANCE},
+    "/me/payments": set(Role),
+    "/me/payments/statement": set(Role),
+    "/me/payments/letter": set(Role),
+    "/me/bank-details": set(Role),
+    "/people/{peer}/payments": {Role.MANAGER, Role.FINANCE},
+    "/people/{peer}/payments/statement": {Role.MANAGER, Role.FINANCE},
+    "/people/{peer}/bank-details": {Role.MANAGER, Role.FINANCE},
+    "/payments": {Role.FINANCE},
+    "/payments/people/{peer}": {Role.FINANCE},
+    "/payments/runs": {Role.FINANCE},
+    "/payments/runs/new": {Role.FINANCE},
+    "/payments/time": {Role.MANAGER, Role.FINANCE},
+    "/payments/time/new": {Role.MANAGER},
+    "/payments/rates": {Role.ADMIN, Role.FINANCE, Role.MANAGER},
+    "/payments/rates/new": {Role.ADMIN, Role.FINANCE},
+    "/payments/mileage": {Role.ADMIN, Role.FINANCE, Role.MANAGER},
+    "/payments/thresholds": {Role.ADMIN, Role.FINANCE, Role.MANAGER},
+    "/payments/thresholds/new": {Role.ADMIN},
+    "/payments/letter": {Role.ADMIN},
 }
 HIDDEN = {
     "/people/{peer}",
@@ -56,17 +79,22 @@ HIDDEN = {
     "/people/{peer}/access-needs",
     "/people/{peer}/consent",
     "/people/{peer}/sign-in-link",
+    "/claims/{claim}",
+    "/people/{peer}/payments",
+    "/people/{peer}/payments/statement",
+    "/people/{peer}/bank-details",
 }
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "visitor")
-def test_every_page_refuses_the_roles_it_should(client, make_user, role):
+def test_every_page_refuses_the_roles_it_should(app, client, make_user, role):
     peer = make_user("theirs", roles={Role.PEER})
+    claim = _claim_of(app, peer)
     if role is not None:
         make_user("me", roles={role})
         assert sign_in(client, "me").status_code == 303
     for template, allowed in MATRIX.items():
-        url = template.format(peer=peer.id)
+        url = template.format(peer=peer.id, claim=claim)
         status = client.get(url).status_code
         if role is None:
             assert status == 302, url  # sent to sign in
@@ -76,6 +104,28 @@ def test_every_page_refuses_the_roles_it_should(client, make_user, role):
             assert status == 404, (role, url, status)
         else:
             assert status == 403, (role, url, status)
+
+
+def _claim_of(app, person) -> int:
+    """An expense claim of ``person``, sent for a decision."""
+    from decimal import Decimal
+
+    from engage.extensions import db
+    from engage.payments import claim_services, services
+    from engage.people.models import User
+
+    with app.test_request_context():
+        user = db.session.get(User, person.id)
+        claim, _made = claim_services.quick_claim(
+            user,
+            user,
+            method="bank",
+            kind="bus",
+            amount=Decimal("3.00"),
+            spent_on=services.local_today(),
+        )
+        db.session.commit()
+        return claim.id
 
 
 def test_a_peer_asking_for_another_peers_record_gets_404(client, make_user):
