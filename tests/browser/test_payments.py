@@ -1,0 +1,175 @@
+"""Expenses in a real browser, from a phone to the bank: a peer on a 320 px phone claims a bus
+fare with a photo of the ticket; a manager asks a question; the peer answers; the manager
+approves; finance makes a payment run, downloads the spreadsheet and marks the run paid; the
+peer sees "Paid". Every page on the way is checked with axe-core and for console and
+Content-Security-Policy errors, and the phone pages never scroll sideways.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.test_register import PageChecks
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 320, "height": 640}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def _photo() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 1600), (240, 235, 220)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def _tag(page) -> str:
+    return page.locator("main h1 .govuk-tag").inner_text().strip()
+
+
+def _no_sideways_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a 320px screen"
+
+
+def test_a_bus_fare_from_phone_to_paid(new_context, sign_in, sign_out):
+    # The peer, on a small phone.
+    phone = new_context(viewport=PHONE).new_page()
+    peer = PageChecks(phone)
+    sign_in(phone, "peer")
+    peer.check("home")
+    started = time.perf_counter()
+    phone.get_by_role("link", name="Claim expenses").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Claim expenses")
+    peer.check("claim form")
+    _no_sideways_scroll(phone)
+    phone.get_by_role("radio", name="Bus fare").check()
+    phone.get_by_label("How much did it cost?").fill("3.80")
+    phone.get_by_label("Photo of your ticket or receipt (optional)").set_input_files(
+        files=[{"name": "IMG_0420.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    phone.get_by_role("radio", name="Bank transfer").check()
+    phone.get_by_role("button", name="Send claim").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Claim C")
+    took = time.perf_counter() - started
+    assert took < 120, f"claiming took {took:.0f} s"
+    expect(phone.locator(".govuk-notification-banner")).to_contain_text("sent")
+    assert _tag(phone) == "Sent, waiting for a decision"
+    claim_url = phone.url
+    claim_id = int(re.search(r"/claims/(\d+)$", claim_url).group(1))
+    reference = f"C{claim_id:05d}"
+    expect(phone.get_by_role("link", name=re.compile(r"^Receipt 1 \(photo"))).to_be_visible()
+    peer.check("claim sent")
+    _no_sideways_scroll(phone)
+
+    # The manager asks a question.
+    desk = new_context(viewport=DESKTOP).new_page()
+    staff = PageChecks(desk)
+    sign_in(desk, "manager")
+    desk.get_by_role("link", name="Expenses").first.click()
+    staff.check("claims queue")
+    desk.goto(claim_url)
+    expect(desk.locator("img.engage-receipt")).to_be_visible()  # the photo, to check it
+    staff.check("claim as manager")
+    desk.get_by_role("link", name="Ask a question").click()
+    desk.get_by_label("What do you want to ask?").fill("Was this a single or a return?")
+    staff.check("question form")
+    desk.get_by_role("button", name="Send question").click()
+    assert _tag(desk) == "We have a question"
+
+    # The peer answers on their phone.
+    phone.reload()
+    expect(phone.locator(".govuk-inset-text")).to_contain_text("Was this a single or a return?")
+    assert _tag(phone) == "We have a question"
+    peer.check("question waiting")
+    _no_sideways_scroll(phone)
+    phone.get_by_label("Your answer").fill("A single. I got a lift home.")
+    phone.get_by_role("button", name="Send answer").click()
+    expect(phone.locator(".govuk-notification-banner")).to_contain_text("answer is sent")
+    assert _tag(phone) == "Sent, waiting for a decision"
+
+    # The manager approves.
+    desk.reload()
+    expect(desk.locator(".engage-history")).to_contain_text("A single. I got a lift home.")
+    desk.get_by_role("button", name="Approve").click()
+    assert _tag(desk) == "Approved, to be paid"
+    staff.check("claim approved")
+    sign_out(desk)
+
+    # Finance makes a run, downloads the spreadsheet and marks the run paid.
+    finance = PageChecks(desk)
+    sign_in(desk, "finance")
+    desk.get_by_role("link", name="Payments").first.click()
+    finance.check("finance home")
+    desk.goto("/payments/runs/new")
+    box = desk.locator(f'input[type="checkbox"][value="claim:{claim_id}"]')
+    expect(box).to_be_checked()
+    finance.check("new run")
+    desk.get_by_role("button", name="Make the payment run").click()
+    expect(desk.get_by_role("heading", level=1)).to_contain_text("RUN-")
+    finance.check("run")
+    with desk.expect_download() as download:
+        desk.get_by_role("link", name="Download the spreadsheet (XLSX)").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with open(download.value.path(), "rb") as saved:
+        book = load_workbook(io.BytesIO(saved.read()), read_only=True)
+    rows = [row for row in book["Items"].iter_rows(values_only=True)]
+    mine = [r for r in rows if r[7] == f"claim:{claim_id}:1"]
+    assert len(mine) == 1 and Decimal(str(mine[0][6])).quantize(Decimal("0.01")) == Decimal("3.80")
+    desk.get_by_role("link", name="Mark as paid").click()
+    finance.check("mark paid")
+    desk.get_by_role("button", name="Yes, mark it as paid").click()
+    expect(desk.locator("main")).to_contain_text("Paid")
+
+    # The peer sees it paid.
+    phone.goto(claim_url)
+    assert _tag(phone) == "Paid"
+    expect(phone.get_by_text(re.compile(r"^Paid on "))).to_be_visible()
+    peer.check("claim paid")
+    _no_sideways_scroll(phone)
+    phone.get_by_role("link", name="Back to expenses").click()
+    expect(phone.get_by_role("link", name=reference)).to_be_visible()
+    peer.check("your expenses")
+    _no_sideways_scroll(phone)
+
+    peer.assert_clean()
+    staff.assert_clean()
+    finance.assert_clean()
+
+
+def test_a_mistake_on_the_phone_keeps_the_photo(new_context, sign_in):
+    """Forgetting the amount brings the form back with the error, what was typed, and the
+    photo kept: nobody has to take it again."""
+    phone = new_context(viewport=PHONE).new_page()
+    checks = PageChecks(phone)
+    sign_in(phone, "peer2")
+    phone.goto("/claims/new")
+    phone.get_by_role("radio", name="Taxi").check()
+    phone.get_by_label("If you took a taxi, why did you need one?").fill("No bus after 9pm")
+    phone.get_by_label("Photo of your ticket or receipt (optional)").set_input_files(
+        files=[{"name": "taxi.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    phone.get_by_role("radio", name="Cash").check()
+    phone.get_by_role("button", name="Send claim").click()
+    summary = phone.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Enter how much it cost")
+    expect(phone.get_by_label("If you took a taxi, why did you need one?")).to_have_value(
+        "No bus after 9pm"
+    )
+    expect(phone.get_by_text("We have kept your receipt")).to_be_visible()
+    checks.check("claim with a mistake")
+    _no_sideways_scroll(phone)
+    phone.get_by_label("How much did it cost?").fill("12.40")
+    phone.get_by_role("button", name="Send claim").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Claim C")
+    expect(phone.get_by_role("link", name=re.compile(r"^Receipt 1 \(photo"))).to_be_visible()
+    checks.check("taxi claim sent")
+    checks.assert_clean()
