@@ -25,7 +25,9 @@ from engage.payments.models import (
     PaymentEvent,
     PaymentItem,
     PaymentRun,
+    Period,
     RecordStatus,
+    period_bounds,
 )
 from engage.people.models import User
 
@@ -143,21 +145,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
             account_number=f"{31926800 + n:08d}",
         )
 
-    # Sam asked to be warned and is close to the weekly limit: the next piece of work crosses it.
-    for activity, minutes, what in (
-        ("interview_panel", 180, "Interview panel: outreach lead"),
-        ("peer_research", 300, "Peer research interviews"),
-        ("forum_meeting", 120, "Planning the next forum"),
-    ):
-        services.record_involvement(
-            manager,
-            sam,
-            activity=activity,
-            on=today,
-            minutes=minutes,
-            description=what,
-            source_key=f"demo:{activity}:{sam.id}",
-        )
+    _near_the_weekly_limit(manager, sam, today)
 
     # Time by hand, waiting for approval, for others.
     for person in peers[:6]:
@@ -227,6 +215,32 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
         paid_on_day=True,
         signature_note="Signed the attendance sheet",
     )
+
+
+def _near_the_weekly_limit(manager: User, sam: User, today: date) -> None:
+    """Sam asked to be warned, and this week's time takes him to £20 under the weekly limit
+    (whatever the forums demo already recorded), so a 2-hour meeting more would cross it."""
+    start, end = period_bounds(Period.WEEK, today)
+    limit = Decimal(THRESHOLDS[0][2])
+    room = limit - Decimal("20.00") - services.earnings(sam.id, start, end)
+    for activity, what in (
+        ("interview_panel", "Interview panel: outreach lead"),
+        ("peer_research", "Peer research interviews"),
+    ):
+        rate = services.rate_for(activity, today)
+        minutes = int(min(room, Decimal("90.00")) / rate.amount * 60) // 15 * 15
+        if minutes <= 0:
+            continue
+        record = services.record_involvement(
+            manager,
+            sam,
+            activity=activity,
+            on=today,
+            minutes=minutes,
+            description=what,
+            source_key=f"demo:{activity}:{sam.id}",
+        )
+        room -= record.amount
 
 
 def _claim(rng: random.Random, person: User, day: date, send: bool = True, method=None):
