@@ -310,7 +310,8 @@ def new_run():
 def run(run_id: int):
     allow(perm.can_use_finance(current_user))
     run = _load_run(run_id)
-    sections = run_services.sections(run)
+    page = max(request.args.get("page", 1, type=int), 1)
+    sections, pages = run_services.sections(run, page)
     corrections = list(
         db.session.scalars(
             select(PaymentItem)
@@ -328,6 +329,8 @@ def run(run_id: int):
         "payments/finance/run.html",
         run=run,
         sections=sections,
+        page=min(page, pages),
+        pages=pages,
         corrections=corrections,
         reversed_ids={c.reverses_id for c in corrections},
         paid_by=paid_by,
@@ -417,7 +420,7 @@ def mark_paid(run_id: int):
         "payments/finance/mark_paid.html",
         form=form,
         run=run,
-        sections=run_services.sections(run),
+        sections=run_services.section_totals(run),
         problem=problem,
         methods={k.value: v for k, v in METHOD_LABELS.items()},
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from engage.core import audit, outbox
@@ -40,7 +40,7 @@ from engage.payments.models import (
     RecordStatus,
     RunStatus,
 )
-from engage.people.models import User
+from engage.people.models import Profile, User
 
 PAYABLE_METHODS = tuple(m.value for m in RUN_SECTIONS)
 
@@ -190,38 +190,76 @@ def create_run(
     return run, True
 
 
+#: How many payees a run's page shows at once: a run of thousands still opens quickly.
+PAYEES_PER_PAGE = 100
+
+
 @dataclass
 class Section:
+    """One method of a run (bank, voucher, cash): its totals, and the payees on this page."""
+
     method: Method
-    payees: list[tuple[User, list[PaymentItem], Decimal]]
-
-    @property
-    def total(self) -> Decimal:
-        return to_money(sum((t for _p, _i, t in self.payees), ZERO))
+    people: int
+    total: Decimal
+    payees: list[tuple[User, list[PaymentItem], Decimal]] = field(default_factory=list)
 
 
-def sections(run: PaymentRun) -> list[Section]:
-    """A run's items by method (bank, voucher, cash), then by payee, with totals."""
+def section_totals(run: PaymentRun) -> list[Section]:
+    """A run's methods in order with how many people and how much each, without payees."""
+    rows = db.session.execute(
+        select(
+            PaymentItem.method,
+            func.count(func.distinct(PaymentItem.payee_id)),
+            func.coalesce(func.sum(PaymentItem.amount), 0),
+        )
+        .where(PaymentItem.run_id == run.id)
+        .group_by(PaymentItem.method)
+    ).all()
+    found = {method: (people, to_money(total)) for method, people, total in rows}
+    return [Section(m, *found[m.value]) for m in RUN_SECTIONS if m.value in found]
+
+
+def sections(
+    run: PaymentRun, page: int = 1, per_page: int = PAYEES_PER_PAGE
+) -> tuple[list[Section], int]:
+    """A run by method (bank, voucher, cash), then by payee in name order, with totals; one
+    page of payees at a time. Returns (sections with this page's payees, number of pages)."""
+    totals = section_totals(run)
+    pages = max(-(-sum(s.people for s in totals) // per_page), 1)
+    order = case(
+        {m.value: i for i, m in enumerate(RUN_SECTIONS)},
+        value=PaymentItem.method,
+        else_=len(RUN_SECTIONS),
+    )
+    name = func.lower(func.coalesce(func.nullif(Profile.preferred_name, ""), User.username))
+    pairs = db.session.execute(
+        select(PaymentItem.method, PaymentItem.payee_id)
+        .join(User, User.id == PaymentItem.payee_id)
+        .outerjoin(Profile, Profile.user_id == User.id)
+        .where(PaymentItem.run_id == run.id)
+        .group_by(PaymentItem.method, PaymentItem.payee_id, name)
+        .order_by(order, name, PaymentItem.payee_id)
+        .limit(per_page)
+        .offset((min(max(page, 1), pages) - 1) * per_page)
+    ).all()
     items = db.session.scalars(
         select(PaymentItem)
-        .where(PaymentItem.run_id == run.id)
+        .where(
+            PaymentItem.run_id == run.id,
+            PaymentItem.payee_id.in_({payee for _m, payee in pairs} or {-1}),
+        )
         .options(selectinload(PaymentItem.payee))
         .order_by(PaymentItem.id)
     ).all()
-    grouped: dict[str, dict[int, list[PaymentItem]]] = {}
+    grouped: dict[tuple[str, int], list[PaymentItem]] = {}
     for item in items:
-        grouped.setdefault(item.method, {}).setdefault(item.payee_id, []).append(item)
-    result = []
-    for method in RUN_SECTIONS:
-        people = grouped.get(method.value, {})
-        payees = [
-            (lines[0].payee, lines, to_money(sum((i.amount for i in lines), ZERO)))
-            for lines in people.values()
-        ]
-        payees.sort(key=lambda p: (p[0].display_name.lower(), p[0].id))
-        if payees:
-            result.append(Section(method, payees))
-    return result
+        grouped.setdefault((item.method, item.payee_id), []).append(item)
+    by_method = {section.method.value: section for section in totals}
+    for method, payee in pairs:
+        lines = grouped[(method, payee)]
+        total = to_money(sum((i.amount for i in lines), ZERO))
+        by_method[method].payees.append((lines[0].payee, lines, total))
+    return [s for s in totals if s.payees], pages
 
 
 def mark_paid(actor: User, run: PaymentRun) -> bool:

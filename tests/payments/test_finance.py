@@ -545,6 +545,19 @@ def test_run_page_by_section_and_payee(
     assert f'href="/payments/runs/{run_id}.xlsx"' in page
     assert f'href="/payments/runs/{run_id}/paid"' in page
     assert "/reverse" not in page  # nothing is paid yet
+    # A page number past the end shows the last page, not an error.
+    assert client.get(f"/payments/runs/{run_id}?page=99").status_code == 200
+    # A big run comes a page of payees at a time, each section's totals on every page.
+    with app.test_request_context():
+        run = db.session.get(PaymentRun, run_id)
+        first, pages = run_services.sections(run, page=1, per_page=1)
+        second, _pages = run_services.sections(run, page=2, per_page=1)
+        third, _pages = run_services.sections(run, page=3, per_page=1)
+    assert pages == 3
+    assert [(s.method.value, s.people, str(s.total)) for s in first] == [("bank", 1, "34.50")]
+    assert [p.display_name for p, _items, _total in first[0].payees] == ["Ann Apple"]
+    assert [p.display_name for p, _items, _total in second[0].payees] == ["Vic Voucher"]
+    assert [p.display_name for p, _items, _total in third[0].payees] == ["Cas Cash"]
 
 
 # Exports -----------------------------------------------------------------------------------------
