@@ -145,6 +145,25 @@ def test_a_bus_fare_from_phone_to_paid(new_context, sign_in, sign_out):
     finance.assert_clean()
 
 
+def test_big_photos_are_made_smaller_before_they_are_sent(new_context, sign_in):
+    """A 12-megapixel phone photo is shrunk in the browser before it uses the person's data."""
+    out = io.BytesIO()
+    Image.effect_noise((4000, 3000), 60).convert("RGB").save(out, format="JPEG", quality=95)
+    big = out.getvalue()
+    phone = new_context(viewport=PHONE).new_page()
+    sign_in(phone, "peer")
+    phone.goto("/claims/new")
+    field = phone.get_by_label("Photo of your ticket or receipt (optional)")
+    field.set_input_files(files=[{"name": "IMG_9001.JPG", "mimeType": "image/jpeg", "buffer": big}])
+    phone.wait_for_function(
+        "size => { const f = document.querySelector('input[name=receipts]').files[0];"
+        " return f && f.size < size / 2; }",
+        arg=len(big),
+    )
+    name = phone.evaluate("document.querySelector('input[name=receipts]').files[0].name")
+    assert name == "IMG_9001.jpg"
+
+
 def test_a_mistake_on_the_phone_keeps_the_photo(new_context, sign_in):
     """Forgetting the amount brings the form back with the error, what was typed, and the
     photo kept: nobody has to take it again."""
