@@ -262,6 +262,8 @@ def translations_extract() -> None:
             "_l",
             "-k",
             "lazy_gettext",
+            "-k",
+            "lazy_pgettext:1c,2",
             "--no-location",
             "--sort-output",
             "-o",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 import wtforms
@@ -128,10 +129,28 @@ class SelectField(_PlainChoice, wtforms.SelectField):
     pass
 
 
+#: Amounts as people write them, and how to read each with a point before the pence.
+_MONEY_STYLES = [
+    (re.compile(r"\d{1,3}(,\d{3})+(\.\d{1,2})?"), lambda t: t.replace(",", "")),  # 1,200.50
+    (re.compile(r"\d{1,3}(\.\d{3})+,\d{1,2}"), lambda t: t.replace(".", "").replace(",", ".")),
+    (re.compile(r"\d+,\d{1,2}"), lambda t: t.replace(",", ".")),  # 4,50: Polish and most of Europe
+]
+
+
+def _decimal_point(text: str) -> str:
+    """Money as people type it in any of our languages, with a point before the pence:
+    "4,50" is £4.50, "1,200" is £1,200, "1.200,50" and "1,200.50" are £1,200.50. Anything
+    else is returned as it is, for the caller to refuse."""
+    for style, read in _MONEY_STYLES:
+        if style.fullmatch(text):
+            return read(text)
+    return text
+
+
 class MoneyField(wtforms.StringField):
     """An amount in pounds and pence, read as an exact ``Decimal`` (never a float).
 
-    People type money the way they write it: "4.50", "£4.50", "4" or "1,200". Anything else,
+    People type money the way they write it: "4.50", "£4.50", "4", "4,50" or "1,200". Anything else,
     a negative amount, or more than two places after the point gets ``invalid_message``.
     Left empty it is None. The typed text is kept to show back when the page has errors.
     """
@@ -145,13 +164,13 @@ class MoneyField(wtforms.StringField):
         self.data = None
         if not self.raw:
             return
-        text = self.raw.replace("£", "").replace(",", "").replace(" ", "")
+        text = _decimal_point(self.raw.replace("£", "").replace(" ", ""))
+        if not re.fullmatch(r"\d+(\.\d{1,2})?", text):
+            raise ValueError(str(self.invalid_message))
         try:
             amount = Decimal(text)
         except InvalidOperation:
             raise ValueError(str(self.invalid_message)) from None
-        if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:
-            raise ValueError(str(self.invalid_message))
         self.data = amount.quantize(Decimal("0.01"))
 
     def _value(self) -> str:

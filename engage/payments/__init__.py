@@ -9,24 +9,15 @@ are warned before work would cross a benefits threshold.
 from flask import Blueprint
 
 from engage.core.signals import involvement_given
+from engage.payments import filters
 
 bp = Blueprint("payments", __name__)
+bp.add_app_template_filter(filters.payment_method, "payment_method")
+bp.add_app_template_filter(filters.duration, "duration")
 
 from engage.payments import services  # noqa: E402
 
 # Attendance and finished opportunities (forums) become involvement records here.
 involvement_given.connect(services.on_involvement_given)
-
-
-@bp.app_template_filter("payment_method")
-def _payment_method(value: str | None) -> str:
-    """A payment method's label in the reader's language (``{{ claim.method|payment_method }}``)."""
-    from engage.payments.models import Method
-
-    try:
-        return Method(value).label
-    except ValueError:
-        return value or ""
-
 
 from engage.payments import earnings, finance, rates, records, routes  # noqa: E402,F401

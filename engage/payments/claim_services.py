@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -184,7 +184,7 @@ def add_line(
     value, per_mile = price_line(kind, spent_on, amount, miles)
     receipts = list(receipts)
     if len(receipts) > MAX_PER_LINE:
-        raise IllegalMove(_("Add up to %(count)d receipts to one line.", count=MAX_PER_LINE))
+        raise IllegalMove(_too_many_receipts())
     line = ClaimLine(
         kind=kind,
         spent_on=spent_on,
@@ -205,6 +205,14 @@ def add_line(
     return line
 
 
+def _too_many_receipts() -> str:
+    return ngettext(
+        "Add up to %(num)d receipt to one line.",
+        "Add up to %(num)d receipts to one line.",
+        MAX_PER_LINE,
+    )
+
+
 def _attach(claim: ExpenseClaim, line: ClaimLine, receipts: list[Receipt]) -> None:
     for receipt in receipts:
         if receipt.owner_id != claim.claimant_id or receipt.line_id not in (None, line.id):
@@ -217,7 +225,7 @@ def add_receipts(actor: User, claim: ExpenseClaim, line: ClaimLine, receipts: li
     if claim.state_enum not in (*EDITABLE, ClaimState.SUBMITTED):
         raise IllegalMove(_("This claim has been decided, so it cannot change now."))
     if len(line.receipts) + len(receipts) > MAX_PER_LINE:
-        raise IllegalMove(_("Add up to %(count)d receipts to one line.", count=MAX_PER_LINE))
+        raise IllegalMove(_too_many_receipts())
     _attach(claim, line, receipts)
     services.event(actor, "receipts_added", claim=claim, note=str(len(receipts)))
     return len(receipts)

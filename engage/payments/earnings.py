@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from engage.core.permissions import allow
 from engage.extensions import db
 from engage.payments import analysis, bp, run_services, services
 from engage.payments.earnings_forms import BankDetailsForm, ConfirmForm, StatementForm
+from engage.payments.filters import duration
 from engage.payments.models import (
     ITEM_KIND_LABELS,
     METHOD_LABELS,
@@ -98,14 +99,9 @@ def _context(person: User, **extra: Any) -> dict[str, Any]:
 
 
 def _hours(record: InvolvementRecord) -> str:
-    hours = record.hours
-    if hours is None:
+    if record.minutes is None:
         return _("Not recorded")
-    # Plural rules want a whole number; a part hour reads like a plural ("1.5 hours").
-    count = int(hours) if hours == hours.to_integral_value() else 2
-    return ngettext(
-        "%(hours)s hour", "%(hours)s hours", count, hours=format_decimal(hours.normalize())
-    )
+    return duration(record.minutes)
 
 
 def _bank_status(person: User, where: str) -> dict[str, Any]:

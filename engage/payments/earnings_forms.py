@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from wtforms import StringField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
@@ -47,9 +48,10 @@ class StatementForm(Form):
             raise ValidationError(_l("The end date must be the same as or after the start date"))
         if field.data >= years_after(start, MAX_STATEMENT_YEARS):
             raise ValidationError(
-                _l(
-                    "Choose dates no more than %(years)d years apart",
-                    years=MAX_STATEMENT_YEARS,
+                ngettext(
+                    "Choose dates no more than %(num)d year apart",
+                    "Choose dates no more than %(num)d years apart",
+                    MAX_STATEMENT_YEARS,
                 )
             )
 

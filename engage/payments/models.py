@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -235,7 +236,7 @@ METHOD_LABELS = {
     Method.VOUCHER: _l("Shopping voucher"),
     Method.CASH: _l("Cash"),
     Method.IN_KIND: _l("Payment in kind"),
-    Method.DECLINED: _l("Declined"),
+    Method.DECLINED: _l("Chose not to be paid"),
 }
 
 #: The order of the sections of a payment run and its export.
@@ -288,7 +289,7 @@ class RecordStatus(enum.StrEnum):
 RECORD_STATUS_LABELS = {
     RecordStatus.PENDING: _l("Waiting for approval"),
     RecordStatus.APPROVED: _l("Approved, to be paid"),
-    RecordStatus.PAID: _l("Paid"),
+    RecordStatus.PAID: lazy_pgettext("paid out", "Paid"),
     RecordStatus.DECLINED: _l("Payment declined"),
     RecordStatus.REJECTED: _l("Not approved"),
     RecordStatus.VOLUNTARY: _l("Unpaid"),
@@ -403,7 +404,7 @@ CLAIM_STATE_LABELS = {
     ClaimState.QUERIED: _l("We have a question"),
     ClaimState.APPROVED: _l("Approved, to be paid"),
     ClaimState.REJECTED: _l("Not approved"),
-    ClaimState.PAID: _l("Paid"),
+    ClaimState.PAID: lazy_pgettext("paid out", "Paid"),
 }
 
 CLAIM_STATE_COLOURS = {
@@ -585,7 +586,10 @@ class RunStatus(enum.StrEnum):
         return str(RUN_STATUS_LABELS[self])
 
 
-RUN_STATUS_LABELS = {RunStatus.READY: _l("Ready to pay"), RunStatus.PAID: _l("Paid")}
+RUN_STATUS_LABELS = {
+    RunStatus.READY: _l("Ready to pay"),
+    RunStatus.PAID: lazy_pgettext("paid out", "Paid"),
+}
 
 
 class PaymentRun(CreatedMixin, db.Model):

@@ -1,4 +1,4 @@
-"""Payments settings pages: the rate card (``/payments/rates``), mileage rates, benefits
+"""Payment settings pages: the rate card (``/payments/rates``), mileage rates, benefits
 thresholds and the wording of the benefits letter.
 
 Admins and finance keep the rate card and mileage rates; admins keep the thresholds and the

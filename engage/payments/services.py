@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -106,7 +107,7 @@ def _close_before(rows: Iterable[Any], starts: date) -> None:
                 _(
                     "There is already one from %(date)s. Choose a later date, or correct that "
                     "one instead.",
-                    date=row.effective_from.strftime("%d/%m/%Y"),
+                    date=format_date(row.effective_from),
                 )
             )
         if row.effective_to is None or row.effective_to >= starts:
@@ -204,7 +205,7 @@ def end_rate(actor: User, rate: Rate, last_day: date) -> None:
         raise IllegalMove(
             _(
                 "Another rate starts on %(date)s. Choose a last day before then.",
-                date=following.strftime("%d/%m/%Y"),
+                date=format_date(following),
             )
         )
     rate.effective_to = last_day
@@ -514,7 +515,7 @@ def approve_record(actor: User, record: InvolvementRecord) -> None:
             _(
                 "There is no rate for this activity on %(date)s. Add one to the rate card, "
                 "then approve.",
-                date=record.activity_date.strftime("%d/%m/%Y"),
+                date=format_date(record.activity_date),
             )
         )
     if record.status == RecordStatus.APPROVED.value:

@@ -56,6 +56,20 @@ PEER_JOURNEY = [
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates" / "errors").glob("*.html")),
     "engage/core/forms.py",
     "engage/people/forms.py",
+    *sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "templates" / "payments" / "claims").glob("*.html")
+    ),
+    *sorted(
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "templates" / "payments" / "earnings").glob("*.html")
+    ),
+    "engage/payments/models.py",
+    "engage/payments/forms.py",
+    "engage/payments/earnings_forms.py",
+    "engage/payments/filters.py",
+    "engage/payments/claim_services.py",
+    "engage/payments/receipts.py",
 ]
 
 

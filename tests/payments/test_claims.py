@@ -414,3 +414,20 @@ def test_the_queue_is_for_managers_and_finance(app, client, make_user, make_clai
     assert "1 claim is waiting for a decision." in page
     for state in ("approved", "paid", "rejected", "all", "nonsense"):
         assert client.get(f"/claims?state={state}").status_code == 200
+
+
+def test_claiming_works_in_polish_and_arabic(app, client, signed_in):
+    from engage.people.models import User
+
+    peer = signed_in(Role.PEER, payment_preference="bank")
+    for locale, direction in (("pl", "ltr"), ("ar", "rtl")):
+        with app.app_context():
+            db.session.get(User, peer.id).locale = locale
+            db.session.commit()
+        page = client.get("/claims/new").get_data(as_text=True)
+        assert f'lang="{locale}" dir="{direction}"' in page
+        assert "What did you pay for?" not in page  # translated, not English
+        response, _data = _quick(client, amount="2,50")  # a comma before the pence
+        assert response.status_code == 303
+    with app.app_context():
+        assert [c.total for c in _claims(peer.id)] == [Decimal("2.50"), Decimal("2.50")]

@@ -147,7 +147,7 @@ def test_records_are_listed_newest_first_with_status_and_reason(app, client, peo
     sign_in(client, "ann")
     page = client.get("/me/payments").get_data(as_text=True)
     assert page.index("June forum") < page.index("May forum")
-    assert "Forum meeting" in page and "2 hours" in page and "1.5 hours" in page
+    assert "Forum meeting" in page and "2 hours" in page and "1 hour and 30 minutes" in page
     assert "Waiting for approval" in page and "Not approved" in page
     assert "Recorded twice &lt;by mistake&gt;" in page
     assert f'id="record-{newer}"' in page

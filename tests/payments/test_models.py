@@ -145,3 +145,22 @@ def test_formula_starts_are_neutralised(text):
 @pytest.mark.parametrize("value", ["Sam", "Bus to the Hub", "", 12, Decimal("-3.00"), None])
 def test_other_values_are_left_alone(value):
     assert neutralise(value) == value
+
+
+@pytest.mark.parametrize(
+    ("minutes", "text"),
+    [
+        (60, "1 hour"),
+        (120, "2 hours"),
+        (90, "1 hour and 30 minutes"),
+        (45, "45 minutes"),
+        (1, "1 minute"),
+        (0, "0 minutes"),
+        (None, ""),
+    ],
+)
+def test_durations_read_as_whole_hours_and_minutes(app, minutes, text):
+    from engage.payments.filters import duration
+
+    with app.test_request_context():
+        assert duration(minutes) == text

@@ -178,7 +178,7 @@ def test_a_rate_that_overlaps_is_refused_on_the_date_and_keeps_what_was_typed(
     response = post(client, "/payments/rates/new", clash)
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "There is already one from 01/09/2026" in body
+    assert "There is already one from 1 Sept 2026" in body
     assert 'id="effective_from-error"' in body
     assert 'value="17.50"' in body and 'value="Typed note"' in body
     assert 'value="2026-06-01"' in body
@@ -316,7 +316,7 @@ def test_ending_a_rate_cannot_run_into_the_next_one(app, client, signed_in, make
         form_url=f"/payments/rates/{first}/edit",
     )
     assert response.status_code == 200
-    assert "Another rate starts on 01/09/2026" in response.get_data(as_text=True)
+    assert "Another rate starts on 1 Sept 2026" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Rate, first).effective_to == date(2026, 8, 31)
 
@@ -356,7 +356,7 @@ def test_a_mileage_rate_that_overlaps_or_is_wrong_is_refused(app, client, signed
         client, "/payments/mileage", {"per_mile": "0.40", "effective_from": "2026-05-01"}
     )
     body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "There is already one from 01/09/2026" in body
+    assert response.status_code == 200 and "There is already one from 1 Sept 2026" in body
     assert 'value="0.40"' in body
     response = post(client, "/payments/mileage", {"per_mile": "lots", "effective_from": ""})
     body = response.get_data(as_text=True)

@@ -335,7 +335,7 @@ def test_a_record_without_a_rate_cannot_be_approved_and_says_why(
         data={"csrf_token": csrf_token(client, "/payments/time"), "version": "1"},
     )
     assert refused.status_code == 200
-    assert "There is no rate for this activity on 10/06/2026" in refused.get_data(as_text=True)
+    assert "There is no rate for this activity on 10 Jun 2026" in refused.get_data(as_text=True)
     bulk = post(client, "/payments/time/approve", {"records": [lonely]}, form_url="/payments/time")
     assert "There is no rate for that activity on that day" in client.get(
         bulk.headers["Location"]
