@@ -251,7 +251,7 @@ class PaymentsSeeder:
         self.waiting_claim = 0  # a claim sent and waiting, with two lines: /claims/<id>
         self.line_count = 0  # lines of the ready run
         self.line_number = 10_000_000  # line keys of the ready run: fee:<n>:1, claim:<n>:1
-        self.expected: dict[str, Decimal] = {}  # the ready run's amounts by line key
+        self.expected: dict[int, Decimal] = {}  # the ready run's amounts by item number
         self.by_method = Counter()
         self.by_kind = Counter()
 
@@ -637,12 +637,13 @@ class PaymentsSeeder:
                 method = "cash"  # paid back in cash at the next meeting
             key = f"{'fee' if kind == 'fee' else 'claim'}:{self.line_number}:1"
             value = money(amount)
-            self.expected[key] = value
+            item_id = self._id("payment_item")
+            self.expected[item_id] = value
             self.by_method[method] += 1
             self.by_kind[kind] += 1
             rows.append(
                 {
-                    "id": self._id("payment_item"),
+                    "id": item_id,
                     "run_id": self.ready_run,
                     "payee_id": payee,
                     "kind": kind,
@@ -984,7 +985,7 @@ def xlsx_split(run, repeats: int) -> dict[str, float]:
     return {key: statistics.median(r[key] for r in rounds) for key in rounds[0]}
 
 
-def check_csv(text: str, expected: dict[str, Decimal]) -> list[str]:
+def check_csv(text: str, expected: dict[int, Decimal]) -> list[str]:
     """The CSV's total equals the seeded total, its item counts add up to the lines, every
     row's fees and expenses add up to its amount, and no text starts like a formula."""
     from engage.core.spreadsheets import FORMULA_STARTS
@@ -1013,26 +1014,27 @@ def check_csv(text: str, expected: dict[str, Decimal]) -> list[str]:
     return problems
 
 
-def check_xlsx(data: bytes, expected: dict[str, Decimal]) -> list[str]:
-    """Every amount on the Items sheet, read back with openpyxl, equals the seeded amount of
-    its line to the penny; the run's total on the Payments sheet equals the seeded total."""
+def check_xlsx(data: bytes, expected: dict[int, Decimal]) -> list[str]:
+    """Every amount on the items sheets, read back with openpyxl, equals the seeded amount of
+    its item to the penny; the run's total on the Payments sheet equals the seeded total."""
     from openpyxl import load_workbook
 
     from engage.core.spreadsheets import FORMULA_STARTS
 
     problems = []
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    payments, items = book.worksheets[0], book.worksheets[1]
-    seen: set[str] = set()
+    payments = book.worksheets[0]
+    seen: set[int] = set()
     wrong, formulas = [], []
-    for row in items.iter_rows(min_row=2, values_only=True):
-        key, value = row[7], row[6]
-        amount = Decimal(str(value)).quantize(PENNY)
-        if expected.get(key) != amount:
-            wrong.append((key, value, expected.get(key)))
-        seen.add(key)
-        formulas += [c for c in (row[2], row[4]) if isinstance(c, str) and c.startswith(
-            FORMULA_STARTS)]  # fmt: skip
+    for items in book.worksheets[1:]:  # one sheet of items per section
+        for row in items.iter_rows(min_row=2, values_only=True):
+            key, value = row[6], row[5]
+            amount = Decimal(str(value)).quantize(PENNY)
+            if expected.get(key) != amount:
+                wrong.append((key, value, expected.get(key)))
+            seen.add(key)
+            formulas += [c for c in (row[1], row[3]) if isinstance(c, str) and c.startswith(
+                FORMULA_STARTS)]  # fmt: skip
     if wrong:
         problems.append(f"{len(wrong)} XLSX amounts differ, e.g. {wrong[:3]}")
     if seen != set(expected):

@@ -8,14 +8,17 @@ audited. Every text cell a spreadsheet could take for a formula is neutralised.
 
 - CSV: one row per payee and method (the payments to make), bank transfers first, then
   vouchers, then cash.
-- XLSX: the same on a "Payments" sheet in three sections with totals, and every item on an
-  "Items" sheet.
+- XLSX: the same on a "Payments" sheet in three sections with totals, then every item on a
+  sheet of its section's own ("Bank transfer", "Shopping voucher", "Cash").
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pandas as pd
@@ -23,7 +26,7 @@ import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engage.core.spreadsheets import neutralise
+from engage.core.spreadsheets import FORMULA_STARTS, neutralise
 from engage.extensions import db
 from engage.payments.models import (
     ITEM_KIND_LABELS,
@@ -39,38 +42,53 @@ from engage.people.models import Profile, User
 SECTION_ORDER = {method.value: index for index, method in enumerate(RUN_SECTIONS)}
 
 
+ITEM_COLUMNS = [
+    "id", "method", "payee_id", "kind", "description", "activity_date", "amount", "line_key",
+]  # fmt: skip
+PAYEE_COLUMNS = [
+    "payee_id", "username", "preferred_name", "account_name", "sort_code", "account_number",
+    "roll_number",
+]  # fmt: skip
+
+
 def items_frame(run: PaymentRun) -> pd.DataFrame:
     """Every item of ``run``, one row each, in section then payee order. ``pennies`` holds
     the exact amount as a whole number of pennies."""
-    rows = db.session.execute(
+    # Core rows straight from the connection (ORM row handling doubled the time at 50,000
+    # lines), and each payee's name and bank details once, not once per item.
+    connection = db.session.connection()
+    items = connection.execute(
         select(
             PaymentItem.id,
             PaymentItem.method,
             PaymentItem.payee_id,
+            PaymentItem.kind,
+            PaymentItem.description,
+            PaymentItem.activity_date,
+            PaymentItem.amount,
+            PaymentItem.line_key,
+        ).where(PaymentItem.run_id == run.id)
+    ).fetchall()
+    payees = connection.execute(
+        select(
+            User.id,
             User.username,
             Profile.preferred_name,
             BankDetails.account_name,
             BankDetails.sort_code,
             BankDetails.account_number,
             BankDetails.roll_number,
-            PaymentItem.kind,
-            PaymentItem.description,
-            PaymentItem.activity_date,
-            PaymentItem.amount,
-            PaymentItem.line_key,
         )
-        .join(User, User.id == PaymentItem.payee_id)
         .outerjoin(Profile, Profile.user_id == User.id)
         .outerjoin(BankDetails, BankDetails.user_id == User.id)
-        .where(PaymentItem.run_id == run.id)
-    ).all()
-    columns = [
-        "id", "method", "payee_id", "username", "preferred_name", "account_name", "sort_code",
-        "account_number", "roll_number", "kind", "description", "activity_date", "amount",
-        "line_key",
-    ]  # fmt: skip
+        .where(User.id.in_(select(PaymentItem.payee_id).where(PaymentItem.run_id == run.id)))
+    ).fetchall()
     # Plain tuples: pandas probes each SQLAlchemy Row attribute by attribute, which is slow.
-    frame = pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
+    frame = pd.DataFrame.from_records([tuple(r) for r in items], columns=ITEM_COLUMNS).merge(
+        pd.DataFrame.from_records([tuple(p) for p in payees], columns=PAYEE_COLUMNS),
+        on="payee_id",
+        how="left",
+    )
     if frame.empty:
         frame["pennies"] = pd.Series(dtype="int64")
         frame["payee"] = pd.Series(dtype="object")
@@ -133,7 +151,7 @@ def _reference(run: PaymentRun) -> str:
 def payment_header() -> list[str]:
     return [
         _("Section"),
-        _("Payee reference"),
+        _("Payee number"),
         _("Payee"),
         _("Account name"),
         _("Sort code"),
@@ -153,7 +171,7 @@ def _payment_rows(run: PaymentRun, payments: pd.DataFrame):
     for row in payments.itertuples(index=False):
         yield [
             labels.get(row.method, row.method),
-            f"P{row.payee_id:05d}",
+            int(row.payee_id),
             neutralise(row.payee),
             neutralise(row.account_name),
             _sort_code(row.sort_code),
@@ -167,6 +185,22 @@ def _payment_rows(run: PaymentRun, payments: pd.DataFrame):
         ]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an export builds hundreds of thousands
+    of small objects that hold no cycles: it would otherwise stop again and again to scan
+    them, a fifth of the time of a 50,000-line workbook. Reference counting still frees
+    everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def run_csv(run: PaymentRun) -> str:
     """The payments to make, one row per payee and method, as CSV text."""
     payments = payments_frame(items_frame(run))
@@ -180,19 +214,20 @@ def run_csv(run: PaymentRun) -> str:
 
 def item_header() -> list[str]:
     return [
-        _("Section"),
-        _("Payee reference"),
+        _("Payee number"),
         _("Payee"),
         _("Type"),
         _("What for"),
         _("Date"),
         _("Amount"),
-        _("Item reference"),
+        _("Item number"),
     ]
 
 
+@_collector_paused()
 def run_xlsx(run: PaymentRun) -> bytes:
-    """The run as a workbook: "Payments" (sections with totals) and "Items" (every line)."""
+    """The run as a workbook: "Payments" (sections with totals), then a sheet of every item
+    for each section."""
     items = items_frame(run)
     payments = payments_frame(items)
     out = io.BytesIO()
@@ -238,34 +273,63 @@ def run_xlsx(run: PaymentRun) -> bytes:
     sheet.set_column(2, 3, 24)
     sheet.set_column(4, 11, 14)
 
-    detail = book.add_worksheet(_("Items"))
-    for col, text in enumerate(item_header()):
-        detail.write_string(0, col, text, bold)
-    kinds = {k.value: str(label) for k, label in ITEM_KIND_LABELS.items()}
-    write_string, write_number = detail.write_string, detail.write_number
-    # Dates as the spreadsheet's day numbers (days since 30 December 1899), worked out for
-    # the whole column at once: the cell write_datetime would write, without a conversion each.
-    days = (pd.to_datetime(items["activity_date"]) - pd.Timestamp(1899, 12, 30)).dt.days
-    for r, (row, day_number) in enumerate(
-        zip(items.itertuples(index=False), days, strict=True), start=1
-    ):
-        write_string(r, 0, labels.get(row.method, row.method))
-        write_string(r, 1, f"P{row.payee_id:05d}")
-        write_string(r, 2, str(neutralise(row.payee)))
-        write_string(r, 3, kinds.get(row.kind, row.kind))
-        write_string(r, 4, str(neutralise(row.description or "")))
-        if not pd.isna(day_number):
-            write_number(r, 5, int(day_number), day)
-        write_number(r, 6, row.pennies / 100, amount)
-        write_string(r, 7, row.line_key)
-    if len(items):
-        detail.autofilter(0, 0, len(items), 7)
-    detail.set_column(0, 0, 18)
-    detail.set_column(2, 2, 24)
-    detail.set_column(4, 4, 40)
-    detail.set_column(5, 7, 14)
+    # Every item, one sheet per section (bank transfers, vouchers, cash), in payee order.
+    for method in RUN_SECTIONS:
+        part = items[items["method"] == method.value]
+        if not part.empty:
+            _items_sheet(book, labels[method.value], part, bold, amount, day)
     book.close()
     return out.getvalue()
+
+
+def _neutralised(texts: pd.Series) -> list[str]:
+    """``neutralise`` for a whole column at once."""
+    texts = texts.fillna("").astype(str)
+    risky = texts.str.startswith(FORMULA_STARTS)
+    return texts.where(~risky, "'" + texts).tolist()
+
+
+def _item_columns(items: pd.DataFrame) -> list[list]:
+    """An items sheet's columns, each worked out once for the whole section (the loop then
+    only writes cells): neutralised text, labels, dates as the spreadsheet's day numbers
+    (days since 30 December 1899) and exact amounts in pounds."""
+    kinds = {k.value: str(label) for k, label in ITEM_KIND_LABELS.items()}
+    days = (pd.to_datetime(items["activity_date"]) - pd.Timestamp(1899, 12, 30)).dt.days
+    return [
+        items["payee_id"].astype(int).tolist(),
+        _neutralised(items["payee"]),
+        items["kind"].map(lambda k: kinds.get(k, k)).tolist(),
+        _neutralised(items["description"]),
+        [None if pd.isna(d) else int(d) for d in days],
+        (items["pennies"] / 100).tolist(),
+        items["id"].astype(int).tolist(),
+    ]
+
+
+def _items_sheet(book, title: str, items: pd.DataFrame, bold, amount, day) -> None:  # noqa: ANN001
+    sheet = book.add_worksheet(title[:31])
+    for col, text in enumerate(item_header()):
+        sheet.write_string(0, col, text, bold)
+    # The library's own undecorated writers: the public ones only add parsing of "A1"
+    # addresses, a fifth of the time of a 50,000-line sheet.
+    write_string, write_number = sheet._write_string, sheet._write_number
+    for r, (payee_number, payee, kind, what, day_number, pounds, item_number) in enumerate(
+        zip(*_item_columns(items), strict=True), start=1
+    ):
+        write_number(r, 0, payee_number)
+        write_string(r, 1, payee)
+        write_string(r, 2, kind)
+        write_string(r, 3, what)
+        if day_number is not None:
+            write_number(r, 4, day_number, day)
+        write_number(r, 5, pounds, amount)
+        write_number(r, 6, item_number)
+    sheet.autofilter(0, 0, len(items), 6)
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 1, 24)
+    sheet.set_column(2, 2, 18)
+    sheet.set_column(3, 3, 40)
+    sheet.set_column(4, 6, 14)
 
 
 def filename(run: PaymentRun, extension: str) -> str:

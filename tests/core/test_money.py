@@ -25,8 +25,6 @@ def test_money_is_formatted_for_the_locale(ctx):
         assert format_money("1234.5").replace("\xa0", " ").endswith("234,50 GBP")
 
 
-
-
 @pytest.mark.parametrize(
     ("typed", "amount"),
     [

@@ -72,7 +72,7 @@ def run(app, client, make_user, make_rate, make_record, make_claim):
 def stored(app, run_id: int) -> dict[str, Decimal]:
     with app.app_context():
         return {
-            i.line_key: i.amount
+            i.id: i.amount
             for i in db.session.scalars(select(PaymentItem).where(PaymentItem.run_id == run_id))
         }
 
@@ -129,9 +129,13 @@ def test_xlsx_amounts_are_exact_and_sections_separate(app, client, run):
     assert exact(voucher[2]) == Decimal("12.35")
     assert exact(cash[2]) == Decimal("12.99")
     assert exact(total) == sum(stored(app, run).values()) == Decimal("64.39")
-    # Every item on the "Items" sheet, as stored.
-    items = list(book["Items"].iter_rows(values_only=True))[1:]
-    assert {row[7]: exact(row[6]) for row in items} == stored(app, run)
+    # Every item, on its section's own sheet, as stored.
+    assert book.sheetnames == ["Payments", *SECTIONS]
+    items = [row for name in SECTIONS for row in list(book[name].iter_rows(values_only=True))[1:]]
+    assert {row[6]: exact(row[5]) for row in items} == stored(app, run)
+    assert [row[1] for row in list(book["Shopping voucher"].iter_rows(values_only=True))[1:]] == [
+        "Vic Voucher"
+    ]
 
 
 def test_bank_details_only_for_bank_transfers(app, client, run):
@@ -184,7 +188,7 @@ def test_formulas_typed_as_names_are_neutralised(app, client, run):
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
                     assert not cell.value.startswith("="), (sheet.title, cell.coordinate)
-    payees = [row[2] for row in book["Items"].iter_rows(values_only=True)]
+    payees = [row[1] for row in book["Bank transfer"].iter_rows(values_only=True)]
     assert "'" + HYPERLINK in payees
 
 
