@@ -4,9 +4,10 @@ reader's locale."""
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from flask_babel import format_currency
-from sqlalchemy import Numeric
+from sqlalchemy import Numeric, func
 
 CURRENCY = "GBP"
 PENNY = Decimal("0.01")
@@ -26,6 +27,21 @@ def to_money(value: Decimal | int | str) -> Decimal:
         return Decimal(value).quantize(PENNY, rounding=ROUND_HALF_UP)
     except InvalidOperation as error:
         raise ValueError(f"not an amount of money: {value!r}") from error
+
+
+def sum_in_pennies(column: Any) -> Any:
+    """SQL for the exact sum of a money column, as whole pennies, on any database.
+
+    SQLite keeps ``Numeric`` values as binary floating point and adds them up that way; adding
+    whole pennies (each rounded first) is exact there too. Turn the result back with
+    :func:`from_pennies`.
+    """
+    return func.coalesce(func.sum(func.round(column * 100)), 0)
+
+
+def from_pennies(pennies: Decimal | int | float) -> Decimal:
+    """A sum from :func:`sum_in_pennies` as an exact amount."""
+    return (Decimal(int(pennies)) / 100).quantize(PENNY)
 
 
 def format_money(value: Decimal | int | str) -> str:

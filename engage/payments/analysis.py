@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from engage.core.money import to_money
+from engage.core.money import from_pennies, sum_in_pennies, to_money
 from engage.extensions import db
 from engage.payments.models import (
     ZERO,
@@ -105,25 +105,35 @@ def _months(start: date, end: date) -> list[date]:
 
 def payments_by_month(start: date, end: date) -> list[MonthTotals]:
     """Money paid out in each calendar month from ``start`` to ``end``: involvement payments,
-    expenses and corrections, by the day they were paid."""
-    by_month = {m: MonthTotals(m) for m in _months(start, end)}
-    zone = _zone()
+    expenses and corrections, by the day they were paid (in the partnership's time zone).
+
+    One grouped query, whatever the number of payments: each is put in its month by comparing
+    it with the months' first moments, and added up exactly in pennies.
+    """
+    months = _months(start, end)
+    by_month = {m: MonthTotals(m) for m in months}
+    month = case(
+        *[(PaymentItem.paid_at >= _start_of(m), i) for i, m in reversed(list(enumerate(months)))],
+        else_=0,
+    )
     rows = db.session.execute(
-        select(PaymentItem.paid_at, PaymentItem.kind, PaymentItem.amount).where(
+        select(month, PaymentItem.kind, sum_in_pennies(PaymentItem.amount))
+        .where(
             PaymentItem.paid_at >= _start_of(start),
             PaymentItem.paid_at < _start_of(end + timedelta(days=1)),
         )
+        .group_by(month, PaymentItem.kind)
     )
-    for paid_at, kind, amount in rows:
-        month = paid_at.astimezone(zone).date().replace(day=1)
-        totals = by_month.setdefault(month, MonthTotals(month))
+    for index, kind, pennies in rows:
+        totals = by_month[months[index]]
+        amount = from_pennies(pennies)
         if kind == ItemKind.FEE.value:
             totals.fees += amount
         elif kind == ItemKind.EXPENSES.value:
             totals.expenses += amount
         else:
             totals.corrections += amount
-    return [by_month[m] for m in sorted(by_month)]
+    return [by_month[m] for m in months]
 
 
 @dataclass(frozen=True)

@@ -466,7 +466,8 @@ class ExpenseClaim(CreatedMixin, db.Model):
     """Money someone spent to take part, to be paid back. Never counted as earnings."""
 
     __table_args__ = (
-        Index("ix_expense_claim_state_submitted", "state", "submitted_at"),
+        Index("ix_expense_claim_state_submitted", "state", "submitted_at"),  # the queue
+        Index("ix_expense_claim_state_id", "state", "id"),  # a state's claims, newest first
         Index("ix_expense_claim_claimant_created", "claimant_id", "created_at"),
     )
 
@@ -639,6 +640,7 @@ class PaymentItem(CreatedMixin, db.Model):
     __table_args__ = (
         Index("ix_payment_item_run_method_payee", "run_id", "method", "payee_id"),
         Index("ix_payment_item_payee_paid", "payee_id", "paid_at"),
+        Index("ix_payment_item_paid_at", "paid_at"),  # money paid out by month
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

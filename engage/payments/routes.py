@@ -227,7 +227,8 @@ def claims():
         total=total,
         page=page,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        waiting=claim_services.waiting_count() if not mine else None,
+        # The waiting filter's own count is the number waiting: no second query for it.
+        waiting=None if mine else total if state == "waiting" else claim_services.waiting_count(),
     )
 
 

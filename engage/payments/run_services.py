@@ -191,7 +191,7 @@ def create_run(
 
 
 #: How many payees a run's page shows at once: a run of thousands still opens quickly.
-PAYEES_PER_PAGE = 100
+PAYEES_PER_PAGE = 50
 
 
 @dataclass

@@ -171,6 +171,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_expense_claim_opportunity_id'), ['opportunity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_expense_claim_run_id'), ['run_id'], unique=False)
         batch_op.create_index('ix_expense_claim_state_submitted', ['state', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_expense_claim_state_id', ['state', 'id'], unique=False)
 
     op.create_table('claim_line',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -242,6 +243,7 @@ def upgrade():
     with op.batch_alter_table('payment_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_item_claim_id'), ['claim_id'], unique=False)
         batch_op.create_index('ix_payment_item_payee_paid', ['payee_id', 'paid_at'], unique=False)
+        batch_op.create_index('ix_payment_item_paid_at', ['paid_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_item_record_id'), ['record_id'], unique=False)
         batch_op.create_index('ix_payment_item_run_method_payee', ['run_id', 'method', 'payee_id'], unique=False)
 
@@ -278,6 +280,7 @@ def downgrade():
     with op.batch_alter_table('payment_item', schema=None) as batch_op:
         batch_op.drop_index('ix_payment_item_run_method_payee')
         batch_op.drop_index(batch_op.f('ix_payment_item_record_id'))
+        batch_op.drop_index('ix_payment_item_paid_at')
         batch_op.drop_index('ix_payment_item_payee_paid')
         batch_op.drop_index(batch_op.f('ix_payment_item_claim_id'))
 
@@ -293,6 +296,7 @@ def downgrade():
 
     op.drop_table('claim_line')
     with op.batch_alter_table('expense_claim', schema=None) as batch_op:
+        batch_op.drop_index('ix_expense_claim_state_id')
         batch_op.drop_index('ix_expense_claim_state_submitted')
         batch_op.drop_index(batch_op.f('ix_expense_claim_run_id'))
         batch_op.drop_index(batch_op.f('ix_expense_claim_opportunity_id'))
