@@ -640,7 +640,7 @@ class PaymentItem(CreatedMixin, db.Model):
     __table_args__ = (
         Index("ix_payment_item_run_method_payee", "run_id", "method", "payee_id"),
         Index("ix_payment_item_payee_paid", "payee_id", "paid_at"),
-        Index("ix_payment_item_paid_at", "paid_at"),  # money paid out by month
+        Index("ix_payment_item_paid_at", "paid_at", "kind", "amount"),  # paid by month
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -243,7 +243,7 @@ def upgrade():
     with op.batch_alter_table('payment_item', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payment_item_claim_id'), ['claim_id'], unique=False)
         batch_op.create_index('ix_payment_item_payee_paid', ['payee_id', 'paid_at'], unique=False)
-        batch_op.create_index('ix_payment_item_paid_at', ['paid_at'], unique=False)
+        batch_op.create_index('ix_payment_item_paid_at', ['paid_at', 'kind', 'amount'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_item_record_id'), ['record_id'], unique=False)
         batch_op.create_index('ix_payment_item_run_method_payee', ['run_id', 'method', 'payee_id'], unique=False)
 
