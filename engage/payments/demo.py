@@ -183,6 +183,22 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
         run_services.mark_paid(finance, run)
         _backdate(run, today - timedelta(days=30 * months_ago - 5))
 
+    # Some recent time approved and ready for the next run, beside the expenses; Sam's waits,
+    # so his warning shows when it is approved.
+    recent = db.session.scalars(
+        db.select(InvolvementRecord)
+        .where(
+            InvolvementRecord.status == RecordStatus.PENDING.value,
+            InvolvementRecord.rate_id.is_not(None),
+            InvolvementRecord.method.is_not(None),
+            InvolvementRecord.person_id != sam.id,
+        )
+        .order_by(InvolvementRecord.id)
+        .limit(6)
+    ).all()
+    for record in recent:
+        services.approve_record(manager, record)
+
     states = ["draft", "submitted", "submitted", "queried", "approved", "approved", "rejected"]
     for person, state in zip(payees[8:] + payees[:8], states * 3, strict=False):
         claim = _claim(
