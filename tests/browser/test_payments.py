@@ -192,3 +192,40 @@ def test_a_mistake_on_the_phone_keeps_the_photo(new_context, sign_in):
     expect(phone.get_by_role("link", name=re.compile(r"^Receipt 1 \(photo"))).to_be_visible()
     checks.check("taxi claim sent")
     checks.assert_clean()
+
+
+def _focused(page) -> dict:
+    return page.evaluate(
+        """() => { const e = document.activeElement;
+        return {tag: e.tagName, name: e.name || null, value: e.value || null,
+                text: (e.innerText || '').trim()}; }"""
+    )
+
+
+def _tab_to(page, wanted, limit: int = 60) -> None:
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if wanted(_focused(page)):
+            return
+    raise AssertionError("Tab never reached the wanted element")
+
+
+def test_a_claim_with_the_keyboard_only_at_320_pixels(new_context, sign_in):
+    phone = new_context(viewport=PHONE).new_page()
+    checks = PageChecks(phone)
+    sign_in(phone, "peer")
+    phone.goto("/claims/new")
+    _tab_to(phone, lambda f: f["name"] == "kind")  # the first choice: Bus fare
+    phone.keyboard.press("Space")
+    _tab_to(phone, lambda f: f["name"] == "amount")
+    phone.keyboard.type("2.20")
+    _tab_to(phone, lambda f: f["name"] == "method")
+    phone.keyboard.press("Space")
+    _tab_to(phone, lambda f: "Send claim" in (f["value"] or "", f["text"]))
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Claim C")
+    assert _tag(phone) == "Sent, waiting for a decision"
+    expect(phone.locator("main")).to_contain_text("£2.20")
+    _no_sideways_scroll(phone)
+    checks.check("claim made with the keyboard")
+    checks.assert_clean()
