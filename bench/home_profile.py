@@ -494,6 +494,22 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
+def clean_up(process, app, database, workdir: Path) -> None:  # noqa: ANN001
+    """Stop gunicorn, close the app's connections, drop the scratch database, remove the
+    temporary folder: whatever of these a run got as far as making."""
+    if process is not None:
+        stop_gunicorn(process)
+    if app is not None:
+        from engage.extensions import db
+
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    if database is not None:
+        drop_database(database)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -702,17 +718,7 @@ def main(argv: list[str] | None = None) -> int:
         report(args, database, page_list, timings, busy, queries, seconds, load_before)
         return 0
     finally:
-        if process is not None:
-            stop_gunicorn(process)
-        if app is not None:
-            from engage.extensions import db
-
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        if database is not None:
-            drop_database(database)
-        shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,6 @@ import platform
 import pstats
 import random
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
@@ -85,8 +84,8 @@ from bench.home_profile import (  # noqa: E402
     Page,
     Timing,
     app_config,
+    clean_up,
     csrf_from,
-    drop_database,
     growth,
     make_app,
     normalise,
@@ -1386,17 +1385,7 @@ def main(argv: list[str] | None = None) -> int:
         fine = same and not any(checks.values())
         return 0 if fine else 1
     finally:
-        if process is not None:
-            stop_gunicorn(process)
-        if app is not None:
-            from engage.extensions import db
-
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        if database is not None:
-            drop_database(database)
-        shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ import os
 import platform
 import random
 import secrets
-import shutil
 import statistics
 import subprocess
 import sys
@@ -65,9 +64,9 @@ from bench.home_profile import (  # noqa: E402
     Page,
     Timing,
     app_config,
+    clean_up,
     count_queries,
     csrf_from,
-    drop_database,
     fetch_ok,
     growth,
     make_app,
@@ -895,17 +894,7 @@ def main(argv: list[str] | None = None) -> int:
         same = report(args, database, page_list, timings, queries, sizes, profile, seconds, load)
         return 0 if same else 1
     finally:
-        if process is not None:
-            stop_gunicorn(process)
-        if app is not None:
-            from engage.extensions import db
-
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        if database is not None:
-            drop_database(database)
-        shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":
