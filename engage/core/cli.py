@@ -14,8 +14,15 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask import Flask, current_app, has_app_context, has_request_context
+from flask.cli import (
+    FlaskGroup,
+    ScriptInfo,
+    locate_app,
+    pass_script_info,
+    prepare_import,
+    with_appcontext,
+)
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
@@ -26,6 +33,12 @@ from engage.extensions import db
 def _create_app(*args, **kwargs) -> Flask:
     from engage import create_app
 
+    info = click.get_current_context().find_object(ScriptInfo)
+    if info is not None and info.app_import_path:
+        # `engage --app module:factory serve`: the benches serve the real app plus a route of
+        # their own through exactly the start-up path production uses.
+        path, _, name = info.app_import_path.partition(":")
+        return locate_app(prepare_import(path), name or None)
     try:
         return create_app()
     except RuntimeError as error:  # a refused configuration: say why, without a traceback
@@ -63,18 +76,37 @@ def production_problems(app: Flask) -> list[str]:
     return problems
 
 
-@main.command("serve")
+@main.command("serve", with_appcontext=False)
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", type=int, default=None, help="Default: ENGAGE_GUNICORN_WORKERS.")
-def serve(bind: str, workers: int | None) -> None:
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Threads per worker; more than 1 uses gunicorn's gthread workers.",
+)
+@click.option("--timeout", type=click.IntRange(1, 3600), default=60, show_default=True)
+@pass_script_info
+def serve(info: ScriptInfo, bind: str, workers: int | None, threads: int, timeout: int) -> None:
     """Serve engage with gunicorn (production)."""
     from gunicorn.app.base import BaseApplication
 
-    app = current_app._get_current_object()
-    if app.config["ENV"] == "production":
-        problems = production_problems(app)
-        if problems:
-            raise ProductionRefused("Refusing to start in production:\n- " + "\n- ".join(problems))
+    # No application context may be active when gunicorn forks: a context pushed here would be
+    # inherited by every worker and reused by every request it serves, and with it ``g`` and
+    # whoever Flask-Login cached there (every visitor became the last person who signed in).
+    app = info.load_app()
+    with app.app_context():
+        if app.config["ENV"] == "production":
+            problems = production_problems(app)
+            if problems:
+                raise ProductionRefused(
+                    "Refusing to start in production:\n- " + "\n- ".join(problems)
+                )
+        # Close the checks' connections: a connection must never be shared across a fork.
+        db.session.remove()
+        db.engine.dispose()
+    _refuse_inherited_context()
     workers = workers or int(app.config["GUNICORN_WORKERS"])
     if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
         message = (
@@ -89,7 +121,11 @@ def serve(bind: str, workers: int | None) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", bind)
             self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("timeout", timeout)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("post_fork", lambda server, worker: _refuse_inherited_context())
 
         def load(self) -> Flask:
             return app
@@ -99,6 +135,12 @@ def serve(bind: str, workers: int | None) -> None:
     gc.collect()
     gc.freeze()
     Server().run()
+
+
+def _refuse_inherited_context() -> None:
+    """Stop, loudly, if an application or request context is active: requests would share it."""
+    if has_app_context() or has_request_context():
+        raise RuntimeError("engage serve must not run inside an application context")
 
 
 @main.command("demo")
