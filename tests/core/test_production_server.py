@@ -91,8 +91,7 @@ def test_at_the_same_time_every_answer_belongs_to_its_own_visitor(production_ser
                 mistakes.append((name, "saw", answer.status, seen))
 
     threads = [
-        threading.Thread(target=visit, args=(name,))
-        for name in [*people, None, None, None, None]
+        threading.Thread(target=visit, args=(name,)) for name in [*people, None, None, None, None]
     ]
     for thread in threads:
         thread.start()
