@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. ``config`` overrides the defaults and ``ENGAGE_*`` variables."""
     settings = config_module.load(config)
-    app = Flask(
+    from engage.core.conflicts import Engage
+
+    app = Engage(
         __name__,
         instance_path=str(Path(settings.get("INSTANCE_PATH") or ROOT / "instance").resolve()),
         template_folder=str(ROOT / "templates"),

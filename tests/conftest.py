@@ -68,7 +68,9 @@ def _rollback(app: Flask) -> Iterator[None]:
     (tests/browser) override this fixture with one that does nothing.
     """
     with app.app_context():
-        connection = db.engine.connect()
+        # A reader's BEGIN: holding SQLite's write lock for the whole test would shut out the
+        # few tests that open connections of their own.
+        connection = db.engine.connect().execution_options(sqlite_begin="DEFERRED")
         transaction = connection.begin()
     original = db.session
     db.session = scoped_session(

@@ -141,11 +141,18 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
 
-    def server_errors(self) -> list[str]:
-        """Lines of the server's log that record an unhandled error or a 5xx answer."""
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def server_errors(self, since: int = 0) -> list[str]:
+        """Lines of the server's log (from byte ``since``) that record an unhandled error or a
+        5xx answer."""
+        with self.log.open("rb") as handle:
+            handle.seek(since)
+            text = handle.read().decode(errors="replace")
         return [
             line
-            for line in self.log.read_text(errors="replace").splitlines()
+            for line in text.splitlines()
             if "Traceback" in line or re.search(r'" 5\d\d ', line) or "database is locked" in line
         ]
 
@@ -195,16 +202,21 @@ class Visitor:
     def get(self, path: str) -> Response:
         return self.request("GET", path)
 
-    def post(self, path: str, data: dict, form_page: str | None = None) -> Response:
-        """POST ``data`` with the CSRF token (and any hidden fields not given) of ``form_page``
-        (``path`` itself by default)."""
-        page = self.get(form_page or path)
-        fields = dict(hidden_fields(page.text, path))
-        fields.update(data)
+    def form_fields(self, page: str, action: str) -> dict[str, str]:
+        """The hidden fields (CSRF token, submission key, version) of the form on ``page``
+        that posts to ``action``, read as a browser would."""
+        return dict(hidden_fields(self.get(page).text, action))
+
+    def send(self, method: str, path: str, fields: dict) -> Response:
         body = urlencode(fields, doseq=True).encode()
         return self.request(
-            "POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"}
+            method, path, body, {"Content-Type": "application/x-www-form-urlencoded"}
         )
+
+    def post(self, path: str, data: dict, form_page: str | None = None) -> Response:
+        """POST ``data`` with the hidden fields of the form on ``form_page`` (``path`` itself
+        by default) that posts to ``path``."""
+        return self.send("POST", path, {**self.form_fields(form_page or path, path), **data})
 
     def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> Visitor:
         answer = self.post("/login", {"login": username, "password": password})

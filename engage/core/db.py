@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -58,6 +59,15 @@ class CreatedMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+#: How long an SQLite writer waits for another to finish before giving up (then the request is
+#: tried again: see engage.core.conflicts).
+SQLITE_BUSY_TIMEOUT_MS = 20_000
+
+#: Requests that only read. Any other request takes SQLite's write lock when its first
+#: transaction begins.
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL lets readers carry on while one request writes; the busy timeout makes a second
@@ -67,7 +77,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -75,29 +85,15 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn: Any) -> None:
-    if conn.dialect.name == "sqlite":
-        # "IMMEDIATE" when asked (see lock_for_writing): take the write lock at the start.
-        mode = conn.get_execution_options().get("sqlite_begin", "")
-        conn.exec_driver_sql(f"BEGIN {mode}".strip())
-
-
-def lock_for_writing(session: Any) -> None:
-    """Serialise this request's writes with everyone else's, on SQLite.
-
-    SQLite lets one writer in at a time. A transaction that starts by reading and then wants
-    to write fails at once if another wrote in between, so requests that must happen exactly
-    once under concurrent clicks (a claim sent twice, a payment run made twice) end the
-    transaction they are in and start a new one holding the write lock. Others wait their
-    turn (the busy timeout) and then see what the first one did. PostgreSQL needs none of
-    this: there the services lock the rows they change.
-
-    Call it before loading what the request will change: objects loaded earlier are expired.
-    """
-    if hasattr(session, "registry"):  # a scoped_session: act on this request's session
-        session = session()
-    bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
+    """On SQLite, a request that changes things (a POST) and every command take the write lock
+    as their transaction begins ("BEGIN IMMEDIATE"), so concurrent writers queue (the busy
+    timeout) instead of failing: SQLite cannot let a transaction that has read start writing
+    once someone else has written. Pages that only read begin as readers and never wait.
+    PostgreSQL needs none of this: there services lock the rows they change."""
+    if conn.dialect.name != "sqlite":
         return
-    if session.in_transaction():
-        session.commit()
-    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    mode = conn.get_execution_options().get("sqlite_begin")  # e.g. the tests' outer transaction
+    if mode is None:
+        reading = has_request_context() and request.method in READING_METHODS
+        mode = "" if reading else "IMMEDIATE"
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())

@@ -184,6 +184,7 @@ def change_meeting(actor: User, meeting: Meeting, scope: str, **changes: Any) ->
             setattr(target, name, value)
         if "capacity" in changes:
             db.session.flush()
+            _lock_places(target)
             _promote_waiting(target, all_places=True)
         _tell_changed(target)
     audit.record("forum.meeting_changed", actor=actor, meetings=[t.id for t in targets])
@@ -283,10 +284,11 @@ def reply(person: User, meeting: Meeting, answer: Reply) -> Invitation:
         raise ForumError(_("This meeting has been cancelled."))
     if meeting.ends_at < utcnow():
         raise ForumError(_("This meeting has already happened."))
+    _lock_places(meeting)
     row = db.session.scalar(
-        select(Invitation)
-        .where(Invitation.meeting_id == meeting.id, Invitation.user_id == person.id)
-        .with_for_update()
+        select(Invitation).where(
+            Invitation.meeting_id == meeting.id, Invitation.user_id == person.id
+        )
     )
     if row is None:
         row = Invitation(meeting_id=meeting.id, user_id=person.id)
@@ -304,6 +306,13 @@ def reply(person: User, meeting: Meeting, answer: Reply) -> Invitation:
     if was == Reply.YES and answer != Reply.YES:
         _promote_waiting(meeting)
     return row
+
+
+def _lock_places(meeting: Meeting) -> None:
+    """Count a meeting's places one request at a time, so it never takes more people than it
+    has places: replies and capacity changes hold the meeting's row until they commit
+    (PostgreSQL; on SQLite every request that writes holds the write lock already)."""
+    db.session.execute(select(Meeting.id).where(Meeting.id == meeting.id).with_for_update())
 
 
 def _promote_waiting(meeting: Meeting, all_places: bool = False) -> None:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engage.core import audit
-from engage.core.db import lock_for_writing
 from engage.core.htmx import redirect_to, render
 from engage.core.money import format_money, to_money
 from engage.core.permissions import allow
@@ -236,10 +235,6 @@ def runs():
 @login_required
 def new_run():
     allow(perm.can_make_runs(current_user))
-    if request.method == "POST":
-        # Take SQLite's write lock before reading what the run will change, so two clicks
-        # are made one after the other and the second sees the first one's run.
-        lock_for_writing(db.session)
     form = NewRunForm()
     if request.method == "GET":
         form.key.data = uuid.uuid4().hex
@@ -383,9 +378,6 @@ def run_xlsx(run_id: int):
 @login_required
 def mark_paid(run_id: int):
     allow(perm.can_make_runs(current_user))
-    if request.method == "POST":
-        # Two finance officers at once: the second waits, then finds the run paid.
-        lock_for_writing(db.session)
     run = _load_run(run_id)
     back = url_for("payments.run", run_id=run.id)
     if run.status_enum == RunStatus.PAID:
@@ -431,9 +423,6 @@ def mark_paid(run_id: int):
 def reverse_item(item_id: int):
     """Put right a paid item with a correcting entry; the item itself never changes."""
     allow(perm.can_reverse_payments(current_user))
-    if request.method == "POST":
-        # Two people reversing the same payment at once: the second waits, then is refused.
-        lock_for_writing(db.session)
     item = db.session.get(PaymentItem, item_id)
     if item is None:
         abort(404)

@@ -22,7 +22,6 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from engage.core import audit
-from engage.core.db import lock_for_writing
 from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
 from engage.extensions import db
@@ -70,10 +69,8 @@ def _claim(claim_id: int, lock: bool = False) -> ExpenseClaim:
     peer cannot learn that another person's claim exists.
 
     ``lock`` (for changes): on PostgreSQL the row stays locked until the commit, so a second
-    press waits and then sees what the first did (SQLite: ``lock_for_writing``).
+    press waits and then sees what the first did (on SQLite every POST holds the write lock).
     """
-    if lock:
-        lock_for_writing(db.session)
     query = (
         select(ExpenseClaim)
         .options(selectinload(ExpenseClaim.lines).selectinload(ClaimLine.receipts))
@@ -325,7 +322,6 @@ def _claim_form(claimant: User, form, *, cash: bool):
 def _make_claim(form, claimant: User, key: str, cash: bool):
     """Make the claim from a valid form; returns the response, or None to show the form again
     with the service's message on the right field."""
-    lock_for_writing(db.session)  # the receipts are committed; now one claim at a time
     earlier = claim_services.by_key(key)
     if earlier is not None and earlier.claimant_id == claimant.id:
         return redirect_to(url_for("payments.claim", claim_id=earlier.id))

@@ -1,8 +1,9 @@
 """Browser tests: a real engage server and a real (Debian) Chromium driven by Playwright.
 
-The server is built once for the whole run with the demo partnership in it. By default it uses
-a throwaway SQLite file; with ``ENGAGE_TEST_DATABASE_URL`` set it makes (and afterwards drops)
-a sibling PostgreSQL database called ``test_browser``, leaving the unit tests' database alone.
+The server is ``engage serve`` (gunicorn, as production runs it), started once for the whole run
+with the demo partnership in it. By default it uses a throwaway SQLite file; with
+``ENGAGE_TEST_DATABASE_URL`` set it makes (and afterwards drops) a sibling PostgreSQL database,
+leaving the unit tests' database alone.
 
 Chromium comes from the system (``/usr/bin/chromium``), never from ``playwright install``.
 Without it the suite is skipped locally, and fails under CI (``CI`` set).
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -24,8 +24,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
 ]
-# One per run, so two people running the suite against one server do not collide.
-BROWSER_DB_NAME = f"test_browser_{os.getpid()}"
 DEMO_PASSWORD = "engage-demo"  # noqa: S105  (the demo database's password)
 HERE = Path(__file__).parent
 
@@ -50,38 +48,17 @@ def _rollback():
     yield
 
 
-# --- the database ------------------------------------------------------------------------
-
-
-def _postgres_database(base_url: str):
-    """Make a fresh ``test_browser`` database beside ``base_url``; returns (url, drop)."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-
-    admin_url = make_url(base_url)
-    target = admin_url.set(database=BROWSER_DB_NAME)
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BROWSER_DB_NAME}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{BROWSER_DB_NAME}"'))
-
-    def drop() -> None:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BROWSER_DB_NAME}" WITH (FORCE)'))
-        engine.dispose()
-
-    return target.render_as_string(hide_password=False), drop
-
-
 # --- the live server ---------------------------------------------------------------------
 
 
 class LiveServer:
-    def __init__(self, app, server, thread):
+    """``engage serve`` (gunicorn, as production runs it) on the demo partnership, and an app
+    on the same database for the few checks made from outside."""
+
+    def __init__(self, app, server):
         self.app = app
         self.server = server
-        self.thread = thread
-        self.url = f"http://127.0.0.1:{server.server_port}"
+        self.url = server.url
 
     def __call__(self, path: str = "/") -> str:
         return self.url + path
@@ -90,54 +67,44 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     from flask_migrate import upgrade
-    from werkzeug.serving import make_server
 
     from engage import create_app
     from engage.core import demo
     from engage.extensions import db
+    from tests.servers import Server, engage_env, scratch_database
 
     instance = tmp_path_factory.mktemp("browser-instance")
-    drop = None
-    base_url = os.environ.get("ENGAGE_TEST_DATABASE_URL")
-    if base_url:
-        url, drop = _postgres_database(base_url)
-    else:
-        url = f"sqlite:///{instance / 'browser.db'}"
-    app = create_app(
-        {
-            "INSTANCE_PATH": str(instance),
-            "SQLALCHEMY_DATABASE_URI": url,
-            # Not RATELIMIT_ENABLED=False: Flask-Limiter keeps "enabled" and its storage on the
-            # one shared `limiter` object, so that would switch limits off (and break
-            # limiter.reset()) for the unit tests' app in the same run. Generous limits instead.
-            "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
-            "LOGIN_LIMIT_PER_ADDRESS": "1000 per minute",
-            "SECRET_KEY": "browser-tests-" + "x" * 40,
-            "EMAIL_SENDER": "log",
-            "TEXT_SENDER": "log",
-            "TESTING": False,
-        }
-    )
-    with app.app_context():
-        upgrade()
-        demo.seed(extra_peers=5)
-        db.session.commit()
-        db.session.remove()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="engage-live", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app, server, thread)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with scratch_database(instance, "test_browser") as url:
+        app = create_app(
+            {
+                "INSTANCE_PATH": str(instance),
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "browser-tests-" + "x" * 40,
+            }
+        )
         with app.app_context():
+            upgrade()
+            demo.seed(extra_peers=5)
+            db.session.commit()
             db.session.remove()
             db.engine.dispose()
-        if drop is not None:
-            drop()
+        server = Server(
+            engage_env(instance, url, ENGAGE_EMAIL_SENDER="log", ENGAGE_TEXT_SENDER="log"),
+            "serve",
+            instance / "server.log",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+        )
+        try:
+            yield LiveServer(app, server)
+            assert server.server_errors() == [], server.output()
+        finally:
+            server.stop()
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
 
 
 # --- the browser -------------------------------------------------------------------------

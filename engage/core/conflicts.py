@@ -1,0 +1,98 @@
+"""Concurrent writes wait or try again; they never reach a person as a server error.
+
+One mechanism for every domain. On SQLite, a request that writes takes the write lock when its
+transaction begins, so writers queue (``engage.core.db``). What still collides is tried again
+from the start, as if the person had pressed the button a moment later:
+
+- SQLite "database is locked": a reading page that also writes (an audit entry, a session
+  touch) after someone else wrote, or a writer that waited longer than the busy timeout;
+- PostgreSQL deadlocks, serialisation failures and lock timeouts;
+- a unique key taken at the same moment by another request (two presses of one form on two
+  connections): the second try finds the first one's row and answers as a repeat press does.
+
+Trying again is safe because nothing leaves before a commit: the rolled-back attempt's
+messages are dropped (``engage.core.outbox``), its flashed messages are taken back, and its
+uploaded files are read again from the start.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, request, session
+from sqlalchemy.exc import DBAPIError
+
+from engage.extensions import db
+
+log = logging.getLogger(__name__)
+
+#: How many times a request is run before its conflict is treated as a real error.
+ATTEMPTS = 6
+
+# SQLite result codes (the low byte): busy (another writer holds the lock, or this reader's
+# snapshot went stale) and locked (a table lock inside one connection).
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+# PostgreSQL SQLSTATEs: serialisation failure, deadlock, lock not available, unique violation.
+_POSTGRES_CONFLICTS = {"40001", "40P01", "55P03", "23505"}
+# SQLite's extended code for a UNIQUE constraint.
+_SQLITE_UNIQUE = 2067
+
+T = TypeVar("T")
+
+
+def is_conflict(error: BaseException) -> bool:
+    """True when ``error`` came from another request writing at the same moment, so running
+    the same request again is the right answer."""
+    if not isinstance(error, DBAPIError) or error.orig is None:
+        return False
+    original = error.orig
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED) or sqlite_code == _SQLITE_UNIQUE
+    return getattr(original, "sqlstate", None) in _POSTGRES_CONFLICTS
+
+
+def retrying(work: Callable[[], T]) -> T:
+    """Run ``work`` (a request's hooks or its view), again from a clean slate after a
+    conflict, up to :data:`ATTEMPTS` times."""
+    for attempt in range(1, ATTEMPTS + 1):
+        saved = copy.deepcopy(dict(session))
+        try:
+            return work()
+        except DBAPIError as error:
+            if attempt == ATTEMPTS or not is_conflict(error):
+                raise
+            log.info(
+                "conflict on %s %s, trying again (%d): %s",
+                request.method,
+                request.path,
+                attempt,
+                error.orig,
+            )
+            _clean_slate(saved)
+            # A random pause, longer each time, so colliding requests fall out of step.
+            time.sleep(random.uniform(0.005, 0.03) * attempt)  # noqa: S311
+    raise AssertionError("unreachable")
+
+
+def _clean_slate(saved: dict[str, Any]) -> None:
+    db.session.rollback()
+    session.clear()
+    session.update(saved)
+    for _name, upload in request.files.items(multi=True):
+        upload.stream.seek(0)
+
+
+class Engage(Flask):
+    """Flask, with each request's hooks and view tried again after a write conflict."""
+
+    def preprocess_request(self) -> Any:
+        return retrying(super().preprocess_request)
+
+    def dispatch_request(self) -> Any:
+        return retrying(super().dispatch_request)
