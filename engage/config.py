@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 #: The development secret key. ``engage serve`` refuses to start with it.
 DEV_SECRET_KEY = "engage-development-secret-key-do-not-use-in-production"  # noqa: S105  (refused in production)
@@ -24,8 +25,13 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     # The partnership's name, shown in the header and in messages.
     "PARTNERSHIP_NAME": "Riverside Changing Futures",
-    # Where links in e-mails and texts point to.
+    # Where links in e-mails and texts point to. In production it is also the one host name the
+    # site answers to (a request naming another host gets 400), with TRUSTED_HOSTS added.
     "BASE_URL": "http://127.0.0.1:5000",
+    # More host names to answer to in production, separated by commas (e.g. an internal name
+    # your load balancer's health check uses). A name starting with "." also allows its
+    # sub-domains.
+    "TRUSTED_HOSTS": "",
     # Who the site's messages come from.
     "MAIL_FROM": "engage@localhost",
     # "log" keeps messages in the outbox page and the log; "smtp" sends them.
@@ -80,6 +86,15 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         config.update(overrides)
     production = config["ENV"] == "production"
+    if production:
+        # Flask refuses a Host header that is not one of ours, so no page, redirect or link is
+        # ever built from an address an attacker typed.
+        extra = config["TRUSTED_HOSTS"]
+        if isinstance(extra, str):
+            extra = [host.strip() for host in extra.split(",") if host.strip()]
+        config["TRUSTED_HOSTS"] = [urlsplit(config["BASE_URL"]).hostname or "", *extra]
+    else:
+        config["TRUSTED_HOSTS"] = None  # development: any address the developer uses
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = production
     config.update(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from engage.core.htmx import render
 from engage.extensions import db
@@ -15,6 +15,12 @@ def init_app(app: Flask) -> None:
     def _csrf(error: CSRFError):
         # A form from an old tab or from before signing in. Going back keeps what was typed.
         return render("errors/csrf.html", status=400)
+
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(error: SecurityError):
+        # A Host header that is not ours (production's TRUSTED_HOSTS). No page is built: with
+        # no trusted address, no link on it could be either.
+        return Response("Bad request: unknown host name.\n", 400, mimetype="text/plain")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -180,3 +180,33 @@ def test_ids_too_big_for_the_database_are_not_found(client, signed_in):
     signed_in(Role.MANAGER)
     for url in ("/people/99999999999999999999999", "/register/2147483648", "/claims/2147483648"):
         assert client.get(url).status_code == 404, url
+
+
+def test_production_answers_only_to_its_own_host_name(tmp_path):
+    app = create_app(
+        {
+            "ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "INSTANCE_PATH": str(tmp_path),
+            "BASE_URL": "https://engage.example.org",
+            "TRUSTED_HOSTS": "internal.example.net, .health.example.net",
+        }
+    )
+    client = app.test_client()
+    for host in ("engage.example.org", "internal.example.net", "lb.health.example.net"):
+        answer = client.get("/login", base_url=f"https://{host}")
+        assert answer.status_code == 200, host
+    for host in ("evil.example.com", "engage.example.org.evil.com", "example.org"):
+        answer = client.get("/login", base_url=f"https://{host}")
+        assert answer.status_code == 400, host
+        assert host not in answer.get_data(as_text=True)
+    reset = client.post("/password/forgot", base_url="https://evil.example.com")
+    assert reset.status_code == 400
+
+
+def test_development_answers_to_any_host_name(tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    assert app.test_client().get("/healthz", base_url="http://192.168.1.20:5000").status_code in (
+        200,
+        503,
+    )

@@ -15,7 +15,13 @@ import threading
 
 import pytest
 
-from tests.servers import Server, Visitor, engage_env, run_engage, scratch_database
+from tests.servers import (
+    Server,
+    Visitor,
+    engage_env,
+    run_engage,
+    scratch_database,
+)
 
 #: Pages nobody may see without signing in, with what a stranger must get instead.
 PRIVATE = ["/me", "/payments/runs/1.csv", "/payments", "/admin/outbox", "/claims"]
@@ -110,3 +116,22 @@ def test_a_stolen_finance_cookie_is_the_only_way_into_finance_pages(production_s
     assert peer.get("/payments/runs/1.csv").status in (403, 404)
     # Right after finance's download, a stranger's request still belongs to no one.
     assert _is_sent_to_sign_in(Visitor(url).get("/payments/runs/1.csv"))
+
+
+def test_production_serves_a_real_database_only_to_its_own_host_name(tmp_path):
+    """``ENGAGE_ENV=production`` on a real database (the demo one is refused: see
+    tests/core/test_cli.py): served only to its own host name, with HSTS and __Host- cookies."""
+    with scratch_database(tmp_path, "test_production_mode") as url:
+        production = engage_env(tmp_path, url, ENGAGE_ENV="production")
+        run_engage(production, "db", "upgrade")
+        server = Server(production, "serve", tmp_path / "server.log", "--workers", "1")
+        try:
+            visitor = Visitor(server.url)
+            answer = visitor.get("/login")
+            assert answer.status == 200
+            assert "max-age" in answer.headers.get("Strict-Transport-Security", "")
+            assert "__Host-engage" in answer.headers.get("Set-Cookie", "")
+            hostile = visitor.request("GET", "/login", headers={"Host": "evil.example.com"})
+            assert hostile.status == 400 and "evil.example.com" not in hostile.text
+        finally:
+            server.stop()
