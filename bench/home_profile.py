@@ -14,7 +14,8 @@ Steps (see bench/README.md):
    without a password, made through ``engage.people.services``. Seeding stops at 20 and 100
    people (when below ``--people``) to count each page's SQL queries in-process with a
    ``before_cursor_execute`` listener, and again at ``--people``.
-3. gunicorn on 127.0.0.1 at a free port, loading ``bench.wsgi_app:create_app()``.
+3. ``engage --app bench.wsgi_app:create_app() serve`` (gunicorn, as production starts it) on
+   127.0.0.1 at a free port.
 4. Sign in as ``peer`` and ``manager`` over HTTP (stdlib ``http.client``), then time
    ``--requests`` sequential requests of each page, and ``--requests`` requests with
    ``--concurrency`` client threads for ``/me`` and the ceiling.
@@ -434,26 +435,23 @@ def free_port() -> int:
 
 def server_args(kind: str) -> list[str]:
     if kind == "gthread":
-        return ["--workers", "1", "--worker-class", "gthread", "--threads", "4"]
-    return ["--workers", "2", "--worker-class", "sync"]
+        return ["--workers", "1", "--threads", "4"]
+    return ["--workers", "2"]
 
 
 def start_gunicorn(env: dict[str, str], kind: str, log: Path) -> tuple[subprocess.Popen, int]:
+    """Start the server exactly as production does, with ``engage serve`` (gunicorn started by
+    the engage command, so the same start-up path, forking and gc freeze), serving the real app
+    plus the bench's ceiling route (``--app bench.wsgi_app:create_app()``)."""
     port = free_port()
     command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
+        str(Path(sys.executable).parent / "engage"),
+        "--app",
+        "bench.wsgi_app:create_app()",
+        "serve",
         "--bind",
         f"127.0.0.1:{port}",
         *server_args(kind),
-        "--chdir",
-        str(ROOT),
-        "--timeout",
-        "60",
-        "--log-level",
-        "warning",
-        "bench.wsgi_app:create_app()",
     ]
     handle = log.open("wb")
     process = subprocess.Popen(  # noqa: S603

@@ -1,6 +1,7 @@
-"""gunicorn entry point for the benchmark: the real engage app plus one extra route.
+"""The benchmark's app: the real engage app plus one extra route, served by ``engage serve``
+itself so the figures describe what production runs (the same start-up, fork and gc freeze):
 
-    gunicorn --chdir /path/to/checkout 'bench.wsgi_app:create_app()'
+    cd /path/to/checkout && engage --app 'bench.wsgi_app:create_app()' serve --workers 2
 
 Configuration comes from the environment, exactly as for ``engage serve``: ``ENGAGE_INSTANCE_PATH``
 or ``ENGAGE_DATABASE_URL``, ``ENGAGE_SECRET_KEY``, ``ENGAGE_LOGIN_LIMIT_PER_ACCOUNT`` ... (see
@@ -15,7 +16,6 @@ in this module; the real app never has it.
 
 from __future__ import annotations
 
-import gc
 import os
 from pathlib import Path
 
@@ -40,7 +40,4 @@ def create_app() -> Flask:
     source = os.environ.get("ENGAGE_BENCH_CEILING_FILE")
     body = Path(source).read_bytes() if source else b"<!doctype html><title>ceiling</title>"
     add_ceiling_route(app, body)
-    # As engage serve does before forking: freeze start-up objects out of the GC's way.
-    gc.collect()
-    gc.freeze()
     return app
