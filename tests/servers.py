@@ -153,7 +153,7 @@ class Server:
         return [
             line
             for line in text.splitlines()
-            if "Traceback" in line or re.search(r'" 5\d\d ', line) or "database is locked" in line
+            if "Traceback" in line or re.search(r"\" 5\d\d ", line)
         ]
 
 

@@ -5,7 +5,8 @@ transaction begins, so writers queue (``engage.core.db``). What still collides i
 from the start, as if the person had pressed the button a moment later:
 
 - SQLite "database is locked": a reading page that also writes (an audit entry, a session
-  touch) after someone else wrote, or a writer that waited longer than the busy timeout;
+  touch) after someone else wrote (its next try takes the write lock from the start and
+  waits its turn), or a writer that waited longer than the busy timeout;
 - PostgreSQL deadlocks, serialisation failures and lock timeouts;
 - a unique key taken at the same moment by another request (two presses of one form on two
   connections): the second try finds the first one's row and answers as a repeat press does.
@@ -24,9 +25,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from sqlalchemy.exc import DBAPIError
 
+from engage.core.db import WRITES_AFTER_READING
 from engage.extensions import db
 
 log = logging.getLogger(__name__)
@@ -82,6 +84,7 @@ def retrying(work: Callable[[], T]) -> T:
 
 def _clean_slate(saved: dict[str, Any]) -> None:
     db.session.rollback()
+    g.setdefault(WRITES_AFTER_READING, True)
     session.clear()
     session.update(saved)
     for _name, upload in request.files.items(multi=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -63,6 +63,10 @@ class CreatedMixin:
 #: tried again: see engage.core.conflicts).
 SQLITE_BUSY_TIMEOUT_MS = 20_000
 
+#: Set in ``g`` when a reading page turned out to write too (engage.core.conflicts): its next
+#: try takes the write lock from the start, so it waits its turn instead of colliding again.
+WRITES_AFTER_READING = "writes_after_reading"
+
 #: Requests that only read. Any other request takes SQLite's write lock when its first
 #: transaction begins.
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -94,6 +98,10 @@ def _sqlite_begin(conn: Any) -> None:
         return
     mode = conn.get_execution_options().get("sqlite_begin")  # e.g. the tests' outer transaction
     if mode is None:
-        reading = has_request_context() and request.method in READING_METHODS
+        reading = (
+            has_request_context()
+            and request.method in READING_METHODS
+            and not g.get(WRITES_AFTER_READING)
+        )
         mode = "" if reading else "IMMEDIATE"
     conn.exec_driver_sql(f"BEGIN {mode}".strip())

@@ -22,6 +22,7 @@ from flask_migrate import upgrade
 from engage import create_app
 from engage.changes.models import Item
 from engage.core import demo
+from engage.core.audit import AuditEntry
 from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.security import hash_password
@@ -291,6 +292,26 @@ def test_a_claim_approved_20_times_at_once_is_approved_once_and_told_once(site):
     # Handed to the sender once: the log sender writes each message it sends to the log.
     log = site.server.log.read_text(errors="replace")[site.log_start :]
     assert log.count(approved[0].subject) == 1
+    _no_server_errors(site)
+
+
+def test_pages_that_record_each_view_answer_20_at_once(site):
+    """Reading a peer's claim records the view in the audit log: a read that then writes,
+    which SQLite cannot let through once another writer has gone first. Each is tried again;
+    every view is answered and recorded."""
+    claim_id = _claim_for(site, CROWD[4], "2.20")
+    manager = site.visitor("manager")
+    with site.app.app_context():
+        before = db.session.scalar(
+            sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "claim.viewed")
+        )
+    statuses = all_at_once([lambda: manager.get(f"/claims/{claim_id}").status] * AT_ONCE)
+    assert statuses == [200] * AT_ONCE
+    with site.app.app_context():
+        after = db.session.scalar(
+            sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "claim.viewed")
+        )
+    assert after - before == AT_ONCE
     _no_server_errors(site)
 
 
