@@ -173,6 +173,7 @@ def _init_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _send_outbox(response):
+        # Never raises: the request's change has committed, so the person gets their page.
         outbox.flush_committed()
         return response
 

@@ -53,12 +53,6 @@ class ForumError(ValueError):
     """A request that cannot be met; the message is safe to show."""
 
 
-def _tell(person: User, subject: str, body: str, **values: Any) -> None:
-    """Queue a message in the person's own language (subject and body are msgids)."""
-    with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
-        outbox.queue(user=person, subject=_(subject, **values), body=_(body, **values))
-
-
 # Forums and members ---------------------------------------------------------------------
 
 
@@ -228,7 +222,8 @@ def _tell_changed(meeting: Meeting, cancelled: bool = False) -> None:
                     "%(forum)s on %(when)s has changed. Check the details:\n%(link)s\n", **values
                 )
             )
-            outbox.queue(user=person, subject=subject, body=body)
+            # About a meeting they said they would come to: they need to know.
+            outbox.queue(kind=outbox.Kind.UPDATE, user=person, subject=subject, body=body)
 
 
 # Invitations and replies -------------------------------------------------------------------
@@ -252,6 +247,7 @@ def invite_members(meeting: Meeting, notify: bool = True) -> int:
         if notify:
             with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
                 outbox.queue(
+                    kind=outbox.Kind.INVOLVEMENT,
                     user=person,
                     subject=_("You are invited: %(forum)s", forum=meeting.forum.name),
                     body=_(
@@ -327,7 +323,10 @@ def _promote_one(meeting: Meeting) -> bool:
     first.waiting_since = None
     person = first.user
     with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+        # The place is given at once in answer to their own yes, so they are told even when
+        # paused or without consent to contact: silence would leave them booked unknowing.
         outbox.queue(
+            kind=outbox.Kind.UPDATE,
             user=person,
             subject=_("A place is free for you: %(forum)s", forum=meeting.forum.name),
             body=_(
@@ -365,6 +364,7 @@ def send_reminders(now: datetime) -> int:
         person = row.user
         with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
             outbox.queue(
+                kind=outbox.Kind.INVOLVEMENT,
                 user=person,
                 subject=_("Reminder: %(forum)s", forum=meeting.forum.name),
                 body=_(
