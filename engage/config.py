@@ -58,6 +58,10 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_HOURS": 48,
     # An overdue register item escalates a level and gets this many more days.
     "ESCALATION_DAYS": 28,
+    # Roles whose accounts must set up two-step sign in before using the site, comma separated.
+    # None: "admin,finance" in production (finance sees bank details and makes payment runs;
+    # admins change roles), none in development so the demo signs in with a password.
+    "TWO_STEP_ROLES": None,
 }
 
 
@@ -80,6 +84,12 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         config.update(overrides)
     production = config["ENV"] == "production"
+    roles = config["TWO_STEP_ROLES"]
+    if roles is None:
+        roles = "admin,finance" if production else ""
+    if isinstance(roles, str):
+        roles = roles.split(",")
+    config["TWO_STEP_ROLES"] = frozenset(r.strip().lower() for r in roles if r.strip())
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = production
     config.update(

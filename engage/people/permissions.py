@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ColumnElement, and_, false, select, true
 
 from engage.core import outbox
@@ -114,3 +115,11 @@ def can_view_audit(user: Any) -> bool:
 
 def can_use_two_factor(user: Any) -> bool:
     return signed_in(user)
+
+
+def must_use_two_step(user: Any) -> bool:
+    """Whether ``user`` must sign in with a code as well as a password: an admin asked it of
+    their account, or they hold a role ``ENGAGE_TWO_STEP_ROLES`` names (admin and finance in
+    production). They cannot turn it off."""
+    roles = current_app.config["TWO_STEP_ROLES"]
+    return bool(user.totp_required or any(role.value in roles for role in user.role_set))

@@ -34,6 +34,7 @@ from engage.people.models import (
     hash_token,
     new_token,
 )
+from engage.people.permissions import must_use_two_step
 
 #: The wording version of each consent statement people agree to. Bump when the words change.
 CONSENT_WORDING_VERSION = "2026-11"
@@ -156,7 +157,7 @@ def enable_totp(user: User, secret: str, code: str) -> bool:
 
 
 def disable_totp(actor: User, user: User) -> None:
-    if user.totp_required and actor.id == user.id:
+    if actor.id == user.id and must_use_two_step(user):
         raise AccountError(_("Your administrator has asked that two-step sign in stays on."))
     user.totp_secret = None
     user.totp_last_step = None
