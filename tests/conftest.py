@@ -158,6 +158,37 @@ def sent_messages(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list:
     RecordingSender.sent.clear()
 
 
+@pytest.fixture
+def quiet_peers(app: Flask, make_user) -> dict[str, User]:
+    """Three peers with e-mail: "agreed" to be contacted, "withdrawn" (agreed, then withdrew
+    consent to contact) and "paused" (agreed, then paused their involvement)."""
+
+    made = {
+        name: make_user(name, email=f"{name}@example.org", preferred_name=name.title())
+        for name in ("agreed", "withdrawn", "paused")
+    }
+    with app.test_request_context():
+        withdrawn = db.session.get(User, made["withdrawn"].id)
+        services.withdraw_consent(withdrawn, withdrawn, ConsentPurpose.CONTACT)
+        paused = db.session.get(User, made["paused"].id)
+        services.set_paused(paused, paused, True)
+        db.session.commit()
+    return made
+
+
+def outbox_statuses(subject_start: str) -> dict[str, str]:
+    """Username -> status of the messages whose subject starts with ``subject_start`` (inside
+    an app context)."""
+    from engage.core.outbox import Notification
+
+    rows = db.session.execute(
+        db.select(User.username, Notification.status)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.subject.startswith(subject_start))
+    ).all()
+    return dict(rows)
+
+
 def csrf_token(client: FlaskClient, url: str = "/login") -> str:
     """The CSRF token from a form page, as a browser would send it back."""
     page = client.get(url).get_data(as_text=True)
