@@ -18,7 +18,7 @@ from engage.core.outbox import Kind, Notification, Status
 from engage.extensions import db
 from engage.people import services as people
 from engage.people.models import ConsentPurpose, Role, User
-from tests.conftest import post
+from tests.conftest import csrf_token, post, sign_in
 from tests.senders import RecordingSender
 
 LINK = "http://localhost/password/reset/abcdefghijklmnopqrstuvwxyz0123456789"
@@ -301,3 +301,34 @@ def test_a_failure_after_the_commit_gives_the_person_their_page(
     # Any other failure after the commit is logged too, never raised into the response.
     monkeypatch.setattr(outbox, "deliver", lambda ids: 1 / 0)
     assert post(client, "/password/forgot", {"login": "kit"}).status_code == 200
+
+
+def test_an_admin_sends_again_a_message_that_may_not_have_gone(
+    app, client, make_user, sent_messages
+):
+    make_user("boss", roles={Role.ADMIN})
+    make_user("mgr", roles={Role.MANAGER})
+    with app.test_request_context():
+        note = _queue(subject="Stuck message")
+        db.session.commit()
+        db.session.execute(
+            db.update(Notification)
+            .where(Notification.id == note.id)
+            .values(status="sending", tried_at=utcnow() - timedelta(minutes=30))
+        )
+        db.session.commit()
+        note_id = note.id
+    url = f"/admin/outbox/{note_id}/send-again"
+    sign_in(client, "mgr")
+    assert post(client, url, {}, form_url="/admin/outbox").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "boss")
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "May not have gone" in page and "Send again" in page
+    assert post(client, url, {}, form_url="/admin/outbox").status_code == 303
+    assert [m.subject for m in sent_messages] == ["Stuck message"]
+    # Pressed again (an old page): it has gone, so nothing is sent twice.
+    assert post(client, url, {}, form_url="/admin/outbox").status_code == 303
+    assert len(sent_messages) == 1
+    with app.app_context():
+        assert _note(note_id).status == "sent"
