@@ -230,7 +230,11 @@ def _tell_changed(meeting: Meeting, cancelled: bool = False) -> None:
 
 
 def invite_members(meeting: Meeting, notify: bool = True) -> int:
-    """Invite every current member who is not paused. Inviting twice invites nobody twice."""
+    """Invite every current member who is not paused. Inviting twice invites nobody twice.
+
+    A paused member gets no invitation to answer at all (a forum rule: no invitations while
+    paused). Whether the invitation's message may go (consent to contact) is the outbox's call.
+    """
     member_ids = active_member_ids(meeting.forum_id)
     if not member_ids:
         return 0
