@@ -31,6 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(settings)
+    _check_two_step_roles(settings["TWO_STEP_ROLES"])
     if settings["ENV"] == "production" and settings["SECRET_KEY"] == config_module.DEV_SECRET_KEY:
         # However it is served, production never signs cookies with the published key.
         raise RuntimeError("Set ENGAGE_SECRET_KEY: production refuses the development key.")
@@ -60,6 +61,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     _init_request_hooks(app)
     return app
+
+
+def _check_two_step_roles(roles: frozenset[str]) -> None:
+    from engage.people.models import Role
+
+    unknown = sorted(roles - {role.value for role in Role})
+    if unknown:
+        raise RuntimeError(f"ENGAGE_TWO_STEP_ROLES names roles that do not exist: {unknown}")
 
 
 class _DatabaseId(IntegerConverter):
@@ -163,10 +172,11 @@ def _init_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _require_two_factor():
+        # An admin may ask it of one account; ENGAGE_TWO_STEP_ROLES asks it of whole roles.
         if (
             current_user.is_authenticated
-            and current_user.totp_required
             and not current_user.totp_secret
+            and people_permissions.must_use_two_step(current_user)
             and request.endpoint not in _SETUP_ALLOWED
         ):
             flash(_l("Your administrator asks you to turn on two-step sign in first."), "info")
@@ -175,6 +185,7 @@ def _init_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _send_outbox(response):
+        # Never raises: the request's change has committed, so the person gets their page.
         outbox.flush_committed()
         return response
 

@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_HOURS": 48,
     # An overdue register item escalates a level and gets this many more days.
     "ESCALATION_DAYS": 28,
+    # Roles whose accounts must set up two-step sign in before using the site, comma separated.
+    # None: "admin,finance" in production (finance sees bank details and makes payment runs;
+    # admins change roles), none in development so the demo signs in with a password.
+    "TWO_STEP_ROLES": None,
 }
 
 
@@ -95,6 +99,12 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         config["TRUSTED_HOSTS"] = [urlsplit(config["BASE_URL"]).hostname or "", *extra]
     else:
         config["TRUSTED_HOSTS"] = None  # development: any address the developer uses
+    roles = config["TWO_STEP_ROLES"]
+    if roles is None:
+        roles = "admin,finance" if production else ""
+    if isinstance(roles, str):
+        roles = roles.split(",")
+    config["TWO_STEP_ROLES"] = frozenset(r.strip().lower() for r in roles if r.strip())
     if config["SESSION_COOKIE_SECURE"] is None:
         config["SESSION_COOKIE_SECURE"] = production
     config.update(

@@ -24,7 +24,8 @@ from engage import create_app
 from engage.core.security import hash_password
 from engage.extensions import db, limiter
 from engage.people import services
-from engage.people.models import Role, User
+from engage.people.models import ConsentPurpose, Role, User
+from tests.senders import RecordingSender
 
 TEST_DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
@@ -115,8 +116,11 @@ def make_user(app: Flask):
         roles: set[Role] | None = None,
         password: str | None = PASSWORD,
         email: str | None = None,
+        contact_consent: bool = True,
         **profile: object,
     ) -> User:
+        """``contact_consent``: a peer has agreed to be contacted about forums, meetings and
+        chances to get involved (without it the outbox holds their invitations back)."""
         with app.test_request_context():
             username = username or f"person{next(counter)}"
             user = services.create_account(
@@ -132,6 +136,8 @@ def make_user(app: Flask):
                 user.password_hash = _password_hash()
             for name, value in profile.items():
                 setattr(user.profile if hasattr(user.profile, name) else user, name, value)
+            if contact_consent and Role.PEER in user.role_set:
+                services.give_consent(user, user, ConsentPurpose.CONTACT)
             db.session.commit()
             user = db.session.get(User, user.id)
             _ = user.profile, user.roles
@@ -141,6 +147,48 @@ def make_user(app: Flask):
             return user
 
     return make
+
+
+@pytest.fixture
+def sent_messages(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list:
+    """Send every e-mail and text through a recording sender; returns what it was handed
+    (:class:`engage.core.outbox.Message`, secrets merged in, as the recipient reads it)."""
+    monkeypatch.setitem(app.config, "EMAIL_SENDER", "tests.senders:RecordingSender")
+    monkeypatch.setitem(app.config, "TEXT_SENDER", "tests.senders:RecordingSender")
+    RecordingSender.sent.clear()
+    yield RecordingSender.sent
+    RecordingSender.sent.clear()
+
+
+@pytest.fixture
+def quiet_peers(app: Flask, make_user) -> dict[str, User]:
+    """Three peers with e-mail: "agreed" to be contacted, "withdrawn" (agreed, then withdrew
+    consent to contact) and "paused" (agreed, then paused their involvement)."""
+
+    made = {
+        name: make_user(name, email=f"{name}@example.org", preferred_name=name.title())
+        for name in ("agreed", "withdrawn", "paused")
+    }
+    with app.test_request_context():
+        withdrawn = db.session.get(User, made["withdrawn"].id)
+        services.withdraw_consent(withdrawn, withdrawn, ConsentPurpose.CONTACT)
+        paused = db.session.get(User, made["paused"].id)
+        services.set_paused(paused, paused, True)
+        db.session.commit()
+    return made
+
+
+def outbox_statuses(subject_start: str) -> dict[str, str]:
+    """Username -> status of the messages whose subject starts with ``subject_start`` (inside
+    an app context)."""
+    from engage.core.outbox import Notification
+
+    rows = db.session.execute(
+        db.select(User.username, Notification.status)
+        .join(User, User.id == Notification.user_id)
+        .where(Notification.subject.startswith(subject_start))
+    ).all()
+    return dict(rows)
 
 
 def csrf_token(client: FlaskClient, url: str = "/login") -> str:

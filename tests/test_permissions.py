@@ -159,3 +159,114 @@ def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json == {"status": "ok", "database": "ok"}
+
+
+# The outbox: who reads which message --------------------------------------------------------
+
+#: (the recipient's roles, the message's status) -> the roles that see it on /admin/outbox.
+#: Managers only see messages that never reached a peer-only account, to pass them on or to
+#: know why someone was not told; messages to staff, board or partner accounts are admins' only.
+OUTBOX_MATRIX = {
+    (frozenset({Role.PEER}), "undeliverable"): {Role.ADMIN, Role.MANAGER},
+    (frozenset({Role.PEER}), "no_consent"): {Role.ADMIN, Role.MANAGER},
+    (frozenset({Role.PEER}), "paused"): {Role.ADMIN, Role.MANAGER},
+    (frozenset({Role.PEER}), "pending"): {Role.ADMIN},
+    (frozenset({Role.PEER}), "sent"): {Role.ADMIN},
+    (frozenset({Role.PEER}), "failed"): {Role.ADMIN},
+    (frozenset({Role.PEER, Role.BOARD}), "undeliverable"): {Role.ADMIN},
+    (frozenset({Role.PEER, Role.MANAGER}), "undeliverable"): {Role.ADMIN},
+    (frozenset({Role.FINANCE}), "sent"): {Role.ADMIN},
+    (frozenset({Role.FINANCE}), "undeliverable"): {Role.ADMIN},
+    (frozenset({Role.ADMIN}), "undeliverable"): {Role.ADMIN},
+    (frozenset({Role.MANAGER}), "undeliverable"): {Role.ADMIN},
+    (frozenset({Role.BOARD}), "undeliverable"): {Role.ADMIN},
+    (frozenset({Role.PARTNER}), "undeliverable"): {Role.ADMIN},
+    (None, "undeliverable"): {Role.ADMIN},  # to an address, not an account
+}
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "visitor")
+def test_the_outbox_shows_each_role_only_the_messages_it_may_read(app, client, make_user, role):
+    from engage.core.outbox import Notification
+    from engage.extensions import db
+    from engage.people.models import User
+    from engage.people.permissions import can_view_message
+
+    subjects = {}
+    with app.app_context():
+        for n, (roles, status) in enumerate(OUTBOX_MATRIX):
+            recipient = make_user(f"to{n}", roles=set(roles)) if roles else None
+            note = Notification(
+                user_id=recipient.id if recipient else None,
+                channel="email",
+                to_address="",
+                subject=f"Message number {n} here",
+                body="Hello",
+                kind="update",
+                status=status,
+            )
+            db.session.add(note)
+            db.session.commit()
+            subjects[(roles, status)] = (note.id, note.subject)
+    if role is not None:
+        me = make_user("me", roles={role})
+        sign_in(client, "me")
+    response = client.get("/admin/outbox")
+    if role not in (Role.ADMIN, Role.MANAGER):
+        assert response.status_code == (302 if role is None else 403)
+        return
+    page = response.get_data(as_text=True)
+    with app.app_context():
+        viewer = db.session.get(User, me.id)
+        for key, allowed in OUTBOX_MATRIX.items():
+            note_id, subject = subjects[key]
+            note = db.session.get(Notification, note_id)
+            recipient = db.session.get(User, note.user_id) if note.user_id else None
+            assert (subject in page) == (role in allowed), (role, key)
+            assert can_view_message(viewer, note, recipient) == (role in allowed), (role, key)
+
+
+def test_a_password_reset_for_finance_never_shows_a_working_link(app, client, make_user):
+    """The takeover: anyone asks for finance's reset, a manager reads the link in the outbox."""
+    make_user("fin", roles={Role.FINANCE}, email="fin@example.org")
+    post(client, "/password/forgot", {"login": "fin"})
+    make_user("mgr", roles={Role.MANAGER})
+    make_user("boss", roles={Role.ADMIN})
+    manager, admin = app.test_client(), app.test_client()
+    sign_in(manager, "mgr")
+    sign_in(admin, "boss")
+    assert "Reset your password" not in manager.get("/admin/outbox").get_data(as_text=True)
+    page = admin.get("/admin/outbox").get_data(as_text=True)
+    assert "Reset your password" in page
+    assert "/password/reset/" not in page
+    assert "(private link, sent only to the person)" in page
+
+
+#: The account a manager asks a printable sign-in link for -> whether they may.
+SIGN_IN_LINK_MATRIX = {
+    frozenset({Role.PEER}): True,
+    frozenset({Role.PEER, Role.BOARD}): False,
+    frozenset({Role.MANAGER}): False,
+    frozenset({Role.FINANCE}): False,
+    frozenset({Role.BOARD}): False,
+    frozenset({Role.PARTNER}): False,
+    frozenset({Role.ADMIN}): False,
+}
+
+
+@pytest.mark.parametrize("roles", SIGN_IN_LINK_MATRIX, ids=lambda r: "+".join(sorted(r)))
+def test_managers_make_sign_in_links_only_for_peers(app, client, make_user, roles):
+    from engage.extensions import db
+    from engage.people.models import Invitation
+
+    person = make_user("them", roles=set(roles), email="them@example.org")
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    url = f"/people/{person.id}/sign-in-link"
+    allowed = SIGN_IN_LINK_MATRIX[roles]
+    assert client.get(url).status_code == (200 if allowed else 404)
+    response = post(client, url, {}, form_url="/people/new")
+    assert response.status_code == (200 if allowed else 404)
+    with app.app_context():
+        made = db.session.scalar(db.select(db.func.count(Invitation.id)))
+    assert made == (1 if allowed else 0)

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from engage.admin import bp
+from engage.core import outbox as outbox_service
 from engage.core.audit import AuditEntry
 from engage.core.htmx import redirect_to, render
 from engage.core.outbox import Notification
@@ -18,7 +19,13 @@ from engage.extensions import db
 from engage.people import services
 from engage.people.forms import ConfirmForm, InviteForm, OrganisationForm, RolesForm
 from engage.people.models import Organisation, Profile, Role, User, UserRole
-from engage.people.permissions import can_manage_users, can_view_audit, can_view_outbox
+from engage.people.permissions import (
+    can_manage_users,
+    can_send_message_again,
+    can_view_audit,
+    can_view_outbox,
+    messages_visible_to,
+)
 
 PAGE_SIZE = 50
 
@@ -149,14 +156,41 @@ def invite():
 def outbox():
     allow(can_view_outbox(current_user))
     page = _page()
-    total = db.session.scalar(select(func.count(Notification.id)))
+    # The permission is applied in the query, so a message nobody may read never loads.
+    visible = messages_visible_to(current_user)
+    total = db.session.scalar(select(func.count(Notification.id)).where(visible))
     rows = db.session.scalars(
         select(Notification)
+        .where(visible)
         .order_by(Notification.id.desc())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
-    return render("admin/outbox.html", notifications=list(rows), page=page, pages=_pages(total))
+    return render(
+        "admin/outbox.html",
+        notifications=list(rows),
+        page=page,
+        pages=_pages(total),
+        can_send_again=can_send_message_again(current_user),
+        action_form=ConfirmForm(),
+    )
+
+
+@bp.route("/outbox/<int:notification_id>/send-again", methods=["POST"])
+@login_required
+def send_again(notification_id: int):
+    allow(can_send_message_again(current_user))
+    note = db.session.get(Notification, notification_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        outbox_service.send_again(current_user, note)
+    except outbox_service.OutboxError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("The message is being sent again."), "success")
+    return redirect_to(url_for("admin.outbox"))
 
 
 @bp.route("/audit")

@@ -87,6 +87,7 @@ def _tell_followers(item: Item, actor: User | None) -> None:
             continue
         with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
             outbox.queue(
+                kind=outbox.Kind.UPDATE,
                 user=person,
                 subject=_("Update on what you raised: %(title)s", title=item.title),
                 body=_(
@@ -338,6 +339,7 @@ def escalate_overdue(today: date) -> list[Item]:
         for person in _owner_and_board(item):
             with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
                 outbox.queue(
+                    kind=outbox.Kind.UPDATE,  # an item they own, or their board's
                     user=person,
                     subject=_("Overdue item escalated: %(title)s", title=item.title),
                     body=_(

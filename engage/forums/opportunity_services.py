@@ -261,7 +261,7 @@ def _tell_partner(request: ConsultationRequest, accepted: bool) -> None:
                 reason=request.decision_note,
                 link=link,
             )
-        outbox.queue(user=person, subject=subject, body=body)
+        outbox.queue(kind=outbox.Kind.UPDATE, user=person, subject=subject, body=body)
 
 
 def _mark_met(request_id: int | None) -> None:
@@ -343,7 +343,7 @@ def _peers_to_tell(opportunity: Opportunity) -> list[User]:
         select(User)
         .join(Profile, Profile.user_id == User.id)
         .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.PEER.value, User.is_active, Profile.paused_at.is_(None))
+        .where(UserRole.role == Role.PEER.value, User.is_active)
     )
     if opportunity.forum_id is not None:
         query = query.join(ForumMember, ForumMember.user_id == User.id).where(
@@ -363,6 +363,7 @@ def _tell_new(opportunity: Opportunity) -> int:
                 else _("Say you are interested soon.")
             )
             outbox.queue(
+                kind=outbox.Kind.INVOLVEMENT,
                 user=person,
                 subject=_("A new opportunity: %(title)s", title=opportunity.title),
                 body=_(
@@ -493,6 +494,7 @@ def _tell_chosen(person: User, opportunity: Opportunity) -> None:
         return
     with _their_language(person):
         outbox.queue(
+            kind=outbox.Kind.UPDATE,  # they asked for it
             user=person,
             subject=_("You have been chosen: %(title)s", title=opportunity.title),
             body=_(
@@ -511,6 +513,7 @@ def _tell_not_this_time(person: User, opportunity: Opportunity) -> None:
         return
     with _their_language(person):
         outbox.queue(
+            kind=outbox.Kind.UPDATE,  # they asked for it
             user=person,
             subject=_("About %(title)s", title=opportunity.title),
             body=_(

@@ -53,12 +53,6 @@ class ForumError(ValueError):
     """A request that cannot be met; the message is safe to show."""
 
 
-def _tell(person: User, subject: str, body: str, **values: Any) -> None:
-    """Queue a message in the person's own language (subject and body are msgids)."""
-    with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
-        outbox.queue(user=person, subject=_(subject, **values), body=_(body, **values))
-
-
 # Forums and members ---------------------------------------------------------------------
 
 
@@ -229,14 +223,19 @@ def _tell_changed(meeting: Meeting, cancelled: bool = False) -> None:
                     "%(forum)s on %(when)s has changed. Check the details:\n%(link)s\n", **values
                 )
             )
-            outbox.queue(user=person, subject=subject, body=body)
+            # About a meeting they said they would come to: they need to know.
+            outbox.queue(kind=outbox.Kind.UPDATE, user=person, subject=subject, body=body)
 
 
 # Invitations and replies -------------------------------------------------------------------
 
 
 def invite_members(meeting: Meeting, notify: bool = True) -> int:
-    """Invite every current member who is not paused. Inviting twice invites nobody twice."""
+    """Invite every current member who is not paused. Inviting twice invites nobody twice.
+
+    A paused member gets no invitation to answer at all (a forum rule: no invitations while
+    paused). Whether the invitation's message may go (consent to contact) is the outbox's call.
+    """
     member_ids = active_member_ids(meeting.forum_id)
     if not member_ids:
         return 0
@@ -253,6 +252,7 @@ def invite_members(meeting: Meeting, notify: bool = True) -> int:
         if notify:
             with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
                 outbox.queue(
+                    kind=outbox.Kind.INVOLVEMENT,
                     user=person,
                     subject=_("You are invited: %(forum)s", forum=meeting.forum.name),
                     body=_(
@@ -336,7 +336,10 @@ def _promote_one(meeting: Meeting) -> bool:
     first.waiting_since = None
     person = first.user
     with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+        # The place is given at once in answer to their own yes, so they are told even when
+        # paused or without consent to contact: silence would leave them booked unknowing.
         outbox.queue(
+            kind=outbox.Kind.UPDATE,
             user=person,
             subject=_("A place is free for you: %(forum)s", forum=meeting.forum.name),
             body=_(
@@ -374,6 +377,7 @@ def send_reminders(now: datetime) -> int:
         person = row.user
         with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
             outbox.queue(
+                kind=outbox.Kind.INVOLVEMENT,
                 user=person,
                 subject=_("Reminder: %(forum)s", forum=meeting.forum.name),
                 body=_(

@@ -334,6 +334,7 @@ def query(actor: User, claim: ExpenseClaim, question: str) -> None:
     person = claim.claimant
     with their_language(person):
         outbox.queue(
+            kind=outbox.Kind.UPDATE,
             user=person,
             subject=_("We have a question about your expenses claim"),
             body=_(
@@ -370,6 +371,7 @@ def approve(actor: User, claim: ExpenseClaim) -> None:
     person = claim.claimant
     with their_language(person):
         outbox.queue(
+            kind=outbox.Kind.UPDATE,
             user=person,
             subject=_("Your expenses claim is approved"),
             body=_(
@@ -393,6 +395,7 @@ def reject(actor: User, claim: ExpenseClaim, reason: str) -> None:
     person = claim.claimant
     with their_language(person):
         outbox.queue(
+            kind=outbox.Kind.UPDATE,
             user=person,
             subject=_("Your expenses claim was not approved"),
             body=_(

@@ -312,6 +312,7 @@ def _tell_payees(items: list[PaymentItem]) -> None:
         methods = sorted({Method(i.method).label for i in lines})
         with their_language(person):
             outbox.queue(
+                kind=outbox.Kind.UPDATE,
                 user=person,
                 subject=_("We have paid you"),
                 body=_(

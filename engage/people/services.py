@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from engage.core import audit, outbox
 from engage.core.db import utcnow
-from engage.core.links import absolute_url
+from engage.core.links import secret_url
 from engage.core.security import check_password, hash_password, needs_rehash
 from engage.extensions import db
 from engage.people.models import (
@@ -34,6 +34,7 @@ from engage.people.models import (
     hash_token,
     new_token,
 )
+from engage.people.permissions import must_use_two_step
 
 #: The wording version of each consent statement people agree to. Bump when the words change.
 CONSENT_WORDING_VERSION = "2026-11"
@@ -156,7 +157,7 @@ def enable_totp(user: User, secret: str, code: str) -> bool:
 
 
 def disable_totp(actor: User, user: User) -> None:
-    if user.totp_required and actor.id == user.id:
+    if actor.id == user.id and must_use_two_step(user):
         raise AccountError(_("Your administrator has asked that two-step sign in stays on."))
     user.totp_secret = None
     user.totp_last_step = None
@@ -227,8 +228,9 @@ def create_account(
     return user
 
 
-def invite(*, actor: User | None, user: User, send: bool = True) -> str:
-    """Make a single-use sign-in link for ``user`` and return it. Earlier unused links stop
+def invite(*, actor: User | None, user: User, send: bool = True) -> outbox.Secret:
+    """Make a single-use sign-in link for ``user`` and return it (its ``.value`` is the
+    link, for the page that shows it to whoever hands it over). Earlier unused links stop
     working. With ``send`` the link also goes to them by their preferred channel."""
     db.session.execute(
         update(Invitation)
@@ -245,7 +247,7 @@ def invite(*, actor: User | None, user: User, send: bool = True) -> str:
             invited_by_id=getattr(actor, "id", None),
         )
     )
-    link = absolute_url("people.accept_invitation", token=token)
+    link = secret_url("people.accept_invitation", token=token)
     audit.record("account.invited", actor=actor, subject=user)
     if send and (user.email or user.phone):
         partnership = current_app.config["PARTNERSHIP_NAME"]
@@ -259,8 +261,10 @@ def _their_language(user: User):  # noqa: ANN202
     return force_locale(user.locale or current_app.config["DEFAULT_LOCALE"])
 
 
-def _queue_invitation(user: User, partnership: str, days: int, link: str) -> None:
+def _queue_invitation(user: User, partnership: str, days: int, link: outbox.Secret) -> None:
     outbox.queue(
+        kind=outbox.Kind.ACCOUNT,
+        secrets=[link],
         user=user,
         subject=_("You are invited to %(partnership)s", partnership=partnership),
         body=_(
@@ -318,15 +322,17 @@ def request_password_reset(login: str) -> None:
     if user is None or not user.is_active or not (user.email or user.phone):
         return
     token = _reset_serializer().dumps({"u": user.id, "f": _fingerprint(user)})
-    link = absolute_url("people.reset_password", token=token)
+    link = secret_url("people.reset_password", token=token)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
     with _their_language(user):
         _queue_reset(user, hours, link)
     audit.record("account.reset_requested", actor=None, subject=user)
 
 
-def _queue_reset(user: User, hours: int, link: str) -> None:
+def _queue_reset(user: User, hours: int, link: outbox.Secret) -> None:
     outbox.queue(
+        kind=outbox.Kind.ACCOUNT,
+        secrets=[link],
         user=user,
         subject=_("Reset your password"),
         body=_(

@@ -1,4 +1,5 @@
-"""Cross-cutting rails: audit log, outbox, security headers, errors, migrations, CLI."""
+"""Cross-cutting rails: audit log, security headers, errors, migrations, CLI (the outbox has
+test_outbox.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from engage import create_app
-from engage.core import audit, outbox
+from engage.core import audit
 from engage.core.audit import AuditEntry
 from engage.core.cli import production_problems
-from engage.core.outbox import Notification
 from engage.core.security import is_safe_next
 from engage.extensions import db
 from tests.conftest import TEST_DATABASE_URL
@@ -27,35 +27,6 @@ def test_audit_log_is_append_only(ctx):
     with pytest.raises(Exception, match="append-only"):
         db.session.execute(text("UPDATE audit_entry SET action = 'x'"))
     db.session.rollback()
-
-
-def test_outbox_sends_only_after_commit(ctx):
-    note = outbox.queue(subject="Hello", body="Hi", to_address="a@example.org")
-    note_id = note.id
-    db.session.rollback()
-    outbox.flush_committed()
-    assert db.session.get(Notification, note_id) is None
-    note = outbox.queue(subject="Hello", body="Hi", to_address="a@example.org")
-    assert note.status == "pending"
-    db.session.commit()
-    outbox.flush_committed()
-    assert db.session.get(Notification, note.id).status == "sent"
-
-
-def test_outbox_keeps_failed_messages(ctx, app, monkeypatch):
-    monkeypatch.setitem(app.config, "EMAIL_SENDER", "tests.core.test_core:BrokenSender")
-    note = outbox.queue(subject="Hello", body="Hi", to_address="a@example.org")
-    db.session.commit()
-    outbox.flush_committed()
-    assert db.session.get(Notification, note.id).status == "failed"
-
-
-class BrokenSender:
-    def __init__(self, config):
-        pass
-
-    def send(self, notification):
-        raise OSError("mail server down")
 
 
 def test_security_headers(client):

@@ -209,9 +209,10 @@ def test_accepting_publishes_a_prefilled_opportunity_and_tells_the_partner(
     told = _notes(app, people["partner"].id)
     assert [n.subject for n in told] == ["Your request was accepted: Review our hostel leaflet"]
     assert told[0].to_address == "p@example.org"
-    # Peers are told of the new opportunity; a paused peer is not, but can still find it.
+    # Peers are told of the new opportunity; a paused peer is not (the message is kept, held
+    # back, so staff can see why), but can still find it.
     assert any("A new opportunity" in n.subject for n in _notes(app, people["ann"].id))
-    assert _notes(app, paused.id) == []
+    assert [n.status for n in _notes(app, paused.id)] == ["paused"]
     _switch(client, "paused")
     assert "Review the hostel leaflet" in client.get("/opportunities").get_data(as_text=True)
     # Deciding again is refused.

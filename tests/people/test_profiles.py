@@ -80,7 +80,7 @@ def test_manager_creates_a_peer_without_email_and_makes_a_link(app, client, sign
 
 
 def test_consent_is_given_and_withdrawn_with_history(app, client, signed_in):
-    me = signed_in(Role.PEER)
+    me = signed_in(Role.PEER, contact_consent=False)
     post(client, "/me/consent", {"purpose": "photos_quotes", "action": "give"})
     post(client, "/me/consent", {"purpose": "photos_quotes", "action": "give"})  # double click
     post(client, "/me/consent", {"purpose": "photos_quotes", "action": "withdraw"})
