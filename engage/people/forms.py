@@ -314,7 +314,7 @@ class EqualityForm(Form):
     submit = submit(_l("Save"))
 
 
-class NewPersonForm(Form):
+class _AccountFields(Form):
     preferred_name = StringField(
         _l("Name they would like us to use"),
         widget=GovTextInput(),
@@ -340,10 +340,25 @@ class NewPersonForm(Form):
             Regexp(r"^[0-9 +()-]{7,20}$", message=_l("Enter a phone number, like 07700 900 982")),
         ],
     )
+
+
+class NewPersonForm(_AccountFields):
+    """A manager adds a peer, usually sitting with them."""
+
+    contact_consent = RadioField(
+        _l("Have they agreed that we may contact them?"),
+        description=_l(
+            "Ask them: we may contact you about forums, meetings and chances to get involved. "
+            "They can change their mind at any time."
+        ),
+        choices=[("yes", _l("Yes, they agreed")), ("no", _l("No, or not asked yet"))],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Say whether they agreed to be contacted"))],
+    )
     submit = submit(_l("Create account"))
 
 
-class InviteForm(NewPersonForm):
+class InviteForm(_AccountFields):
     roles = SelectMultipleField(
         _l("Roles"),
         choices=[(k.value, v) for k, v in ROLE_LABELS.items()],

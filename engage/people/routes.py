@@ -386,6 +386,9 @@ def new_person():
         except services.AccountError as error:
             form.username.errors.append(str(error))
         else:
+            if form.contact_consent.data == "yes":
+                # Asked in person: recorded as given by the manager on their behalf.
+                services.give_consent(current_user, person, ConsentPurpose.CONTACT)
             db.session.commit()
             flash(_("Account created for %(name)s.", name=person.display_name), "success")
             return redirect_to(url_for("people.sign_in_link", person_id=person.id))

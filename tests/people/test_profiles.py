@@ -67,16 +67,35 @@ def test_a_manager_acts_on_behalf_and_it_is_recorded(app, client, make_user, sig
 
 def test_manager_creates_a_peer_without_email_and_makes_a_link(app, client, signed_in):
     signed_in(Role.MANAGER)
-    response = post(client, "/people/new", {"preferred_name": "Rosa", "username": "rosa"})
+    new = {"preferred_name": "Rosa", "username": "rosa", "contact_consent": "no"}
+    response = post(client, "/people/new", new)
     assert response.status_code == 303
     link_page = response.headers["Location"]
     response = post(client, link_page, {})
     assert "/invitation/" in response.get_data(as_text=True)
     # A double click on "Create account" does not make a second account.
-    again = post(client, "/people/new", {"preferred_name": "Rosa", "username": "rosa"})
+    again = post(client, "/people/new", new)
     assert "already taken" in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).where(User.username == "rosa")) == 1
+        rosa = db.session.scalar(db.select(User).filter_by(username="rosa"))
+        assert db.session.scalars(db.select(ConsentRecord).filter_by(user_id=rosa.id)).all() == []
+
+
+def test_a_peer_added_by_a_manager_who_agreed_to_contact_is_invited_to_take_part(
+    app, client, signed_in
+):
+    manager = signed_in(Role.MANAGER)
+    answer = post(client, "/people/new", {"preferred_name": "Ola", "username": "ola"})
+    assert "Say whether they agreed to be contacted" in answer.get_data(as_text=True)
+    assert 'value="Ola"' in answer.get_data(as_text=True)
+    new = {"preferred_name": "Ola", "username": "ola", "contact_consent": "yes"}
+    assert post(client, "/people/new", new).status_code == 303
+    with app.app_context():
+        ola = db.session.scalar(db.select(User).filter_by(username="ola"))
+        (record,) = db.session.scalars(db.select(ConsentRecord).filter_by(user_id=ola.id))
+        assert record.purpose == "contact" and record.withdrawn_at is None
+        assert record.given_by_id == manager.id
 
 
 def test_consent_is_given_and_withdrawn_with_history(app, client, signed_in):
