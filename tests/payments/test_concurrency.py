@@ -21,7 +21,7 @@ from flask_migrate import upgrade
 
 from engage import create_app
 from engage.extensions import db
-from engage.payments import claim_services, services
+from engage.payments import claim_services, run_services, services
 from engage.payments.models import ClaimState, ExpenseClaim, PaymentEvent, PaymentItem, PaymentRun
 from engage.people import services as people
 from engage.people.models import Role, User
@@ -82,6 +82,10 @@ def live_app(tmp_path_factory):
                 password=PASSWORD,
             )
             user.profile.payment_preference = "bank"
+            # A run never holds a bank transfer without bank details.
+            run_services.set_bank_details(
+                user, user, account_name=username, sort_code="123456", account_number="12345678"
+            )
         db.session.commit()
         db.session.remove()
     yield app
