@@ -365,6 +365,10 @@ def _owner_and_board(item: Item) -> list[User]:
     return list(db.session.scalars(select(User).where(User.id.in_(ids), User.is_active)))
 
 
+#: How many of the latest changes a peer's home page shows.
+HOME_CHANGES = 3
+
+
 def home_summary(user: User, today: date) -> dict[str, Any]:
     """What the register puts on someone's home page: a few rows and counts, in a fixed
     number of queries."""
@@ -376,6 +380,14 @@ def home_summary(user: User, today: date) -> dict[str, Any]:
     summary["mine"] = db.session.scalars(
         select(Item).where(mine).order_by(Item.updated_at.desc()).limit(5)
     ).all()
+    if user.has_role(Role.PEER):
+        # "You said, we did" where peers look: the latest few changes, newest first.
+        summary["we_did"] = db.session.scalars(
+            select(Item)
+            .where(Item.state == State.RESOLVED.value)
+            .order_by(Item.resolved_at.desc(), Item.id.desc())
+            .limit(HOME_CHANGES)
+        ).all()
     if user.has_role(Role.MANAGER):
         summary["to_triage"] = db.session.scalar(
             select(func.count(Item.id)).where(Item.state == State.RAISED.value)

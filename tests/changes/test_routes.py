@@ -292,3 +292,42 @@ def test_only_managers_raise_for_someone_else(client, make_user):
     make_user("me")
     sign_in(client, "me")
     assert client.get(f"/register/new?for={other.id}").status_code == 404
+
+
+def test_you_said_we_did_is_in_a_peers_menu_and_on_their_home_page(
+    app, client, make_user, make_item
+):
+    from datetime import UTC, datetime
+
+    raiser = make_user("raiser")
+    nav_link = 'class="govuk-service-navigation__link" href="/you-said-we-did"'
+    make_user("reader")
+    sign_in(client, "reader")
+    # Nothing changed yet: the home page says where it will be told.
+    home = client.get("/").get_data(as_text=True)
+    assert nav_link in home
+    assert "When a board changes something people raised" in home
+    assert 'href="/you-said-we-did"' in home.split("</nav>", 1)[1]
+    for day, title in ((1, "Oldest"), (2, "Older"), (3, "Newer"), (4, "Newest")):
+        make_item(
+            raiser,
+            title=f"{title} blockage",
+            state=State.RESOLVED.value,
+            what_changed=f"{title} change made",
+            changed_for_whom="Everyone",
+            lasting="In policy",
+            resolved_at=datetime(2026, 3, day, 12, tzinfo=UTC),
+        )
+    home = client.get("/").get_data(as_text=True)
+    panel = home.split('<h3 class="govuk-heading-s">You said, we did</h3>', 1)[1]
+    panel = panel.split("</section>", 1)[0]
+    # The latest three, newest first, in plain words, with a link to all of them.
+    assert panel.index("Newest blockage") < panel.index("Newer blockage") < panel.index("Older")
+    assert "We did: Newest change made" in panel
+    assert "Oldest" not in panel
+    assert 'href="/you-said-we-did"' in panel
+    # Staff reach it from the register; it is not added to their longer menu.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    assert nav_link not in client.get("/").get_data(as_text=True)
