@@ -70,8 +70,13 @@ def test_merge_keeps_supporters_accounts_and_history(ctx, make_user, make_item):
     }
     assert supporters == {b.id, c.id}  # the duplicate's raiser became a supporter
     assert db.session.get(Item, keep.id).supporter_count == 2
-    kinds = [e.kind for e in db.session.scalars(db.select(Event).filter_by(item_id=keep.id))]
-    assert kinds.count("raised") == 2 and "merged" in kinds  # both histories survive
+    # Each keeps its own history: nothing from before the survivor was raised lands on it.
+    kept = db.session.scalars(db.select(Event).filter_by(item_id=keep.id)).all()
+    assert [e.kind for e in kept] == ["raised", "state", "merged"]
+    assert kept[-1].note == str(dup.id)
+    gone = db.session.scalars(db.select(Event).filter_by(item_id=dup.id)).all()
+    assert gone[0].kind == "raised"
+    assert (gone[-1].kind, gone[-1].to_state) == ("state", State.MERGED.value)
 
 
 def test_merge_refuses_itself_and_closed_items(ctx, make_user, make_item):
