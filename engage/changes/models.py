@@ -232,6 +232,7 @@ class Item(CreatedMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     owner_organisation: Mapped[Organisation | None] = relationship(
         foreign_keys=[owner_organisation_id]

@@ -285,6 +285,13 @@ def test_a_manager_raises_an_item_for_a_peer(app, client, make_user):
         assert item.raised_by_id == peer.id and item.entered_by_id == manager.id
         entry = db.session.scalar(db.select(AuditEntry).filter_by(action="register.raised"))
         assert entry.on_behalf and entry.subject_id == peer.id
+    # The item is Kit's (Kit hears back), and its page says who entered it for them.
+    page = client.get(f"/register/{item.id}").get_data(as_text=True)
+    assert "Kit · entered by Mgr on their behalf" in page
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "kit")
+    page = client.get(f"/register/{item.id}").get_data(as_text=True)
+    assert "No bus home" in page and "entered by Mgr on their behalf" in page
 
 
 def test_only_managers_raise_for_someone_else(client, make_user):
