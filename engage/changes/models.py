@@ -157,8 +157,16 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     ),
     State.RESOLVED: frozenset({State.REOPENED}),
     State.CLOSED: frozenset({State.REOPENED}),
+    # An overdue reopened item escalates like any other open one (``engage tick``).
     State.REOPENED: frozenset(
-        {State.TRIAGED, State.ACTION_PLANNED, State.IN_PROGRESS, State.CLOSED, State.MERGED}
+        {
+            State.TRIAGED,
+            State.ACTION_PLANNED,
+            State.IN_PROGRESS,
+            State.ESCALATED,
+            State.CLOSED,
+            State.MERGED,
+        }
     ),
     State.MERGED: frozenset(),
 }

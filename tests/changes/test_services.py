@@ -164,3 +164,12 @@ def test_stale_versions_are_refused(ctx, make_user, make_item):
     services.check_version(item, item.version)
     with pytest.raises(services.Conflict):
         services.check_version(item, item.version - 1 if item.version > 1 else 99)
+
+
+def test_an_overdue_reopened_item_escalates_too(ctx, make_user, make_item):
+    """``engage tick`` escalates every overdue open item; a reopened one made it fail."""
+    item = load(make_item(_user(make_user), state=State.REOPENED.value))
+    item.target_date = date(2026, 3, 1)
+    db.session.flush()
+    assert [i.id for i in services.escalate_overdue(date(2026, 3, 2))] == [item.id]
+    assert item.state == State.ESCALATED.value and item.level == Level.DELIVERY.value
