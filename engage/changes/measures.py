@@ -33,7 +33,7 @@ Dates (target dates, "today", the resolution day) are the partnership's local da
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -45,6 +45,7 @@ from sqlalchemy import Select
 
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Item, Level, State
 from engage.core import settings
+from engage.core.db import utcnow
 from engage.extensions import db
 from engage.people.models import Organisation
 
@@ -91,7 +92,7 @@ def local_timezone() -> ZoneInfo:
 
 def local_today() -> date:
     """Today in the partnership's own time zone."""
-    return datetime.now(local_timezone()).date()
+    return utcnow().astimezone(local_timezone()).date()
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ def register_measures(
     """Work out the measures for the items ``items_query`` (a ``select(Item)`` already limited
     to what the viewer may see and has filtered to) selects. See the module docstring."""
     timezone = timezone or local_timezone()
-    today = today or datetime.now(timezone).date()
+    today = today or utcnow().astimezone(timezone).date()
     plan_days = plan_within_days() if plan_days is None else plan_days
     # Plain tuples: pandas reads them several times faster than SQLAlchemy rows.
     rows = [tuple(row) for row in db.session.execute(measures_select(items_query))]

@@ -92,6 +92,60 @@ STATE_LABELS = {
     State.MERGED: _l("Merged"),
 }
 
+#: What each state means to the people following an item, and what happens next, in plain
+#: words. The item page shows both beside the state's tag, so the three always agree.
+#: "%(level)s" is where the item is being dealt with.
+STATE_MEANINGS = {
+    State.RAISED: (
+        _l("We have this item. The lived experience team has not read it yet."),
+        _l(
+            "Next: the team reads it within 2 weeks. They accept it into the register, join it "
+            "with an item about the same thing, or close it with a reason."
+        ),
+    ),
+    State.TRIAGED: (
+        _l("The lived experience team accepted this item into the register."),
+        _l("Next: a board gives it an owner and a target date, and agrees an action plan."),
+    ),
+    State.ACTION_PLANNED: (
+        _l("The board agreed an action plan to fix this."),
+        _l("Next: the people named in the plan start the work."),
+    ),
+    State.IN_PROGRESS: (
+        _l("Work on the action plan has started."),
+        _l("Next: when it is fixed, the board checks what changed, for whom, and that it lasts."),
+    ),
+    State.ESCALATED: (
+        _l("This was not sorted out in time, so it moved up to the %(level)s."),
+        _l("Next: the %(level)s agrees how to move it on, with a new target date."),
+    ),
+    State.RESOLVED: (
+        _l("This is fixed. You can read what changed below."),
+        _l("If it starts happening again, tell the lived experience team: they can reopen it."),
+    ),
+    State.CLOSED: (
+        _l("This item is closed. You can read why below."),
+        _l("If you think it should stay open, tell the lived experience team: they can reopen it."),
+    ),
+    State.REOPENED: (
+        _l("This was fixed or closed, then opened again because it is still happening."),
+        _l("Next: the team and the board look at it again and agree what to do."),
+    ),
+    State.MERGED: (
+        _l("This was the same as another item, so they were joined."),
+        _l("Next: follow the other item to see what happens."),
+    ),
+}
+
+#: What the action plan part of the page says while there is no step, by state.
+NO_PLAN_YET = {
+    State.RAISED: _l("No plan yet. Once the item is accepted, a board agrees one."),
+    State.RESOLVED: _l("No plan was made."),
+    State.CLOSED: _l("No plan was made."),
+    State.MERGED: _l("No plan was made. The other item has the plan."),
+}
+NO_PLAN_WORKING = _l("No plan yet. The board is working on one.")
+
 #: The only moves an item can make. Anything else is refused by Item.move_to.
 TRANSITIONS: dict[State, frozenset[State]] = {
     State.RAISED: frozenset({State.TRIAGED, State.CLOSED, State.MERGED}),
@@ -103,8 +157,16 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     ),
     State.RESOLVED: frozenset({State.REOPENED}),
     State.CLOSED: frozenset({State.REOPENED}),
+    # An overdue reopened item escalates like any other open one (``engage tick``).
     State.REOPENED: frozenset(
-        {State.TRIAGED, State.ACTION_PLANNED, State.IN_PROGRESS, State.CLOSED, State.MERGED}
+        {
+            State.TRIAGED,
+            State.ACTION_PLANNED,
+            State.IN_PROGRESS,
+            State.ESCALATED,
+            State.CLOSED,
+            State.MERGED,
+        }
     ),
     State.MERGED: frozenset(),
 }
@@ -178,6 +240,7 @@ class Item(CreatedMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    entered_by: Mapped[User | None] = relationship(foreign_keys=[entered_by_id])
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
     owner_organisation: Mapped[Organisation | None] = relationship(
         foreign_keys=[owner_organisation_id]
@@ -202,6 +265,16 @@ class Item(CreatedMixin, db.Model):
     @property
     def agency_name(self) -> str:
         return self.agency.name if self.agency else self.agency_other
+
+    def explanation(self) -> tuple[str, str]:
+        """What this item's state means, and what happens next, in the reader's language."""
+        meaning, next_step = STATE_MEANINGS[self.state_enum]
+        level = self.level_enum.label
+        return str(meaning) % {"level": level}, str(next_step) % {"level": level}
+
+    def no_plan_text(self) -> str:
+        """What the page says about the action plan while it has no step."""
+        return str(NO_PLAN_YET.get(self.state_enum, NO_PLAN_WORKING))
 
     def is_overdue(self, today: date) -> bool:
         return self.state_enum.is_open and self.target_date is not None and self.target_date < today

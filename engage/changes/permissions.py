@@ -31,6 +31,12 @@ def can_view_item(user: Any, item: Any, supporter_ids: set[int] | None = None) -
     )
 
 
+def puts_you_said_we_did_in_menu(user: Any) -> bool:
+    """Peers find "you said, we did" in their menu: what changed is what they come to see.
+    Everyone signed in may read it; staff reach it from the register."""
+    return has_role(user, Role.PEER)
+
+
 def can_raise_item(user: Any) -> bool:
     return signed_in(user)
 

@@ -206,8 +206,9 @@ def close(actor: User, item: Item, reason: str) -> None:
 
 
 def merge(actor: User, duplicate: Item, survivor: Item) -> None:
-    """Fold a duplicate into ``survivor``: supporters, accounts and history move across, the
-    duplicate's raiser becomes a supporter, and the duplicate points to the survivor."""
+    """Fold a duplicate into ``survivor``: supporters and accounts move across, the
+    duplicate's raiser becomes a supporter, the duplicate points to the survivor, and each
+    keeps its own history (the survivor's records the join)."""
     if duplicate.id == survivor.id:
         raise IllegalMove(_("An item cannot be merged into itself."))
     if not survivor.state_enum.is_open:
@@ -234,15 +235,14 @@ def merge(actor: User, duplicate: Item, survivor: Item) -> None:
             )
         )
         moved += 1
-    db.session.execute(
-        update(Event).where(Event.item_id == duplicate.id).values(item_id=survivor.id)
-    )
     survivor.supporter_count += moved
     duplicate.merged_into_id = survivor.id
     # Pages say "joined into item N" in the reader's own language, from merged_into_id.
     _move(duplicate, actor, State.MERGED)
-    # The duplicate's history now lives on the survivor; leave a trace on both.
-    _event(survivor, actor, "merged")
+    # Each item keeps its own history: the duplicate's (which may start before the survivor
+    # was raised, and has states the survivor never had) stays on the duplicate's page, which
+    # leads on to the survivor; the survivor's says which item joined it.
+    _event(survivor, actor, "merged", note=str(duplicate.id))
 
 
 def set_ownership(
@@ -367,6 +367,10 @@ def _owner_and_board(item: Item) -> list[User]:
     return list(db.session.scalars(select(User).where(User.id.in_(ids), User.is_active)))
 
 
+#: How many of the latest changes a peer's home page shows.
+HOME_CHANGES = 3
+
+
 def home_summary(user: User, today: date) -> dict[str, Any]:
     """What the register puts on someone's home page: a few rows and counts, in a fixed
     number of queries."""
@@ -378,6 +382,14 @@ def home_summary(user: User, today: date) -> dict[str, Any]:
     summary["mine"] = db.session.scalars(
         select(Item).where(mine).order_by(Item.updated_at.desc()).limit(5)
     ).all()
+    if user.has_role(Role.PEER):
+        # "You said, we did" where peers look: the latest few changes, newest first.
+        summary["we_did"] = db.session.scalars(
+            select(Item)
+            .where(Item.state == State.RESOLVED.value)
+            .order_by(Item.resolved_at.desc(), Item.id.desc())
+            .limit(HOME_CHANGES)
+        ).all()
     if user.has_role(Role.MANAGER):
         summary["to_triage"] = db.session.scalar(
             select(func.count(Item.id)).where(Item.state == State.RAISED.value)

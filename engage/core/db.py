@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,8 +24,28 @@ NAMING = {
 }
 
 
+#: A moment that "now" stands still at, inside ``clock_at`` only.
+_fixed_now: ContextVar[datetime | None] = ContextVar("engage_fixed_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC. Every "now" in engage comes from here, so ``clock_at`` can move it."""
+    fixed = _fixed_now.get()
+    return fixed if fixed is not None else datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Make ``utcnow()`` answer ``moment`` inside the block: the demo builds each item's history
+    as if every step happened on its own day, and tests pin the day the demo is made. Column
+    defaults are read when the session flushes, so flush inside the block."""
+    if moment.tzinfo is None:
+        raise ValueError("clock_at needs an aware datetime")
+    token = _fixed_now.set(moment.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _fixed_now.reset(token)
 
 
 class UTCDateTime(TypeDecorator):

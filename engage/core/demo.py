@@ -4,9 +4,15 @@ it lands. Demo accounts exist only in a database made by this command."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from engage.core import settings
-from engage.core.db import utcnow
+from engage.core.db import clock_at, utcnow
 from engage.core.security import hash_password
 from engage.extensions import db
 from engage.people import services
@@ -59,6 +65,32 @@ FIRST_NAMES = [
     "Kim",
 ]
 LANGUAGES = ["Polish", "Arabic", "Urdu", "British Sign Language", "Romanian", "Kurdish (Sorani)"]
+
+
+@contextmanager
+def happened_at(moment: datetime) -> Iterator[None]:
+    """Make a demo step as if it happened at ``moment``: the history, dates and messages it
+    leaves say so (``clock_at``). Column defaults are read at a flush, so what was made before
+    is flushed first, and what the step made is flushed before the clock moves on."""
+    db.session.flush()
+    with clock_at(moment):
+        yield
+        db.session.flush()
+
+
+def local_today() -> date:
+    """Today in the partnership's zone: the demo is built around it, whatever day it runs."""
+    return utcnow().astimezone(_zone()).date()
+
+
+def local_moment(day: date, hour: int, minute: int = 0) -> datetime:
+    """That day at that time in the partnership's zone, as UTC, never later than now."""
+    moment = datetime.combine(day, time(hour, minute), _zone()).astimezone(UTC)
+    return min(moment, utcnow())
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
 
 
 def seed(extra_peers: int = 30, rng: random.Random | None = None) -> list[tuple[str, str]]:

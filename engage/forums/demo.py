@@ -4,9 +4,13 @@ meetings with replies and varied needs, open opportunities and partner requests.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from engage.core.db import utcnow
+from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
 from engage.forums import services
 from engage.forums.models import (
@@ -48,7 +52,8 @@ FORUMS = [
 
 def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
     manager = people["manager"]
-    today = utcnow().date()
+    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    today = utcnow().astimezone(zone).date()  # the partnership's today
     venues = [
         Venue(
             name="The Hub, Riverside Community Centre",
@@ -82,25 +87,31 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
         db.session.add(forum)
         db.session.flush()
         members = everyone if index != 1 else [p for i, p in enumerate(everyone) if i % 2]
-        for person in members:
-            services.add_member(manager, forum, person, today - timedelta(days=180))
-        start = (utcnow() - timedelta(weeks=every * 2)).replace(
-            hour=10, minute=30, second=0, microsecond=0
+        joined = today - timedelta(days=180)
+        with happened_at(local_moment(joined, 10)):
+            for person in members:
+                services.add_member(manager, forum, person, joined)
+        # Half past ten in the partnership's own time, kept across clock changes.
+        start = datetime.combine(today - timedelta(weeks=every * 2), time(10, 30), zone).astimezone(
+            UTC
         )
-        meetings = services.schedule(
-            manager,
-            forum,
-            starts_at=start,
-            duration_minutes=120,
-            every_weeks=every,
-            count=5,
-            venue_id=venues[index % 2].id,
-            capacity=12 if index == 0 else None,
-            rung=[Rung.CO_PRODUCTION, Rung.ENGAGEMENT, Rung.CO_DESIGN][index].value,
-            title="",
-        )
-        past = [m for m in meetings if m.starts_at < utcnow()]
-        future = [m for m in meetings if m.starts_at >= utcnow()]
+        scheduled = start - timedelta(days=21)
+        with happened_at(scheduled):
+            meetings = services.schedule(
+                manager,
+                forum,
+                starts_at=start,
+                duration_minutes=120,
+                every_weeks=every,
+                count=5,
+                venue_id=venues[index % 2].id,
+                capacity=12 if index == 0 else None,
+                rung=[Rung.CO_PRODUCTION, Rung.ENGAGEMENT, Rung.CO_DESIGN][index].value,
+                title="",
+            )
+        now = utcnow()
+        past = [m for m in meetings if m.ends_at < now]
+        future = [m for m in meetings if m.ends_at >= now]
         for meeting in past:
             marks = {
                 p.id: rng.choice(
@@ -114,26 +125,31 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 )
                 for p in members[:10]
             }
-            services.mark_attendance(manager, meeting, marks)
-            services.save_minutes(
-                manager,
-                meeting,
-                "We heard from the housing team and shared experiences.",
-                "Agreed to ask the council to accept a worker's letter as ID.",
-            )
+            with happened_at(min(meeting.ends_at + timedelta(minutes=30), now)):
+                services.mark_attendance(manager, meeting, marks)
+            with happened_at(min(meeting.ends_at + timedelta(days=1), now)):
+                services.save_minutes(
+                    manager,
+                    meeting,
+                    "We heard from the housing team and shared experiences.",
+                    "Agreed to ask the council to accept a worker's letter as ID.",
+                )
         if past:
-            services.add_action(
-                manager,
-                past[-1],
-                "Write to the housing team about ID rules",
-                manager.display_name,
-                today + timedelta(days=14),
-            )
+            with happened_at(min(past[-1].ends_at + timedelta(days=1), now)):
+                services.add_action(
+                    manager,
+                    past[-1],
+                    "Write to the housing team about ID rules",
+                    manager.display_name,
+                    today + timedelta(days=14),
+                )
         for meeting in future[:2]:
             for person in members[:12]:
                 answer = rng.choice([Reply.YES, Reply.YES, Reply.MAYBE, Reply.NO, None])
                 if answer is not None:
-                    services.reply(person, meeting, answer)
+                    replied = now - (now - scheduled) * rng.uniform(0.0, 0.3)
+                    with happened_at(replied):
+                        services.reply(person, meeting, answer)
     partner = people["partner"]
     requests = [
         ("Review our new hostel leaflet", "review", True, "accepted"),

@@ -183,11 +183,15 @@ class Invitation(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     reply: Mapped[str] = mapped_column(String(10), default=Reply.INVITED.value)
     replied_at: Mapped[datetime | None]
+    # Who gave the latest reply when it was not the person: a manager replying for a peer
+    # (assisted digital). None: the person replied themselves, or has not replied.
+    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     waiting_since: Mapped[datetime | None]  # order of the waiting list
     reminded_at: Mapped[datetime | None]  # a reminder goes once
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    replied_by: Mapped[User | None] = relationship(foreign_keys=[replied_by_id])
 
 
 class Attendance(db.Model):

@@ -129,7 +129,7 @@ OPPORTUNITY_STATUS_COLOURS = {
 def local_today() -> date:
     """Today in the partnership's own time zone."""
     zone = ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE") or "UTC")
-    return datetime.now(zone).date()
+    return utcnow().astimezone(zone).date()
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from engage.core import audit
 from engage.core.db import utcnow
@@ -525,3 +526,33 @@ def possible_chairs() -> list[tuple[int, str]]:
         ((uid, preferred or username) for uid, username, preferred in rows),
         key=lambda r: r[1].lower(),
     )
+
+
+#: How many coming meetings a peer's meetings page lists.
+PERSON_MEETINGS = 20
+
+
+def coming_meetings_of(person: User, now: datetime) -> list[tuple[Meeting, Invitation | None]]:
+    """The meetings not yet over that ``person`` is invited to or may go to as a member, with
+    their invitation (None while they have none), soonest first. For a manager replying for
+    a peer (assisted digital)."""
+    invited = select(Invitation.meeting_id).where(Invitation.user_id == person.id)
+    member = select(ForumMember.forum_id).where(
+        ForumMember.user_id == person.id, ForumMember.left_on.is_(None)
+    )
+    rows = db.session.execute(
+        select(Meeting, Invitation)
+        .outerjoin(
+            Invitation,
+            (Invitation.meeting_id == Meeting.id) & (Invitation.user_id == person.id),
+        )
+        .options(joinedload(Meeting.forum), joinedload(Invitation.replied_by))
+        .where(
+            Meeting.ends_at >= now,
+            Meeting.cancelled.is_(False),
+            Meeting.id.in_(invited) | Meeting.forum_id.in_(member),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(PERSON_MEETINGS)
+    ).all()
+    return [(meeting, invitation) for meeting, invitation in rows]

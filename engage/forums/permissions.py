@@ -6,6 +6,7 @@ from typing import Any
 
 from engage.core.permissions import has_role, signed_in
 from engage.people.models import Role
+from engage.people.permissions import can_act_on_behalf
 
 
 def can_manage_forums(user: Any) -> bool:
@@ -29,6 +30,11 @@ def can_view_meeting(user: Any, meeting: Any, invited: bool, is_member: bool) ->
 def can_reply(user: Any, meeting: Any, invited: bool) -> bool:
     """People reply to meetings they were invited to, or to an open forum's meetings."""
     return signed_in(user) and not meeting.cancelled and (invited or meeting.forum.open_to_all)
+
+
+def can_reply_for(user: Any, person: Any, meeting: Any, invited: bool) -> bool:
+    """Assisted digital: a manager replies for a peer to a meeting the peer could reply to."""
+    return can_act_on_behalf(user, person) and can_reply(person, meeting, invited)
 
 
 def can_see_needs_names(user: Any) -> bool:

@@ -506,6 +506,80 @@ def reply(meeting_id: int):
     )
 
 
+# Replying for a peer (assisted digital) ---------------------------------------------------
+
+REPLY_FOR_MESSAGES = {
+    Reply.YES.value: _l("%(name)s is coming. We will remind them before the meeting."),
+    Reply.MAYBE.value: _l("We have noted that %(name)s might come."),
+    Reply.NO.value: _l("We have noted that %(name)s cannot come."),
+    Reply.WAITING.value: _l(
+        "The meeting is full, so %(name)s is on the waiting list. We will tell them if a place "
+        "comes free."
+    ),
+}
+
+
+def _peer(person_id: int) -> User:
+    """The peer a manager is working for; 404 for anyone else, so nobody learns who exists."""
+    person = db.session.get(User, person_id)
+    if person is None or not perm.can_act_on_behalf(current_user, person):
+        abort(404)
+    return person
+
+
+@bp.route("/people/<int:person_id>/meetings")
+@login_required
+def person_meetings(person_id: int):
+    """A peer's coming meetings, for a manager to reply for them (one tap each, as the peer
+    would), with each reply and who gave it."""
+    person = _peer(person_id)
+    rows = pages.coming_meetings_of(person, utcnow())
+    return render(
+        "forums/person_meetings.html",
+        person=person,
+        rows=[
+            (
+                meeting,
+                invitation,
+                pages.waiting_position(invitation)
+                if invitation is not None and invitation.reply == Reply.WAITING.value
+                else None,
+                perm.can_reply_for(current_user, person, meeting, invitation is not None),
+            )
+            for meeting, invitation in rows
+        ],
+        reply_labels=REPLY_LABELS,
+    )
+
+
+@bp.route("/people/<int:person_id>/meetings/<int:meeting_id>/reply", methods=["POST"])
+@login_required
+def reply_for(person_id: int, meeting_id: int):
+    """A manager replies yes, maybe or no for a peer; recorded as done on their behalf."""
+    person = _peer(person_id)
+    meeting = db.session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    invited = pages.invitation_of(person.id, meeting.id) is not None
+    allow(perm.can_reply_for(current_user, person, meeting, invited), hide=True)
+    back = url_for("forums.person_meetings", person_id=person.id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        flash(_("Choose yes, maybe or no"))
+        return redirect_to(back)
+    try:
+        invitation = services.reply(
+            person, meeting, Reply(form.reply.data), actor=current_user._get_current_object()
+        )
+    except services.ForumError as error:
+        db.session.rollback()
+        flash(str(error))
+    else:
+        db.session.commit()
+        flash(str(REPLY_FOR_MESSAGES[invitation.reply]) % {"name": person.display_name}, "success")
+    return redirect_to(back + f"#meeting-{meeting.id}")
+
+
 # Agenda -----------------------------------------------------------------------------------
 
 

@@ -276,10 +276,14 @@ def coming_count(meeting: Meeting) -> int:
     )
 
 
-def reply(person: User, meeting: Meeting, answer: Reply) -> Invitation:
+def reply(person: User, meeting: Meeting, answer: Reply, actor: User | None = None) -> Invitation:
     """Record a yes, maybe or no. A yes to a full meeting joins the waiting list; a place given
     up goes to the first person waiting, who is told. Replying the same twice changes nothing.
+
+    ``actor``: a manager replying for ``person`` (assisted digital); the invitation keeps who
+    replied, and the audit log records it as done on their behalf.
     """
+    actor = actor or person
     if meeting.cancelled:
         raise ForumError(_("This meeting has been cancelled."))
     if meeting.ends_at < utcnow():
@@ -301,8 +305,13 @@ def reply(person: User, meeting: Meeting, answer: Reply) -> Invitation:
         answer = Reply.WAITING
     row.reply = answer.value
     row.replied_at = utcnow()
+    row.replied_by_id = actor.id if actor.id != person.id else None
     row.waiting_since = utcnow() if answer == Reply.WAITING else None
     db.session.flush()
+    if actor.id != person.id:
+        audit.record(
+            "meeting.replied", actor=actor, subject=person, meeting=meeting.id, reply=row.reply
+        )
     if was == Reply.YES and answer != Reply.YES:
         _promote_waiting(meeting)
     return row

@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from PIL import Image, ImageDraw
 
 from engage.core.db import utcnow
+from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
 from engage.payments import claim_services, receipts, run_services, services
 from engage.payments.models import (
-    ExpenseClaim,
     InvolvementRecord,
-    PaymentEvent,
-    PaymentItem,
-    PaymentRun,
     Period,
     RecordStatus,
     period_bounds,
@@ -136,52 +133,72 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     today = services.local_today()
     sam, jordan = people["peer"], people["peer2"]
     payees = [p for p in peers if p.profile.payment_preference in ("bank", "voucher", "cash")]
-    for n, person in enumerate([p for p in payees if p.profile.payment_preference == "bank"]):
-        run_services.set_bank_details(
-            person,
-            person,
-            account_name=person.display_name.upper()[:18],
-            sort_code=f"00-99-{n % 100:02d}",
-            account_number=f"{31926800 + n:08d}",
-        )
+    # Expenses go back by bank transfer unless someone chose cash, so nearly everyone has bank
+    # details; the last two bank payees have not given theirs yet, so finance sees payments
+    # held for them ("missing bank details") beside the next run.
+    by_bank = [p for p in payees if p.profile.payment_preference == "bank"]
+    waiting_for_details = {p.id for p in by_bank[-2:]}
+    with_details = [
+        p
+        for p in peers
+        if p.profile.payment_preference != "cash" and p.id not in waiting_for_details
+    ]
+    with happened_at(local_moment(today - timedelta(days=200), 12)):
+        for n, person in enumerate(with_details):
+            run_services.set_bank_details(
+                person,
+                person,
+                account_name=person.display_name.upper()[:18],
+                sort_code=f"00-99-{n % 100:02d}",
+                account_number=f"{31926800 + n:08d}",
+            )
 
     _near_the_weekly_limit(manager, sam, today)
 
     # Time by hand, waiting for approval, for others.
     for person in peers[:6]:
-        services.record_involvement(
-            manager,
-            person,
-            activity=rng.choice(["document_review", "working_group", "training"]),
-            on=today - timedelta(days=rng.randint(1, 20)),
-            minutes=rng.choice([60, 90, 120, 180]),
-            description="Entered by Priya after the session",
-        )
+        day = today - timedelta(days=rng.randint(1, 20))
+        with happened_at(local_moment(day, 17)):
+            services.record_involvement(
+                manager,
+                person,
+                activity=rng.choice(["document_review", "working_group", "training"]),
+                on=day,
+                minutes=rng.choice([60, 90, 120, 180]),
+                description="Entered by Priya after the session",
+            )
 
     # Claims: two past runs' worth, paid; then one in every state.
     for months_ago in (2, 1):
+        run_day = today - timedelta(days=30 * months_ago - 5)
         made = []
         for person in payees[:8]:
             claim = _claim(rng, person, today - timedelta(days=30 * months_ago + 3))
-            claim_services.approve(manager, claim)
+            with happened_at(_later(claim.created_at, rng)):
+                claim_services.approve(manager, claim)
             made.append(claim.id)
-        cutoff = today - timedelta(days=30 * months_ago - 10)
-        for record in db.session.scalars(
-            db.select(InvolvementRecord).where(
-                InvolvementRecord.status == RecordStatus.PENDING.value,
-                InvolvementRecord.rate_id.is_not(None),
-                InvolvementRecord.activity_date < cutoff,
-            )
-        ).all():
-            services.approve_record(manager, record)
+        with happened_at(local_moment(run_day - timedelta(days=1), 15)):
+            for record in db.session.scalars(
+                db.select(InvolvementRecord).where(
+                    InvolvementRecord.status == RecordStatus.PENDING.value,
+                    InvolvementRecord.rate_id.is_not(None),
+                    InvolvementRecord.activity_date < run_day - timedelta(days=1),
+                )
+            ).all():
+                services.approve_record(manager, record)
         ready = db.session.scalars(
-            run_services.ready_records_query().where(InvolvementRecord.activity_date < cutoff)
+            run_services.ready_records_query().where(
+                InvolvementRecord.activity_date < run_day - timedelta(days=1)
+            )
         ).all()
-        run, _made = run_services.create_run(
-            finance, f"demo-run-{months_ago}", [r.id for r in ready], made
-        )
-        run_services.mark_paid(finance, run)
-        _backdate(run, today - timedelta(days=30 * months_ago - 5))
+        if not ready and not made:
+            continue  # a demo with (almost) no peers may have nothing to pay yet
+        with happened_at(local_moment(run_day, 10)):
+            run, _made = run_services.create_run(
+                finance, f"demo-run-{months_ago}", [r.id for r in ready], made
+            )
+        with happened_at(local_moment(run_day, 15)):
+            run_services.mark_paid(finance, run)
 
     # Some recent time approved and ready for the next run, beside the expenses; Sam's waits,
     # so his warning shows when it is approved.
@@ -197,40 +214,55 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
         .limit(6)
     ).all()
     for record in recent:
-        services.approve_record(manager, record)
+        with happened_at(_later(record.created_at, rng)):
+            services.approve_record(manager, record)
 
     states = ["draft", "submitted", "submitted", "queried", "approved", "approved", "rejected"]
     for person, state in zip(payees[8:] + payees[:8], states * 3, strict=False):
         claim = _claim(
             rng, person, today - timedelta(days=rng.randint(1, 12)), send=state != "draft"
         )
-        if state == "queried":
-            claim_services.query(
-                manager, claim, "Was the train ticket a return? Please add a photo."
-            )
-        elif state == "approved":
+        with happened_at(_later(claim.created_at, rng)):
+            if state == "queried":
+                claim_services.query(
+                    manager, claim, "Was the train ticket a return? Please add a photo."
+                )
+            elif state == "approved":
+                claim_services.approve(manager, claim)
+            elif state == "rejected":
+                claim_services.reject(
+                    manager, claim, "This was paid already, in cash at the meeting on the day."
+                )
+    # Approved, but held out of the next run until these two give their bank details.
+    for person in (p for p in by_bank if p.id in waiting_for_details):
+        claim = _claim(rng, person, today - timedelta(days=rng.randint(3, 10)), method="bank")
+        with happened_at(_later(claim.created_at, rng)):
             claim_services.approve(manager, claim)
-        elif state == "rejected":
-            claim_services.reject(
-                manager, claim, "This was paid already, in cash at the meeting on the day."
-            )
     # Sam's own: one waiting, one with a question; Jordan declines payment for time but still
     # gets their bus fare back.
     _claim(rng, sam, today - timedelta(days=2))
-    claim_services.query(manager, _claim(rng, sam, today - timedelta(days=9)), "Was this a return?")
+    asked = _claim(rng, sam, today - timedelta(days=9))
+    with happened_at(_later(asked.created_at, rng)):
+        claim_services.query(manager, asked, "Was this a return?")
     _claim(rng, jordan, today - timedelta(days=4), method="cash")
     # Cash handed over at a meeting, recorded afterwards, waiting for a second person to approve.
-    claim_services.quick_claim(
-        manager,
-        peers[0] if peers else jordan,
-        method="cash",
-        kind="bus",
-        amount=Decimal("4.40"),
-        spent_on=today - timedelta(days=6),
-        purpose="Expert Citizen Forum",
-        paid_on_day=True,
-        signature_note="Signed the attendance sheet",
-    )
+    with happened_at(local_moment(today - timedelta(days=5), 10)):
+        claim_services.quick_claim(
+            manager,
+            peers[0] if peers else jordan,
+            method="cash",
+            kind="bus",
+            amount=Decimal("4.40"),
+            spent_on=today - timedelta(days=6),
+            purpose="Expert Citizen Forum",
+            paid_on_day=True,
+            signature_note="Signed the attendance sheet",
+        )
+
+
+def _later(moment: datetime, rng: random.Random) -> datetime:
+    """A manager's answer, a few hours to two days after ``moment``, and never after now."""
+    return min(moment + timedelta(hours=rng.uniform(3, 48)), utcnow())
 
 
 def _near_the_weekly_limit(manager: User, sam: User, today: date) -> None:
@@ -269,32 +301,19 @@ def _claim(rng: random.Random, person: User, day: date, send: bool = True, metho
             ("phone", "10.00", "Data top-up\n10.00"),
         ]
     )
-    photo = receipts.store(person, person, _receipt_photo(text, rng), "IMG_2041.jpg")
-    claim, _made = claim_services.quick_claim(
-        person,
-        person,
-        method=method or claim_services.repay_method_for(person) or "bank",
-        kind=kind,
-        amount=Decimal(amount),
-        spent_on=min(day, services.local_today()),
-        purpose="Expert Citizen Forum",
-        receipts=[photo],
-        send=send,
-    )
+    day = min(day, services.local_today())
+    # Claimed on the evening of the day the money was spent (or now, for today).
+    with happened_at(local_moment(day, 19)):
+        photo = receipts.store(person, person, _receipt_photo(text, rng), "IMG_2041.jpg")
+        claim, _made = claim_services.quick_claim(
+            person,
+            person,
+            method=method or claim_services.repay_method_for(person) or "bank",
+            kind=kind,
+            amount=Decimal(amount),
+            spent_on=day,
+            purpose="Expert Citizen Forum",
+            receipts=[photo],
+            send=send,
+        )
     return claim
-
-
-def _backdate(run: PaymentRun, day: date) -> None:
-    """Make a demo run look as if it was made and paid on ``day``."""
-    moment = utcnow().replace(year=day.year, month=day.month, day=day.day)
-    run.created_at = run.paid_at = moment
-    for item in db.session.scalars(db.select(PaymentItem).where(PaymentItem.run_id == run.id)):
-        item.paid_at = moment
-        if item.record_id:
-            db.session.get(InvolvementRecord, item.record_id).paid_at = moment
-        if item.claim_id:
-            db.session.get(ExpenseClaim, item.claim_id).paid_at = moment
-    db.session.execute(
-        db.update(PaymentEvent).where(PaymentEvent.run_id == run.id).values(at=moment)
-    )
-    db.session.flush()

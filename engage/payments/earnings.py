@@ -185,7 +185,19 @@ def _choose(person_id: int | None, record_id: int, decline: bool):
         flash(str(error), "warning")
     else:
         db.session.commit()
-        if decline:
+        if person.id != current_user.id:  # a manager for a peer (assisted digital)
+            if decline:
+                message = _(
+                    "Done. %(name)s's time is kept as declined, at £0. They can change their "
+                    "mind until it is paid.",
+                    name=person.display_name,
+                )
+            else:
+                message = _(
+                    "Done. %(name)s will be paid for this once it has been approved.",
+                    name=person.display_name,
+                )
+        elif decline:
             message = _(
                 "Done. This is kept as declined, at £0. You can change your mind until it is paid."
             )

@@ -42,6 +42,16 @@ from engage.people.models import Profile, User
 SECTION_ORDER = {method.value: index for index, method in enumerate(RUN_SECTIONS)}
 
 
+class UnpayableRun(ValueError):
+    """A bank transfer in the run has no sort code or account number to go to. The files are
+    refused rather than made with a blank account: a blank line is a payment nobody makes,
+    and nobody notices. ``payee_ids``: whose details are missing."""
+
+    def __init__(self, payee_ids: list[int]) -> None:
+        super().__init__(f"no bank details for payees {payee_ids}")
+        self.payee_ids = payee_ids
+
+
 ITEM_COLUMNS = [
     "id", "method", "payee_id", "kind", "description", "activity_date", "amount", "line_key",
 ]  # fmt: skip
@@ -99,6 +109,10 @@ def items_frame(run: PaymentRun) -> pd.DataFrame:
         frame["preferred_name"].fillna("") != "", frame["username"]
     )
     frame["section"] = frame["method"].map(SECTION_ORDER).fillna(len(SECTION_ORDER)).astype(int)
+    bank = frame["method"] == Method.BANK.value
+    blank = (frame["sort_code"].fillna("") == "") | (frame["account_number"].fillna("") == "")
+    if (bank & blank).any():
+        raise UnpayableRun(sorted({int(i) for i in frame.loc[bank & blank, "payee_id"]}))
     # Bank details go only with bank transfers: nobody else's are exported.
     not_bank = frame["method"] != Method.BANK.value
     for column in ("account_name", "sort_code", "account_number", "roll_number"):
@@ -202,7 +216,8 @@ def _collector_paused() -> Iterator[None]:
 
 @_collector_paused()
 def run_csv(run: PaymentRun) -> str:
-    """The payments to make, one row per payee and method, as CSV text."""
+    """The payments to make, one row per payee and method, as CSV text. Raises UnpayableRun
+    when a bank transfer has no bank details."""
     payments = payments_frame(items_frame(run))
     out = io.StringIO()
     writer = csv.writer(out)
@@ -227,7 +242,7 @@ def item_header() -> list[str]:
 @_collector_paused()
 def run_xlsx(run: PaymentRun) -> bytes:
     """The run as a workbook: "Payments" (sections with totals), then a sheet of every item
-    for each section."""
+    for each section. Raises UnpayableRun when a bank transfer has no bank details."""
     items = items_frame(run)
     payments = payments_frame(items)
     out = io.BytesIO()

@@ -294,6 +294,7 @@ def new_run():
         form=form,
         payees=payees,
         held=held,
+        no_bank_details=run_services.missing_bank_details(),
         ticked=ticked,
         total=to_money(sum((p.total for p in payees), ZERO)),
         methods={k.value: v for k, v in METHOD_LABELS.items()},
@@ -331,6 +332,7 @@ def run(run_id: int):
         paid_by=paid_by,
         paid=run.status_enum == RunStatus.PAID,
         can_mark_paid=perm.can_make_runs(current_user),
+        unpayable=run_services.unpayable_payees(run),
         **_labels(),
     )
 
@@ -339,12 +341,23 @@ def _export(run_id: int, extension: str):
     # The files hold bank details in full: finance only, and every download is audited.
     allow(perm.can_make_runs(current_user))
     run = _load_run(run_id)
-    if extension == "csv":
-        body = exports.run_csv(run).encode("utf-8-sig")  # the BOM tells spreadsheets: UTF-8
-        content_type = "text/csv; charset=utf-8"
-    else:
-        body = exports.run_xlsx(run)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    try:
+        if extension == "csv":
+            body = exports.run_csv(run).encode("utf-8-sig")  # the BOM tells spreadsheets: UTF-8
+            content_type = "text/csv; charset=utf-8"
+        else:
+            body = exports.run_xlsx(run)
+            content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    except exports.UnpayableRun:
+        # Never a file with a blank account: the run's page says whose details are missing.
+        flash(
+            _(
+                "The files cannot be made yet: someone in this run has no bank details. "
+                "See who below."
+            ),
+            "warning",
+        )
+        return redirect_to(url_for("payments.run", run_id=run.id))
     audit.record(
         "run.exported",
         actor=current_user,

@@ -12,6 +12,7 @@ from typing import Any
 from engage.core.permissions import has_role, signed_in
 from engage.payments.models import ClaimState
 from engage.people.models import Role
+from engage.people.permissions import can_act_on_behalf
 
 
 def can_claim(user: Any) -> bool:
@@ -21,7 +22,7 @@ def can_claim(user: Any) -> bool:
 
 def can_claim_for(user: Any, person: Any) -> bool:
     """Assisted digital: a manager enters a claim for a peer, recorded as done for them."""
-    return has_role(user, Role.MANAGER) and user.id != person.id and person.has_role(Role.PEER)
+    return can_act_on_behalf(user, person)
 
 
 def sees_all_claims(user: Any) -> bool:
@@ -96,9 +97,10 @@ def can_view_record(user: Any, record: Any) -> bool:
 
 
 def can_decline_record(user: Any, record: Any) -> bool:
-    """The person (or a manager for them) chooses not to be paid for a piece of time."""
-    return record.person_id == user.id or (
-        has_role(user, Role.MANAGER) and user.id != record.person_id
+    """The person (or a manager for a peer) chooses not to be paid for a piece of time, or to
+    be paid after all."""
+    return signed_in(user) and (
+        record.person_id == user.id or can_act_on_behalf(user, record.person)
     )
 
 

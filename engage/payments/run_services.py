@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from engage.core import audit, outbox
@@ -40,6 +40,7 @@ from engage.payments.models import (
     RecordStatus,
     RunStatus,
 )
+from engage.payments.permissions import can_edit_bank_details
 from engage.people.models import Profile, User
 
 PAYABLE_METHODS = tuple(m.value for m in RUN_SECTIONS)
@@ -52,22 +53,42 @@ class RunError(IllegalMove):
 # What is ready to pay ----------------------------------------------------------------------
 
 
+def has_bank_details(person_id):  # noqa: ANN001, ANN201 (a column or a number)
+    """SQL: the person has bank details a transfer can go to (a sort code and an account
+    number). Rows from before the form checked them may hold blanks: those do not count."""
+    return exists(
+        select(BankDetails.id).where(
+            BankDetails.user_id == person_id,
+            func.coalesce(BankDetails.sort_code, "") != "",
+            func.coalesce(BankDetails.account_number, "") != "",
+        )
+    )
+
+
+def _payable(method, person_id):  # noqa: ANN001, ANN202
+    """SQL: a way to pay that can be used now. A bank transfer needs bank details; a run never
+    holds a line the bank cannot pay (policy: hold it, never send a blank account)."""
+    return or_(method != Method.BANK.value, has_bank_details(person_id))
+
+
 def ready_records_query():
-    """Approved fees not in a run, with a way to pay them."""
+    """Approved fees not in a run, with a way to pay them that can be used now."""
     return select(InvolvementRecord).where(
         InvolvementRecord.status == RecordStatus.APPROVED.value,
         InvolvementRecord.run_id.is_(None),
         InvolvementRecord.method.in_(PAYABLE_METHODS),
         InvolvementRecord.amount > 0,
+        _payable(InvolvementRecord.method, InvolvementRecord.person_id),
     )
 
 
 def ready_claims_query():
-    """Approved claims not in a run."""
+    """Approved claims not in a run, with a way to pay them back that can be used now."""
     return select(ExpenseClaim).where(
         ExpenseClaim.state == ClaimState.APPROVED.value,
         ExpenseClaim.run_id.is_(None),
         ExpenseClaim.method.in_(PAYABLE_METHODS),
+        _payable(ExpenseClaim.method, ExpenseClaim.claimant_id),
     )
 
 
@@ -77,6 +98,27 @@ def held_records_query():
         InvolvementRecord.status == RecordStatus.APPROVED.value,
         InvolvementRecord.run_id.is_(None),
         InvolvementRecord.method.is_(None),
+    )
+
+
+def _no_bank_details_records_query():
+    """Approved fees to be paid by bank transfer to someone with no bank details yet."""
+    return select(InvolvementRecord).where(
+        InvolvementRecord.status == RecordStatus.APPROVED.value,
+        InvolvementRecord.run_id.is_(None),
+        InvolvementRecord.method == Method.BANK.value,
+        InvolvementRecord.amount > 0,
+        not_(has_bank_details(InvolvementRecord.person_id)),
+    )
+
+
+def _no_bank_details_claims_query():
+    """Approved claims to be paid back by bank transfer to someone with no bank details yet."""
+    return select(ExpenseClaim).where(
+        ExpenseClaim.state == ClaimState.APPROVED.value,
+        ExpenseClaim.run_id.is_(None),
+        ExpenseClaim.method == Method.BANK.value,
+        not_(has_bank_details(ExpenseClaim.claimant_id)),
     )
 
 
@@ -93,20 +135,81 @@ class Payee:
         )
 
 
-def ready_to_pay() -> list[Payee]:
-    """Everything approved and waiting for a run, by person (name order)."""
+def _by_person(records_query, claims_query) -> list[Payee]:  # noqa: ANN001
     payees: dict[int, Payee] = {}
     records = db.session.scalars(
-        ready_records_query().options(selectinload(InvolvementRecord.person))
+        records_query.options(selectinload(InvolvementRecord.person))
     ).all()
-    claims = db.session.scalars(
-        ready_claims_query().options(selectinload(ExpenseClaim.claimant))
-    ).all()
+    claims = db.session.scalars(claims_query.options(selectinload(ExpenseClaim.claimant))).all()
     for record in records:
         payees.setdefault(record.person_id, Payee(record.person)).records.append(record)
     for claim in claims:
         payees.setdefault(claim.claimant_id, Payee(claim.claimant)).claims.append(claim)
     return sorted(payees.values(), key=lambda p: (p.person.display_name.lower(), p.person.id))
+
+
+def ready_to_pay() -> list[Payee]:
+    """Everything approved and waiting for a run, by person (name order)."""
+    return _by_person(ready_records_query(), ready_claims_query())
+
+
+@dataclass
+class MissingBankDetails:
+    """Someone finance cannot pay by bank transfer yet, and who can put that right: the person
+    themselves, or a manager who can type the details in for them (the managers who approved
+    their payments first, as they know them)."""
+
+    payee: Payee
+    managers: list[User]
+
+
+def missing_bank_details() -> list[MissingBankDetails]:
+    """Approved bank transfers held back because the person has no bank details yet, by
+    person (name order). They stay approved and join a run once the details are given."""
+    payees = _by_person(_no_bank_details_records_query(), _no_bank_details_claims_query())
+    decider_ids = {
+        row.decided_by_id
+        for payee in payees
+        for row in (*payee.records, *payee.claims)
+        if row.decided_by_id
+    }
+    deciders = {
+        user.id: user
+        for user in db.session.scalars(select(User).where(User.id.in_(decider_ids or {-1})))
+    }
+    found = []
+    for payee in payees:
+        managers: dict[int, User] = {}
+        for row in (*payee.records, *payee.claims):
+            decider = deciders.get(row.decided_by_id)
+            if (
+                decider is not None
+                and decider.id not in managers
+                and can_edit_bank_details(decider, payee.person)
+            ):
+                managers[decider.id] = decider
+        found.append(MissingBankDetails(payee, list(managers.values())))
+    return found
+
+
+def unpayable_payees(run: PaymentRun) -> list[User]:
+    """People with a bank transfer in ``run`` and no bank details to send it to (only rows
+    from before runs refused them): the run's files cannot be made until they are given."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.id.in_(
+                    select(PaymentItem.payee_id).where(
+                        PaymentItem.run_id == run.id,
+                        PaymentItem.method == Method.BANK.value,
+                        not_(has_bank_details(PaymentItem.payee_id)),
+                    )
+                )
+            )
+            .order_by(User.id)
+        )
+    )
 
 
 def ready_summary() -> tuple[int, Decimal]:
@@ -137,7 +240,9 @@ def create_run(
     """Make a run of the chosen approved fees and claims. Returns (run, made now).
 
     The same ``key`` again returns the run it made (a double click or a retry). Items that
-    another run took in the meantime are left out; if none is left, RunError. Concurrent
+    another run took in the meantime are left out, and so is a bank transfer to someone with
+    no bank details, whatever the form sent (it stays approved for a later run); if none is
+    left, RunError. Concurrent
     callers with the same key: one makes the run, the others fail on the unique key and the
     route answers with the run that was made.
     """

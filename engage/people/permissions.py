@@ -25,8 +25,9 @@ def can_edit_profile(user: Any, person: Any) -> bool:
 
 
 def can_act_on_behalf(user: Any, person: Any) -> bool:
-    """Assisted digital: a manager can do any peer journey for a peer, recorded as such."""
-    return has_role(user, Role.MANAGER) and user.id != person.id
+    """Assisted digital: a manager can do any peer journey for a peer, recorded as such. Only
+    for peers (never for another member of staff), and a peer never acts for anyone."""
+    return has_role(user, Role.MANAGER) and user.id != person.id and person.has_role(Role.PEER)
 
 
 def can_change_own_security(user: Any, person: Any) -> bool:

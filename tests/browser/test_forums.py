@@ -354,3 +354,37 @@ def test_a_forum_meeting_from_schedule_to_carried_action(
 
     sign_out(manager_page)
     m.assert_clean()
+
+
+def test_a_manager_replies_to_a_meeting_for_a_peer(new_context, sign_in, sign_out):
+    """Assisted digital in a real browser: from Sam's page the manager replies "maybe" for him
+    with the keyboard; Sam then sees on the meeting page who replied for him."""
+    desk = new_context(viewport=DESKTOP).new_page()
+    checks = PageChecks(desk)
+    sign_in(desk, "manager")
+    desk.goto("/people")
+    desk.get_by_role("link", name="Sam", exact=True).first.click()
+    desk.get_by_role("link", name="Reply to meetings for them").click()
+    expect(_h1(desk)).to_have_text("Meetings: Sam")
+    expect(desk.locator(".engage-on-behalf")).to_contain_text("on behalf of Sam")
+    checks.check("meetings for a peer")
+    first = desk.locator(".govuk-summary-card").first
+    meeting_link = first.get_by_role("link").first.get_attribute("href")
+    first.get_by_role("button", name=re.compile(r"^Maybe")).focus()
+    desk.keyboard.press("Enter")
+    expect(desk.locator(".govuk-notification-banner")).to_contain_text(
+        "We have noted that Sam might come."
+    )
+    expect(desk.locator(".govuk-summary-card").first).to_contain_text("Priya replied for Sam.")
+    checks.check("replied for a peer")
+    sign_out(desk)
+    sign_in(desk, "peer")
+    desk.goto(meeting_link)
+    expect(desk.locator("#reply")).to_contain_text("Priya replied for you.")
+    checks.check("meeting replied for")
+    # "You said, we did" is in Sam's menu and on his home page.
+    desk.goto("/")
+    expect(desk.get_by_role("navigation", name="Menu")).to_contain_text("You said, we did")
+    expect(desk.get_by_role("heading", name="You said, we did")).to_be_visible()
+    checks.check("peer home")
+    checks.assert_clean()

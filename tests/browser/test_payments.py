@@ -111,6 +111,22 @@ def test_a_bus_fare_from_phone_to_paid(new_context, sign_in, sign_out):
     finance.check("finance home")
     desk.goto("/payments/runs/new")
     box = desk.locator(f'input[type="checkbox"][value="claim:{claim_id}"]')
+    # Sam has given no bank details: his bank transfer is held out of the run, and finance
+    # sees whom to ask.
+    expect(box).to_have_count(0)
+    held = desk.locator("tr", has_text="Missing bank details").filter(
+        has=desk.get_by_role("link", name="Sam", exact=True)
+    )
+    expect(held).to_contain_text("Ask Sam, or Priya (who approved this)")
+    finance.check("new run, missing bank details")
+    # Sam gives them on his phone; the claim is then ready to pay.
+    phone.goto("/me/bank-details")
+    phone.get_by_label("Name on the account").fill("S PEER")
+    phone.get_by_label("Sort code").fill("12-34-56")
+    phone.get_by_label("Account number").fill("12345678")
+    phone.get_by_role("button", name="Save bank details").click()
+    expect(phone.locator(".govuk-notification-banner")).to_contain_text("saved")
+    desk.reload()
     expect(box).to_be_checked()
     finance.check("new run")
     desk.get_by_role("button", name="Make the payment run").click()

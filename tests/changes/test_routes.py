@@ -284,6 +284,13 @@ def test_a_manager_raises_an_item_for_a_peer(app, client, make_user):
         assert item.raised_by_id == peer.id and item.entered_by_id == manager.id
         entry = db.session.scalar(db.select(AuditEntry).filter_by(action="register.raised"))
         assert entry.on_behalf and entry.subject_id == peer.id
+    # The item is Kit's (Kit hears back), and its page says who entered it for them.
+    page = client.get(f"/register/{item.id}").get_data(as_text=True)
+    assert "Kit · entered by Mgr on their behalf" in page
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(client, "kit")
+    page = client.get(f"/register/{item.id}").get_data(as_text=True)
+    assert "No bus home" in page and "entered by Mgr on their behalf" in page
 
 
 def test_only_managers_raise_for_someone_else(client, make_user):
@@ -291,3 +298,148 @@ def test_only_managers_raise_for_someone_else(client, make_user):
     make_user("me")
     sign_in(client, "me")
     assert client.get(f"/register/new?for={other.id}").status_code == 404
+
+
+def test_you_said_we_did_is_in_a_peers_menu_and_on_their_home_page(
+    app, client, make_user, make_item
+):
+    from datetime import UTC, datetime
+
+    raiser = make_user("raiser")
+    nav_link = 'class="govuk-service-navigation__link" href="/you-said-we-did"'
+    make_user("reader")
+    sign_in(client, "reader")
+    # Nothing changed yet: the home page says where it will be told.
+    home = client.get("/").get_data(as_text=True)
+    assert nav_link in home
+    assert "When a board changes something people raised" in home
+    assert 'href="/you-said-we-did"' in home.split("</nav>", 1)[1]
+    for day, title in ((1, "Oldest"), (2, "Older"), (3, "Newer"), (4, "Newest")):
+        make_item(
+            raiser,
+            title=f"{title} blockage",
+            state=State.RESOLVED.value,
+            what_changed=f"{title} change made",
+            changed_for_whom="Everyone",
+            lasting="In policy",
+            resolved_at=datetime(2026, 3, day, 12, tzinfo=UTC),
+        )
+    home = client.get("/").get_data(as_text=True)
+    panel = home.split('<h3 class="govuk-heading-s">You said, we did</h3>', 1)[1]
+    panel = panel.split("</section>", 1)[0]
+    # The latest three, newest first, in plain words, with a link to all of them.
+    assert panel.index("Newest blockage") < panel.index("Newer blockage") < panel.index("Older")
+    assert "We did: Newest change made" in panel
+    assert "Oldest" not in panel
+    assert 'href="/you-said-we-did"' in panel
+    # Staff reach it from the register; it is not added to their longer menu.
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    assert nav_link not in client.get("/").get_data(as_text=True)
+
+
+#: For every state in the table: its tag, what it means and what happens next on the item
+#: page, and what the action plan part says while there is no step.
+STATE_WORDING = {
+    State.RAISED: (
+        "Raised",
+        "The lived experience team has not read it yet.",
+        "Next: the team reads it within 2 weeks.",
+        "No plan yet. Once the item is accepted, a board agrees one.",
+    ),
+    State.TRIAGED: (
+        "Accepted",
+        "The lived experience team accepted this item into the register.",
+        "Next: a board gives it an owner and a target date, and agrees an action plan.",
+        "No plan yet. The board is working on one.",
+    ),
+    State.ACTION_PLANNED: (
+        "Action planned",
+        "The board agreed an action plan to fix this.",
+        "Next: the people named in the plan start the work.",
+        None,
+    ),
+    State.IN_PROGRESS: (
+        "In progress",
+        "Work on the action plan has started.",
+        "Next: when it is fixed, the board checks what changed, for whom, and that it lasts.",
+        None,
+    ),
+    State.ESCALATED: (
+        "Escalated",
+        "This was not sorted out in time, so it moved up to the Strategic board.",
+        "Next: the Strategic board agrees how to move it on, with a new target date.",
+        "No plan yet. The board is working on one.",
+    ),
+    State.RESOLVED: (
+        "Resolved",
+        "This is fixed. You can read what changed below.",
+        "If it starts happening again, tell the lived experience team: they can reopen it.",
+        None,
+    ),
+    State.CLOSED: (
+        "Closed",
+        "This item is closed. You can read why below.",
+        "If you think it should stay open, tell the lived experience team: they can reopen it.",
+        "No plan was made.",
+    ),
+    State.REOPENED: (
+        "Reopened",
+        "This was fixed or closed, then opened again because it is still happening.",
+        "Next: the team and the board look at it again and agree what to do.",
+        "No plan yet. The board is working on one.",
+    ),
+    State.MERGED: (
+        "Merged",
+        "This was the same as another item, so they were joined.",
+        "Next: follow the other item to see what happens.",
+        "No plan was made. The other item has the plan.",
+    ),
+}
+
+
+def test_every_state_has_its_own_explanation_on_the_item_page(app, client, make_user, make_item):
+    from datetime import date
+
+    from engage.changes.models import ActionStep, Level
+
+    assert set(STATE_WORDING) == set(State)  # a new state needs its wording here too
+    raiser = make_user("raiser")
+    make_user("mgr", roles={Role.MANAGER})
+    sign_in(client, "mgr")
+    other = make_item(raiser, title="The item that carries on")
+    for state, (tag, meaning, next_step, no_plan) in STATE_WORDING.items():
+        item_id = make_item(
+            raiser,
+            title=f"An item {state.value}",
+            state=state.value,
+            level=Level.STRATEGIC.value,
+            merged_into_id=other if state == State.MERGED else None,
+            close_reason="Sorted by the service" if state == State.CLOSED else "",
+            what_changed="A change" if state == State.RESOLVED else "",
+        )
+        if no_plan is None:  # states that need a plan have one
+            with app.app_context():
+                db.session.add(
+                    ActionStep(
+                        item_id=item_id,
+                        description="Change the form",
+                        owner_name="Pat",
+                        due_date=date(2027, 1, 31),
+                    )
+                )
+                db.session.commit()
+        page = client.get(f"/register/{item_id}").get_data(as_text=True)
+        shown = re.search(r'govuk-tag govuk-tag--[a-z-]+">([^<]+)</strong>', page).group(1)
+        assert shown == tag, state
+        explanation = page.split('id="state-explanation"', 1)[1].split("</div>", 1)[0]
+        assert meaning in explanation and next_step in explanation, state
+        if no_plan is not None:
+            assert no_plan in page, state
+        else:
+            assert "No plan" not in page, state
+        # The old wording that contradicted an accepted item's tag is gone everywhere.
+        assert "after the item is accepted" not in page
+        if state == State.MERGED:
+            assert f'href="/register/{other}">Follow item {other}</a>' in explanation

@@ -70,8 +70,13 @@ def test_merge_keeps_supporters_accounts_and_history(ctx, make_user, make_item):
     }
     assert supporters == {b.id, c.id}  # the duplicate's raiser became a supporter
     assert db.session.get(Item, keep.id).supporter_count == 2
-    kinds = [e.kind for e in db.session.scalars(db.select(Event).filter_by(item_id=keep.id))]
-    assert kinds.count("raised") == 2 and "merged" in kinds  # both histories survive
+    # Each keeps its own history: nothing from before the survivor was raised lands on it.
+    kept = db.session.scalars(db.select(Event).filter_by(item_id=keep.id)).all()
+    assert [e.kind for e in kept] == ["raised", "state", "merged"]
+    assert kept[-1].note == str(dup.id)
+    gone = db.session.scalars(db.select(Event).filter_by(item_id=dup.id)).all()
+    assert gone[0].kind == "raised"
+    assert (gone[-1].kind, gone[-1].to_state) == ("state", State.MERGED.value)
 
 
 def test_merge_refuses_itself_and_closed_items(ctx, make_user, make_item):
@@ -159,3 +164,12 @@ def test_stale_versions_are_refused(ctx, make_user, make_item):
     services.check_version(item, item.version)
     with pytest.raises(services.Conflict):
         services.check_version(item, item.version - 1 if item.version > 1 else 99)
+
+
+def test_an_overdue_reopened_item_escalates_too(ctx, make_user, make_item):
+    """``engage tick`` escalates every overdue open item; a reopened one made it fail."""
+    item = load(make_item(_user(make_user), state=State.REOPENED.value))
+    item.target_date = date(2026, 3, 1)
+    db.session.flush()
+    assert [i.id for i in services.escalate_overdue(date(2026, 3, 2))] == [item.id]
+    assert item.state == State.ESCALATED.value and item.level == Level.DELIVERY.value

@@ -294,6 +294,97 @@ def test_the_waiting_list_through_the_pages(app, client, make_user, make_forum, 
     assert _reply_of(app, meeting_id, second.id) == Reply.YES.value  # moved up by itself
 
 
+def test_a_manager_replies_for_a_peer_and_it_is_recorded_as_on_their_behalf(
+    app, client, make_user, make_forum, make_meeting
+):
+    """Assisted digital: yes, maybe, no and the waiting list, from the peer's own pages."""
+    from engage.core.audit import AuditEntry
+
+    sam = make_user("sam", preferred_name="Sam")
+    first = make_user("first")
+    forum_id = make_forum(members=[sam, first])
+    (meeting_id,) = make_meeting(forum_id, capacity=1)
+    make_user("priya", roles={Role.MANAGER}, preferred_name="Priya")
+    sign_in(client, "priya")
+    assert f'href="/people/{sam.id}/meetings"' in client.get(f"/people/{sam.id}").get_data(
+        as_text=True
+    )
+    url = f"/people/{sam.id}/meetings"
+    page = client.get(url).get_data(as_text=True)
+    assert "You are working on behalf of Sam" in page
+    assert f'action="/people/{sam.id}/meetings/{meeting_id}/reply"' in page
+    reply_url = f"{url}/{meeting_id}/reply"
+    for answer, said in (
+        ("maybe", "We have noted that Sam might come."),
+        ("no", "We have noted that Sam cannot come."),
+        ("yes", "Sam is coming."),
+    ):
+        response = post(client, reply_url, {"reply": answer}, url)
+        assert response.status_code == 303
+        assert response.headers["Location"] == f"{url}#meeting-{meeting_id}"
+        assert _reply_of(app, meeting_id, sam.id) == answer
+        assert said in client.get(url).get_data(as_text=True)
+    # The record says who did it: on the invitation, and in the audit log as on behalf.
+    with app.app_context():
+        invitation = db.session.scalar(
+            db.select(Invitation).filter_by(meeting_id=meeting_id, user_id=sam.id)
+        )
+        assert invitation.replied_by.username == "priya"
+        entries = db.session.scalars(
+            db.select(AuditEntry).filter_by(action="meeting.replied").order_by(AuditEntry.id)
+        ).all()
+        assert [(e.subject_id, e.on_behalf, e.detail_dict["reply"]) for e in entries] == [
+            (sam.id, True, "maybe"),
+            (sam.id, True, "no"),
+            (sam.id, True, "yes"),
+        ]
+    assert "Priya replied for Sam." in client.get(url).get_data(as_text=True)
+    # Sam sees it on the meeting page too.
+    _switch(client, sam)
+    page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    assert "Priya replied for you." in page
+    # Sam's own reply is his, and no longer says someone else gave it.
+    post(client, f"/meetings/{meeting_id}/reply", {"reply": "no"}, f"/meetings/{meeting_id}")
+    assert "replied for you" not in client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    # The meeting is full (first said yes): a yes for Sam puts him on the waiting list.
+    _switch(client, first)
+    post(client, f"/meetings/{meeting_id}/reply", {"reply": "yes"}, f"/meetings/{meeting_id}")
+    _switch(client, make_user("mo", roles={Role.MANAGER}, preferred_name="Mo"))
+    post(client, reply_url, {"reply": "yes"}, url)
+    assert _reply_of(app, meeting_id, sam.id) == Reply.WAITING.value
+    page = client.get(url).get_data(as_text=True)
+    assert "so Sam is on the waiting list" in page
+    assert "Number 1 on the waiting list." in page and "Mo replied for Sam." in page
+
+
+def test_replying_for_someone_is_only_for_managers_and_only_for_peers(
+    app, client, make_user, make_forum, make_meeting
+):
+    sam = make_user("sam", preferred_name="Sam")
+    staff = make_user("staff", roles={Role.MANAGER, Role.BOARD})
+    forum_id = make_forum(members=[sam, staff])
+    (meeting_id,) = make_meeting(forum_id)
+    # A peer never acts for anyone: the addresses do not exist for them.
+    other = make_user("other")
+    sign_in(client, "other")
+    assert client.get(f"/people/{sam.id}/meetings").status_code == 404
+    response = post(client, f"/people/{sam.id}/meetings/{meeting_id}/reply", {"reply": "yes"}, "/")
+    assert response.status_code == 404
+    assert _reply_of(app, meeting_id, sam.id) == Reply.INVITED.value
+    # A manager acts only for peers, and only where the peer could reply themselves.
+    _switch(client, make_user("priya", roles={Role.MANAGER}))
+    assert client.get(f"/people/{staff.id}/meetings").status_code == 404
+    assert (
+        post(client, f"/people/{staff.id}/meetings/{meeting_id}/reply", {"reply": "no"}, "/")
+    ).status_code == 404
+    closed = make_forum(name="Women's Forum", open_to_all=False)
+    (not_invited,) = make_meeting(closed)
+    assert (
+        post(client, f"/people/{other.id}/meetings/{not_invited}/reply", {"reply": "yes"}, "/")
+    ).status_code == 404
+    assert _reply_of(app, not_invited, other.id) is None
+
+
 def test_peers_never_see_others_needs_or_names_but_the_manager_does(
     app, client, make_user, make_forum, make_meeting
 ):

@@ -228,6 +228,7 @@ def test_a_double_click_changes_a_record_once(app, client, people, make_record):
 
 
 def test_a_payment_already_being_made_cannot_be_declined(app, client, people, make_record):
+    _give_bank_details(app, people["ann"])
     record_id = make_record(people["ann"], on=date(2026, 6, 10))
     with app.test_request_context():
         services.approve_record(
@@ -361,6 +362,7 @@ def test_visitors_are_sent_to_sign_in(client, people):
 
 def test_the_statement_lists_payments_with_totals(app, client, people, make_record, make_claim):
     ann = people["ann"]
+    _give_bank_details(app, ann)
     fee = make_record(ann, on=date(2026, 6, 10), minutes=120, description="June forum")
     claim_id = make_claim(ann, amount="4.50", decider=people["mgr"], state="approved")
     _pay(app, people["fin"], people["mgr"], [fee], [claim_id])

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engage.core.audit import AuditEntry
 from engage.core.outbox import Notification
 from engage.extensions import db
-from engage.payments import finance, run_services, services
+from engage.payments import exports, finance, run_services, services
 from engage.payments.models import (
     ClaimState,
     ExpenseClaim,
@@ -68,13 +68,25 @@ def approved_record(app, make_rate, make_record, manager):
     return make
 
 
+def _give_bank_details(app, person, account_number="87654321") -> None:
+    with app.test_request_context():
+        user = db.session.get(User, person.id)
+        run_services.set_bank_details(
+            user, user, account_name="A Person", sort_code="123456", account_number=account_number
+        )
+        db.session.commit()
+
+
 @pytest.fixture
-def people(make_user):
-    return {
+def people(app, make_user):
+    """Ann is paid by bank transfer (with bank details), Vic in vouchers, Cas in cash."""
+    people = {
         "ann": make_user("ann", preferred_name="Ann Apple", payment_preference="bank"),
         "vic": make_user("vic", preferred_name="Vic Voucher", payment_preference="voucher"),
         "cas": make_user("cas", preferred_name="Cas Cash", payment_preference="cash"),
     }
+    _give_bank_details(app, people["ann"])
+    return people
 
 
 @pytest.fixture
@@ -509,6 +521,108 @@ def test_a_form_without_its_key_is_refused(app, client, finance_user, ready):
     assert "This form is out of date" in page
     assert len(_key(page)) == 32  # a new key to try again with
     assert _count(app, select(PaymentRun)) == 0
+
+
+# Bank transfers without bank details ------------------------------------------------------------
+
+
+@pytest.fixture
+def no_details(app, make_user, manager, approved_record, make_claim):
+    """Nia is paid by bank transfer but has given no bank details: an approved fee and an
+    approved claim (both approved by the manager, Bea Boss) wait for her."""
+    nia = make_user("nia", preferred_name="Nia Nodetails", payment_preference="bank")
+    return {
+        "nia": nia.id,
+        "fee": approved_record(nia),
+        "claim": make_claim(nia, amount="3.20", state="approved", decider=manager),
+    }
+
+
+def test_missing_bank_details_are_shown_before_the_run_with_who_to_ask(
+    client, finance_user, ready, no_details
+):
+    page = _text(client.get("/payments/runs/new"))
+    # Not in the list to tick: they cannot be paid yet.
+    assert f'value="fee:{no_details["fee"]}"' not in page
+    assert f'value="claim:{no_details["claim"]}"' not in page
+    missing = page.split('id="missing-bank-details"')[1].split("</table>")[0]
+    assert "Missing bank details" in missing
+    assert "Nia Nodetails" in missing and "£33.20" in missing
+    # Who to ask: Nia, or the manager who approved them, on the page where managers type them.
+    assert "Ask Nia Nodetails, or Bea Boss (who approved this), to add their bank details." in (
+        missing
+    )
+    assert f'href="/people/{no_details["nia"]}/bank-details"' in missing
+    # Everyone else is still ready, and the total counts only what can be paid.
+    assert "If you pay everything: 2 people, £49.50." in page
+
+
+def test_a_run_never_holds_a_bank_transfer_without_bank_details(
+    app, client, finance_user, ready, no_details
+):
+    """Whatever the form sends, the service leaves such items out; they stay approved."""
+    key = _key(_text(client.get("/payments/runs/new")))
+    chosen = [f"fee:{ready['ann_fee']}", f"fee:{no_details['fee']}", f"claim:{no_details['claim']}"]
+    response = post(client, "/payments/runs/new", {"key": key, "items": chosen})
+    assert response.status_code == 303
+    run = _get(app, PaymentRun, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert run.item_count == 1
+    assert [i.record_id for i in _items(app, run_id=run.id)] == [ready["ann_fee"]]
+    fee = _get(app, InvolvementRecord, no_details["fee"])
+    claim = _get(app, ExpenseClaim, no_details["claim"])
+    assert (fee.status, fee.run_id) == (RecordStatus.APPROVED.value, None)
+    assert (claim.state, claim.run_id) == (ClaimState.APPROVED.value, None)
+    # Only such items: nothing to pay, and no run.
+    with pytest.raises(run_services.RunError), app.test_request_context():
+        run_services.create_run(
+            db.session.get(User, finance_user.id),
+            "only-nia",
+            [no_details["fee"]],
+            [no_details["claim"]],
+        )
+
+
+def test_held_payments_join_the_next_run_once_bank_details_are_given(
+    app, client, finance_user, ready, no_details
+):
+    with app.test_request_context():
+        nia = db.session.get(User, no_details["nia"])
+        run_services.set_bank_details(
+            nia, nia, account_name="N Nodetails", sort_code="112233", account_number="44556677"
+        )
+        db.session.commit()
+    page = _text(client.get("/payments/runs/new"))
+    assert re.search(rf'value="fee:{no_details["fee"]}"[^>]* checked', page)
+    assert re.search(rf'value="claim:{no_details["claim"]}"[^>]* checked', page)
+    assert 'id="missing-bank-details"' not in page
+
+
+def test_exports_refuse_a_bank_transfer_without_bank_details_from_older_data(
+    app, client, finance_user, people, approved_record, made_run
+):
+    """A run made before runs refused them holds a bank line with a blank account: the files
+    are refused (never a blank line), and the run's page says whose details to ask for."""
+    run_id = made_run([approved_record(people["ann"]), approved_record(people["vic"])])
+    with app.test_request_context():
+        details = run_services.bank_details_for(db.session.get(User, people["ann"].id))
+        details.sort_code, details.account_number = "", ""
+        db.session.commit()
+        run = db.session.get(PaymentRun, run_id)
+        for export in (exports.run_csv, exports.run_xlsx):
+            with pytest.raises(exports.UnpayableRun) as refused:
+                export(run)
+            assert refused.value.payee_ids == [people["ann"].id]
+    for extension in ("csv", "xlsx"):
+        response = client.get(f"/payments/runs/{run_id}.{extension}")
+        assert response.status_code == 303
+        assert response.headers["Location"] == f"/payments/runs/{run_id}"
+    page = _text(client.get(f"/payments/runs/{run_id}"))
+    assert "The files cannot be made yet" in page
+    assert "Missing bank details" in page
+    assert f'href="/people/{people["ann"].id}/bank-details"' in page
+    assert f'href="/payments/runs/{run_id}.csv"' not in page
+    entries = select(AuditEntry).where(AuditEntry.action == "run.exported")
+    assert _count(app, entries) == 0
 
 
 def test_nothing_ready(client, finance_user):

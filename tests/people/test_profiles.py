@@ -6,7 +6,7 @@ from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.people import services
 from engage.people.models import ConsentPurpose, ConsentRecord, Role, User
-from tests.conftest import post
+from tests.conftest import csrf_token, post
 
 
 def test_a_peer_edits_their_access_needs(app, client, signed_in):
@@ -164,3 +164,61 @@ def test_people_search_answers_htmx_with_only_the_results(client, make_user, sig
     assert "HX-Request" in fragment.headers["Vary"]
     boosted = client.get("/people?q=kit", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert "<html" in boosted.get_data(as_text=True)  # boosted navigation gets the page
+
+
+def test_every_peer_journey_is_reachable_from_the_peers_page(client, make_user, signed_in):
+    """Assisted digital: reply to meetings, claim, raise an item, accept or decline payment."""
+    peer = make_user("kit", preferred_name="Kit")
+    signed_in(Role.MANAGER)
+    page = client.get(f"/people/{peer.id}").get_data(as_text=True)
+    for link in (
+        f'href="/people/{peer.id}/meetings"',
+        f'href="/claims/new?for={peer.id}"',
+        f'href="/register/new?for={peer.id}"',
+        f'href="/people/{peer.id}/payments"',
+    ):
+        assert link in page, link
+    for url in (
+        f"/people/{peer.id}/meetings",
+        f"/claims/new?for={peer.id}",
+        f"/register/new?for={peer.id}",
+        f"/people/{peer.id}/payments",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "You are working on behalf of Kit" in response.get_data(as_text=True), url
+
+
+ON_BEHALF_PAGES = (
+    "/people/{id}/meetings",
+    "/claims/new?for={id}",
+    "/register/new?for={id}",
+    "/people/{id}/payments",
+)
+ON_BEHALF_POSTS = (
+    "/people/{id}/meetings/1/reply",
+    "/people/{id}/payments/1/decline",
+    "/people/{id}/payments/1/accept",
+)
+
+
+def test_a_peer_cannot_act_for_anyone(client, make_user, signed_in):
+    other = make_user("other")
+    signed_in(Role.PEER)
+    token = csrf_token(client, "/me/details")
+    for url in ON_BEHALF_PAGES:
+        assert client.get(url.format(id=other.id)).status_code == 404, url
+    for url in ON_BEHALF_POSTS:
+        response = client.post(url.format(id=other.id), data={"csrf_token": token, "reply": "yes"})
+        assert response.status_code == 404, url
+
+
+def test_a_manager_acts_only_for_peers(client, make_user, signed_in):
+    staff = make_user("staffer", roles={Role.BOARD})
+    signed_in(Role.MANAGER)
+    token = csrf_token(client, "/me/details")
+    for url in ON_BEHALF_PAGES:
+        assert client.get(url.format(id=staff.id)).status_code == 404, url
+    for url in ON_BEHALF_POSTS:
+        response = client.post(url.format(id=staff.id), data={"csrf_token": token, "reply": "yes"})
+        assert response.status_code == 404, url

@@ -1,0 +1,125 @@
+"""The demo partnership is believable whatever day `engage demo` runs: each "we did" answers
+its own "you said", people's accounts are their own, and every item's history runs in order
+from the day it was raised to no later than today."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from engage.changes.demo import STORIES
+from engage.changes.models import ActionStep, BoardMeeting, Decision, Event, Item, State, Support
+from engage.core import demo
+from engage.core.db import clock_at
+from engage.extensions import db
+from engage.payments import exports, run_services
+from engage.payments.models import PaymentRun
+
+#: Moments the demo is made at (UTC): the morning the clocks go back, a local month end that
+#: is still the day before in UTC, and a month end in winter.
+DAYS = [
+    datetime(2026, 10, 25, 7, 30, tzinfo=UTC),  # 25 October 2026, BST ended at 02:00
+    datetime(2027, 3, 31, 23, 30, tzinfo=UTC),  # 1 April 2027, 00:30 in London (BST)
+    datetime(2027, 2, 28, 12, 0, tzinfo=UTC),
+]
+
+
+@pytest.fixture(params=DAYS, ids=lambda d: d.strftime("%Y-%m-%d-%H%M"))
+def seeded(request, app):
+    """A freshly seeded demo database (rolled back afterwards), made at a pinned moment."""
+    now = request.param
+    with app.test_request_context(), clock_at(now):
+        demo.seed()
+        db.session.flush()
+        yield now
+
+
+def test_every_we_did_answers_its_own_you_said(seeded):
+    said = {account: story for story in STORIES for _title, account in story.said}
+    resolved = db.session.scalars(select(Item).where(Item.state == State.RESOLVED.value)).all()
+    assert resolved
+    for item in resolved:
+        story = said[item.what_happened]
+        assert (item.what_changed, item.changed_for_whom, item.lasting) == story.did, item.title
+        assert (item.title, item.what_happened) in story.said
+
+
+def test_raised_items_have_their_own_accounts(seeded):
+    items = db.session.scalars(select(Item)).all()
+    assert len(items) == 40
+    assert len({item.what_happened for item in items}) == len(items)
+    assert len({item.title for item in items}) == len(items)
+    for item in items:
+        accounts = [
+            s.account
+            for s in db.session.scalars(select(Support).where(Support.item_id == item.id))
+            if s.account
+        ]
+        assert len(accounts) == len(set(accounts)), item.title  # nobody repeats another
+    every = [s.account for s in db.session.scalars(select(Support)) if s.account]
+    assert len(set(every)) > 5
+
+
+def test_every_history_fits_the_items_dates(seeded):
+    now = seeded
+    items = db.session.scalars(select(Item)).all()
+    states = {item.state for item in items}
+    assert states == {s.value for s in State}  # every state is shown
+    for item in items:
+        raised = item.created_at
+        assert raised <= now, item.title
+        events = db.session.scalars(
+            select(Event).where(Event.item_id == item.id).order_by(Event.id)
+        ).all()
+        times = [e.at for e in events]
+        assert events[0].kind == "raised" and times[0] == raised, item.title
+        assert times == sorted(times), item.title  # in the order they happened
+        assert all(raised <= at <= now for at in times), item.title
+        # The last move in the history is the state the item is in.
+        moves = [e.to_state for e in events if e.kind == "state"]
+        assert (moves[-1] if moves else State.RAISED.value) == item.state, item.title
+        for moment in (item.triaged_at, item.planned_at, item.resolved_at, item.closed_at):
+            assert moment is None or raised <= moment <= now, item.title
+        for step in db.session.scalars(select(ActionStep).where(ActionStep.item_id == item.id)):
+            assert raised <= step.created_at <= now
+        for support in db.session.scalars(select(Support).where(Support.item_id == item.id)):
+            assert raised <= support.created_at <= now
+        for decision in db.session.scalars(select(Decision).where(Decision.item_id == item.id)):
+            assert raised <= decision.decided_at <= now
+            if decision.meeting_id:  # decided at a meeting that had already happened
+                meeting = db.session.get(BoardMeeting, decision.meeting_id)
+                assert meeting.starts_at <= decision.decided_at
+        if item.state == State.ESCALATED.value:
+            assert item.target_date is not None and item.level > 1
+
+
+def test_the_demo_payment_runs_export_and_bank_details_are_asked_for(seeded):
+    for run in db.session.scalars(select(PaymentRun)):
+        assert run_services.unpayable_payees(run) == []
+        assert exports.run_csv(run)
+    assert len(run_services.missing_bank_details()) == 2
+
+
+def test_payment_histories_fit_their_dates(seeded):
+    from engage.payments.models import ExpenseClaim, InvolvementRecord, PaymentEvent
+
+    now = seeded
+    for model, column in ((ExpenseClaim, "claim_id"), (InvolvementRecord, "record_id")):
+        for row in db.session.scalars(select(model)):
+            assert row.created_at <= now
+            times = [
+                e.at
+                for e in db.session.scalars(
+                    select(PaymentEvent)
+                    .where(getattr(PaymentEvent, column) == row.id)
+                    .order_by(PaymentEvent.id)
+                )
+            ]
+            assert times == sorted(times), (model.__name__, row.id)
+            assert all(row.created_at <= at <= now for at in times), (model.__name__, row.id)
+    runs = db.session.scalars(select(PaymentRun)).all()
+    assert len(runs) == 2
+    for run in runs:
+        assert run.created_at <= run.paid_at <= now
