@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.forums import bp
@@ -66,14 +67,6 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
-
-
-def _pages(total: int) -> int:
-    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-
-
 # Consultation requests -----------------------------------------------------------------------
 
 
@@ -91,23 +84,22 @@ def requests():
     else:
         status = ""
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = _page()
+    page = page_of(total, PAGE_SIZE)
     rows = db.session.scalars(
-        query.options(
-            joinedload(ConsultationRequest.organisation),
-            joinedload(ConsultationRequest.requested_by),
+        page.of(
+            query.options(
+                joinedload(ConsultationRequest.organisation),
+                joinedload(ConsultationRequest.requested_by),
+            ).order_by(ConsultationRequest.id.desc())
         )
-        .order_by(ConsultationRequest.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     return render(
         "forums/opportunities/requests.html",
         block="results",
         rows=rows,
         total=total,
-        page=page,
-        pages=_pages(total),
+        page=page.number,
+        pages=page.pages,
         status_filter=status,
         filter_args={"status": status} if status else {},
         manager=manager,
@@ -298,16 +290,16 @@ def opportunities():
     else:
         status = ""
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = _page()
+    page = page_of(total, PAGE_SIZE)
     rows = db.session.scalars(
-        query.order_by(
-            (Opportunity.status != OpportunityStatus.OPEN.value),
-            Opportunity.closes_on.is_(None),
-            Opportunity.closes_on,
-            Opportunity.id.desc(),
+        page.of(
+            query.order_by(
+                (Opportunity.status != OpportunityStatus.OPEN.value),
+                Opportunity.closes_on.is_(None),
+                Opportunity.closes_on,
+                Opportunity.id.desc(),
+            )
         )
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     ids = [o.id for o in rows]
     interested: dict[int, int] = {}
@@ -334,8 +326,8 @@ def opportunities():
         block="results",
         rows=rows,
         total=total,
-        page=page,
-        pages=_pages(total),
+        page=page.number,
+        pages=page.pages,
         manager=manager,
         interested=interested,
         mine=mine,

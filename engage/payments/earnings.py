@@ -19,6 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of, requested_page
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.payments import analysis, bp, run_services, services
@@ -128,15 +129,13 @@ def my_payments(person_id: int | None = None):
     today = services.local_today()
     totals = services.totals(person.id, today)
     months = services.monthly_earnings(person.id, totals.tax_year_start, today)
-    page = max(request.args.get("page", 1, type=int), 1)
     query = select(InvolvementRecord).where(InvolvementRecord.person_id == person.id)
     total = db.session.scalar(
         select(func.count(InvolvementRecord.id)).where(InvolvementRecord.person_id == person.id)
     )
+    page = page_of(total, PAGE_SIZE)
     records = db.session.scalars(
-        query.order_by(InvolvementRecord.activity_date.desc(), InvolvementRecord.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        page.of(query.order_by(InvolvementRecord.activity_date.desc(), InvolvementRecord.id.desc()))
     ).all()
     preference = person.profile.payment_preference if person.profile else None
     bank = (
@@ -152,8 +151,8 @@ def my_payments(person_id: int | None = None):
             totals=totals,
             months=months,
             records=records,
-            page=page,
-            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            page=page.number,
+            pages=page.pages,
             total=total,
             preference=preference,
             preference_label=PAYMENT_LABELS.get(preference) if preference else None,
@@ -192,7 +191,7 @@ def _choose(person_id: int | None, record_id: int, decline: bool):
         else:
             message = _("Done. You will be paid for this once it has been approved.")
         flash(message, "success")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     args = {**_pid(person), **({"page": page} if page > 1 else {})}
     return redirect_to(url_for("payments.my_payments", **args) + f"#record-{record_id}")
 
