@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from engage.changes.forms import OTHER
+from engage.core import uploads
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render, updated
 from engage.core.permissions import allow
@@ -605,7 +606,7 @@ def paper(meeting_id: int, paper_id: int):
     path = pages.paper_file(paper)
     if not path.is_file():
         abort(404)
-    extension = pages.EXTENSIONS.get(paper.content_type, "bin")
+    extension = uploads.EXTENSIONS.get(paper.content_type, "bin")
     response = send_file(
         path,
         mimetype=paper.content_type,

@@ -26,6 +26,7 @@ from engage.core.db import lock_for_writing
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, database_ids, page_of, requested_id
 from engage.core.permissions import allow
+from engage.core.uploads import EXTENSIONS, UploadError
 from engage.extensions import db
 from engage.payments import bp, claim_services, receipts, services
 from engage.payments import permissions as perm
@@ -118,7 +119,7 @@ def _store_uploads(field_name: str, owner: User) -> tuple[list[Receipt], list[st
         data = upload.stream.read(receipts.MAX_RECEIPT_BYTES + 1)
         try:
             stored.append(receipts.store(current_user, owner, data, upload.filename))
-        except receipts.ReceiptError as error:
+        except UploadError as error:
             name = receipts.plain_name(upload.filename) or _("A file")
             problems.append(_("%(file)s: %(problem)s", file=name, problem=error))
     if stored:
@@ -502,7 +503,7 @@ def receipt(claim_id: int, receipt_id: int):
         path,
         mimetype=row.content_type,
         as_attachment=not image,
-        download_name=f"receipt-{claim.reference}-{row.id}.{receipts.EXTENSIONS[row.content_type]}",
+        download_name=f"receipt-{claim.reference}-{row.id}.{EXTENSIONS[row.content_type]}",
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"
