@@ -41,7 +41,7 @@ from engage.changes.models import (
     State,
     Support,
 )
-from engage.core import audit
+from engage.core import audit, dates
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_id, whole_number
@@ -158,7 +158,7 @@ def register():
         agencies=_organisations(),
         whole=whole,
         # Managers and boards only: the measures of the filtered items, from one query.
-        measures=measures.register_measures(query, today=measures.local_today()) if whole else None,
+        measures=measures.register_measures(query, today=dates.local_today()) if whole else None,
     )
 
 
@@ -169,14 +169,14 @@ def register_csv():
     allow(perm.sees_whole_register(current_user))
     filters = _register_filters()
     query = filtered_items_query(current_user, filters)
-    timezone = measures.local_timezone()
+    timezone = dates.local_timezone()
     body = exports.register_csv(query, timezone)
     audit.record("register.exported", actor=current_user, **{k: v for k, v in filters.items() if v})
     db.session.commit()
     response = make_response(body.encode("utf-8-sig"))  # the BOM tells spreadsheets: UTF-8
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{exports.filename(measures.local_today())}"'
+        f'attachment; filename="{exports.filename(dates.local_today())}"'
     )
     response.headers["Cache-Control"] = "no-store"
     return response

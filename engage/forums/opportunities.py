@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from engage.core import dates
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import page_of
 from engage.core.permissions import allow
@@ -280,7 +281,7 @@ def decline_request(request_id: int):
 def opportunities():
     allow(can_see_opportunities(current_user))
     manager = can_manage_forums(current_user)
-    today = services.local_today()
+    today = dates.local_today()
     query = select(Opportunity)
     if not manager:
         query = query.where(services.visible_to_peer(current_user, today))
@@ -366,7 +367,7 @@ def _load_opportunity(opportunity_id: int) -> Opportunity:
         visible = db.session.scalar(
             select(Opportunity.id).where(
                 Opportunity.id == opportunity.id,
-                services.visible_to_peer(current_user, services.local_today()),
+                services.visible_to_peer(current_user, dates.local_today()),
             )
         )
         if visible is None:
@@ -438,7 +439,7 @@ def _benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict
     people = [row.user for row in waiting]
     if not any(p.profile and p.profile.benefits_warnings for p in people):
         return {}
-    today = payment_services.local_today()
+    today = dates.local_today()
     fee = payment_services.projected_fee(opportunity.activity, today)
     return payment_services.warnings_for_people(people, today, fee)
 

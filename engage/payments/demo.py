@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from PIL import Image, ImageDraw
 
+from engage.core import dates
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.payments import claim_services, receipts, run_services, services
@@ -133,7 +134,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     """Claims, time, bank details and two past runs, after the forums demo made records."""
     receipts.discard_names([p.name for p in receipts.folder().glob("*") if p.is_file()])
     manager, finance = people["manager"], people["finance"]
-    today = services.local_today()
+    today = dates.local_today()
     sam, jordan = people["peer"], people["peer2"]
     payees = [p for p in peers if p.profile.payment_preference in ("bank", "voucher", "cash")]
     for n, person in enumerate([p for p in payees if p.profile.payment_preference == "bank"]):
@@ -276,7 +277,7 @@ def _claim(rng: random.Random, person: User, day: date, send: bool = True, metho
         method=method or claim_services.repay_method_for(person) or "bank",
         kind=kind,
         amount=Decimal(amount),
-        spent_on=min(day, services.local_today()),
+        spent_on=min(day, dates.local_today()),
         purpose="Expert Citizen Forum",
         receipts=[photo],
         send=send,

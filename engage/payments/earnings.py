@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from engage.core import dates
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import page_of, requested_page
 from engage.core.permissions import allow
@@ -126,7 +127,7 @@ def _bank_status(person: User, where: str) -> dict[str, Any]:
 @person_route("/payments", "my_payments")
 def my_payments(person_id: int | None = None):
     person = _person(person_id)
-    today = services.local_today()
+    today = dates.local_today()
     totals = services.totals(person.id, today)
     months = services.monthly_earnings(person.id, totals.tax_year_start, today)
     query = select(InvolvementRecord).where(InvolvementRecord.person_id == person.id)
@@ -212,7 +213,7 @@ def accept_record(record_id: int, person_id: int | None = None):
 @person_route("/payments/statement", "statement")
 def statement(person_id: int | None = None):
     person = _person(person_id)
-    today = services.local_today()
+    today = dates.local_today()
     year_start, year_end = period_bounds(Period.TAX_YEAR, today)
     if "start" in request.args or "end" in request.args:
         form = StatementForm(formdata=request.args)
@@ -244,7 +245,7 @@ def letter(person_id: int | None = None):
         services.letter_wording(),
         name=person.display_name,
         partnership=current_app.config["PARTNERSHIP_NAME"],
-        date=format_date(services.local_today(), "long"),
+        date=format_date(dates.local_today(), "long"),
     )
     return render("payments/earnings/letter.html", **_context(person, letter=text))
 

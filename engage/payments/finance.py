@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engage.core import audit
+from engage.core import audit, dates
 from engage.core.db import lock_for_writing
 from engage.core.htmx import redirect_to, render
 from engage.core.money import format_money, to_money
@@ -88,7 +88,7 @@ def _like(text: str) -> str:
 @login_required
 def finance_home():
     allow(perm.can_use_finance(current_user))
-    today = services.local_today()
+    today = dates.local_today()
     ready_count, ready_total = run_services.ready_summary()
     months = analysis.payments_by_month(_months_back(today, 11), today)
     year_start, year_end = period_bounds(Period.TAX_YEAR, today)
@@ -143,7 +143,7 @@ def finance_person(person_id: int):
     person = db.session.get(User, person_id)
     if person is None:
         abort(404)
-    today = services.local_today()
+    today = dates.local_today()
     this_year = period_bounds(Period.TAX_YEAR, today)[0].year
     year = whole_number(request.args.get("year"), FIRST_TAX_YEAR, this_year)
     if year is None:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from engage.core import dates
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_page
 from engage.core.permissions import allow
@@ -313,9 +314,8 @@ def _by_key(key: str) -> InvolvementRecord | None:
 @login_required
 def new_record():
     allow(can_enter_time(current_user))
-    today = services.local_today()
+    today = dates.local_today()
     form = RecordForm()
-    form.today = today
     peers = {p.id: p for p in _active_peers()}
     form.person.choices = [("", _("Choose a peer"))] + [
         (str(p.id), f"{p.display_name} ({p.username})") for p in peers.values()

@@ -21,14 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engage.core import audit
+from engage.core import audit, dates
 from engage.core.db import lock_for_writing
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, database_ids, page_of, requested_id
 from engage.core.permissions import allow
 from engage.core.uploads import EXTENSIONS, UploadError
 from engage.extensions import db
-from engage.payments import bp, claim_services, receipts, services
+from engage.payments import bp, claim_services, receipts
 from engage.payments import permissions as perm
 from engage.payments.forms import (
     AnswerForm,
@@ -143,7 +143,7 @@ def _keep_receipts(form, owner: User) -> tuple[list[Receipt], list[str]]:
 
 def _line_values(form) -> dict:
     """The line's values from a form, with "today"/"yesterday" turned into a date."""
-    today = services.local_today()
+    today = dates.local_today()
     when = form.when.data
     if when == "today":
         spent_on = today
@@ -232,7 +232,7 @@ def claims():
 
 def _link_choices(person: User) -> list[tuple[str, str]]:
     choices = [("", _("Not for a meeting"))]
-    for value, title, day in claim_services.recent_work(person, services.local_today()):
+    for value, title, day in claim_services.recent_work(person, dates.local_today()):
         choices.append(
             (value, _("%(title)s, %(date)s", title=title, date=format_date(day, "d MMMM")))
         )

@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from engage import create_app
+from engage.core import dates
 from engage.extensions import db
-from engage.payments import claim_services, services
+from engage.payments import claim_services
 from engage.payments.models import ClaimState, ExpenseClaim, PaymentEvent, PaymentItem, PaymentRun
 from engage.people import services as people
 from engage.people.models import Role, User
@@ -179,7 +180,7 @@ def test_a_draft_sent_20_times_at_once_is_sent_once(live_app):
             method="bank",
             kind="train",
             amount=Decimal("8.00"),
-            spent_on=services.local_today() - timedelta(days=2),
+            spent_on=dates.local_today() - timedelta(days=2),
             send=False,
         )
         db.session.commit()
@@ -213,7 +214,7 @@ def test_the_same_payment_run_made_20_times_at_once_is_made_once(live_app):
                 method="bank",
                 kind="bus",
                 amount=Decimal(amount),
-                spent_on=services.local_today() - timedelta(days=1),
+                spent_on=dates.local_today() - timedelta(days=1),
             )
             claim_services.approve(priya, claim)
             made.append(claim.id)
