@@ -246,9 +246,37 @@ class MoneyField(wtforms.StringField):
         return "" if self.data is None else f"{self.data:.2f}"
 
 
+#: Bidirectional controls that reorder the text after them: embeddings and overrides
+#: (U+202A-U+202E) and isolates (U+2066-U+2069). "nimda" typed after U+202E shows as "admin",
+#: so a name or title could pass for someone else's. The marks U+200E, U+200F and U+061C are
+#: kept: they reorder nothing, and Arabic and mixed-direction text uses them.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_bidi_controls(value: object) -> object:
+    """``value`` without bidirectional embedding, override and isolate controls (text only;
+    anything else is returned as it is)."""
+    return value.translate(BIDI_CONTROLS) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     """Base form. Every field keeps what the person typed when the page comes back with errors
-    (WTForms does this as long as routes re-render the same form object)."""
+    (WTForms does this as long as routes re-render the same form object).
+
+    Every text field of every form drops bidirectional controls as it reads what was typed
+    (passwords excepted: they are never shown, and must stay exactly as typed), so no name,
+    title or note can make a page show something other than what is stored.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):  # noqa: ANN001, ANN201
+            kind = unbound_field.field_class
+            if issubclass(kind, wtforms.StringField) and not issubclass(
+                kind, wtforms.PasswordField
+            ):
+                filters = tuple(unbound_field.kwargs.get("filters") or ())
+                options = {**options, "filters": (*filters, without_bidi_controls)}
+            return super().bind_field(form, unbound_field, options)
 
 
 def at_most(length: int) -> Length:
