@@ -613,6 +613,7 @@ def profile_measures(app, manager_id: int, repeats: int = 15) -> dict[str, float
 
     from engage.changes import measures
     from engage.changes.routes import filtered_items_query
+    from engage.core import dates
     from engage.extensions import db
     from engage.people.models import User
 
@@ -632,7 +633,7 @@ def profile_measures(app, manager_id: int, repeats: int = 15) -> dict[str, float
         manager = db.session.get(User, manager_id)
         for i in range(repeats + 2):
             query = filtered_items_query(manager, {})
-            today = measures.local_today()
+            today = dates.local_today()
             start = time.perf_counter()
             measures.register_measures(query, today=today)
             middle = time.perf_counter()
@@ -642,7 +643,7 @@ def profile_measures(app, manager_id: int, repeats: int = 15) -> dict[str, float
                 pd.DataFrame.from_records(fetched, columns=list(measures._COLUMNS)),
                 today=today,
                 plan_days=measures.plan_within_days(),
-                timezone=measures.local_timezone(),
+                timezone=dates.local_timezone(),
             )
             end = time.perf_counter()
             rows = len(fetched)

@@ -15,6 +15,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
 from engage import config as config_module
+from engage.core.numbers import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,9 +73,9 @@ def _check_two_step_roles(roles: frozenset[str]) -> None:
 
 
 class _DatabaseId(IntegerConverter):
-    """``<int:...>`` in a URL, up to the largest integer column value (PostgreSQL ``integer``)."""
+    """``<int:...>`` in a URL, up to the largest id the database holds (as ``?for=`` ids)."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002, ANN001
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002, ANN001
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engage import create_app
+from engage.core import dates
 from engage.core.security import hash_password
 from engage.extensions import db, limiter
 from engage.people import services
@@ -94,6 +95,18 @@ def ctx(app: Flask) -> Iterator[None]:
     """An app context for model and service tests that do not make requests."""
     with app.test_request_context():
         yield
+
+
+@pytest.fixture
+def pin_today(monkeypatch: pytest.MonkeyPatch):
+    """Make the partnership's "today" a fixed day for this test: ``pin_today(date(...))``.
+    Everything that asks what day it is asks ``engage.core.dates``."""
+
+    def pin(day):  # noqa: ANN001, ANN202
+        monkeypatch.setattr(dates, "local_today", lambda: day)
+        return day
+
+    return pin
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from engage.core import dates
 from engage.people.models import Role
 from tests.conftest import csrf_token, post, sign_in
 
@@ -113,7 +114,7 @@ def _claim_of(app, person) -> int:
     from decimal import Decimal
 
     from engage.extensions import db
-    from engage.payments import claim_services, services
+    from engage.payments import claim_services
     from engage.people.models import User
 
     with app.test_request_context():
@@ -124,7 +125,7 @@ def _claim_of(app, person) -> int:
             method="bank",
             kind="bus",
             amount=Decimal("3.00"),
-            spent_on=services.local_today(),
+            spent_on=dates.local_today(),
         )
         db.session.commit()
         return claim.id

@@ -13,6 +13,7 @@ from engage.admin import bp
 from engage.core import outbox as outbox_service
 from engage.core.audit import AuditEntry
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of
 from engage.core.outbox import Notification
 from engage.core.permissions import allow
 from engage.extensions import db
@@ -28,14 +29,6 @@ from engage.people.permissions import (
 )
 
 PAGE_SIZE = 50
-
-
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
-
-
-def _pages(total: int) -> int:
-    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
 
 
 @bp.route("")
@@ -57,10 +50,8 @@ def users():
     if role in {r.value for r in Role}:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = _page()
-    rows = db.session.scalars(
-        query.options(contains_eager(User.profile)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).unique()
+    page = page_of(total, PAGE_SIZE)
+    rows = db.session.scalars(page.of(query.options(contains_eager(User.profile)))).unique()
     return render(
         "admin/users.html",
         block="results",
@@ -68,8 +59,8 @@ def users():
         q=q,
         role=role,
         roles=list(Role),
-        page=page,
-        pages=_pages(total),
+        page=page.number,
+        pages=page.pages,
         total=total,
     )
 
@@ -155,22 +146,17 @@ def invite():
 @login_required
 def outbox():
     allow(can_view_outbox(current_user))
-    page = _page()
     # The permission is applied in the query, so a message nobody may read never loads.
     visible = messages_visible_to(current_user)
-    total = db.session.scalar(select(func.count(Notification.id)).where(visible))
+    page = page_of(db.session.scalar(select(func.count(Notification.id)).where(visible)), PAGE_SIZE)
     rows = db.session.scalars(
-        select(Notification)
-        .where(visible)
-        .order_by(Notification.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        page.of(select(Notification).where(visible).order_by(Notification.id.desc()))
     )
     return render(
         "admin/outbox.html",
         notifications=list(rows),
-        page=page,
-        pages=_pages(total),
+        page=page.number,
+        pages=page.pages,
         can_send_again=can_send_message_again(current_user),
         action_form=ConfirmForm(),
     )
@@ -197,19 +183,18 @@ def send_again(notification_id: int):
 @login_required
 def audit():
     allow(can_view_audit(current_user))
-    page = _page()
     actor = aliased(User)
     subject = aliased(User)
-    total = db.session.scalar(select(func.count(AuditEntry.id)))
+    page = page_of(db.session.scalar(select(func.count(AuditEntry.id))), PAGE_SIZE)
     rows = db.session.execute(
-        select(AuditEntry, actor.username, subject.username)
-        .outerjoin(actor, AuditEntry.actor_id == actor.id)
-        .outerjoin(subject, AuditEntry.subject_id == subject.id)
-        .order_by(AuditEntry.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        page.of(
+            select(AuditEntry, actor.username, subject.username)
+            .outerjoin(actor, AuditEntry.actor_id == actor.id)
+            .outerjoin(subject, AuditEntry.subject_id == subject.id)
+            .order_by(AuditEntry.id.desc())
+        )
     ).all()
-    return render("admin/audit.html", rows=rows, page=page, pages=_pages(total))
+    return render("admin/audit.html", rows=rows, page=page.number, pages=page.pages)
 
 
 @bp.route("/organisations", methods=["GET", "POST"])

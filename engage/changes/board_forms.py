@@ -7,6 +7,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from engage.core.forms import (
+    DateBounds,
     DateField,
     Form,
     GovCheckboxesInput,
@@ -23,7 +24,10 @@ class MeetingForm(Form):
         _l("Date"),
         description=_l("For example, 2027-03-31"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=_l("Enter the date of the meeting, like 2027-03-31"))],
+        validators=[
+            InputRequired(message=_l("Enter the date of the meeting, like 2027-03-31")),
+            DateBounds.around(5, 5),
+        ],
         invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
         format="%Y-%m-%d",
     )

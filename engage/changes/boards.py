@@ -16,6 +16,7 @@ from engage.changes.board_forms import AttendanceForm, MeetingForm, MemberForm, 
 from engage.changes.models import LEVEL_LABELS, Board, BoardMeeting, BoardMember
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import requested_id
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.people.models import User
@@ -84,7 +85,7 @@ def board_agenda(board_id: int):
             .order_by(BoardMeeting.starts_at, BoardMeeting.id)
         )
     )
-    meeting_id = request.args.get("meeting", type=int)
+    meeting_id = requested_id("meeting")
     if meeting_id is not None:
         meeting = next((m for m in all_meetings if m.id == meeting_id), None)
         if meeting is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -17,6 +16,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from engage.changes.models import LEVEL_LABELS, SOURCE_LABELS, THEME_LABELS
 from engage.core.forms import (
+    DateBounds,
+    DateField,
     Form,
     GovCheckboxInput,
     GovRadioInput,
@@ -28,6 +29,9 @@ from engage.core.forms import (
 )
 
 OTHER = "other"
+
+#: Target dates and action plan steps: an overdue item keeps its date, and plans run years.
+PLAN_DATES = DateBounds.around(5, 10)
 
 
 class RaiseForm(Form):
@@ -154,7 +158,8 @@ class OwnershipForm(VersionedForm):
         _l("Target date"),
         description=_l("For example, 2027-03-31"),
         widget=GovTextInput(),
-        validators=[Optional()],
+        validators=[Optional(), PLAN_DATES],
+        invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
         format="%Y-%m-%d",
     )
     level = RadioField(
@@ -181,7 +186,8 @@ class StepForm(VersionedForm):
         _l("By when?"),
         description=_l("For example, 2027-01-31"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=_l("Enter a date, like 2027-01-31"))],
+        validators=[InputRequired(message=_l("Enter a date, like 2027-01-31")), PLAN_DATES],
+        invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
         format="%Y-%m-%d",
     )
     submit = submit(_l("Add step"))

@@ -37,14 +37,13 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from flask import current_app
 from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select
 
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Item, Level, State
-from engage.core import settings
+from engage.core import dates, settings
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.people.models import Organisation
@@ -84,15 +83,6 @@ def plan_within_days() -> int:
     except (TypeError, ValueError):
         return DEFAULT_PLAN_WITHIN_DAYS
     return days if days >= 0 else DEFAULT_PLAN_WITHIN_DAYS
-
-
-def local_timezone() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE") or "UTC")
-
-
-def local_today() -> date:
-    """Today in the partnership's own time zone."""
-    return utcnow().astimezone(local_timezone()).date()
 
 
 @dataclass(frozen=True)
@@ -180,7 +170,7 @@ def register_measures(
 ) -> RegisterMeasures:
     """Work out the measures for the items ``items_query`` (a ``select(Item)`` already limited
     to what the viewer may see and has filtered to) selects. See the module docstring."""
-    timezone = timezone or local_timezone()
+    timezone = timezone or dates.local_timezone()
     today = today or utcnow().astimezone(timezone).date()
     plan_days = plan_within_days() if plan_days is None else plan_days
     # Plain tuples: pandas reads them several times faster than SQLAlchemy rows.

@@ -41,9 +41,10 @@ from engage.changes.models import (
     State,
     Support,
 )
-from engage.core import audit
+from engage.core import audit, dates
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import database_id, page_of, requested_id, whole_number
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User, UserRole
@@ -110,10 +111,12 @@ def filtered_items_query(user, filters: dict[str, str]):
         query = query.where(Item.state == state)
     if filters.get("theme", "") in {t.value for t in THEME_LABELS}:
         query = query.where(Item.theme == filters["theme"])
-    if filters.get("level", "").isdigit():
-        query = query.where(Item.level == int(filters["level"]))
-    if filters.get("agency", "").isdigit():
-        query = query.where(Item.agency_id == int(filters["agency"]))
+    level = whole_number(filters.get("level"), min(Level), max(Level))
+    if level is not None:
+        query = query.where(Item.level == level)
+    agency = database_id(filters.get("agency"))
+    if agency is not None:
+        query = query.where(Item.agency_id == agency)
     if filters.get("q", ""):
         like = f"%{filters['q'].lower()}%"
         query = query.where(func.lower(Item.title).like(like))
@@ -121,7 +124,14 @@ def filtered_items_query(user, filters: dict[str, str]):
 
 
 def _register_filters() -> dict[str, str]:
-    return {k: request.args.get(k, "").strip() for k in REGISTER_FILTERS}
+    """The filters in the address. A level or organisation that could not exist is dropped,
+    so it is neither used nor carried into the next page's links."""
+    filters = {k: request.args.get(k, "").strip() for k in REGISTER_FILTERS}
+    if whole_number(filters["level"], min(Level), max(Level)) is None:
+        filters["level"] = ""
+    if database_id(filters["agency"]) is None:
+        filters["agency"] = ""
+    return filters
 
 
 @bp.route("/register")
@@ -130,18 +140,16 @@ def register():
     filters = _register_filters()
     query = filtered_items_query(current_user, filters)
     whole = perm.sees_whole_register(current_user)
-    page = max(request.args.get("page", 1, type=int), 1)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = db.session.scalars(
-        query.order_by(Item.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    page = page_of(total, PAGE_SIZE)
+    items = db.session.scalars(page.of(query.order_by(Item.id.desc()))).all()
     return render(
         "changes/register.html",
         block="results",
         items=items,
         total=total,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        page=page.number,
+        pages=page.pages,
         filters=filters,
         filter_args={k: v for k, v in filters.items() if v},
         states=list(State),
@@ -150,7 +158,7 @@ def register():
         agencies=_organisations(),
         whole=whole,
         # Managers and boards only: the measures of the filtered items, from one query.
-        measures=measures.register_measures(query, today=measures.local_today()) if whole else None,
+        measures=measures.register_measures(query, today=dates.local_today()) if whole else None,
     )
 
 
@@ -161,14 +169,14 @@ def register_csv():
     allow(perm.sees_whole_register(current_user))
     filters = _register_filters()
     query = filtered_items_query(current_user, filters)
-    timezone = measures.local_timezone()
+    timezone = dates.local_timezone()
     body = exports.register_csv(query, timezone)
     audit.record("register.exported", actor=current_user, **{k: v for k, v in filters.items() if v})
     db.session.commit()
     response = make_response(body.encode("utf-8-sig"))  # the BOM tells spreadsheets: UTF-8
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{exports.filename(measures.local_today())}"'
+        f'attachment; filename="{exports.filename(dates.local_today())}"'
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -181,8 +189,9 @@ def new():
     # ?for=<id>: a manager raising an item with and for a peer (assisted digital). It is the
     # peer's item, with the peer's choice about their name, recorded as entered on behalf.
     for_person = None
-    if request.values.get("for"):
-        for_person = db.session.get(User, request.values.get("for", type=int) or 0)
+    for_id = requested_id("for")
+    if for_id is not None:
+        for_person = db.session.get(User, for_id)
         if for_person is None or not can_act_on_behalf(current_user, for_person):
             abort(404)
     staff = perm.can_raise_for_others(current_user) and for_person is None
@@ -423,15 +432,7 @@ def _apply(action: str, item: Item, form) -> None:
 @bp.route("/you-said-we-did")
 @login_required
 def you_said_we_did():
-    page = max(request.args.get("page", 1, type=int), 1)
     query = select(Item).where(Item.state == State.RESOLVED.value)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(
-        query.order_by(Item.resolved_at.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).all()
-    return render(
-        "changes/you_said_we_did.html",
-        items=items,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-    )
+    page = page_of(db.session.scalar(select(func.count()).select_from(query.subquery())), PAGE_SIZE)
+    items = db.session.scalars(page.of(query.order_by(Item.resolved_at.desc()))).all()
+    return render("changes/you_said_we_did.html", items=items, page=page.number, pages=page.pages)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 import wtforms
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf import wtforms_widgets as gov
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from engage.core import dates
 from engage.core.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, is_common_password
 
 
@@ -93,6 +96,70 @@ class _PlainParseError:
 
 class DateField(_PlainParseError, wtforms.DateField):
     """A date typed as year-month-day."""
+
+
+class DateBounds:
+    """Refuse a date nobody means (year 1, year 9999, a slip of the keyboard) with a message
+    that says what to type. "Today" is the partnership's (``engage.core.dates``), read when
+    the form is checked. Build one of three shapes:
+
+    - ``DateBounds.past(years)``: today or before, and not more than ``years`` years ago
+      (an expense, time given);
+    - ``DateBounds.future(years)``: today or later, and not more than ``years`` years on
+      (the last day to say you are interested);
+    - ``DateBounds.around(back, ahead)``: any day of the calendar years from ``back`` years
+      before this one to ``ahead`` years after it (meetings, target dates, rates).
+
+    ``message`` replaces the standard wording. An empty or unreadable date is left to the
+    field's other checks.
+    """
+
+    def __init__(self, back: int, ahead: int, *, whole_years: bool, message: str | None = None):
+        self.back, self.ahead, self.whole_years, self.message = back, ahead, whole_years, message
+
+    @classmethod
+    def past(cls, years: int, message: str | None = None) -> DateBounds:
+        return cls(years, 0, whole_years=False, message=message)
+
+    @classmethod
+    def future(cls, years: int, message: str | None = None) -> DateBounds:
+        return cls(0, years, whole_years=False, message=message)
+
+    @classmethod
+    def around(cls, back: int, ahead: int, message: str | None = None) -> DateBounds:
+        return cls(back, ahead, whole_years=True, message=message)
+
+    def limits(self, today: date) -> tuple[date, date]:
+        """The first and last dates allowed when it is ``today``."""
+        if self.whole_years:
+            return date(today.year - self.back, 1, 1), date(today.year + self.ahead, 12, 31)
+        return dates.years_before(today, self.back), dates.years_after(today, self.ahead)
+
+    def __call__(self, form: FlaskForm, field: wtforms.Field) -> None:
+        if not isinstance(field.data, date):
+            return
+        first, last = self.limits(dates.local_today())
+        if not first <= field.data <= last:
+            raise ValidationError(str(self.message or self._what_to_type(first, last)))
+
+    def _what_to_type(self, first: date, last: date) -> str:
+        if not self.whole_years and not self.ahead:
+            return ngettext(
+                "Enter a date that is today or in the past, and not more than %(num)d year ago",
+                "Enter a date that is today or in the past, and not more than %(num)d years ago",
+                self.back,
+            )
+        if not self.whole_years:
+            return ngettext(
+                "Enter a date that is today or later, and not more than %(num)d year from now",
+                "Enter a date that is today or later, and not more than %(num)d years from now",
+                self.ahead,
+            )
+        if first.year == last.year:
+            return _("Enter a date in %(year)d", year=first.year)
+        if last.year == first.year + 1:
+            return _("Enter a date in %(first)d or %(last)d", first=first.year, last=last.year)
+        return _("Enter a date between %(first)d and %(last)d", first=first.year, last=last.year)
 
 
 class IntegerField(_PlainParseError, wtforms.IntegerField):
@@ -179,9 +246,37 @@ class MoneyField(wtforms.StringField):
         return "" if self.data is None else f"{self.data:.2f}"
 
 
+#: Bidirectional controls that reorder the text after them: embeddings and overrides
+#: (U+202A-U+202E) and isolates (U+2066-U+2069). "nimda" typed after U+202E shows as "admin",
+#: so a name or title could pass for someone else's. The marks U+200E, U+200F and U+061C are
+#: kept: they reorder nothing, and Arabic and mixed-direction text uses them.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_bidi_controls(value: object) -> object:
+    """``value`` without bidirectional embedding, override and isolate controls (text only;
+    anything else is returned as it is)."""
+    return value.translate(BIDI_CONTROLS) if isinstance(value, str) else value
+
+
 class Form(FlaskForm):
     """Base form. Every field keeps what the person typed when the page comes back with errors
-    (WTForms does this as long as routes re-render the same form object)."""
+    (WTForms does this as long as routes re-render the same form object).
+
+    Every text field of every form drops bidirectional controls as it reads what was typed
+    (passwords excepted: they are never shown, and must stay exactly as typed), so no name,
+    title or note can make a page show something other than what is stored.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):  # noqa: ANN001, ANN201
+            kind = unbound_field.field_class
+            if issubclass(kind, wtforms.StringField) and not issubclass(
+                kind, wtforms.PasswordField
+            ):
+                filters = tuple(unbound_field.kwargs.get("filters") or ())
+                options = {**options, "filters": (*filters, without_bidi_controls)}
+            return super().bind_field(form, unbound_field, options)
 
 
 def at_most(length: int) -> Length:

@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 
 from engage.changes.forms import RaiseForm
 from engage.core.forms import (
+    DateBounds,
     DateField,
     Form,
     GovCheckboxesInput,
@@ -33,13 +34,18 @@ from engage.core.forms import (
 )
 from engage.forums.models import PRESENCE_LABELS, RUNG_LABELS, Rung
 
+#: Meetings and actions: a few years either side of this one.
+MEETING_DATES = DateBounds.around(5, 5)
+#: Joining and leaving a forum: it may be recorded long after, but not long before.
+MEMBERSHIP_DATES = DateBounds.around(10, 1)
 
-def _date(label, required: str | None = None, description=None) -> DateField:  # noqa: ANN001
+
+def _date(label, required: str | None = None, bounds: DateBounds = MEETING_DATES) -> DateField:  # noqa: ANN001
     return DateField(
         label,
-        description=description or _l("For example, 2027-03-31"),
+        description=_l("For example, 2027-03-31"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=required)] if required else [Optional()],
+        validators=[InputRequired(message=required) if required else Optional(), bounds],
         invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
         format="%Y-%m-%d",
     )
@@ -91,12 +97,20 @@ class MemberForm(Form):
             at_most(254),
         ],
     )
-    joined_on = _date(_l("Date they joined"), _l("Enter the date they joined, like 2027-03-31"))
+    joined_on = _date(
+        _l("Date they joined"),
+        _l("Enter the date they joined, like 2027-03-31"),
+        bounds=MEMBERSHIP_DATES,
+    )
     submit = submit(_l("Add member"))
 
 
 class LeaveForm(Form):
-    left_on = _date(_l("Date they left"), _l("Enter the date they left, like 2027-03-31"))
+    left_on = _date(
+        _l("Date they left"),
+        _l("Enter the date they left, like 2027-03-31"),
+        bounds=MEMBERSHIP_DATES,
+    )
     submit = submit(_l("Remove from the forum"))
 
 

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from engage.core import dates
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.forums import bp
@@ -66,14 +68,6 @@ def _labels() -> dict[str, Any]:
     }
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
-
-
-def _pages(total: int) -> int:
-    return max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-
-
 # Consultation requests -----------------------------------------------------------------------
 
 
@@ -91,23 +85,22 @@ def requests():
     else:
         status = ""
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = _page()
+    page = page_of(total, PAGE_SIZE)
     rows = db.session.scalars(
-        query.options(
-            joinedload(ConsultationRequest.organisation),
-            joinedload(ConsultationRequest.requested_by),
+        page.of(
+            query.options(
+                joinedload(ConsultationRequest.organisation),
+                joinedload(ConsultationRequest.requested_by),
+            ).order_by(ConsultationRequest.id.desc())
         )
-        .order_by(ConsultationRequest.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     return render(
         "forums/opportunities/requests.html",
         block="results",
         rows=rows,
         total=total,
-        page=page,
-        pages=_pages(total),
+        page=page.number,
+        pages=page.pages,
         status_filter=status,
         filter_args={"status": status} if status else {},
         manager=manager,
@@ -288,7 +281,7 @@ def decline_request(request_id: int):
 def opportunities():
     allow(can_see_opportunities(current_user))
     manager = can_manage_forums(current_user)
-    today = services.local_today()
+    today = dates.local_today()
     query = select(Opportunity)
     if not manager:
         query = query.where(services.visible_to_peer(current_user, today))
@@ -298,16 +291,16 @@ def opportunities():
     else:
         status = ""
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = _page()
+    page = page_of(total, PAGE_SIZE)
     rows = db.session.scalars(
-        query.order_by(
-            (Opportunity.status != OpportunityStatus.OPEN.value),
-            Opportunity.closes_on.is_(None),
-            Opportunity.closes_on,
-            Opportunity.id.desc(),
+        page.of(
+            query.order_by(
+                (Opportunity.status != OpportunityStatus.OPEN.value),
+                Opportunity.closes_on.is_(None),
+                Opportunity.closes_on,
+                Opportunity.id.desc(),
+            )
         )
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
     ).all()
     ids = [o.id for o in rows]
     interested: dict[int, int] = {}
@@ -334,8 +327,8 @@ def opportunities():
         block="results",
         rows=rows,
         total=total,
-        page=page,
-        pages=_pages(total),
+        page=page.number,
+        pages=page.pages,
         manager=manager,
         interested=interested,
         mine=mine,
@@ -374,7 +367,7 @@ def _load_opportunity(opportunity_id: int) -> Opportunity:
         visible = db.session.scalar(
             select(Opportunity.id).where(
                 Opportunity.id == opportunity.id,
-                services.visible_to_peer(current_user, services.local_today()),
+                services.visible_to_peer(current_user, dates.local_today()),
             )
         )
         if visible is None:
@@ -446,7 +439,7 @@ def _benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict
     people = [row.user for row in waiting]
     if not any(p.profile and p.profile.benefits_warnings for p in people):
         return {}
-    today = payment_services.local_today()
+    today = dates.local_today()
     fee = payment_services.projected_fee(opportunity.activity, today)
     return payment_services.warnings_for_people(people, today, fee)
 

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from engage.core.forms import (
+    DateBounds,
     DateField,
     Form,
     GovCheckboxesInput,
@@ -55,7 +56,7 @@ class RequestForm(Form):
         _l("When do you need it by? (optional)"),
         description=_l("For example, 2027-03-31"),
         widget=GovTextInput(),
-        validators=[Optional()],
+        validators=[Optional(), DateBounds.future(5)],
         invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
     )
     effort = StringField(
@@ -120,7 +121,7 @@ class OpportunityForm(Form):
         _l("Last day to say you are interested (optional)"),
         description=_l("For example, 2027-03-31"),
         widget=GovTextInput(),
-        validators=[Optional()],
+        validators=[Optional(), DateBounds.future(5)],
         invalid_message=_l("Enter a real date, as year-month-day, like 2027-03-31"),
     )
     paid = RadioField(

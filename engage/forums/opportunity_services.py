@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale, format_date
@@ -23,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
-from engage.core import audit, outbox
+from engage.core import audit, dates, outbox
 from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.signals import involvement_given
@@ -124,12 +123,6 @@ OPPORTUNITY_STATUS_COLOURS = {
     OpportunityStatus.SELECTED: "turquoise",
     OpportunityStatus.COMPLETED: "grey",
 }
-
-
-def local_today() -> date:
-    """Today in the partnership's own time zone."""
-    zone = ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE") or "UTC")
-    return utcnow().astimezone(zone).date()
 
 
 @contextmanager
@@ -551,7 +544,7 @@ def record_completed(actor: User, opportunity: Opportunity, user_id: int) -> boo
             current_app._get_current_object(),
             person=row.user,
             activity=opportunity.activity,
-            on=local_today(),
+            on=dates.local_today(),
             minutes=None,
             source=f"opportunity:{opportunity.id}",
             actor=actor,

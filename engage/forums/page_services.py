@@ -7,9 +7,7 @@ pages stay quick for a forum of hundreds. Like ``services``, nothing here commit
 
 from __future__ import annotations
 
-import io
 import secrets
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engage.core import audit
+from engage.core import audit, uploads
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.forums.models import (
@@ -149,38 +147,11 @@ def join_forum(actor: User, forum: Forum, person: User, on: date) -> ForumMember
 #: The largest paper accepted, in bytes.
 MAX_PAPER_BYTES = 10 * 1024 * 1024
 
-#: What a paper may be, told by its first bytes (never by its name or the browser's word).
-PAPER_TYPES = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (b"PK\x03\x04",),
-}
+#: The longest side of a picture kept as a paper: an A4 page scanned at 300 dpi still fits.
+PAPER_MAX_SIDE = 3600
 
-EXTENSIONS = {
-    "application/pdf": "pdf",
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-}
-
-
-def paper_type(data: bytes) -> str | None:
-    """The content type of a paper from its content, or None if it is not one we accept.
-
-    A .docx file is a ZIP holding ``word/document.xml``; other ZIPs are refused.
-    """
-    for content_type, signatures in PAPER_TYPES.items():
-        if any(data.startswith(sig) for sig in signatures):
-            if content_type.endswith("document"):
-                try:
-                    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                        if "word/document.xml" not in archive.namelist():
-                            return None
-                except zipfile.BadZipFile:
-                    return None
-            return content_type
-    return None
+#: What a paper may be, told by its content (``engage.core.uploads``).
+PAPER_TYPES = (uploads.PDF, uploads.DOCX, uploads.PNG, uploads.JPEG)
 
 
 def papers_folder() -> Path:
@@ -192,27 +163,31 @@ def papers_folder() -> Path:
 
 def add_paper(actor: User, meeting: Meeting, title: str, data: bytes) -> Paper:
     """Check and store a paper under a random name. Raises ForumError (safe to show) if it is
-    empty, too big, or not a PDF, Word document, PNG or JPEG.
+    empty, too big, not a PDF, Word document, PNG or JPEG, or carries anything that could run
+    or give away where a photo was taken (see ``engage.core.uploads``).
 
     The file is written before the commit; ``discard_paper`` removes it if the commit fails.
     """
-    if not data:
-        raise ForumError(_("The file is empty. Choose another file."))
-    if len(data) > MAX_PAPER_BYTES:
-        raise ForumError(_("The file must be smaller than 10 MB."))
-    content_type = paper_type(data)
-    if content_type is None:
-        raise ForumError(
-            _("The file must be a PDF, a Word document (.docx), or a PNG or JPEG picture.")
+    try:
+        kept = uploads.clean(
+            data,
+            accept=PAPER_TYPES,
+            wrong_type=_(
+                "The file must be a PDF, a Word document (.docx), or a PNG or JPEG picture."
+            ),
+            max_bytes=MAX_PAPER_BYTES,
+            max_side=PAPER_MAX_SIDE,
         )
-    stored_name = f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}"
-    (papers_folder() / stored_name).write_bytes(data)
+    except uploads.UploadError as error:
+        raise ForumError(str(error)) from None
+    stored_name = f"{secrets.token_hex(16)}.{kept.extension}"
+    (papers_folder() / stored_name).write_bytes(kept.data)
     paper = Paper(
         meeting_id=meeting.id,
         title=title.strip(),
         stored_name=stored_name,
-        content_type=content_type,
-        size=len(data),
+        content_type=kept.content_type,
+        size=len(kept.data),
     )
     db.session.add(paper)
     db.session.flush()

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from engage.changes.forms import OTHER
+from engage.core import dates, uploads
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render, updated
 from engage.core.permissions import allow
@@ -109,10 +110,6 @@ def _to_utc(day: date, at: time) -> datetime:
     return _babel_to_utc(datetime.combine(day, at)).replace(tzinfo=UTC)
 
 
-def _local_today() -> date:
-    return to_user_timezone(utcnow()).date()
-
-
 def _minutes_long(meeting: Meeting) -> int:
     return int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
 
@@ -172,7 +169,7 @@ def _forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 2
     current = [m for m in everyone if m.row.left_on is None]
     if manage and member_form is None:
         member_form = MemberForm(formdata=None)
-        member_form.joined_on.data = _local_today()
+        member_form.joined_on.data = dates.local_today()
     return render(
         "forums/forum.html",
         status=status,
@@ -238,7 +235,7 @@ def member_leave(forum_id: int, user_id: int):
     person = db.session.get(User, user_id)
     form = LeaveForm()
     if request.method == "GET":
-        form.left_on.data = _local_today()
+        form.left_on.data = dates.local_today()
     if form.validate_on_submit():
         if form.left_on.data < row.joined_on:
             form.left_on.errors.append(
@@ -423,7 +420,7 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
         ),
         "over": meeting.ends_at < now,
         # The register can be taken from the morning of the meeting's day.
-        "attendance_open": to_user_timezone(meeting.starts_at).date() <= _local_today(),
+        "attendance_open": to_user_timezone(meeting.starts_at).date() <= dates.local_today(),
         "can_reply": perm.can_reply(current_user, meeting, invitation is not None)
         and meeting.ends_at >= now,
         "agenda": agenda,
@@ -679,7 +676,7 @@ def paper(meeting_id: int, paper_id: int):
     path = pages.paper_file(paper)
     if not path.is_file():
         abort(404)
-    extension = pages.EXTENSIONS.get(paper.content_type, "bin")
+    extension = uploads.EXTENSIONS.get(paper.content_type, "bin")
     response = send_file(
         path,
         mimetype=paper.content_type,
@@ -712,7 +709,7 @@ def paper_remove(meeting_id: int, paper_id: int):
 @login_required
 def attendance(meeting_id: int):
     meeting = _managed_meeting(meeting_id)
-    too_early = to_user_timezone(meeting.starts_at).date() > _local_today()
+    too_early = to_user_timezone(meeting.starts_at).date() > dates.local_today()
     marks = pages.attendance_marks(meeting)
     invited = pages.invitees(meeting)
     people = {p.user_id: p.name for p in invited}

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from engage.changes import services as changes
+from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.htmx import render
 from engage.extensions import db
@@ -31,7 +32,7 @@ def index():
         profile=current_user.profile,
         register=changes.home_summary(current_user, now.date()),
         meetings=forums.home_summary(current_user, now),
-        money=payments.home_summary(current_user, payments.local_today()),
+        money=payments.home_summary(current_user, dates.local_today()),
         reply_labels=REPLY_LABELS,
     )
 

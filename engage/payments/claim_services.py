@@ -18,7 +18,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engage.core import audit, outbox
+from engage.core import audit, dates, outbox
 from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
@@ -177,7 +177,7 @@ def add_line(
             return earlier
     if claim.state_enum not in EDITABLE:
         raise IllegalMove(_("This claim has been sent, so it cannot change now."))
-    if spent_on > services.local_today():
+    if spent_on > dates.local_today():
         raise IllegalMove(_("The date cannot be in the future"))
     if ExpenseKind(kind) == ExpenseKind.TAXI and not reason.strip():
         raise IllegalMove(_("Say why you needed a taxi"))

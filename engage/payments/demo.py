@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from PIL import Image, ImageDraw
 
+from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
@@ -130,7 +131,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     """Claims, time, bank details and two past runs, after the forums demo made records."""
     receipts.discard_names([p.name for p in receipts.folder().glob("*") if p.is_file()])
     manager, finance = people["manager"], people["finance"]
-    today = services.local_today()
+    today = dates.local_today()
     sam, jordan = people["peer"], people["peer2"]
     payees = [p for p in peers if p.profile.payment_preference in ("bank", "voucher", "cash")]
     # Expenses go back by bank transfer unless someone chose cash, so nearly everyone has bank
@@ -301,7 +302,7 @@ def _claim(rng: random.Random, person: User, day: date, send: bool = True, metho
             ("phone", "10.00", "Data top-up\n10.00"),
         ]
     )
-    day = min(day, services.local_today())
+    day = min(day, dates.local_today())
     # Claimed on the evening of the day the money was spent (or now, for today).
     with happened_at(local_moment(day, 19)):
         photo = receipts.store(person, person, _receipt_photo(text, rng), "IMG_2041.jpg")

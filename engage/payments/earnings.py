@@ -18,7 +18,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from engage.core import dates
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of, requested_page
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.payments import analysis, bp, run_services, services
@@ -125,18 +127,16 @@ def _bank_status(person: User, where: str) -> dict[str, Any]:
 @person_route("/payments", "my_payments")
 def my_payments(person_id: int | None = None):
     person = _person(person_id)
-    today = services.local_today()
+    today = dates.local_today()
     totals = services.totals(person.id, today)
     months = services.monthly_earnings(person.id, totals.tax_year_start, today)
-    page = max(request.args.get("page", 1, type=int), 1)
     query = select(InvolvementRecord).where(InvolvementRecord.person_id == person.id)
     total = db.session.scalar(
         select(func.count(InvolvementRecord.id)).where(InvolvementRecord.person_id == person.id)
     )
+    page = page_of(total, PAGE_SIZE)
     records = db.session.scalars(
-        query.order_by(InvolvementRecord.activity_date.desc(), InvolvementRecord.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        page.of(query.order_by(InvolvementRecord.activity_date.desc(), InvolvementRecord.id.desc()))
     ).all()
     preference = person.profile.payment_preference if person.profile else None
     bank = (
@@ -152,8 +152,8 @@ def my_payments(person_id: int | None = None):
             totals=totals,
             months=months,
             records=records,
-            page=page,
-            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+            page=page.number,
+            pages=page.pages,
             total=total,
             preference=preference,
             preference_label=PAYMENT_LABELS.get(preference) if preference else None,
@@ -204,7 +204,7 @@ def _choose(person_id: int | None, record_id: int, decline: bool):
         else:
             message = _("Done. You will be paid for this once it has been approved.")
         flash(message, "success")
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     args = {**_pid(person), **({"page": page} if page > 1 else {})}
     return redirect_to(url_for("payments.my_payments", **args) + f"#record-{record_id}")
 
@@ -225,7 +225,7 @@ def accept_record(record_id: int, person_id: int | None = None):
 @person_route("/payments/statement", "statement")
 def statement(person_id: int | None = None):
     person = _person(person_id)
-    today = services.local_today()
+    today = dates.local_today()
     year_start, year_end = period_bounds(Period.TAX_YEAR, today)
     if "start" in request.args or "end" in request.args:
         form = StatementForm(formdata=request.args)
@@ -257,7 +257,7 @@ def letter(person_id: int | None = None):
         services.letter_wording(),
         name=person.display_name,
         partnership=current_app.config["PARTNERSHIP_NAME"],
-        date=format_date(services.local_today(), "long"),
+        date=format_date(dates.local_today(), "long"),
     )
     return render("payments/earnings/letter.html", **_context(person, letter=text))
 

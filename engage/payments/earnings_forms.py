@@ -10,19 +10,12 @@ from flask_babel import ngettext
 from wtforms import StringField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from engage.core import dates
 from engage.core.forms import Form, GovTextInput, at_most, submit
 from engage.payments.rate_forms import date_field
 
 #: The longest statement we print, so a page (and its query) stays a sensible size.
 MAX_STATEMENT_YEARS = 2
-
-
-def years_after(day: date, years: int) -> date:
-    """The same day ``years`` later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 class ConfirmForm(Form):
@@ -46,7 +39,7 @@ class StatementForm(Form):
             return
         if field.data < start:
             raise ValidationError(_l("The end date must be the same as or after the start date"))
-        if field.data >= years_after(start, MAX_STATEMENT_YEARS):
+        if field.data >= dates.years_after(start, MAX_STATEMENT_YEARS):
             raise ValidationError(
                 ngettext(
                     "Choose dates no more than %(num)d year apart",

@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engage.core import audit
+from engage.core import audit, dates
 from engage.core.htmx import redirect_to, render
 from engage.core.money import format_money, to_money
+from engage.core.numbers import page_of, requested_page, whole_number
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.payments import analysis, bp, exports, run_services, services
@@ -86,7 +87,7 @@ def _like(text: str) -> str:
 @login_required
 def finance_home():
     allow(perm.can_use_finance(current_user))
-    today = services.local_today()
+    today = dates.local_today()
     ready_count, ready_total = run_services.ready_summary()
     months = analysis.payments_by_month(_months_back(today, 11), today)
     year_start, year_end = period_bounds(Period.TAX_YEAR, today)
@@ -141,10 +142,18 @@ def finance_person(person_id: int):
     person = db.session.get(User, person_id)
     if person is None:
         abort(404)
-    today = services.local_today()
+    today = dates.local_today()
     this_year = period_bounds(Period.TAX_YEAR, today)[0].year
-    year = request.args.get("year", type=int)
-    if year is None or not FIRST_TAX_YEAR <= year <= this_year:
+    year = whole_number(request.args.get("year"), FIRST_TAX_YEAR, this_year)
+    if year is None:
+        if request.args.get("year"):
+            flash(
+                _(
+                    "We can show tax years from %(first)d to %(last)d. This is the tax year now.",
+                    first=FIRST_TAX_YEAR,
+                    last=this_year,
+                )
+            )
         year = this_year
     start, end = period_bounds(Period.TAX_YEAR, date(year, 4, 6))
     paid = analysis.paid_to(person.id, start, end)
@@ -211,22 +220,22 @@ def finance_person(person_id: int):
 @login_required
 def runs():
     allow(perm.can_use_finance(current_user))
-    page = max(request.args.get("page", 1, type=int), 1)
     total = db.session.scalar(select(func.count(PaymentRun.id))) or 0
+    page = page_of(total, PAGE_SIZE)
     rows = db.session.scalars(
-        select(PaymentRun)
-        .options(selectinload(PaymentRun.created_by))
-        .order_by(PaymentRun.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        page.of(
+            select(PaymentRun)
+            .options(selectinload(PaymentRun.created_by))
+            .order_by(PaymentRun.id.desc())
+        )
     ).all()
     return render(
         "payments/finance/runs.html",
         block="results",
         rows=rows,
         total=total,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        page=page.number,
+        pages=page.pages,
         can_make=perm.can_make_runs(current_user),
     )
 
@@ -306,7 +315,7 @@ def new_run():
 def run(run_id: int):
     allow(perm.can_use_finance(current_user))
     run = _load_run(run_id)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = requested_page()
     sections, pages = run_services.sections(run, page)
     corrections = list(
         db.session.scalars(

@@ -8,6 +8,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from engage.core.forms import (
+    DateBounds,
     DateField,
     Form,
     GovFileInput,
@@ -25,6 +26,9 @@ from engage.payments.models import EXPENSE_LABELS, METHOD_LABELS, Method
 
 #: Dates as people write them in the UK, and as a date picker sends them.
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y"]
+
+#: An expense older than this is a typing mistake (or a claim to talk about, not to type).
+OLDEST_EXPENSE_YEARS = 2
 
 WHEN_CHOICES = [
     ("today", _l("Today")),
@@ -64,7 +68,7 @@ class LineFields(Form):
         _l("If another day, which day?"),
         description=_l("For example, 27/11/2026"),
         widget=GovTextInput(),
-        validators=[Optional()],
+        validators=[Optional(), DateBounds.past(OLDEST_EXPENSE_YEARS)],
         invalid_message=_l("Enter a real date, like 27/11/2026"),
         format=DATE_FORMATS,
     )

@@ -17,6 +17,7 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from engage.core.forms import (
+    DateBounds,
     DateField,
     Form,
     GovRadioInput,
@@ -33,22 +34,9 @@ from engage.payments.services import LETTER_PLACEHOLDERS
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 
-#: Dates outside these years are typing mistakes (and would overflow date sums).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
-
-
-class SensibleDate:
-    """A date between 2000 and 2100: anything else is a slip of the keyboard."""
-
-    def __call__(self, form: Form, field: DateField) -> None:
-        if field.data is not None and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-            raise ValidationError(
-                _l(
-                    "Enter a date between %(first)d and %(last)d",
-                    first=FIRST_YEAR,
-                    last=LAST_YEAR,
-                )
-            )
+#: Rates, thresholds and statements: years of history, and rates agreed years ahead. Further
+#: out is a slip of the keyboard (and would overflow date sums).
+SETTING_DATES = DateBounds.around(20, 10)
 
 
 class MoreThanZero:
@@ -71,8 +59,8 @@ class MoreThanZero:
 
 
 def date_field(label, description=None, required: bool = True) -> DateField:  # noqa: ANN001
-    validators = [SensibleDate()]
-    validators.insert(0, InputRequired(message=_l("Enter the date")) if required else Optional())
+    validators = [InputRequired(message=_l("Enter the date")) if required else Optional()]
+    validators.append(SETTING_DATES)
     return DateField(
         label,
         description=description or _l("For example, 2027-04-06"),

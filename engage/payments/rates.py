@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from engage.core import dates
 from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
 from engage.extensions import db
@@ -97,7 +98,7 @@ def _settings_nav() -> list[tuple[str, str, str]]:
 @login_required
 def rates():
     allow(can_view_rates(current_user))
-    today = services.local_today()
+    today = dates.local_today()
     every = db.session.scalars(
         select(Rate).order_by(Rate.activity, Rate.effective_from.desc(), Rate.id.desc())
     ).all()
@@ -300,7 +301,7 @@ def mileage():
             if not form.errors:
                 flash(_("Mileage rate added."), "success")
                 return redirect_to(url_for("payments.mileage"))
-    today = services.local_today()
+    today = dates.local_today()
     rows = db.session.scalars(
         select(MileageRate).order_by(MileageRate.effective_from.desc(), MileageRate.id.desc())
     ).all()
@@ -321,7 +322,7 @@ def mileage():
 @login_required
 def thresholds():
     allow(can_view_thresholds(current_user))
-    today = services.local_today()
+    today = dates.local_today()
     rows = db.session.scalars(
         select(Threshold).order_by(
             func.lower(Threshold.label), Threshold.period, Threshold.effective_from.desc()
@@ -423,7 +424,7 @@ def sample_letter(wording: str) -> str:
         wording,
         name=_("Sam Example"),
         partnership=current_app.config["PARTNERSHIP_NAME"],
-        date=format_date(services.local_today(), "long"),
+        date=format_date(dates.local_today(), "long"),
     )
 
 

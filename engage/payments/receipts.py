@@ -1,24 +1,20 @@
 """Receipts: photos and PDFs, checked by what they contain (never by their name or the
-browser's word), stored outside the web root under random names.
+browser's word) in ``engage.core.uploads``, stored outside the web root under random names.
 
-Photos are opened and drawn again from their pixels before they are kept. That turns them the
-right way up, makes them smaller for people on little data, and drops everything else a file
-can carry: the phone's record of where the photo was taken, and anything hidden after the
-picture. Files that carry markup or script are refused outright.
+Photos are drawn again from their pixels before they are kept: the right way up, smaller for
+people on little data, and without the phone's record of where the photo was taken.
 """
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from engage.core import audit
+from engage.core import audit, uploads
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.payments.models import Receipt
@@ -30,90 +26,11 @@ MAX_RECEIPT_BYTES = 10 * 1024 * 1024
 #: The longest side of a stored photo, in pixels: still readable, a fraction of the data.
 MAX_SIDE = 1600
 
-#: Photos bigger than this many pixels are refused rather than opened (decompression bombs).
-MAX_PIXELS = 60_000_000
-
 #: How many receipts one line can carry.
 MAX_PER_LINE = 6
 
-SIGNATURES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "application/pdf": (b"%PDF-",),
-}
-EXTENSIONS = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "image/webp": "jpg",
-    "application/pdf": "pdf",
-}
-
-#: Markup or script has no business in a receipt: a file carrying it is a disguised web page.
-MARKUP = re.compile(
-    rb"<\s*(script|html|body|iframe|svg|object|embed|meta|\?php)|javascript:", re.IGNORECASE
-)
-#: PDF features that run code or carry other files.
-PDF_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)\b")
-
-
-class ReceiptError(ValueError):
-    """A file that cannot be a receipt. The message is safe to show."""
-
-
-def sniff(data: bytes) -> str | None:
-    """The content type from the first bytes, or None if it is not a type we accept."""
-    for content_type, signatures in SIGNATURES.items():
-        if any(data.startswith(sig) for sig in signatures):
-            return content_type
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
-
-def check(data: bytes) -> str:
-    """Check ``data`` is a receipt we can keep; returns its content type.
-
-    Raises ReceiptError when it is empty, too big, not a photo or PDF (a ZIP, a Word file, a
-    web page), carries markup or script, or is a damaged picture.
-    """
-    if not data:
-        raise ReceiptError(_("The file is empty. Choose the photo or PDF again."))
-    if len(data) > MAX_RECEIPT_BYTES:
-        raise ReceiptError(_("The file must be smaller than 10 MB. Try a smaller photo."))
-    content_type = sniff(data)
-    if content_type is None:
-        raise ReceiptError(_("A receipt must be a photo (JPEG or PNG) or a PDF."))
-    if MARKUP.search(data):
-        raise ReceiptError(_("This file has something inside it that is not a receipt."))
-    if content_type == "application/pdf":
-        if PDF_ACTIVE.search(data):
-            raise ReceiptError(_("This PDF has something inside it that is not a receipt."))
-        if b"%%EOF" not in data[-2048:]:
-            raise ReceiptError(_("This PDF seems to be damaged. Try saving it again."))
-    return content_type
-
-
-def clean_image(data: bytes) -> bytes:
-    """Draw the photo again from its pixels: the right way up, at most MAX_SIDE pixels on its
-    longest side, with no metadata (location) and nothing else the file carried."""
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ReceiptError(_("This photo is too big to open. Try a smaller photo."))
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail((MAX_SIDE, MAX_SIDE))
-            if image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            out = io.BytesIO()
-            image.save(out, format="JPEG", quality=82, optimize=True)
-            return out.getvalue()
-    except ReceiptError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ReceiptError(_("This photo seems to be damaged. Try taking it again.")) from None
+#: What a receipt may be: a photo (WebP photos are kept as JPEG) or a PDF.
+RECEIPT_TYPES = (uploads.JPEG, uploads.PNG, uploads.WEBP, uploads.PDF)
 
 
 def folder() -> Path:
@@ -127,20 +44,24 @@ def store(actor: User, owner: User, data: bytes, original_name: str = "") -> Rec
     """Check, clean and keep a receipt for ``owner``, not yet attached to a line.
 
     The file is written before the commit; :func:`discard` removes it if the commit fails.
-    Raises ReceiptError (safe to show).
+    Raises UploadError (safe to show).
     """
-    content_type = check(data)
-    if content_type.startswith("image/"):
-        data = clean_image(data)
-        content_type = "image/jpeg"
-    stored_name = f"{secrets.token_hex(16)}.{EXTENSIONS[content_type]}"
-    (folder() / stored_name).write_bytes(data)
+    kept = uploads.clean(
+        data,
+        accept=RECEIPT_TYPES,
+        wrong_type=_("A receipt must be a photo (JPEG or PNG) or a PDF."),
+        max_bytes=MAX_RECEIPT_BYTES,
+        max_side=MAX_SIDE,
+        picture_as=uploads.JPEG,
+    )
+    stored_name = f"{secrets.token_hex(16)}.{kept.extension}"
+    (folder() / stored_name).write_bytes(kept.data)
     receipt = Receipt(
         owner_id=owner.id,
         uploaded_by_id=actor.id,
         stored_name=stored_name,
-        content_type=content_type,
-        size=len(data),
+        content_type=kept.content_type,
+        size=len(kept.data),
         original_name=plain_name(original_name),
     )
     db.session.add(receipt)

@@ -12,6 +12,7 @@ from wtforms import TextAreaField as _TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from engage.core.forms import (
+    DateBounds,
     DateField,
     Form,
     GovRadioInput,
@@ -90,12 +91,6 @@ def _sensible_length(form: Form, field: DurationField) -> None:
         raise ValidationError(_l("Enter a time from 1 minute to 24 hours"))
 
 
-def _not_in_future(form: Form, field: DateField) -> None:
-    today = getattr(form, "today", None)
-    if field.data is not None and today is not None and field.data > today:
-        raise ValidationError(_l("The date cannot be in the future"))
-
-
 class RecordForm(Form):
     """A manager enters time a peer gave."""
 
@@ -118,7 +113,7 @@ class RecordForm(Form):
         description=_l("For example, 2026-06-10"),
         widget=GovTextInput(),
         format="%Y-%m-%d",
-        validators=[InputRequired(message=_l("Enter the date")), _not_in_future],
+        validators=[InputRequired(message=_l("Enter the date")), DateBounds.past(2)],
         invalid_message=_l("Enter a real date, as year-month-day, like 2026-06-10"),
     )
     length = DurationField(

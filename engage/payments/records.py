@@ -21,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from engage.core import dates
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import database_id, page_of, requested_page
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.payments import bp, services
@@ -97,11 +99,7 @@ def _filters(values: Any) -> dict[str, Any]:
     activity = (values.get("activity") or "").strip()
     if activity not in {a.value for a in ACTIVITY_LABELS}:
         activity = ""
-    try:
-        page = max(int(values.get("page") or 1), 1)
-    except (TypeError, ValueError):
-        page = 1
-    return {"status": status, "activity": activity, "page": page}
+    return {"status": status, "activity": activity, "page": requested_page(values)}
 
 
 def _queue_url(filters: dict[str, Any]) -> str:
@@ -125,15 +123,15 @@ def time_records():
     if filters["activity"]:
         query = query.where(InvolvementRecord.activity == filters["activity"])
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    page = min(filters["page"], pages)
+    page = page_of(total, PAGE_SIZE, filters["page"])
     rows = (
         db.session.scalars(
             # The person's profile comes with them (a joined relationship): one query.
-            query.options(joinedload(InvolvementRecord.person))
-            .order_by(InvolvementRecord.created_at.desc(), InvolvementRecord.id.desc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
+            page.of(
+                query.options(joinedload(InvolvementRecord.person)).order_by(
+                    InvolvementRecord.created_at.desc(), InvolvementRecord.id.desc()
+                )
+            )
         )
         .unique()
         .all()
@@ -144,8 +142,8 @@ def time_records():
         "payments/records/list.html",
         rows=rows,
         total=total,
-        page=page,
-        pages=pages,
+        page=page.number,
+        pages=page.pages,
         filters=filters,
         filter_args={k: v for k, v in filters.items() if k != "page" and v},
         statuses=list(RecordStatus),
@@ -316,21 +314,20 @@ def _by_key(key: str) -> InvolvementRecord | None:
 @login_required
 def new_record():
     allow(can_enter_time(current_user))
-    today = services.local_today()
+    today = dates.local_today()
     form = RecordForm()
-    form.today = today
     peers = {p.id: p for p in _active_peers()}
     form.person.choices = [("", _("Choose a peer"))] + [
         (str(p.id), f"{p.display_name} ({p.username})") for p in peers.values()
     ]
     if request.method == "GET":
-        wanted = request.args.get("for", type=int)
+        wanted = database_id(request.args.get("for"))
         if wanted in peers:
             form.person.data = str(wanted)
         form.activity_date.data = today
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
-    person = peers.get(int(form.person.data)) if (form.person.data or "").isdigit() else None
+    person = peers.get(database_id(form.person.data))
     preference = person.profile.payment_preference if person and person.profile else None
     chosen_label = PAYMENT_LABELS.get(preference) if preference else None
     if preference == PaymentPreference.DECLINE.value:

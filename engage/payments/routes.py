@@ -21,11 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engage.core import audit
+from engage.core import audit, dates
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import database_id, database_ids, page_of, requested_id
 from engage.core.permissions import allow
+from engage.core.uploads import EXTENSIONS, UploadError
 from engage.extensions import db
-from engage.payments import bp, claim_services, receipts, services
+from engage.payments import bp, claim_services, receipts
 from engage.payments import permissions as perm
 from engage.payments.forms import (
     AnswerForm,
@@ -84,7 +86,7 @@ def _claim(claim_id: int, lock: bool = False) -> ExpenseClaim:
 
 def _claimant_from_request() -> User:
     """Who the claim is for: the viewer, or with ``?for=<id>`` a peer a manager claims for."""
-    person_id = request.values.get("for", type=int)
+    person_id = requested_id("for")
     if not person_id or person_id == current_user.id:
         allow(perm.can_claim(current_user))
         return current_user._get_current_object()
@@ -114,7 +116,7 @@ def _store_uploads(field_name: str, owner: User) -> tuple[list[Receipt], list[st
         data = upload.stream.read(receipts.MAX_RECEIPT_BYTES + 1)
         try:
             stored.append(receipts.store(current_user, owner, data, upload.filename))
-        except receipts.ReceiptError as error:
+        except UploadError as error:
             name = receipts.plain_name(upload.filename) or _("A file")
             problems.append(_("%(file)s: %(problem)s", file=name, problem=error))
     if stored:
@@ -127,22 +129,18 @@ def _store_uploads(field_name: str, owner: User) -> tuple[list[Receipt], list[st
     return stored, problems
 
 
-def _ids(text: str | None) -> list[int]:
-    return [int(i) for i in (text or "").split(",") if i.strip().isdigit()]
-
-
 def _keep_receipts(form, owner: User) -> tuple[list[Receipt], list[str]]:
     """Receipts for the line: those kept from an earlier try (ids in a hidden field) and
     those just sent. The hidden field is brought up to date for the page's next showing."""
     stored, problems = _store_uploads(form.receipts.name, owner)
-    kept = receipts.waiting(owner, _ids(form.receipt_ids.data) + [r.id for r in stored])
+    kept = receipts.waiting(owner, database_ids(form.receipt_ids.data) + [r.id for r in stored])
     form.receipt_ids.data = ",".join(str(r.id) for r in kept)
     return kept, problems
 
 
 def _line_values(form) -> dict:
     """The line's values from a form, with "today"/"yesterday" turned into a date."""
-    today = services.local_today()
+    today = dates.local_today()
     when = form.when.data
     if when == "today":
         spent_on = today
@@ -194,7 +192,6 @@ def claims():
     mine = request.args.get("mine") == "1" or not perm.sees_all_claims(current_user)
     if mine:
         allow(perm.can_claim(current_user) or perm.sees_all_claims(current_user))
-    page = max(request.args.get("page", 1, type=int), 1)
     state = request.args.get("state", "waiting" if not mine else "all")
     if state not in STATE_FILTERS:
         state = "all"
@@ -207,11 +204,9 @@ def claims():
         # The queue is oldest first: whoever has waited longest is paid back first.
         order = ExpenseClaim.submitted_at.asc() if state == "waiting" else ExpenseClaim.id.desc()
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = page_of(total, PAGE_SIZE)
     rows = db.session.scalars(
-        query.options(selectinload(ExpenseClaim.claimant))
-        .order_by(order, ExpenseClaim.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
+        page.of(query.options(selectinload(ExpenseClaim.claimant)).order_by(order, ExpenseClaim.id))
     ).all()
     return render(
         "payments/claims/list.html",
@@ -222,8 +217,8 @@ def claims():
         state_labels=CLAIM_STATE_LABELS,
         colours=CLAIM_STATE_COLOURS,
         total=total,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        page=page.number,
+        pages=page.pages,
         # The waiting filter's own count is the number waiting: no second query for it.
         waiting=None if mine else total if state == "waiting" else claim_services.waiting_count(),
     )
@@ -234,7 +229,7 @@ def claims():
 
 def _link_choices(person: User) -> list[tuple[str, str]]:
     choices = [("", _("Not for a meeting"))]
-    for value, title, day in claim_services.recent_work(person, services.local_today()):
+    for value, title, day in claim_services.recent_work(person, dates.local_today()):
         choices.append(
             (value, _("%(title)s, %(date)s", title=title, date=format_date(day, "d MMMM")))
         )
@@ -243,9 +238,10 @@ def _link_choices(person: User) -> list[tuple[str, str]]:
 
 def _link_ids(value: str | None) -> dict:
     kind, _sep, ident = (value or "").partition(":")
-    if not ident.isdigit():
+    number = database_id(ident)
+    if number is None:
         return {}
-    return {"meeting_id": int(ident)} if kind == "meeting" else {"opportunity_id": int(ident)}
+    return {"meeting_id": number} if kind == "meeting" else {"opportunity_id": number}
 
 
 @bp.route("/claims/new", methods=["GET", "POST"])
@@ -263,7 +259,7 @@ def cash_on_day():
     """A manager records cash handed to a peer at a meeting, after the event. It still needs
     someone else's approval, and is then paid at once (no run)."""
     allow(perm.can_record_cash_on_day(current_user))
-    person_id = request.values.get("for", type=int)
+    person_id = requested_id("for")
     claimant = db.session.get(User, person_id) if person_id else None
     if person_id and (claimant is None or not perm.can_claim_for(current_user, claimant)):
         abort(404)
@@ -307,7 +303,7 @@ def _claim_form(claimant: User, form, *, cash: bool):
             response = _make_claim(form, claimant, key, cash)
             if response is not None:
                 return response
-            kept = receipts.waiting(claimant, _ids(form.receipt_ids.data))
+            kept = receipts.waiting(claimant, database_ids(form.receipt_ids.data))
     return render(
         "payments/claims/new.html",
         form=form,
@@ -332,7 +328,7 @@ def _make_claim(form, claimant: User, key: str, cash: bool):
             claimant,
             method="cash" if cash else form.method.data,
             purpose=dict(form.link.choices).get(link, "") if link else "",
-            receipts=receipts.waiting(claimant, _ids(form.receipt_ids.data)),
+            receipts=receipts.waiting(claimant, database_ids(form.receipt_ids.data)),
             submission_key=key,
             send=cash or bool(form.send.data),
             paid_on_day=cash,
@@ -408,7 +404,7 @@ def new_line(claim_id: int):
                 claim_services.add_line(
                     current_user,
                     claim,
-                    receipts=receipts.waiting(claim.claimant, _ids(form.receipt_ids.data)),
+                    receipts=receipts.waiting(claim.claimant, database_ids(form.receipt_ids.data)),
                     submission_key=key,
                     **_line_values(form),
                 )
@@ -423,7 +419,7 @@ def new_line(claim_id: int):
                 flash(_("Expense added."), "success")
                 return redirect_to(url_for("payments.claim", claim_id=claim_id))
             claim = _claim(claim_id)
-            kept = receipts.waiting(claim.claimant, _ids(form.receipt_ids.data))
+            kept = receipts.waiting(claim.claimant, database_ids(form.receipt_ids.data))
     return render("payments/claims/line.html", form=form, claim=claim, kept=kept)
 
 
@@ -503,7 +499,7 @@ def receipt(claim_id: int, receipt_id: int):
         path,
         mimetype=row.content_type,
         as_attachment=not image,
-        download_name=f"receipt-{claim.reference}-{row.id}.{receipts.EXTENSIONS[row.content_type]}",
+        download_name=f"receipt-{claim.reference}-{row.id}.{EXTENSIONS[row.content_type]}",
         max_age=0,
     )
     response.headers["Cache-Control"] = "private, no-store"

@@ -13,7 +13,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -42,13 +41,6 @@ from engage.payments.models import (
 from engage.people.models import PaymentPreference, Role, User
 
 __all__ = ["IllegalMove"]
-
-
-def local_today() -> date:
-    """Today in the partnership's own time zone."""
-    from zoneinfo import ZoneInfo
-
-    return utcnow().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
 
 
 def event(

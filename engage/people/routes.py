@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.people import bp, services
@@ -339,7 +340,6 @@ def equality(person_id: int | None = None):
 def people_list():
     allow(can_list_people(current_user))
     query_text = (request.args.get("q") or "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
     query = (
         select(User)
         .join(Profile)
@@ -353,16 +353,15 @@ def people_list():
             or_(func.lower(Profile.preferred_name).like(like), func.lower(User.username).like(like))
         )
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    people = db.session.scalars(
-        query.options(contains_eager(User.profile)).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
-    ).unique()
+    page = page_of(total, PAGE_SIZE)
+    people = db.session.scalars(page.of(query.options(contains_eager(User.profile)))).unique()
     return render(
         "people/list.html",
         block="results",
         people=list(people),
         q=query_text,
-        page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        page=page.number,
+        pages=page.pages,
         total=total,
     )
 

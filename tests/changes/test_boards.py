@@ -4,7 +4,7 @@ meetings, who may see and change what, and a query count that does not grow with
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -302,7 +302,8 @@ def test_attendance_waits_for_the_meeting_and_takes_only_members(app, client, ma
         assert db.session.scalar(select(func.count()).select_from(Attendance)) == 0
 
 
-def test_a_manager_adds_a_meeting_in_local_time(app, client, signed_in):
+def test_a_manager_adds_a_meeting_in_local_time(app, client, signed_in, pin_today):
+    pin_today(date(2029, 1, 15))  # the typed date is in a few years' time
     board = make_board(app, meetings=())
     signed_in(Role.MANAGER)
     url = f"/boards/{board['board']}/meetings/new"
@@ -316,7 +317,8 @@ def test_a_manager_adds_a_meeting_in_local_time(app, client, signed_in):
         assert db.session.scalar(select(AuditEntry).filter_by(action="boards.meeting_added"))
 
 
-def test_a_meeting_with_mistakes_keeps_what_was_typed(app, client, signed_in):
+def test_a_meeting_with_mistakes_keeps_what_was_typed(app, client, signed_in, pin_today):
+    pin_today(date(2029, 1, 15))  # the typed date is in a few years' time
     board = make_board(app, meetings=())
     signed_in(Role.MANAGER)
     url = f"/boards/{board['board']}/meetings/new"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 
@@ -144,7 +145,10 @@ def test_supporters_can_follow_the_item_afterwards(app, client, make_user, make_
     assert client.get(f"/register/{item_id}").status_code == 200
 
 
-def test_the_whole_loop_through_the_pages(app, client, make_user, make_item, sent_messages):
+def test_the_whole_loop_through_the_pages(
+    app, client, make_user, make_item, sent_messages, pin_today
+):
+    pin_today(date(2026, 6, 10))  # the step's typed due date is within the plans' years
     raiser = make_user("raiser", email="raiser@example.org")
     item_id = make_item(raiser)
     make_user("mgr", roles={Role.MANAGER})
@@ -183,7 +187,10 @@ def test_the_whole_loop_through_the_pages(app, client, make_user, make_item, sen
     assert len([m for m in sent_messages if m.to_address == "raiser@example.org"]) >= 4
 
 
-def test_two_people_editing_at_once_do_not_overwrite_each_other(app, client, make_user, make_item):
+def test_two_people_editing_at_once_do_not_overwrite_each_other(
+    app, client, make_user, make_item, pin_today
+):
+    pin_today(date(2026, 6, 10))  # the step's typed due date is within the plans' years
     item_id = make_item(make_user("raiser"), state=State.TRIAGED.value)
     make_user("mgr", roles={Role.MANAGER})
     sign_in(client, "mgr")

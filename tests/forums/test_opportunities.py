@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
@@ -571,7 +572,7 @@ def warned(app, make_user, people):
             None,
             db.session.get(User, wendy.id),
             activity="interview_panel",
-            on=payments.local_today(),
+            on=dates.local_today(),
         )
         db.session.commit()
     return wendy
@@ -629,7 +630,7 @@ def test_benefits_warnings_keep_the_queries_bounded(app, client, make_user, peop
                 None,
                 db.session.get(User, person.id),
                 activity="interview_panel",
-                on=payments.local_today(),
+                on=dates.local_today(),
             )
         db.session.commit()
     _interested(app, opportunity_id, *more)

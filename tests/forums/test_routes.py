@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 
 import pytest
+from PIL import Image
 
 from engage.changes.models import Item
 from engage.core.db import utcnow
@@ -24,6 +26,8 @@ from engage.forums.models import (
 )
 from engage.people.models import Role, User
 from tests.conftest import count_queries, post, sign_in
+from tests.core.test_uploads import docx_bytes, gps_photo, pdf_with_javascript, png_bomb
+from tests.payments.conftest import pdf_bytes, photo_bytes
 
 
 @pytest.fixture
@@ -196,10 +200,13 @@ def test_scheduling_with_mistakes_keeps_what_was_typed_and_makes_nothing(
         assert db.session.scalar(db.select(db.func.count(Venue.id))) == 0
 
 
-def test_a_meeting_needs_a_place_or_a_link_and_not_a_past_date(app, client, signed_in, make_forum):
+def test_a_meeting_needs_a_place_or_a_link_and_not_a_past_date(
+    app, client, signed_in, make_forum, pin_today
+):
+    pin_today(date(2026, 6, 10))
     signed_in(Role.MANAGER)
     forum_id = make_forum()
-    data = {"date": "2020-01-07", "time": "10:00", "duration": "60", "repeat": "once"}
+    data = {"date": "2026-01-07", "time": "10:00", "duration": "60", "repeat": "once"}
     data["rung"] = "consultation"
     body = post(client, f"/forums/{forum_id}/schedule", data).get_data(as_text=True)
     assert "Choose where the meeting is, or give an online link" in body
@@ -625,16 +632,6 @@ def test_the_meeting_page_runs_the_same_queries_for_5_or_60_invitees(
 # Papers -----------------------------------------------------------------------------------
 
 
-def _docx() -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
-
-
 def _upload(client, meeting_id: int, title: str, data: bytes, filename: str):
     import io
 
@@ -659,9 +656,9 @@ def test_papers_are_checked_by_content_and_only_those_who_may_see_the_meeting_ge
     forum_id = make_forum(name="Women's Forum", members=[member], open_to_all=False)
     (meeting_id,) = make_meeting(forum_id)
     sign_in(client, make_user(roles={Role.MANAGER}).username)
-    pdf = b"%PDF-1.7\n" + b"x" * 2000
+    pdf = pdf_bytes()
     assert _upload(client, meeting_id, "Draft leaflet", pdf, "leaflet.pdf").status_code == 303
-    assert _upload(client, meeting_id, "Notes", _docx(), "notes.docx").status_code == 303
+    assert _upload(client, meeting_id, "Notes", docx_bytes(), "notes.docx").status_code == 303
     refused = {
         "not really a pdf": (b"MZ\x90\x00 a program", "leaflet.pdf"),
         "a zip": (b"PK\x03\x04 not a word file", "notes.docx"),
@@ -688,3 +685,42 @@ def test_papers_are_checked_by_content_and_only_those_who_may_see_the_meeting_ge
     assert download.mimetype == "application/pdf"
     _switch(client, outsider)
     assert client.get(f"/meetings/{meeting_id}/papers/{paper_id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "message"),
+    [
+        (pdf_with_javascript(), "agenda.pdf", "could run by itself"),
+        (png_bomb(), "map.png", "too big to open"),
+        (photo_bytes() + b"<script>alert(1)</script>", "photo.jpg", "hidden inside"),
+    ],
+    ids=["pdf-with-javascript", "decompression-bomb", "photo-with-script"],
+)
+def test_hostile_papers_are_refused_as_receipts_are(
+    app, client, make_user, make_forum, make_meeting, data, filename, message
+):
+    (meeting_id,) = make_meeting(make_forum())
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    response = _upload(client, meeting_id, "Hostile", data, filename)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in body
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Paper.id))) == 0
+
+
+def test_a_photo_paper_is_kept_upright_and_without_where_it_was_taken(
+    app, client, make_user, make_forum, make_meeting
+):
+    (meeting_id,) = make_meeting(make_forum())
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    response = _upload(client, meeting_id, "Flip chart", gps_photo(), "IMG_2041.JPG")
+    assert response.status_code == 303
+    with app.app_context():
+        paper = db.session.scalar(db.select(Paper))
+        assert paper.content_type == "image/jpeg" and paper.stored_name.endswith(".jpg")
+        paper_id = paper.id
+    download = client.get(f"/meetings/{meeting_id}/papers/{paper_id}")
+    with Image.open(io.BytesIO(download.data)) as image:
+        assert image.format == "JPEG" and image.size[1] > image.size[0]
+        assert not image.getexif().get(0x8825)  # no GPS
+        assert not image.getexif()

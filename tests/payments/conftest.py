@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
+from engage.core import dates
 from engage.extensions import db
 from engage.payments import claim_services, receipts, services
 from engage.payments.models import ExpenseClaim, InvolvementRecord
@@ -106,7 +107,7 @@ def make_claim(app):
                 user,
                 method=method,
                 kind=kind,
-                spent_on=spent_on or services.local_today() - timedelta(days=1),
+                spent_on=spent_on or dates.local_today() - timedelta(days=1),
                 amount=Decimal(amount),
                 reason="Bad knee" if kind == "taxi" else "",
                 purpose="Expert Citizen Forum",

@@ -10,6 +10,7 @@ import pytest
 from flask_babel import format_date
 from sqlalchemy import func, select
 
+from engage.core import dates
 from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.payments import services
@@ -215,14 +216,16 @@ def test_a_resent_rate_form_adds_the_rate_once(app, client, signed_in):
         ({"amount": "15.555"}, "Enter an amount in pounds and pence"),
         ({"effective_from": ""}, "Enter the date"),
         ({"effective_from": "31/02/2026"}, "Enter a real date"),
-        ({"effective_from": "0001-01-01"}, "Enter a date between 2000 and 2100"),
+        ({"effective_from": "0001-01-01"}, "Enter a date between 2006 and 2036"),
+        ({"effective_from": "2037-01-01"}, "Enter a date between 2006 and 2036"),
         ({"includes_preparation": ""}, "Say whether preparation time is included"),
         ({"note": "x" * 201}, "Keep this to 200 characters or fewer"),
     ],
 )
 def test_a_rate_with_bad_input_is_refused_and_nothing_is_saved(
-    app, client, signed_in, changes, message
+    app, client, signed_in, pin_today, changes, message
 ):
+    pin_today(date(2026, 6, 10))
     signed_in(Role.ADMIN)
     response = post(client, "/payments/rates/new", dict(RATE, **changes))
     body = response.get_data(as_text=True)
@@ -428,7 +431,7 @@ def test_a_new_years_figure_ends_last_years(app, client, signed_in):
 
 
 def test_thresholds_that_may_be_out_of_date_are_flagged(app, client, signed_in, monkeypatch):
-    monkeypatch.setattr(services, "local_today", lambda: date(2026, 6, 1))
+    monkeypatch.setattr(dates, "local_today", lambda: date(2026, 6, 1))
     signed_in(Role.ADMIN)
     post(client, "/payments/thresholds/new", dict(THRESHOLD, effective_from="2025-04-06"))
     page = client.get("/payments/thresholds").get_data(as_text=True)

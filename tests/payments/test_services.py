@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from engage.core import dates
 from engage.core.signals import involvement_given
 from engage.extensions import db
 from engage.payments import claim_services, permissions, services
@@ -342,7 +343,7 @@ def test_nobody_decides_their_own_claim_or_one_they_entered(ctx, make_user, make
         method="bank",
         kind="bus",
         amount=Decimal("2"),
-        spent_on=services.local_today(),
+        spent_on=dates.local_today(),
     )
     assert not permissions.can_decide_claim(other_manager, entered)
     assert permissions.can_decide_claim(both, entered)

@@ -1,0 +1,38 @@
+"""The partnership's calendar: its time zone and what day it is there.
+
+Every "today" in engage comes from :func:`local_today`, so a page, a form's date check and a
+service never disagree about the date around midnight, and tests pin the day in one place
+(``monkeypatch.setattr(dates, "local_today", ...)``; callers look it up through this module).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+from engage.core.db import utcnow
+
+
+def local_timezone() -> ZoneInfo:
+    """The partnership's time zone (``ENGAGE_DEFAULT_TIMEZONE``, Europe/London by default)."""
+    return ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE") or "UTC")
+
+
+def local_today() -> date:
+    """Today in the partnership's own time zone."""
+    return utcnow().astimezone(local_timezone()).date()
+
+
+def years_before(day: date, years: int) -> date:
+    """The same day ``years`` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def years_after(day: date, years: int) -> date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    return years_before(day, -years)

@@ -1,0 +1,91 @@
+"""The one "today" (the partnership's) and the date bounds every form uses. The day is pinned
+or built by hand: nothing here depends on the real date."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from wtforms.validators import ValidationError
+
+from engage.core import dates
+from engage.core.forms import DateBounds
+
+
+def test_today_is_the_partnerships_day_not_utcs(ctx, app, monkeypatch):
+    # 23:30 UTC on 31 March 2026 is already 1 April in London (summer time).
+    monkeypatch.setattr(dates, "utcnow", lambda: datetime(2026, 3, 31, 23, 30, tzinfo=UTC))
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "Europe/London")
+    assert dates.local_today() == date(2026, 4, 1)
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "UTC")
+    assert dates.local_today() == date(2026, 3, 31)
+
+
+def test_years_either_side_of_a_leap_day():
+    assert dates.years_before(date(2028, 2, 29), 2) == date(2026, 2, 28)
+    assert dates.years_after(date(2028, 2, 29), 1) == date(2029, 2, 28)
+    assert dates.years_after(date(2026, 6, 10), 3) == date(2029, 6, 10)
+
+
+class _Field:
+    def __init__(self, data):  # noqa: ANN001
+        self.data = data
+
+
+def _refusal(bounds: DateBounds, day) -> str | None:  # noqa: ANN001
+    try:
+        bounds(None, _Field(day))
+    except ValidationError as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.parametrize(
+    ("bounds", "fine", "refused", "message"),
+    [
+        (
+            DateBounds.past(2),
+            [date(2026, 6, 10), date(2024, 6, 10)],
+            [date(2026, 6, 11), date(2024, 6, 9), date(1, 1, 1), date(9999, 12, 31)],
+            "Enter a date that is today or in the past, and not more than 2 years ago",
+        ),
+        (
+            DateBounds.past(1),
+            [date(2025, 6, 10)],
+            [date(2025, 6, 9)],
+            "Enter a date that is today or in the past, and not more than 1 year ago",
+        ),
+        (
+            DateBounds.future(5),
+            [date(2026, 6, 10), date(2031, 6, 10)],
+            [date(2026, 6, 9), date(2031, 6, 11)],
+            "Enter a date that is today or later, and not more than 5 years from now",
+        ),
+        (
+            DateBounds.around(5, 5),
+            [date(2021, 1, 1), date(2031, 12, 31)],
+            [date(2020, 12, 31), date(2032, 1, 1)],
+            "Enter a date between 2021 and 2031",
+        ),
+        (
+            DateBounds.around(1, 0),
+            [date(2025, 1, 1)],
+            [date(2027, 1, 1)],
+            "Enter a date in 2025 or 2026",
+        ),
+        (DateBounds.around(0, 0), [date(2026, 1, 1)], [date(2025, 12, 31)], "Enter a date in 2026"),
+        (
+            DateBounds.past(2, message="The expense must be from the last 2 years"),
+            [],
+            [date(1, 1, 1)],
+            "The expense must be from the last 2 years",
+        ),
+    ],
+)
+def test_date_bounds_say_what_to_type(ctx, pin_today, bounds, fine, refused, message):
+    pin_today(date(2026, 6, 10))
+    for day in fine:
+        assert _refusal(bounds, day) is None, day
+    for day in refused:
+        assert _refusal(bounds, day) == message, day
+    assert _refusal(bounds, None) is None  # empty or unreadable: for the field's other checks
