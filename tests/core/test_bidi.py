@@ -95,7 +95,7 @@ def test_passwords_are_kept_exactly_as_typed(client, make_user):
 
 
 def _bidi_migration():
-    path = Path(engage.__file__).parent / "migrations" / "versions" / "0005_bidi_controls.py"
+    path = Path(engage.__file__).parent / "migrations" / "versions" / "0007_bidi_controls.py"
     spec = importlib.util.spec_from_file_location("bidi_controls_migration", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -23,6 +23,7 @@ from engage import create_app
 from engage.changes.models import Item
 from engage.core import demo
 from engage.core.audit import AuditEntry
+from engage.core.dates import local_today
 from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.security import hash_password
@@ -32,7 +33,6 @@ from engage.forums import services as forums
 from engage.forums.models import Invitation
 from engage.payments import claim_services
 from engage.payments.models import ExpenseClaim, PaymentEvent, PaymentItem, PaymentRun
-from engage.payments.services import local_today
 from engage.people import services as people
 from engage.people.models import Role, User
 from tests.servers import DEMO_PASSWORD, Server, Visitor, engage_env, scratch_database

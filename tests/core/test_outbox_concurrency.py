@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from engage import create_app
-from engage.core import outbox
+from engage.core import dates, outbox
 from engage.core.links import secret_url
 from engage.core.outbox import Kind, Notification
 from engage.extensions import db
-from engage.payments import claim_services, services
+from engage.payments import claim_services
 from engage.people import services as people
 from engage.people.models import ConsentPurpose, Role, User
 from tests.conftest import PASSWORD
@@ -167,7 +167,7 @@ def test_twenty_approvals_of_one_claim_at_once_send_one_message_and_no_error(liv
             method="cash",
             kind="bus",
             amount=Decimal("3.40"),
-            spent_on=services.local_today() - timedelta(days=1),
+            spent_on=dates.local_today() - timedelta(days=1),
         )
         db.session.commit()
         claim_id = claim.id
