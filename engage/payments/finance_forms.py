@@ -7,6 +7,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
 from engage.core.forms import Form, GovRadioInput, GovTextArea, at_most, submit
+from engage.core.numbers import database_id
 
 #: The kinds of thing a run pays, as they appear in the checkbox values ("fee:12").
 FEE, CLAIM = "fee", "claim"
@@ -15,9 +16,10 @@ FEE, CLAIM = "fee", "claim"
 def parse_choice(value: str) -> tuple[str, int] | None:
     """``"fee:12"`` → ``("fee", 12)``; anything else → None."""
     kind, _sep, ident = str(value).partition(":")
-    if kind not in (FEE, CLAIM) or not ident.isdigit() or len(ident) > 12:
+    number = database_id(ident)
+    if kind not in (FEE, CLAIM) or number is None:
         return None
-    return kind, int(ident)
+    return kind, number
 
 
 class NewRunForm(Form):

@@ -933,3 +933,12 @@ def test_reversing_a_payment_outside_a_run_goes_back_to_the_person(
     assert response.headers["Location"] == f"/payments/people/{people['ann'].id}"
     page = _text(client.get(response.headers["Location"]))
     assert "Correction" in page and "-£30.00" in page and "Why: Wrong person" in page
+
+
+@pytest.mark.parametrize(
+    "value", ["fee:²", "claim:١٢", "fee:99999999999999999999", "fee:-1", "x:1"]
+)
+def test_a_run_choice_that_is_not_a_real_item_is_ignored(value):
+    from engage.payments.finance_forms import parse_choice
+
+    assert parse_choice(value) is None
