@@ -10,7 +10,10 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 from collections.abc import Iterator
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -21,6 +24,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engage import create_app
+from engage.core import db as core_db
 from engage.core.security import hash_password
 from engage.extensions import db, limiter
 from engage.people import services
@@ -91,6 +95,43 @@ def ctx(app: Flask) -> Iterator[None]:
     """An app context for model and service tests that do not make requests."""
     with app.test_request_context():
         yield
+
+
+@pytest.fixture
+def clock(app: Flask, monkeypatch: pytest.MonkeyPatch):
+    """Pin engage's clock to one instant: ``clock(datetime(2027, 3, 1, 12, tzinfo=UTC))``;
+    call it again to move the clock.
+
+    A test that needs "now" (a form that refuses past dates, a page that splits past from
+    future) pins it, so it proves the same thing on every day it runs. ``engage.core.db.utcnow``
+    answers the instant wherever it is called from (column defaults such as ``created_at``
+    included), and every ``local_today`` (the partnership's "today") answers its date in the
+    partnership's zone.
+    """
+    zone = ZoneInfo(app.config["DEFAULT_TIMEZONE"])
+    pinned: dict[str, datetime] = {}
+
+    class PinnedDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return pinned["now"].astimezone(tz)
+
+    def local_today() -> date:
+        return pinned["now"].astimezone(zone).date()
+
+    def pin(instant: datetime) -> datetime:
+        assert instant.tzinfo is not None, "pin an aware instant"
+        if not pinned:
+            # utcnow() looks ``datetime`` up in its module when called, so this reaches every
+            # caller, even those that imported utcnow by name or hold it as a column default.
+            monkeypatch.setattr(core_db, "datetime", PinnedDatetime)
+            for name, module in list(sys.modules.items()):
+                if name.startswith("engage.") and callable(getattr(module, "local_today", None)):
+                    monkeypatch.setattr(module, "local_today", local_today)
+        pinned["now"] = instant
+        return instant
+
+    return pin
 
 
 @pytest.fixture
