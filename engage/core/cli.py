@@ -199,6 +199,7 @@ def tick() -> None:
     unfinished actions forward, removes receipts uploaded two days ago or more that were never
     sent with a claim, then sends what is waiting in the outbox.
     """
+    from engage.changes import measures
     from engage.changes import services as changes
     from engage.core import outbox
     from engage.core.db import utcnow
@@ -207,7 +208,9 @@ def tick() -> None:
     from engage.payments import receipts
 
     now = utcnow()
-    moved = changes.escalate_overdue(now.date())
+    # Target dates are the partnership's calendar days: in summer, UTC's date is still
+    # yesterday for the first hour after midnight.
+    moved = changes.escalate_overdue(now.astimezone(measures.local_timezone()).date())
     reminded = forums.send_reminders(now)
     carried = sum(forums.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
     swept = receipts.sweep()
