@@ -42,7 +42,6 @@ from engage.changes.models import (
     Support,
 )
 from engage.core import audit
-from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
 from engage.extensions import db
@@ -268,7 +267,7 @@ def item(item_id: int):
         decisions=decisions,
         states=STATE_LABELS,
         sources=SOURCE_LABELS,
-        today=utcnow().date(),
+        today=measures.local_today(),
     )
 
 
