@@ -113,7 +113,7 @@ def clock(app: Flask, monkeypatch: pytest.MonkeyPatch):
 
     class PinnedDatetime(datetime):
         @classmethod
-        def now(cls, tz=None):  # noqa: ANN001, ANN206
+        def now(cls, tz=None):
             return pinned["now"].astimezone(tz)
 
     def local_today() -> date:

@@ -41,7 +41,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    # Skipped at collection with a reason, so the summary (-rs, in pyproject.toml) says in one
+    # Skipped at collection with a reason, so the summary (-rfEs in pyproject.toml) says in one
     # line per file why they did not run; under CI the fixture below fails them instead.
     skip = None
     if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
