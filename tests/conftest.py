@@ -11,6 +11,9 @@ import functools
 import os
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -21,7 +24,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engage import create_app
-from engage.core import dates
+from engage.core.db import clock_at
 from engage.core.security import hash_password
 from engage.extensions import db, limiter
 from engage.people import services
@@ -98,12 +101,33 @@ def ctx(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def pin_today(monkeypatch: pytest.MonkeyPatch):
-    """Make the partnership's "today" a fixed day for this test: ``pin_today(date(...))``.
-    Everything that asks what day it is asks ``engage.core.dates``."""
+def clock(app: Flask):
+    """Pin engage's clock to one instant: ``clock(datetime(2027, 3, 1, 12, tzinfo=UTC))``;
+    call it again to move the clock.
 
-    def pin(day):  # noqa: ANN001, ANN202
-        monkeypatch.setattr(dates, "local_today", lambda: day)
+    A test that needs "now" (a form that refuses past dates, a page that splits past from
+    future) pins it, so it proves the same thing on every day it runs. Every "now" in engage is
+    ``engage.core.db.utcnow`` (column defaults such as ``created_at`` included) and every
+    "today" is ``engage.core.dates.local_today``, which reads it: ``clock_at`` moves both.
+    """
+    with ExitStack() as pins:
+
+        def pin(instant: datetime) -> datetime:
+            assert instant.tzinfo is not None, "pin an aware instant"
+            pins.enter_context(clock_at(instant))
+            return instant
+
+        yield pin
+
+
+@pytest.fixture
+def pin_today(app: Flask, clock):
+    """Make the partnership's "today" a fixed day for this test, at noon there:
+    ``pin_today(date(...))``."""
+
+    def pin(day: date) -> date:
+        zone = ZoneInfo(app.config["DEFAULT_TIMEZONE"])
+        clock(datetime.combine(day, time(12), tzinfo=zone))
         return day
 
     return pin

@@ -187,9 +187,10 @@ def test_a_statement_for_years_nobody_means_says_what_to_type(
 
 def test_the_range_moves_with_today(client, signed_in, pin_today):
     """The same typed date is fine one year and refused years later: the bound is today's."""
-    signed_in(Role.PEER)
     data = {"when": "other", "spent_on": "01/03/2026", "kind": "bus", "amount": "3.00"}
     pin_today(date(2026, 6, 10))
+    peer = signed_in(Role.PEER)
     assert PAST_2 not in post(client, "/claims/new", data).get_data(as_text=True)
-    pin_today(date(2028, 6, 10))
+    pin_today(date(2028, 6, 10))  # two years on, signed in again (sessions end after 14 days)
+    assert sign_in(client, peer.username).status_code == 303
     assert PAST_2 in post(client, "/claims/new", data).get_data(as_text=True)

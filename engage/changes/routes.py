@@ -42,7 +42,6 @@ from engage.changes.models import (
     Support,
 )
 from engage.core import audit, dates
-from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_id, whole_number
 from engage.core.permissions import allow
@@ -277,7 +276,7 @@ def item(item_id: int):
         decisions=decisions,
         states=STATE_LABELS,
         sources=SOURCE_LABELS,
-        today=utcnow().date(),
+        today=dates.local_today(),
     )
 
 

@@ -242,14 +242,16 @@ def tick() -> None:
     sent with a claim, then sends what is waiting in the outbox.
     """
     from engage.changes import services as changes
-    from engage.core import outbox
+    from engage.core import dates, outbox
     from engage.core.db import utcnow
     from engage.forums import services as forums
     from engage.forums.models import Forum
     from engage.payments import receipts
 
     now = utcnow()
-    moved = changes.escalate_overdue(now.date())
+    # Target dates are the partnership's calendar days: in summer, UTC's date is still
+    # yesterday for the first hour after midnight.
+    moved = changes.escalate_overdue(dates.local_today())
     reminded = forums.send_reminders(now)
     carried = sum(forums.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
     swept = receipts.sweep()

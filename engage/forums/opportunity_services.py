@@ -285,9 +285,13 @@ class RequestCounts(Counts):
 def request_counts(start: date, end: date) -> RequestCounts:
     """Requests for support from the forum made from ``start`` to ``end`` (both days
     included), how many were accepted and how many met, in total and by partner
-    organisation. One query."""
-    since = datetime.combine(start, time.min, tzinfo=UTC)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    organisation. One query.
+
+    Days are the partnership's own: a request made at 00:30 on 1 April in summer (23:30 on
+    31 March in UTC) is April's."""
+    zone = dates.local_timezone()
+    since = datetime.combine(start, time.min, tzinfo=zone).astimezone(UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
     accepted = (RequestStatus.ACCEPTED.value, RequestStatus.MET.value)
     rows = db.session.execute(
         select(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -105,6 +105,19 @@ def test_partners_see_items_their_organisation_owns(app, client, make_user, make
     assert client.get(f"/register/{other_id}").status_code == 404
     listing = client.get("/register").get_data(as_text=True)
     assert f"/register/{item_id}" in listing and f"/register/{other_id}" not in listing
+
+
+def test_an_item_is_overdue_from_midnight_in_the_uk(app, client, clock, make_user, make_item):
+    overdue = 'govuk-tag--red">Overdue</strong>'
+    # 23:30 on Sunday 28 March 2027 in the UK (22:30 in UTC): due today, so not overdue yet.
+    clock(datetime(2027, 3, 28, 22, 30, tzinfo=UTC))
+    item_id = make_item(make_user("raiser"), target_date=date(2027, 3, 28))
+    make_user("boss", roles={Role.MANAGER})
+    sign_in(client, "boss")
+    assert overdue not in client.get(f"/register/{item_id}").get_data(as_text=True)
+    # 00:30 on the Monday in the UK, though still Sunday in UTC: overdue.
+    clock(datetime(2027, 3, 28, 23, 30, tzinfo=UTC))
+    assert overdue in client.get(f"/register/{item_id}").get_data(as_text=True)
 
 
 def test_names_are_hidden_where_the_raiser_asked(app, client, make_user, make_item):

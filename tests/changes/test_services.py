@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ from engage.changes.models import (
     State,
     Support,
 )
-from engage.core.db import utcnow
+from engage.core.cli import main
 from engage.core.outbox import Notification
 from engage.extensions import db
 from engage.people.models import Role, User
@@ -142,9 +142,9 @@ def test_overdue_items_escalate_once_a_day(ctx, make_user, make_item):
     item = load(make_item(_user(make_user)))
     services.triage(manager, item)
     item.owner_id = owner.id
-    item.target_date = date.today() - timedelta(days=1)
+    today = date(2027, 3, 29)
+    item.target_date = today - timedelta(days=1)
     db.session.flush()
-    today = utcnow().date()
     assert [i.id for i in services.escalate_overdue(today)] == [item.id]
     assert item.level == Level.DELIVERY.value and item.state == State.ESCALATED.value
     assert item.target_date > today
@@ -157,6 +157,25 @@ def test_overdue_items_escalate_once_a_day(ctx, make_user, make_item):
         )
     }
     assert told == {"owner@example.org", "member@example.org"}
+
+
+def test_the_hourly_tick_escalates_by_the_partnerships_date(app, clock, make_user, make_item):
+    # 00:30 on Monday 29 March 2027 in the UK, the night the clocks went forward: still
+    # Sunday 28 March in UTC. An item due on the Sunday is overdue now, not an hour later.
+    clock(datetime(2027, 3, 28, 23, 30, tzinfo=UTC))
+    with app.test_request_context():
+        manager = _user(make_user, roles={Role.MANAGER})
+        item = load(make_item(_user(make_user)))
+        services.triage(manager, item)
+        item.target_date = date(2027, 3, 28)
+        item_id = item.id
+        db.session.commit()
+    result = app.test_cli_runner().invoke(main, ["tick"], catch_exceptions=False)
+    assert "Escalated 1 overdue item(s)" in result.output, result.output
+    with app.app_context():
+        item = load(item_id)
+        assert item.state == State.ESCALATED.value
+        assert item.target_date == date(2027, 3, 29) + timedelta(days=app.config["ESCALATION_DAYS"])
 
 
 def test_stale_versions_are_refused(ctx, make_user, make_item):

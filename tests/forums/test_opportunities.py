@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -24,6 +24,17 @@ REQUEST = {
     "effort": "about two hours",
     "paid": "yes",
 }
+
+
+#: "Now" for these tests: Monday 1 March 2027, 12:00 in the UK, so "closed yesterday" and
+#: "needed by 2031" mean the same on every day the tests run.
+NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def _now(clock):
+    clock(NOW)
 
 
 @pytest.fixture
@@ -309,9 +320,7 @@ def test_a_manager_publishes_an_opportunity_directly(app, client, people):
 
 def test_peers_see_open_opportunities_only(app, client, people):
     _publish(app, people["manager"], title="Still open")
-    _publish(
-        app, people["manager"], title="Closed yesterday", closes_on=date.today() - timedelta(days=2)
-    )
+    _publish(app, people["manager"], title="Closed yesterday", closes_on=TODAY - timedelta(days=2))
     done = _publish(app, people["manager"], title="Already done")
     with app.app_context():
         db.session.get(Opportunity, done).status = "completed"
@@ -331,9 +340,7 @@ def test_an_invitation_only_forums_opportunity_is_for_its_members(app, client, p
         forum = Forum(name="Women's Forum", open_to_all=False)
         db.session.add(forum)
         db.session.flush()
-        db.session.add(
-            ForumMember(forum_id=forum.id, user_id=people["ann"].id, joined_on=date.today())
-        )
+        db.session.add(ForumMember(forum_id=forum.id, user_id=people["ann"].id, joined_on=TODAY))
         db.session.commit()
         forum_id = forum.id
     opportunity_id = _publish(
@@ -480,9 +487,8 @@ def test_completion_gives_involvement_once_and_the_request_is_met(app, client, p
         assert db.session.get(ConsultationRequest, request_id).status == "met"
         rows = db.session.scalars(db.select(Interest)).all()
         assert all(r.involvement_recorded_at and r.completed_at for r in rows)
-    today = date.today()
     with app.app_context():
-        counts = services.request_counts(today - timedelta(days=1), today + timedelta(days=1))
+        counts = services.request_counts(TODAY, TODAY)
     assert (counts.requested, counts.accepted, counts.met) == (1, 1, 1)
     assert counts.by_organisation["City Council"].met == 1
     _switch(client, "partner")
@@ -500,6 +506,15 @@ def test_only_chosen_people_can_be_marked_done(app, client, people):
     assert response.status_code == 409
     with app.app_context():
         assert db.session.scalar(db.select(Interest)).involvement_recorded_at is None
+
+
+def test_requests_are_counted_on_the_partnerships_calendar_day(app, clock, people):
+    # 00:30 on 1 April 2027 in the UK is still 31 March in UTC: the request is April's.
+    clock(datetime(2027, 3, 31, 23, 30, tzinfo=UTC))
+    _make_request(app, people["partner"])
+    with app.app_context():
+        assert services.request_counts(date(2027, 4, 1), date(2027, 4, 30)).requested == 1
+        assert services.request_counts(date(2027, 3, 1), date(2027, 3, 31)).requested == 0
 
 
 def test_request_counts_by_organisation_and_period(app, make_user, people):
@@ -521,9 +536,8 @@ def test_request_counts_by_organisation_and_period(app, make_user, people):
         row = db.session.get(ConsultationRequest, accepted)
         services.accept_request(manager, row, **services.prefill(row))
         db.session.commit()
-    today = date.today()
     with app.app_context():
-        counts = services.request_counts(today - timedelta(days=30), today)
+        counts = services.request_counts(TODAY - timedelta(days=30), TODAY)
     assert (counts.requested, counts.accepted, counts.declined, counts.met) == (3, 1, 1, 0)
     assert counts.by_organisation["City Council"].requested == 1
     assert counts.by_organisation["NHS Trust"].requested == 2

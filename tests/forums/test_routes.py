@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -93,8 +94,11 @@ def _switch(client, person) -> None:
 
 
 def test_a_manager_creates_a_forum_adds_a_member_and_schedules_a_series(
-    app, client, signed_in, make_user
+    app, client, signed_in, make_user, clock
 ):
+    # A series every six weeks from Monday 15 February 2027, typed on 11 January 2027: the
+    # second meeting falls the day after the clocks go forward (Sunday 28 March 2027).
+    clock(datetime(2027, 1, 11, 9, 0, tzinfo=UTC))
     signed_in(Role.MANAGER)
     peer = make_user(preferred_name="Robin")
     response = post(
@@ -118,13 +122,12 @@ def test_a_manager_creates_a_forum_adds_a_member_and_schedules_a_series(
         form_url=forum_url,
     )
     assert response.status_code == 303
-    first_day = date.today() + timedelta(days=30)
     response = post(
         client,
         f"/forums/{forum_id}/schedule",
         {
             "title": "",
-            "date": first_day.isoformat(),
+            "date": "2027-02-15",
             "time": "10.30",
             "duration": "120",
             "repeat": "weeks",
@@ -142,19 +145,28 @@ def test_a_manager_creates_a_forum_adds_a_member_and_schedules_a_series(
         },
     )
     assert response.status_code == 303, response.get_data(as_text=True)
+    london = ZoneInfo("Europe/London")
     with app.app_context():
         meetings = db.session.scalars(
             db.select(Meeting).where(Meeting.forum_id == forum_id).order_by(Meeting.starts_at)
         ).all()
         assert len(meetings) == 3
         assert len({m.series_id for m in meetings}) == 1 and meetings[0].series_id
-        assert [(b.starts_at - a.starts_at).days for a, b in zip(meetings, meetings[1:])] == [
-            42,
-            42,
+        # Every six weeks, at 10:30 UK time each time...
+        assert [m.starts_at.astimezone(london).replace(tzinfo=None) for m in meetings] == [
+            datetime(2027, 2, 15, 10, 30),
+            datetime(2027, 3, 29, 10, 30),
+            datetime(2027, 5, 10, 10, 30),
+        ]
+        # ...which is an hour earlier in UTC once the clocks have gone forward.
+        assert [m.starts_at for m in meetings] == [
+            datetime(2027, 2, 15, 10, 30, tzinfo=UTC),
+            datetime(2027, 3, 29, 9, 30, tzinfo=UTC),
+            datetime(2027, 5, 10, 9, 30, tzinfo=UTC),
         ]
         first = meetings[0]
         assert first.capacity == 12 and first.rung == "co_design"
-        assert first.ends_at - first.starts_at == timedelta(hours=2)
+        assert all(m.ends_at - m.starts_at == timedelta(hours=2) for m in meetings)
         venue = db.session.get(Venue, first.venue_id)
         assert venue.step_free and venue.hearing_loop and not venue.quiet_room
         invited = db.session.scalars(db.select(Invitation.meeting_id)).all()
@@ -166,6 +178,8 @@ def test_a_manager_creates_a_forum_adds_a_member_and_schedules_a_series(
     # Typed as UK time, shown as UK time.
     assert "10:30" in page and "Community Hub" in page and "Hearing loop" in page
     assert "Robin" in page  # the manager sees who was invited
+    after_the_change = client.get(f"/meetings/{ids[1]}").get_data(as_text=True)
+    assert "10:30" in after_the_change and "09:30" not in after_the_change
     assert "Women&#39;s Forum" in client.get("/forums").get_data(as_text=True)
 
 

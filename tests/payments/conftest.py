@@ -1,10 +1,14 @@
 """Builders for payments tests. Each commits through the services and returns ids, so tests
-load fresh rows in their own request or context."""
+load fresh rows in their own request or context.
+
+Every payments test runs at ``NOW``: pages say "this week", "this month" and "this tax year",
+and records are dated ``DAY``, so the real date must not decide what a test sees.
+"""
 
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,8 +20,15 @@ from engage.payments import claim_services, receipts, services
 from engage.payments.models import ExpenseClaim, InvolvementRecord
 from engage.people.models import Role, User
 
-#: A date well inside the 2026/27 tax year, for rates and records.
+#: A date well inside the 2026/27 tax year, for rates and records (a Wednesday).
 DAY = date(2026, 6, 10)
+#: "Now" for every payments test: noon in the UK on the Friday of DAY's week.
+NOW = datetime(2026, 6, 12, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now(clock):
+    clock(NOW)
 
 
 def photo_bytes(size=(40, 30), colour=(200, 120, 40), fmt="JPEG") -> bytes:

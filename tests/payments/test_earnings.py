@@ -26,9 +26,10 @@ from engage.payments.models import (
 )
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
+from tests.payments.conftest import NOW
 
 #: A Friday in June 2026: the week runs from Monday 8 June, the tax year from 6 April 2026.
-TODAY = date(2026, 6, 12)
+TODAY = NOW.date()
 SORT_CODE, ACCOUNT = "401162", "31926819"
 BANK = {
     "account_name": "Ann Peer",
@@ -53,8 +54,8 @@ def people(make_user, make_rate):
 
 
 @pytest.fixture
-def today(monkeypatch):
-    monkeypatch.setattr(dates, "local_today", lambda: TODAY)
+def today():
+    """The partnership's today at conftest's NOW."""
     return TODAY
 
 

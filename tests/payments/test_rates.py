@@ -3,7 +3,7 @@ of the benefits letter, as admins, finance and managers use them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from engage.payments import services
 from engage.payments.models import InvolvementRecord, MileageRate, Rate, Threshold
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
+from tests.payments.conftest import DAY
 
 RATE = {
     "activity": "forum_meeting",
@@ -95,7 +96,7 @@ def test_edit_pages_answer_each_role(app, client, make_user, make_rate):
     with app.test_request_context():
         admin = db.session.scalar(select(User).where(User.username == "ratesadmin"))
         threshold = services.add_threshold(
-            admin, label="UC", period="month", amount=Decimal("100"), effective_from=date.today()
+            admin, label="UC", period="month", amount=Decimal("100"), effective_from=DAY
         )
         db.session.commit()
         threshold_id = threshold.id
@@ -135,9 +136,9 @@ def test_managers_see_the_rate_card_but_cannot_change_it(app, client, signed_in,
 
 
 def test_a_mid_year_change_never_changes_time_already_recorded(
-    app, client, signed_in, make_user, make_record
+    app, client, signed_in, make_user, make_record, clock
 ):
-    signed_in(Role.FINANCE)
+    finance = signed_in(Role.FINANCE)
     assert post(client, "/payments/rates/new", RATE).status_code == 303
     peer = make_user("ann", preferred_name="Ann")
     before = make_record(peer, on=date(2026, 6, 10), minutes=120)
@@ -164,6 +165,9 @@ def test_a_mid_year_change_never_changes_time_already_recorded(
         assert services.rate_for("forum_meeting", date(2026, 8, 31)).amount == Decimal("15.00")
         assert services.rate_for("forum_meeting", date(2026, 9, 1)).amount == Decimal("20.00")
 
+    # Months later, once the rise is in force (the old session has ended by then).
+    clock(datetime(2026, 10, 2, 11, 0, tzinfo=UTC))
+    assert sign_in(client, finance.username).status_code == 303
     page = client.get("/payments/rates").get_data(as_text=True)
     assert "£15.00 per hour" in page and "£20.00 per hour" in page
     assert _day(app, date(2026, 8, 31)) in page and _day(app, date(2026, 9, 1)) in page
