@@ -7,6 +7,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from babel import Locale
 from babel.numbers import format_currency
 from flask_babel import get_locale
 from sqlalchemy import Numeric, func
@@ -63,7 +64,7 @@ def format_money(value: Decimal | int | str) -> str:
     it in a sentence cannot reorder it. Left-to-right languages get no isolate: it would add
     invisible characters to every text message, and turn a cheap GSM text into a dearer one.
     """
-    locale = get_locale()
+    locale = get_locale() or Locale.parse("en_GB")  # outside any app, as British English
     pattern = _CURRENCY_SIGN.sub("£", locale.currency_formats["standard"].pattern)
     shown = format_currency(
         to_money(value), CURRENCY, format=pattern, locale=locale, numbering_system="latn"

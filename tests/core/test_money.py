@@ -48,6 +48,10 @@ def test_money_is_written_in_pounds_the_way_each_language_writes_it(ctx, locale,
         assert format_money(amount) == shown
 
 
+def test_money_outside_the_app_is_written_the_british_way():
+    assert format_money("-1234.5") == "-£1,234.50"
+
+
 @pytest.mark.parametrize("locale", ["en_GB", "pl", "ar"])
 def test_money_always_shows_the_pound_sign_never_a_code(ctx, locale):
     with force_locale(locale):
