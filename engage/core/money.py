@@ -3,14 +3,21 @@ reader's locale."""
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import format_currency
+from babel import Locale
+from babel.numbers import format_currency
+from flask_babel import get_locale
 from sqlalchemy import Numeric, func
+
+from engage.core.i18n import text_direction
 
 CURRENCY = "GBP"
 PENNY = Decimal("0.01")
+#: The currency placeholder in a CLDR pattern (one to three of them: symbol, code, name).
+_CURRENCY_SIGN = re.compile("\u00a4+")
 
 #: The column type for amounts of money: exact, to the penny.
 MoneyColumn = Numeric(12, 2, asdecimal=True)
@@ -45,5 +52,23 @@ def from_pennies(pennies: Decimal | int | float) -> Decimal:
 
 
 def format_money(value: Decimal | int | str) -> str:
-    """``£12.50`` in English, ``12,50 GBP`` in Polish: whatever Babel says for the locale."""
-    return format_currency(to_money(value), CURRENCY)
+    """An amount in pounds as the reader's language writes money: ``£1,234.50`` in English,
+    ``1 234,50 £`` in Polish, ``1,234.50 £`` in Arabic (read right to left, so it shows
+    as ``£ 1,234.50``).
+
+    Babel would write ``GBP`` in Polish and ``UK£`` in Arabic, which is not how people in the
+    UK see pounds written, so the locale's own pattern is used with the £ sign. Digits stay
+    Latin (0-9) in every language: they are the digits on UK receipts, bank statements and
+    the notes and coins, and the ones people type into our forms. In a right-to-left language
+    the amount is wrapped in a Unicode isolate (RLI ... PDI), so a number or Latin text beside
+    it in a sentence cannot reorder it. Left-to-right languages get no isolate: it would add
+    invisible characters to every text message, and turn a cheap GSM text into a dearer one.
+    """
+    locale = get_locale() or Locale.parse("en_GB")  # outside any app, as British English
+    pattern = _CURRENCY_SIGN.sub("£", locale.currency_formats["standard"].pattern)
+    shown = format_currency(
+        to_money(value), CURRENCY, format=pattern, locale=locale, numbering_system="latn"
+    )
+    if text_direction(str(locale)) == "rtl":
+        return f"\u2067{shown}\u2069"
+    return shown

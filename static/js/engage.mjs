@@ -1,11 +1,9 @@
 // engage.mjs: loaded with <script type="module" src="/static/js/engage.mjs">.
-// GOV.UK Frontend normally sets these body classes with an inline <script>;
-// our CSP forbids inline script, so do it here before initialising components.
-// Module scripts are deferred, so document.body exists by the time this runs.
+// The body's js-enabled and govuk-frontend-supported classes are set earlier, by the
+// one-line script at the top of the body (BODY_SCRIPT in engage/core/security.py), so
+// the page is drawn as these components will leave it.
 import { initAll } from '../govuk/govuk-frontend.min.js'
 import { initShrinkPhotos } from './shrink-photos.mjs'
-
-document.body.classList.add('js-enabled', 'govuk-frontend-supported')
 
 initAll()
 initShrinkPhotos()

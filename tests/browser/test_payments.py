@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import time
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -218,12 +219,17 @@ def _focused(page) -> dict:
     )
 
 
-def _tab_to(page, wanted, limit: int = 60) -> None:
-    for _ in range(limit):
+def _tab_to(page, wanted, limit: int = 60) -> int:
+    """Press Tab until ``wanted(focused)``; returns how many times."""
+    for pressed in range(1, limit + 1):
         page.keyboard.press("Tab")
         if wanted(_focused(page)):
-            return
+            return pressed
     raise AssertionError("Tab never reached the wanted element")
+
+
+def _is_send(focused: dict) -> bool:
+    return "Send claim" in (focused["value"] or "", focused["text"])
 
 
 def test_a_claim_with_the_keyboard_only_at_320_pixels(new_context, sign_in):
@@ -237,11 +243,134 @@ def test_a_claim_with_the_keyboard_only_at_320_pixels(new_context, sign_in):
     phone.keyboard.type("2.20")
     _tab_to(phone, lambda f: f["name"] == "method")
     phone.keyboard.press("Space")
-    _tab_to(phone, lambda f: "Send claim" in (f["value"] or "", f["text"]))
+    _tab_to(phone, _is_send)
     phone.keyboard.press("Enter")
     expect(phone.get_by_role("heading", level=1)).to_contain_text("Claim C")
     assert _tag(phone) == "Sent, waiting for a decision"
     expect(phone.locator("main")).to_contain_text("£2.20")
     _no_sideways_scroll(phone)
     checks.check("claim made with the keyboard")
+    checks.assert_clean()
+
+
+# The claim form at 320 px without JavaScript, before fields only some expenses need were
+# shown only for those: 2,612 px tall, 27 keys for a bus fare with a photo.
+FORM_HEIGHT_LIMIT = 2100
+CLAIM_KEYS_LIMIT = 24
+
+
+def _check_as_drawn(checks: PageChecks, page, label: str) -> None:
+    """Run axe-core on ``page`` as it is drawn without JavaScript. axe needs JavaScript (its
+    timers never fire in a page without it), so it checks a copy of the page, with its
+    scripts taken out, in ``checks``'s page, which has JavaScript."""
+    html = re.sub(r"<script\b.*?</script>", "", page.content(), flags=re.S)
+    checks.page.goto("/login")  # one of our pages: the copy's styles load from here
+    checks.page.set_content(html)
+    checks.check(f"{label} (without JavaScript)")
+
+
+def _claim_a_bus_fare_with_the_keyboard(page) -> int:
+    """From the top of /claims/new, claim a bus fare with a photo of the ticket with the
+    keyboard only, the way Tab goes (no skip link); returns the keys pressed: Tab, Space,
+    Enter and the four characters of "3.80". The peer's usual way to be paid is chosen."""
+    keys = _tab_to(page, lambda f: f["name"] == "kind")  # the first choice: Bus fare
+    page.keyboard.press("Space")
+    keys += 1 + _tab_to(page, lambda f: f["name"] == "amount")
+    page.keyboard.type("3.80")
+    keys += 4 + _tab_to(page, lambda f: f["name"] == "receipts")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Space")
+    chooser.value.set_files(
+        files=[{"name": "ticket.jpg", "mimeType": "image/jpeg", "buffer": _photo()}]
+    )
+    keys += 1 + _tab_to(page, _is_send)
+    page.keyboard.press("Enter")
+    return keys + 1
+
+
+def test_a_bus_fare_with_a_photo_is_short_on_a_small_phone_without_javascript(new_context, sign_in):
+    phone = new_context(viewport=PHONE, java_script_enabled=False).new_page()
+    checks = PageChecks(new_context(viewport=PHONE).new_page())
+    sign_in(phone, "peer")
+    phone.goto("/claims/new")
+    height = phone.evaluate("document.documentElement.scrollHeight")
+    _check_as_drawn(checks, phone, "claim form")
+    _no_sideways_scroll(phone)
+    # What only some expenses need is not in the way of a bus fare, for eyes, keys or a
+    # screen reader.
+    for label in (
+        "If you took a taxi, why did you need one?",
+        "If you drove, how many miles?",
+        "If another day, which day?",
+    ):
+        expect(phone.get_by_label(label)).to_be_hidden()
+    phone.bring_to_front()  # after axe's page: a file chooser opens only in the front page
+    keys = _claim_a_bus_fare_with_the_keyboard(phone)
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Claim C")
+    assert _tag(phone) == "Sent, waiting for a decision"
+    expect(phone.get_by_role("link", name=re.compile(r"^Receipt 1 \(photo"))).to_be_visible()
+    _check_as_drawn(checks, phone, "bus fare sent")
+    checks.assert_clean()
+    print(f"claim form at 320 px without JavaScript: {height} px tall; bus fare: {keys} keys")
+    assert height <= FORM_HEIGHT_LIMIT, f"the claim form is {height} px tall"
+    assert keys <= CLAIM_KEYS_LIMIT, f"a bus fare took {keys} keys"
+
+
+@pytest.mark.parametrize(
+    ("choice", "field", "message"),
+    [
+        ("Taxi", "If you took a taxi, why did you need one?", "Say why you needed a taxi"),
+        (
+            "Driving my own car (miles)",
+            "If you drove, how many miles?",
+            "Enter how many miles you drove",
+        ),
+    ],
+)
+def test_what_an_expense_needs_shows_when_it_is_chosen_and_with_its_mistake(
+    new_context, sign_in, choice, field, message
+):
+    """Without JavaScript: choosing the expense shows its own question; sent without an
+    answer, the form comes back with the message and the question showing."""
+    phone = new_context(viewport=PHONE, java_script_enabled=False).new_page()
+    checks = PageChecks(new_context(viewport=PHONE).new_page())
+    sign_in(phone, "peer")
+    phone.goto("/claims/new")
+    expect(phone.get_by_label(field)).to_be_hidden()
+    phone.get_by_role("radio", name=choice).check()
+    expect(phone.get_by_label(field)).to_be_visible()
+    phone.get_by_label("How much did it cost?").fill("12.40")
+    phone.get_by_role("button", name="Send claim").click()
+    expect(phone.locator(".govuk-error-summary")).to_contain_text(message)
+    expect(phone.get_by_role("radio", name=choice)).to_be_checked()
+    expect(phone.get_by_label(field)).to_be_visible()
+    expect(phone.locator(".govuk-error-message")).to_contain_text(message)
+    _check_as_drawn(checks, phone, f"{choice} without an answer")
+    _no_sideways_scroll(phone)
+    checks.assert_clean()
+
+
+def test_another_day_asks_for_the_day_and_sends(new_context, sign_in):
+    phone = new_context(viewport=PHONE, java_script_enabled=False).new_page()
+    checks = PageChecks(new_context(viewport=PHONE).new_page())
+    sign_in(phone, "peer")
+    phone.goto("/claims/new")
+    phone.get_by_role("radio", name="Train fare").check()
+    phone.get_by_label("How much did it cost?").fill("7.10")
+    day = phone.get_by_label("If another day, which day?")
+    expect(day).to_be_hidden()
+    if not phone.get_by_role("radio", name="Another day").is_visible():
+        phone.get_by_text("Not today? Change the day").click()
+    phone.get_by_role("radio", name="Another day").check()
+    expect(day).to_be_visible()
+    phone.get_by_role("button", name="Send claim").click()
+    expect(phone.locator(".govuk-error-summary")).to_contain_text("Enter the day you paid")
+    expect(day).to_be_visible()
+    _check_as_drawn(checks, phone, "another day without the day")
+    # The server runs on the real clock: a day a few days back is never in the future.
+    paid = date.today() - timedelta(days=3)
+    day.fill(paid.strftime("%d/%m/%Y"))
+    phone.get_by_role("button", name="Send claim").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Claim C")
+    expect(phone.locator("main")).to_contain_text(f"{paid.day} {paid:%B %Y}")
     checks.assert_clean()

@@ -19,10 +19,47 @@ def test_floats_are_refused():
         to_money("twelve")
 
 
-def test_money_is_formatted_for_the_locale(ctx):
-    assert format_money("1234.5") == "£1,234.50"
-    with force_locale("pl"):
-        assert format_money("1234.5").replace("\xa0", " ").endswith("234,50 GBP")
+NBSP = "\xa0"
+RLI, PDI, RLM = "\u2067", "\u2069", "\u200f"
+
+
+@pytest.mark.parametrize(
+    ("locale", "amount", "shown"),
+    [
+        ("en_GB", "1234.5", "£1,234.50"),
+        ("en_GB", "-1234.5", "-£1,234.50"),
+        ("en_GB", "0.5", "£0.50"),
+        ("en_GB", "1234567", "£1,234,567.00"),
+        # Polish writes the pound sign after the amount, with its own separators.
+        ("pl", "1234.5", f"1{NBSP}234,50{NBSP}£"),
+        ("pl", "-1234.5", f"-1{NBSP}234,50{NBSP}£"),
+        ("pl", "10", f"10,00{NBSP}£"),
+        ("pl", "1234567", f"1{NBSP}234{NBSP}567,00{NBSP}£"),
+        # Arabic reads right to left: the amount comes first and the pound sign after it, in
+        # Latin digits, isolated so that nothing next to it in a sentence can reorder it.
+        ("ar", "1234.5", f"{RLI}{RLM}1,234.50{NBSP}£{PDI}"),
+        ("ar", "-1234.5", f"{RLI}{RLM}-1,234.50{NBSP}£{PDI}"),
+        ("ar", "10", f"{RLI}{RLM}10.00{NBSP}£{PDI}"),
+        ("ar", "1234567", f"{RLI}{RLM}1,234,567.00{NBSP}£{PDI}"),
+    ],
+)
+def test_money_is_written_in_pounds_the_way_each_language_writes_it(ctx, locale, amount, shown):
+    with force_locale(locale):
+        assert format_money(amount) == shown
+
+
+def test_money_outside_the_app_is_written_the_british_way():
+    assert format_money("-1234.5") == "-£1,234.50"
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "pl", "ar"])
+def test_money_always_shows_the_pound_sign_never_a_code(ctx, locale):
+    with force_locale(locale):
+        shown = format_money("10")
+    assert "£" in shown
+    assert "GBP" not in shown and "UK" not in shown
+    # Latin digits in every language: the ones on receipts and typed into our forms.
+    assert "10" in shown and not any("\u0660" <= c <= "\u0669" for c in shown)
 
 
 @pytest.mark.parametrize(
