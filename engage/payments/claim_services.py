@@ -192,7 +192,8 @@ def add_line(
         miles=miles if per_mile is not None else None,
         per_mile=per_mile,
         description=description.strip(),
-        reason=reason.strip(),
+        # Only a taxi asks why: a reason typed before choosing another kind is not kept.
+        reason=reason.strip() if ExpenseKind(kind) == ExpenseKind.TAXI else "",
         submission_key=submission_key or None,
     )
     claim.lines.append(line)  # the collection adds it to the session

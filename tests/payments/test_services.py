@@ -360,6 +360,19 @@ def test_a_taxi_needs_a_reason_and_mileage_a_rate(ctx, make_user):
     assert draft.lines == [] and draft.total == Decimal("0.00")
 
 
+def test_a_reason_is_kept_only_for_a_taxi(ctx, make_user):
+    """The reason question shows only for a taxi; one typed before choosing a bus is dropped."""
+    peer = _user(make_user)
+    draft = claim_services.start_claim(peer, peer, method="bank")
+    bus = claim_services.add_line(
+        peer, draft, kind="bus", spent_on=DAY, amount=Decimal("2"), reason="Bad knee"
+    )
+    taxi = claim_services.add_line(
+        peer, draft, kind="taxi", spent_on=DAY, amount=Decimal("9"), reason="Bad knee"
+    )
+    assert (bus.reason, taxi.reason) == ("", "Bad knee")
+
+
 def test_a_sent_claim_cannot_change_and_a_decided_one_cannot_move_back(ctx, make_user, make_claim):
     peer = _user(make_user)
     manager = _user(make_user, roles={Role.MANAGER})
