@@ -26,8 +26,7 @@ from engage.changes.models import (
     Item,
     State,
 )
-from engage.core import audit
-from engage.core.db import utcnow
+from engage.core import audit, dates
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User, UserRole
 
@@ -221,7 +220,7 @@ def build_agenda(
     first heading it fits in that order. One query, with owners and organisations loaded.
     """
     anchor = meeting.starts_at if meeting is not None else now
-    as_at = min(now.date(), anchor.date())
+    as_at = min(dates.local_date(now), dates.local_date(anchor))
     others = [m for m in all_meetings if meeting is None or m.id != meeting.id]
     earlier = [m for m in others if m.starts_at < anchor]
     later = [m for m in others if m.starts_at > anchor]
@@ -229,7 +228,9 @@ def build_agenda(
     following = later[0] if later else None
     new_since = previous.starts_at if previous is not None else anchor - DEFAULT_CYCLE
     new_until = anchor if anchor < now else None
-    due_before = (following.starts_at if following is not None else anchor + DEFAULT_CYCLE).date()
+    due_before = dates.local_date(
+        following.starts_at if following is not None else anchor + DEFAULT_CYCLE
+    )
 
     new = Item.triaged_at >= new_since
     if new_until is not None:
@@ -302,7 +303,7 @@ def record_attendance(
     Raises BoardProblem for a meeting that has not happened yet, or a person not in
     ``everyone``.
     """
-    if meeting.starts_at.date() > utcnow().date():
+    if dates.local_date(meeting.starts_at) > dates.local_today():
         raise BoardProblem(_("You can record who came once the meeting has taken place."))
     if not present <= everyone:
         raise BoardProblem(_("Choose only people who sit on this board."))

@@ -7,7 +7,7 @@ service never disagree about the date around midnight, and tests pin the day in 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -23,6 +23,16 @@ def local_timezone() -> ZoneInfo:
 def local_today() -> date:
     """Today in the partnership's own time zone."""
     return utcnow().astimezone(local_timezone()).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The partnership's calendar day of an instant (in summer 23:30 UTC is tomorrow there)."""
+    return moment.astimezone(local_timezone()).date()
+
+
+def start_of_day(day: date) -> datetime:
+    """The instant (UTC) the partnership's ``day`` begins, for "from this day" queries."""
+    return datetime.combine(day, time.min, tzinfo=local_timezone()).astimezone(UTC)
 
 
 def years_before(day: date, years: int) -> date:

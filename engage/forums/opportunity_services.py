@@ -12,7 +12,7 @@ import enum
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
@@ -289,9 +289,8 @@ def request_counts(start: date, end: date) -> RequestCounts:
 
     Days are the partnership's own: a request made at 00:30 on 1 April in summer (23:30 on
     31 March in UTC) is April's."""
-    zone = dates.local_timezone()
-    since = datetime.combine(start, time.min, tzinfo=zone).astimezone(UTC)
-    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    since = dates.start_of_day(start)
+    until = dates.start_of_day(end + timedelta(days=1))
     accepted = (RequestStatus.ACCEPTED.value, RequestStatus.MET.value)
     rows = db.session.execute(
         select(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -428,12 +428,10 @@ def recent_work(person: User, today: date, days: int = 60) -> list[tuple[str, st
     """Meetings and opportunities a claim could be for: meetings ``person`` was invited to or
     came to in the last ``days`` (and today), and opportunities they were chosen for.
     Returns (value, title, day) with values like "meeting:12", newest first, at most 12."""
-    from datetime import datetime, time, timedelta
-
     from engage.forums.models import Forum, Interest, Invitation, Meeting, Opportunity
 
-    since = datetime.combine(today - timedelta(days=days), time.min).astimezone()
-    until = datetime.combine(today + timedelta(days=1), time.max).astimezone()
+    since = dates.start_of_day(today - timedelta(days=days))
+    until = dates.start_of_day(today + timedelta(days=1))
     meetings = db.session.execute(
         select(Meeting.id, Meeting.title, Forum.name, Meeting.starts_at)
         .join(Forum, Forum.id == Meeting.forum_id)
@@ -441,13 +439,14 @@ def recent_work(person: User, today: date, days: int = 60) -> list[tuple[str, st
         .where(
             Invitation.user_id == person.id,
             Meeting.starts_at >= since,
-            Meeting.starts_at <= until,
+            Meeting.starts_at < until,
         )
         .order_by(Meeting.starts_at.desc())
         .limit(10)
     ).all()
     work = [
-        (f"meeting:{mid}", title or forum, starts.date()) for mid, title, forum, starts in meetings
+        (f"meeting:{mid}", title or forum, dates.local_date(starts))
+        for mid, title, forum, starts in meetings
     ]
     chosen = db.session.execute(
         select(Opportunity.id, Opportunity.title, Opportunity.created_at)
@@ -456,5 +455,5 @@ def recent_work(person: User, today: date, days: int = 60) -> list[tuple[str, st
         .order_by(Opportunity.id.desc())
         .limit(5)
     ).all()
-    work += [(f"opportunity:{oid}", title, made.date()) for oid, title, made in chosen]
+    work += [(f"opportunity:{oid}", title, dates.local_date(made)) for oid, title, made in chosen]
     return sorted(work, key=lambda w: w[2], reverse=True)[:12]
