@@ -62,8 +62,10 @@ def is_conflict(error: BaseException) -> bool:
 def retrying(work: Callable[[], T]) -> T:
     """Run ``work`` (a request's hooks or its view), again from a clean slate after a
     conflict, up to :data:`ATTEMPTS` times."""
+    # What the session held before, to take back what a failed try flashed. Static files
+    # never touch the session (reading it would make every file vary by cookie).
+    saved = None if request.endpoint == "static" else copy.deepcopy(dict(session))
     for attempt in range(1, ATTEMPTS + 1):
-        saved = copy.deepcopy(dict(session))
         try:
             return work()
         except DBAPIError as error:
@@ -82,11 +84,12 @@ def retrying(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
-def _clean_slate(saved: dict[str, Any]) -> None:
+def _clean_slate(saved: dict[str, Any] | None) -> None:
     db.session.rollback()
     g.setdefault(WRITES_AFTER_READING, True)
-    session.clear()
-    session.update(saved)
+    if saved is not None:
+        session.clear()
+        session.update(saved)
     for _name, upload in request.files.items(multi=True):
         upload.stream.seek(0)
 
