@@ -23,6 +23,7 @@ from engage.forums.models import (
     Rung,
     Venue,
 )
+from engage.forums.opportunity_services import KIND_ACTIVITY, RequestKind
 from engage.people.models import User
 
 FORUMS = [
@@ -153,7 +154,12 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     partner = people["partner"]
     requests = [
         ("Review our new hostel leaflet", "review", True, "accepted"),
-        ("Join the interview panel for our new outreach lead", "interview", True, "requested"),
+        (
+            "Join the interview panel for our new outreach lead",
+            "interview_panel",
+            True,
+            "requested",
+        ),
         ("Working group on hospital discharge", "working_group", True, "met"),
     ]
     for title, kind, paid, status in requests:
@@ -175,7 +181,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 request_id=request.id,
                 title=title,
                 description=request.description,
-                activity="document_review" if kind == "review" else "working_group",
+                activity=KIND_ACTIVITY[RequestKind(kind)],
                 places=3,
                 closes_on=today + timedelta(days=14),
                 paid=paid,

@@ -123,3 +123,18 @@ def test_payment_histories_fit_their_dates(seeded):
     assert len(runs) == 2
     for run in runs:
         assert run.created_at <= run.paid_at <= now
+
+
+def test_every_demo_request_is_of_a_kind_the_form_offers(seeded, client):
+    from engage.forums.models import ConsultationRequest
+    from engage.forums.opportunity_services import RequestKind
+    from tests.conftest import sign_in
+
+    rows = db.session.scalars(select(ConsultationRequest)).all()
+    assert rows
+    for row in rows:
+        RequestKind(row.kind)  # raises for a word the form does not offer
+    sign_in(client, "manager", demo.DEMO_PASSWORD)
+    for row in rows:
+        if row.status == "requested":
+            assert client.get(f"/requests/{row.id}/accept").status_code == 200
