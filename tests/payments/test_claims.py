@@ -436,3 +436,34 @@ def test_claiming_works_in_polish_and_arabic(app, client, signed_in):
         assert response.status_code == 303
     with app.app_context():
         assert [c.total for c in _claims(peer.id)] == [Decimal("2.50"), Decimal("2.50")]
+
+
+def test_a_claims_history_reads_in_the_readers_language(app, client, signed_in):
+    """The history keeps a line's kind and amount as values, so a claim made in English reads
+    "Bilet autobusowy, 3,40 £" to a Polish reader; rows written before, as text, still show."""
+    from engage.people.models import User
+
+    peer = signed_in(Role.PEER, payment_preference="bank")
+    _quick(client, amount="3.40", more="Save", send="")
+    with app.app_context():
+        [draft] = _claims(peer.id)
+        claim_id, line_id = draft.id, draft.lines[0].id
+    token = csrf_token(client, f"/claims/{claim_id}")
+    client.post(f"/claims/{claim_id}/lines/{line_id}/remove", data={"csrf_token": token})
+    english = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "added Bus fare" in english and "removed Bus fare" in english
+    for locale, words in (
+        ("pl", ["dodanie: Bilet autobusowy, 3,40\xa0£", "usunięcie: Bilet autobusowy, 3,40\xa0£"]),
+        ("ar", ["أجرة الحافلة"]),
+    ):
+        with app.app_context():
+            db.session.get(User, peer.id).locale = locale
+            db.session.commit()
+        page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+        assert "Bus fare" not in page and "£3.40" not in page, locale
+        for word in words:
+            assert word in page, (locale, word)
+    with app.app_context():  # a row from before the values were kept reads as it was written
+        db.session.add(PaymentEvent(claim_id=claim_id, kind="line_added", note="Bus fare: £3.40"))
+        db.session.commit()
+    assert "Bus fare: £3.40" in client.get(f"/claims/{claim_id}").get_data(as_text=True)
