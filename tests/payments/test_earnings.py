@@ -135,6 +135,21 @@ def test_totals_are_told_in_plain_words(app, client, people, make_record, make_c
     assert 'href="/me/payment"' in page  # change how to be paid
 
 
+def test_months_are_named_on_their_own_in_every_language(app, client, people, make_record):
+    """A month heading is the month on its own: Polish "kwiecień 2026", not "kwietnia 2026"
+    (the form used inside a date)."""
+    ann = people["ann"]
+    make_record(ann, on=date(2026, 6, 10), minutes=120)
+    with app.app_context():
+        db.session.get(User, ann.id).locale = "pl"
+        db.session.commit()
+    sign_in(client, "ann")
+    page = client.get("/me/payments").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row" class="govuk-table__header">([^<]+)</th>', page)
+    assert rows[:3] == ["kwiecień 2026", "maj 2026", "czerwiec 2026"]
+    assert "6 kwietnia 2026" in page  # inside a date, the month takes the other form
+
+
 def test_records_are_listed_newest_first_with_status_and_reason(app, client, people, make_record):
     ann = people["ann"]
     older = make_record(ann, on=date(2026, 5, 1), minutes=90, description="May forum")
