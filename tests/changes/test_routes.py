@@ -107,6 +107,25 @@ def test_partners_see_items_their_organisation_owns(app, client, make_user, make
     assert f"/register/{item_id}" in listing and f"/register/{other_id}" not in listing
 
 
+def test_the_owner_list_names_people_and_their_organisation(app, client, make_user, make_item):
+    with app.app_context():
+        org = Organisation(name="City Council")
+        db.session.add(org)
+        db.session.commit()
+        org_id = org.id
+    item_id = make_item(make_user("raiser"), state=State.TRIAGED.value)
+    helen = make_user("hboard", roles={Role.BOARD}, preferred_name="Helen", organisation_id=org_id)
+    priya = make_user("pmgr", roles={Role.MANAGER}, preferred_name="Priya")
+    make_user("peerpat", preferred_name="Pat")  # a peer is not offered as an owner
+    sign_in(client, "pmgr")
+    page = client.get(f"/register/{item_id}/owner").get_data(as_text=True)
+    owners = re.search(r'<select[^>]*name="owner".*?</select>', page, re.S).group(0)
+    options = dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', owners))
+    assert options[str(helen.id)] == "Helen, City Council"
+    assert options[str(priya.id)] == "Priya"
+    assert "hboard" not in page and "pmgr" not in options.values() and "Pat" not in options.values()
+
+
 def test_an_item_is_overdue_from_midnight_in_the_uk(app, client, clock, make_user, make_item):
     overdue = 'govuk-tag--red">Overdue</strong>'
     # 23:30 on Sunday 28 March 2027 in the UK (22:30 in UTC): due today, so not overdue yet.
