@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.people import services
@@ -24,6 +26,14 @@ def test_a_peer_edits_their_access_needs(app, client, signed_in):
         assert profile.interpreter_language == "Polish"
     page = client.get("/me").get_data(as_text=True)
     assert "Interpreter: Polish" in page
+
+
+def test_what_was_not_given_says_so_in_words(client, signed_in):
+    signed_in(Role.PEER)  # no email, phone or emergency contact
+    page = client.get("/me").get_data(as_text=True)
+    assert ">None<" not in page
+    for label in ("Pronouns", "Email", "Mobile", "Emergency contact"):
+        assert re.search(label + r"</dt>\s*<dd[^>]*>\s*Not given", page), label
 
 
 def test_errors_keep_what_was_typed(client, signed_in):
