@@ -240,7 +240,9 @@ def new():
 @login_required
 def raised(item_id: int):
     item = _load(item_id)
-    return render("changes/raised.html", item=item)
+    # Raised by a manager with and for a peer: the page speaks to the manager about the peer.
+    for_person = item.raised_by if item.raised_by_id not in (None, current_user.id) else None
+    return render("changes/raised.html", item=item, for_person=for_person)
 
 
 @bp.route("/register/<int:item_id>")

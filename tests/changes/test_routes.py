@@ -41,6 +41,35 @@ def test_a_peer_raises_an_item_and_is_told_what_happens_next(app, client, signed
     assert "Turned away without ID" in client.get("/register").get_data(as_text=True)
 
 
+def test_raising_for_a_peer_speaks_to_the_manager_about_the_peer(app, client, make_user, signed_in):
+    kit = make_user("kit", preferred_name="Kit")
+    signed_in(Role.MANAGER)
+    url = f"/register/new?for={kit.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert "got in the way of Kit" in form and "we tell Kit what happens" in form
+    # "This happened to me too" would be the manager's own, so it is not offered here.
+    assert "got in your way. We take it" not in form and "happened to you too" not in form
+    response = post(
+        client,
+        url,
+        {
+            "title": "Turned away without ID",
+            "what_happened": "They said no photo ID, no help.",
+            "agency": "other",
+            "agency_other": "Housing office",
+            "theme": "housing",
+            "show_name": "no",
+        },
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Item raised for Kit" in page and "We tell Kit each time it moves on" in page
+    assert f'href="/people/{kit.id}"' in page and "See the item" in page
+    assert "your item" not in page and "We tell you" not in page
+    with app.app_context():
+        assert db.session.scalar(db.select(Item)).raised_by_id == kit.id
+
+
 def test_raising_keeps_what_was_typed_when_something_is_missing(client, signed_in):
     signed_in(Role.PEER)
     response = post(

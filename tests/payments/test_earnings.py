@@ -299,9 +299,13 @@ def test_a_manager_declines_on_a_peers_behalf_and_it_is_recorded(app, client, pe
     assert "You are working on behalf of Ann" in page and "Payments: Ann" in page
     assert "Ann has earned" in page
     assert f"/people/{ann.id}/payments/{record_id}/decline" in page
+    assert "They do not want to be paid for this" in page and "how they are paid" in page
+    assert "I do not want to be paid" not in page and "how you are paid" not in page
     response = post(client, f"{url}/{record_id}/decline", form_url=url)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"{url}#record-{record_id}")
+    page = client.get(url).get_data(as_text=True)
+    assert "They want to be paid for this after all" in page and "I want to be paid" not in page
     assert _record(app, record_id).status == "declined"
     entry = _audits(app, "involvement.state_changed")[-1]
     assert (entry.actor_id, entry.subject_id, entry.on_behalf) == (
