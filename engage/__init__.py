@@ -95,9 +95,11 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
+    from engage.core.i18n import format_month
     from engage.core.money import format_money
 
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["month"] = format_month
 
 
 def _init_extensions(app: Flask) -> None:

@@ -30,7 +30,7 @@ from engage.changes.models import (
     Theme,
 )
 from engage.core.db import utcnow
-from engage.core.demo import happened_at
+from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
 from engage.people.models import Organisation, User
 
@@ -719,6 +719,12 @@ class _Demo:
             )
             raised_at = last + (self.now - last) * rng.uniform(0.2, 0.6)
             timeline = [("merge", raised_at + (self.now - raised_at) * rng.uniform(0.1, 0.5))]
+        owner_at = dict(timeline).get("owner")
+        target_day = self._target(target, owner_at, timeline) if owner_at else None
+        if target_day is not None:
+            # Each "escalate" is a morning `engage tick` ran: made by the real service below.
+            timeline = [(s, m) for s, m in timeline if s != "escalate"]
+            timeline += self._ticks(target, target_day)
         timeline = self._with_supporters(timeline, raiser)
         from_meeting = rng.random() < 0.2
         with happened_at(raised_at):
@@ -759,7 +765,7 @@ class _Demo:
                         item,
                         owner_id=self.board_user.id,
                         organisation_id=self.orgs[story.agency].id,
-                        target_date=self._target(target, moment, timeline),
+                        target_date=target_day,
                         level=rng.choice([Level.OPERATIONAL, Level.DELIVERY]),
                     )
                 elif step == "plan":
@@ -777,11 +783,9 @@ class _Demo:
                         co_produced=rng.random() < 0.6,
                         meeting_id=self._meeting_before(moment),
                     )
-                elif step == "escalate":
-                    # What `engage tick` does the morning after the target date has passed.
-                    item.level = min(item.level + 1, Level.STRATEGIC.value)
-                    item.target_date = _local_day(moment) + timedelta(days=28)
-                    services._move(item, None, State.ESCALATED)
+                elif step == "tick":
+                    # Every earlier item is up to date, so only this one is overdue now.
+                    services.escalate_overdue(_local_day(moment))
                 elif step == "start":
                     services.start(self.board_user, item)
                 elif step == "resolve":
@@ -798,19 +802,34 @@ class _Demo:
 
     def _target(self, target: State, owner_at: datetime, timeline) -> date:  # noqa: ANN001
         """The target date set with the owner: passed already for escalated items (that is why
-        they went up) and for some planned or started ones (overdue, waiting to go up)."""
+        they went up) and for some planned or started ones, after their last step (they went
+        up too: see ``_ticks``)."""
         rng, day = self.rng, _local_day(owner_at)
         escalated = [moment for step, moment in timeline if step == "escalate"]
         if escalated:
             return _local_day(escalated[0]) - timedelta(days=1)
         today = _local_day(self.now)
-        if not target.is_open or target == State.REOPENED:
+        if not target.is_open:
             return day + timedelta(days=rng.randint(30, 120))  # set long before it ended
         if target in (State.IN_PROGRESS, State.ACTION_PLANNED) and rng.random() < 0.3:
             overdue = today - timedelta(days=rng.randint(3, 30))
-            if overdue > day:
+            if overdue > _local_day(timeline[-1][1]):
                 return overdue
         return max(today, day) + timedelta(days=rng.randint(10, 120))
+
+    def _ticks(self, target: State, target_day: date) -> list[tuple[str, datetime]]:
+        """The mornings a running site's `engage tick` escalated this item: the day after its
+        target date passed, and again each time the new target date (set by the escalation)
+        passed, up to today. Only items still open can go up; the demo sets target dates so
+        that none passes before an item's last step."""
+        if target.value not in services.ESCALATABLE:
+            return []
+        period = timedelta(days=int(current_app.config["ESCALATION_DAYS"]))
+        today, day, ticks = _local_day(self.now), target_day + timedelta(days=1), []
+        while day <= today:
+            ticks.append(("tick", local_moment(day, 6)))
+            day += period + timedelta(days=1)
+        return ticks
 
     def _with_supporters(self, timeline: list, raiser: User) -> list:
         """The timeline with others' "this happened to me too" added in its place: after the

@@ -46,7 +46,7 @@ from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_id, whole_number
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.people.models import Organisation, Role, User, UserRole
+from engage.people.models import Organisation, Role, User
 from engage.people.permissions import can_act_on_behalf
 
 PAGE_SIZE = 25
@@ -240,7 +240,9 @@ def new():
 @login_required
 def raised(item_id: int):
     item = _load(item_id)
-    return render("changes/raised.html", item=item)
+    # Raised by a manager with and for a peer: the page speaks to the manager about the peer.
+    for_person = item.raised_by if item.raised_by_id not in (None, current_user.id) else None
+    return render("changes/raised.html", item=item, for_person=for_person)
 
 
 @bp.route("/register/<int:item_id>")
@@ -369,14 +371,15 @@ def act(item_id: int, action: str):
 
 def _fill_choices(form, action: str) -> None:
     if action == "owner":
-        staff = db.session.execute(
-            select(User.id, User.username)
-            .join(UserRole)
-            .where(UserRole.role.in_([Role.BOARD.value, Role.MANAGER.value, Role.PARTNER.value]))
-            .distinct()
-            .order_by(User.username)
-        ).all()
-        form.owner.choices = [("", _("Nobody yet"))] + [(str(i), n) for i, n in staff]
+        form.owner.choices = [("", _("Nobody yet"))] + [
+            (
+                str(user.id),
+                _("%(name)s, %(organisation)s", name=user.display_name, organisation=org.name)
+                if org
+                else user.display_name,
+            )
+            for user, org in services.possible_owners()
+        ]
         form.organisation.choices = [("", _("None yet")), *_organisations()]
     if action == "decision":
         meetings = db.session.scalars(

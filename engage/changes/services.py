@@ -30,7 +30,7 @@ from engage.core import audit, outbox
 from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.extensions import db
-from engage.people.models import Role, User
+from engage.people.models import Organisation, Role, User, UserRole
 
 __all__ = ["IllegalMove", "StaleDataError"]
 
@@ -243,6 +243,25 @@ def merge(actor: User, duplicate: Item, survivor: Item) -> None:
     # was raised, and has states the survivor never had) stays on the duplicate's page, which
     # leads on to the survivor; the survivor's says which item joined it.
     _event(survivor, actor, "merged", note=str(duplicate.id))
+
+
+#: Who can own an item: the people boards hold to account.
+OWNER_ROLES = (Role.BOARD, Role.MANAGER, Role.PARTNER)
+
+
+def possible_owners() -> list[tuple[User, Organisation | None]]:
+    """Everyone who can own an item, with the organisation they work for (None where it is
+    not known), in name order: the owner list shows people's names, not their usernames."""
+    holders = select(UserRole.user_id).where(UserRole.role.in_([r.value for r in OWNER_ROLES]))
+    rows = db.session.execute(
+        select(User, Organisation)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(User.id.in_(holders))
+    ).all()
+    return sorted(
+        [(user, organisation) for user, organisation in rows],
+        key=lambda row: (row[0].display_name.casefold(), row[0].id),
+    )
 
 
 def set_ownership(

@@ -64,6 +64,23 @@ FIRST_NAMES = [
     "Bernie",
     "Kim",
 ]
+#: Which demo names are women's, and which non-binary people's (the rest are men's): the
+#: Women's Forum's members and people's equality answers follow it.
+WOMEN = frozenset(
+    {
+        "Aisha", "Carla", "Eve", "Grace", "Imani", "Kasia", "Maya", "Paula", "Rosa", "Tasha",
+        "Vicky", "Yasmin", "Zoe", "Leila", "Bernie",
+    }
+)  # fmt: skip
+NON_BINARY = frozenset({"Quinn", "Kim", "Jordan"})
+
+
+def gender_of(user: User) -> str:
+    """A demo person's gender, as the equality questions word it, from their name."""
+    name = user.display_name
+    return "woman" if name in WOMEN else "non-binary" if name in NON_BINARY else "man"
+
+
 LANGUAGES = ["Polish", "Arabic", "Urdu", "British Sign Language", "Romanian", "Kurdish (Sorani)"]
 
 
@@ -182,7 +199,7 @@ def _vary_profile(user: User, rng: random.Random) -> None:
         db.session.add(
             EqualityMonitoring(
                 user_id=user.id,
-                gender=rng.choice(["woman", "man", "non-binary", "prefer-not"]),
+                gender=gender_of(user) if rng.random() < 0.85 else "prefer-not",
                 age_band=rng.choice(["18-24", "25-34", "35-44", "45-54", "55-64"]),
                 lived_experience=",".join(
                     rng.sample(

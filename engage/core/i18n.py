@@ -7,11 +7,13 @@ Partial translations fall back to English string by string.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
+from flask_babel import format_date
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,13 @@ def _chosen_language() -> str:
 
 def text_direction(locale: str) -> str:
     return "rtl" if locale.split("_")[0] in RTL else "ltr"
+
+
+def format_month(day: date) -> str:
+    """A month named on its own, as a heading or a table row says it: "April 2026", and in
+    Polish "kwiecień 2026". Babel's standalone month (``LLLL``), because ``MMMM`` is the form
+    used inside a date ("1 kwietnia 2026"), which is wrong on its own. Templates: ``|month``."""
+    return format_date(day, "LLLL y")
 
 
 def compile_catalogues(translations: Path, force: bool = False) -> list[Path]:

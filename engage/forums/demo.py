@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from engage.core.db import utcnow
-from engage.core.demo import happened_at, local_moment
+from engage.core.demo import gender_of, happened_at, local_moment
 from engage.extensions import db
 from engage.forums import services
 from engage.forums.models import (
@@ -23,6 +23,7 @@ from engage.forums.models import (
     Rung,
     Venue,
 )
+from engage.forums.opportunity_services import KIND_ACTIVITY, RequestKind
 from engage.people.models import User
 
 FORUMS = [
@@ -48,6 +49,9 @@ FORUMS = [
         8,
     ),
 ]
+
+#: How many days ago each forum last met.
+MET_DAYS_AGO = [4, 9, 2]
 
 
 def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
@@ -76,25 +80,26 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     db.session.flush()
     everyone = [people["peer"], people["peer2"], *peers]
     for index, (name, purpose, open_to_all, every) in enumerate(FORUMS):
+        # The Women's Forum is for women only: nobody else is a member, paid to attend or chair.
+        members = everyone if index != 1 else [p for p in everyone if gender_of(p) == "woman"]
         forum = Forum(
             name=name,
             purpose=purpose,
             open_to_all=open_to_all,
-            chair_id=everyone[index % len(everyone)].id,
+            chair_id=members[index % len(members)].id if members else None,
             terms_of_reference="We meet every few weeks. Members are paid for their "
             "time and expenses. We agree what we say together.",
         )
         db.session.add(forum)
         db.session.flush()
-        members = everyone if index != 1 else [p for i, p in enumerate(everyone) if i % 2]
         joined = today - timedelta(days=180)
         with happened_at(local_moment(joined, 10)):
             for person in members:
                 services.add_member(manager, forum, person, joined)
-        # Half past ten in the partnership's own time, kept across clock changes.
-        start = datetime.combine(today - timedelta(weeks=every * 2), time(10, 30), zone).astimezone(
-            UTC
-        )
+        # Half past ten in the partnership's own time, kept across clock changes; each forum
+        # last met a few days ago, on a day of its own (never all of them today).
+        first = today - timedelta(weeks=every * 2, days=MET_DAYS_AGO[index])
+        start = datetime.combine(first, time(10, 30), zone).astimezone(UTC)
         scheduled = start - timedelta(days=21)
         with happened_at(scheduled):
             meetings = services.schedule(
@@ -153,7 +158,12 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     partner = people["partner"]
     requests = [
         ("Review our new hostel leaflet", "review", True, "accepted"),
-        ("Join the interview panel for our new outreach lead", "interview", True, "requested"),
+        (
+            "Join the interview panel for our new outreach lead",
+            "interview_panel",
+            True,
+            "requested",
+        ),
         ("Working group on hospital discharge", "working_group", True, "met"),
     ]
     for title, kind, paid, status in requests:
@@ -175,7 +185,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 request_id=request.id,
                 title=title,
                 description=request.description,
-                activity="document_review" if kind == "review" else "working_group",
+                activity=KIND_ACTIVITY[RequestKind(kind)],
                 places=3,
                 closes_on=today + timedelta(days=14),
                 paid=paid,

@@ -34,7 +34,6 @@ from engage.forums.opportunity_forms import (
 )
 from engage.forums.opportunity_services import (
     ACTIVITY_LABELS,
-    KIND_LABELS,
     OPPORTUNITY_STATUS_COLOURS,
     OPPORTUNITY_STATUS_LABELS,
     REQUEST_STATUS_COLOURS,
@@ -58,7 +57,7 @@ PAGE_SIZE = 25
 
 def _labels() -> dict[str, Any]:
     return {
-        "kinds": {k.value: v for k, v in KIND_LABELS.items()},
+        "kind_label": lambda kind: services.RequestKind.read(kind).label,
         "activities": ACTIVITY_LABELS,
         "rungs": {k.value: v for k, v in RUNG_LABELS.items()},
         "request_states": {k.value: v for k, v in REQUEST_STATUS_LABELS.items()},

@@ -77,6 +77,20 @@ class RequestKind(enum.StrEnum):
     WORKING_GROUP = "working_group"
     OTHER = "other"
 
+    @classmethod
+    def read(cls, value: str) -> RequestKind:
+        """The kind stored on a request. A word the form no longer offers (older data) reads as
+        "something else", so a request's pages never fail on it; new requests are checked with
+        ``RequestKind(value)``, which refuses such a word."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.OTHER
+
+    @property
+    def label(self) -> str:
+        return str(KIND_LABELS[self])
+
 
 KIND_LABELS = {
     RequestKind.REVIEW: _l("Review a document, such as a leaflet or a letter"),
@@ -170,7 +184,7 @@ def prefill(request: ConsultationRequest) -> dict[str, Any]:
     return {
         "title": request.title,
         "description": text,
-        "activity": KIND_ACTIVITY.get(RequestKind(request.kind), "other_involvement"),
+        "activity": KIND_ACTIVITY[RequestKind.read(request.kind)],
         "places": 1,
         "closes_on": request.needed_by,
         "paid": request.paid,

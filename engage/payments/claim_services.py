@@ -32,6 +32,7 @@ from engage.payments.models import (
     ExpenseKind,
     IllegalMove,
     Method,
+    PaymentEvent,
     Receipt,
 )
 from engage.payments.receipts import MAX_PER_LINE
@@ -200,9 +201,7 @@ def add_line(
     db.session.flush()
     _attach(claim, line, receipts)
     _recount(claim)
-    services.event(
-        actor, "line_added", claim=claim, note=f"{ExpenseKind(kind).label}: {format_money(value)}"
-    )
+    services.event(actor, "line_added", claim=claim, note=PaymentEvent.line_note(kind, value))
     return line
 
 
@@ -241,7 +240,9 @@ def remove_line(actor: User, claim: ExpenseClaim, line: ClaimLine) -> list[str]:
     claim.lines.remove(line)
     db.session.delete(line)
     _recount(claim)
-    services.event(actor, "line_removed", claim=claim, note=ExpenseKind(line.kind).label)
+    services.event(
+        actor, "line_removed", claim=claim, note=PaymentEvent.line_note(line.kind, line.amount)
+    )
     return names
 
 

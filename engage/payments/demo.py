@@ -268,27 +268,46 @@ def _later(moment: datetime, rng: random.Random) -> datetime:
 
 def _near_the_weekly_limit(manager: User, sam: User, today: date) -> None:
     """Sam asked to be warned, and this week's time takes him to £20 under the weekly limit
-    (whatever the forums demo already recorded), so a 2-hour meeting more would cross it."""
+    (whatever the forums demo already recorded), so a 2-hour meeting more would cross it.
+
+    The two pieces of work fall on days of their own this week, apart from his forum meetings
+    where the week allows (on a Monday both are today), each entered that evening."""
     start, end = period_bounds(Period.WEEK, today)
     limit = Decimal(THRESHOLDS[0][2])
     room = limit - Decimal("20.00") - services.earnings(sam.id, start, end)
-    for activity, what in (
-        ("interview_panel", "Interview panel: outreach lead"),
-        ("peer_research", "Peer research interviews"),
+    week = [start + timedelta(days=n) for n in range((today - start).days + 1)]
+    busy = set(
+        db.session.scalars(
+            db.select(InvolvementRecord.activity_date).where(
+                InvolvementRecord.person_id == sam.id,
+                InvolvementRecord.activity_date.between(start, today),
+            )
+        )
+    )
+    free = [day for day in week if day not in busy] or week
+    days = [free[len(free) // 3], free[2 * len(free) // 3 if len(free) > 2 else -1]]
+    for (activity, what), day in zip(
+        (
+            ("interview_panel", "Interview panel: outreach lead"),
+            ("peer_research", "Peer research interviews"),
+        ),
+        days,
+        strict=True,
     ):
-        rate = services.rate_for(activity, today)
+        rate = services.rate_for(activity, day)
         minutes = int(min(room, Decimal("90.00")) / rate.amount * 60) // 15 * 15
         if minutes <= 0:
             continue
-        record = services.record_involvement(
-            manager,
-            sam,
-            activity=activity,
-            on=today,
-            minutes=minutes,
-            description=what,
-            source_key=f"demo:{activity}:{sam.id}",
-        )
+        with happened_at(local_moment(day, 17)):
+            record = services.record_involvement(
+                manager,
+                sam,
+                activity=activity,
+                on=day,
+                minutes=minutes,
+                description=what,
+                source_key=f"demo:{activity}:{sam.id}",
+            )
         room -= record.amount
 
 

@@ -10,6 +10,7 @@ read back: who, when, from, to and why.
 from __future__ import annotations
 
 import enum
+import json
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -727,3 +728,20 @@ class PaymentEvent(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     actor: Mapped[User | None] = relationship()
+
+    @staticmethod
+    def line_note(kind: str, amount: Decimal) -> str:
+        """The note of a "line_added" or "line_removed" event: the line's kind and amount as
+        values, not words, so the history is written in each reader's language when it is
+        drawn (read back with :attr:`line`)."""
+        return json.dumps({"kind": ExpenseKind(kind).value, "amount": str(amount)})
+
+    @property
+    def line(self) -> tuple[ExpenseKind, Decimal] | None:
+        """The kind and amount kept by :meth:`line_note`, or None for a note that is text
+        (rows written before the values were kept read as they were written)."""
+        try:
+            values = json.loads(self.note)
+            return ExpenseKind(values["kind"]), Decimal(values["amount"])
+        except (ValueError, TypeError, KeyError, ArithmeticError):
+            return None

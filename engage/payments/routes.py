@@ -351,15 +351,24 @@ def _make_claim(form, claimant: User, key: str, cash: bool):
     if cash:
         flash(_("Cash paid recorded. Someone else needs to approve it."), "success")
     elif claim.state_enum == ClaimState.SUBMITTED:
-        flash(
-            _("Claim %(ref)s sent. We will tell you when it is approved.", ref=claim.reference),
-            "success",
-        )
+        flash(_sent(claim), "success")
     else:
         flash(_("Expense saved. Add another, then send the claim."), "success")
     if claim.state_enum == ClaimState.DRAFT:
         return redirect_to(url_for("payments.new_line", claim_id=claim.id))
     return redirect_to(url_for("payments.claim", claim_id=claim.id))
+
+
+def _sent(claim: ExpenseClaim) -> str:
+    """What the person who sent a claim reads: a manager sending it for a peer is told about
+    the peer, who is the one told when it is approved."""
+    if claim.claimant_id == current_user.id:
+        return _("Claim %(ref)s sent. We will tell you when it is approved.", ref=claim.reference)
+    return _(
+        "Claim %(ref)s sent for %(name)s. We will tell %(name)s when it is approved.",
+        ref=claim.reference,
+        name=claim.claimant.display_name,
+    )
 
 
 def _has_bank_details(person: User) -> bool:
@@ -521,10 +530,7 @@ def submit_claim(claim_id: int):
             flash(str(error), "info")
         else:
             db.session.commit()
-            flash(
-                _("Claim %(ref)s sent. We will tell you when it is approved.", ref=claim.reference),
-                "success",
-            )
+            flash(_sent(claim), "success")
     return redirect_to(url_for("payments.claim", claim_id=claim_id))
 
 
@@ -560,7 +566,12 @@ def answer_claim(claim_id: int):
             db.session.rollback()
             flash(_("Someone else changed this claim. Check it, then answer again."), "info")
         else:
-            flash(_("Thank you. Your answer is sent."), "success")
+            flash(
+                _("Thank you. Your answer is sent.")
+                if claim.claimant_id == current_user.id
+                else _("Answer sent for %(name)s.", name=claim.claimant.display_name),
+                "success",
+            )
             return redirect_to(url_for("payments.claim", claim_id=claim_id))
     claim = _claim(claim_id)
     return render(
@@ -607,6 +618,7 @@ def _claim_page_context(claim: ExpenseClaim, **forms) -> dict:
         "confirm_form": ConfirmForm(formdata=None),
         "receipts_form": ReceiptsForm(formdata=None),
         "has_bank_details": _has_bank_details(claim.claimant),
+        "can_give_bank_details": perm.can_edit_bank_details(current_user, claim.claimant),
         "finance_links": perm.can_use_finance(current_user),
     }
     context.update(forms)

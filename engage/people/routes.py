@@ -250,7 +250,12 @@ def payment(person_id: int | None = None):
         if _save_section(person, "payment", changes) is None:
             return redirect_to(_profile_url(person))
     return render(
-        "people/form_page.html", form=form, **_context(person, heading=_("Payment for your time"))
+        "people/form_page.html",
+        form=form,
+        **_context(
+            person,
+            heading=_("Payment for your time") if person.id == current_user.id else _("Payment"),
+        ),
     )
 
 
@@ -259,6 +264,8 @@ def pause(person_id: int | None = None):
     person = _person(person_id)
     paused = person.profile.is_paused
     form = ConfirmForm() if paused else PauseForm()
+    if person.id != current_user.id and not paused:
+        form.submit.label.text = _("Pause involvement for %(name)s", name=person.display_name)
     if form.validate_on_submit():
         allow(can_edit_profile(current_user, person), hide=True)
         services.set_paused(
@@ -268,12 +275,24 @@ def pause(person_id: int | None = None):
             getattr(form, "pause_note", None) and form.pause_note.data or "",
         )
         db.session.commit()
-        flash(
-            _("Welcome back. You will get invitations again.")
-            if paused
-            else _("Your involvement is paused. You will not get invitations until you come back."),
-            "success",
-        )
+        name = person.display_name
+        if person.id != current_user.id:  # a manager for a peer (assisted digital)
+            message = (
+                _("%(name)s will get invitations again.", name=name)
+                if paused
+                else _(
+                    "Involvement paused for %(name)s. They will not get invitations until "
+                    "they come back.",
+                    name=name,
+                )
+            )
+        elif paused:
+            message = _("Welcome back. You will get invitations again.")
+        else:
+            message = _(
+                "Your involvement is paused. You will not get invitations until you come back."
+            )
+        flash(message, "success")
         return redirect_to(_profile_url(person))
     return render("people/pause.html", form=form, paused=paused, **_context(person))
 
@@ -288,12 +307,21 @@ def consent(person_id: int | None = None):
             purpose = ConsentPurpose(request.form.get("purpose", ""))
         except ValueError:
             abort(400)
+        own = person.id == current_user.id
         if request.form.get("action") == "withdraw":
             services.withdraw_consent(current_user, person, purpose)
-            message = _("You have withdrawn this. It takes effect now.")
+            message = (
+                _("You have withdrawn this. It takes effect now.")
+                if own
+                else _("Withdrawn for %(name)s. It takes effect now.", name=person.display_name)
+            )
         else:
             services.give_consent(current_user, person, purpose)
-            message = _("Thank you. We have recorded your choice.")
+            message = (
+                _("Thank you. We have recorded your choice.")
+                if own
+                else _("Choice recorded for %(name)s.", name=person.display_name)
+            )
         db.session.commit()
         flash(message, "success")
         return redirect_to(_profile_url(person, "consent"))
@@ -330,7 +358,15 @@ def equality(person_id: int | None = None):
             },
         )
         db.session.commit()
-        flash(_("Thank you. Your answers are only ever counted together with others."), "success")
+        flash(
+            _("Thank you. Your answers are only ever counted together with others.")
+            if person.id == current_user.id
+            else _(
+                "Answers saved for %(name)s. They are only ever counted together with others.",
+                name=person.display_name,
+            ),
+            "success",
+        )
         return redirect_to(_profile_url(person))
     return render("people/equality.html", form=form, labels=EQUALITY_LABELS, **_context(person))
 

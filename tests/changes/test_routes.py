@@ -41,6 +41,35 @@ def test_a_peer_raises_an_item_and_is_told_what_happens_next(app, client, signed
     assert "Turned away without ID" in client.get("/register").get_data(as_text=True)
 
 
+def test_raising_for_a_peer_speaks_to_the_manager_about_the_peer(app, client, make_user, signed_in):
+    kit = make_user("kit", preferred_name="Kit")
+    signed_in(Role.MANAGER)
+    url = f"/register/new?for={kit.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert "got in the way of Kit" in form and "we tell Kit what happens" in form
+    # "This happened to me too" would be the manager's own, so it is not offered here.
+    assert "got in your way. We take it" not in form and "happened to you too" not in form
+    response = post(
+        client,
+        url,
+        {
+            "title": "Turned away without ID",
+            "what_happened": "They said no photo ID, no help.",
+            "agency": "other",
+            "agency_other": "Housing office",
+            "theme": "housing",
+            "show_name": "no",
+        },
+    )
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Item raised for Kit" in page and "We tell Kit each time it moves on" in page
+    assert f'href="/people/{kit.id}"' in page and "See the item" in page
+    assert "your item" not in page and "We tell you" not in page
+    with app.app_context():
+        assert db.session.scalar(db.select(Item)).raised_by_id == kit.id
+
+
 def test_raising_keeps_what_was_typed_when_something_is_missing(client, signed_in):
     signed_in(Role.PEER)
     response = post(
@@ -105,6 +134,25 @@ def test_partners_see_items_their_organisation_owns(app, client, make_user, make
     assert client.get(f"/register/{other_id}").status_code == 404
     listing = client.get("/register").get_data(as_text=True)
     assert f"/register/{item_id}" in listing and f"/register/{other_id}" not in listing
+
+
+def test_the_owner_list_names_people_and_their_organisation(app, client, make_user, make_item):
+    with app.app_context():
+        org = Organisation(name="City Council")
+        db.session.add(org)
+        db.session.commit()
+        org_id = org.id
+    item_id = make_item(make_user("raiser"), state=State.TRIAGED.value)
+    helen = make_user("hboard", roles={Role.BOARD}, preferred_name="Helen", organisation_id=org_id)
+    priya = make_user("pmgr", roles={Role.MANAGER}, preferred_name="Priya")
+    make_user("peerpat", preferred_name="Pat")  # a peer is not offered as an owner
+    sign_in(client, "pmgr")
+    page = client.get(f"/register/{item_id}/owner").get_data(as_text=True)
+    owners = re.search(r'<select[^>]*name="owner".*?</select>', page, re.S).group(0)
+    options = dict(re.findall(r'<option value="(\d+)"[^>]*>([^<]+)</option>', owners))
+    assert options[str(helen.id)] == "Helen, City Council"
+    assert options[str(priya.id)] == "Priya"
+    assert "hboard" not in page and "pmgr" not in options.values() and "Pat" not in options.values()
 
 
 def test_an_item_is_overdue_from_midnight_in_the_uk(app, client, clock, make_user, make_item):

@@ -123,3 +123,87 @@ def test_payment_histories_fit_their_dates(seeded):
     assert len(runs) == 2
     for run in runs:
         assert run.created_at <= run.paid_at <= now
+
+
+def test_every_demo_request_is_of_a_kind_the_form_offers(seeded, client):
+    from engage.forums.models import ConsultationRequest
+    from engage.forums.opportunity_services import RequestKind
+    from tests.conftest import sign_in
+
+    rows = db.session.scalars(select(ConsultationRequest)).all()
+    assert rows
+    for row in rows:
+        RequestKind(row.kind)  # raises for a word the form does not offer
+    sign_in(client, "manager", demo.DEMO_PASSWORD)
+    for row in rows:
+        if row.status == "requested":
+            assert client.get(f"/requests/{row.id}/accept").status_code == 200
+
+
+def test_the_register_is_as_a_running_site_leaves_it(seeded):
+    """`engage tick` runs hourly on a real site, so no open item is left past its target date:
+    each went up a level the morning after, through the real service, and running the tick
+    now changes nothing."""
+    from engage.changes import services
+    from engage.core import dates
+
+    today = dates.local_today()
+    open_items = db.session.scalars(select(Item).where(Item.state.in_(services.ESCALATABLE)))
+    for item in open_items:
+        assert item.target_date is None or item.target_date >= today, item.title
+    assert services.escalate_overdue(today) == []
+    escalated = db.session.scalars(select(Item).where(Item.state == State.ESCALATED.value)).all()
+    assert escalated
+    for item in escalated:
+        moves = db.session.scalars(
+            select(Event).where(
+                Event.item_id == item.id, Event.kind == "state", Event.to_state == "escalated"
+            )
+        ).all()
+        assert moves and all(e.actor_id is None for e in moves), item.title  # by the tick
+
+
+def test_only_women_are_in_the_womens_forum_and_paid_for_it(seeded):
+    from engage.core.demo import gender_of
+    from engage.forums.models import Forum, ForumMember, Meeting
+    from engage.payments.models import InvolvementRecord
+    from engage.people.models import EqualityMonitoring, User
+
+    forum = db.session.scalar(select(Forum).where(Forum.name == "Women's Forum"))
+    members = db.session.scalars(
+        select(User)
+        .join(ForumMember, ForumMember.user_id == User.id)
+        .where(ForumMember.forum_id == forum.id)
+    ).all()
+    assert len(members) >= 8
+    assert {gender_of(person) for person in members} == {"woman"}
+    assert gender_of(db.session.get(User, forum.chair_id)) == "woman"
+    meetings = db.session.scalars(select(Meeting.id).where(Meeting.forum_id == forum.id)).all()
+    paid = db.session.scalars(
+        select(InvolvementRecord).where(
+            InvolvementRecord.source.in_([f"meeting:{m}" for m in meetings])
+        )
+    ).all()
+    assert paid and {gender_of(record.person) for record in paid} == {"woman"}
+    # People's own equality answers agree (or they chose not to say).
+    for answer in db.session.scalars(select(EqualityMonitoring)):
+        person = db.session.get(User, answer.user_id)
+        assert answer.gender in (gender_of(person), "prefer-not"), person.display_name
+
+
+def test_sams_time_waiting_for_approval_is_spread_over_the_week(seeded):
+    from engage.core import dates
+    from engage.payments.models import InvolvementRecord
+    from engage.people.models import User
+
+    sam = db.session.scalar(select(User).where(User.username == "peer"))
+    waiting = db.session.scalars(
+        select(InvolvementRecord).where(
+            InvolvementRecord.person_id == sam.id, InvolvementRecord.status == "pending"
+        )
+    ).all()
+    assert len(waiting) >= 2
+    days = {record.activity_date for record in waiting}
+    assert len(days) > 1 and days != {dates.local_today()}  # none of the pinned days is a Monday
+    for record in waiting:  # each entered on the day of the work, or after it
+        assert dates.local_date(record.created_at) >= record.activity_date

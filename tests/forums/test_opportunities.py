@@ -233,6 +233,24 @@ def test_accepting_publishes_a_prefilled_opportunity_and_tells_the_partner(
     assert "already been decided" in again
 
 
+def test_a_request_of_a_kind_no_longer_offered_shows_kindly_and_can_be_accepted(
+    app, client, people
+):
+    """Older data may hold a kind the form does not offer (the demo once seeded "interview"):
+    its pages read it as "something else", never the raw word, never a 500."""
+    request_id = _make_request(app, people["partner"])
+    with app.app_context():
+        db.session.get(ConsultationRequest, request_id).kind = "interview"
+        db.session.commit()
+    sign_in(client, "manager")
+    page = client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert "Something else" in page and ">interview<" not in page
+    assert "Something else" in client.get("/requests").get_data(as_text=True)
+    response = client.get(f"/requests/{request_id}/accept")
+    assert response.status_code == 200
+    assert 'value="other_involvement" selected' in response.get_data(as_text=True)
+
+
 def test_accepting_can_link_an_opportunity_already_published(app, client, people):
     opportunity_id = _publish(app, people["manager"], title="Existing panel")
     request_id = _make_request(app, people["partner"])

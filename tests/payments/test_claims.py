@@ -359,6 +359,65 @@ def test_a_manager_claims_for_a_peer_on_their_behalf(app, client, make_user, sig
     assert client.get(f"/claims/new?for={staff.id}").status_code == 404
 
 
+def test_claim_messages_speak_to_a_manager_about_the_peer(app, client, make_user, signed_in):
+    """Sent, saved as a draft and sent later, asked a question and answered, not approved, and
+    approved without bank details: each page speaks to the manager about the peer."""
+    from engage.payments import claim_services
+    from engage.people.models import User
+
+    kit = make_user("kit", preferred_name="Kit", payment_preference="bank")
+    signed_in(Role.MANAGER)
+    checker = make_user("checker", roles={Role.MANAGER})
+    peer_voice = ("We will tell you", "Add everything you paid for", "Your answer is sent")
+
+    def page_after(response) -> str:
+        assert response.status_code == 303
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        for words in peer_voice:
+            assert words not in page, words
+        return page
+
+    form = client.get(f"/claims/new?for={kit.id}").get_data(as_text=True)
+    assert "Tell us what Kit paid for." in form and "Tell us what you paid for" not in form
+    sent, _data = _quick(client, url=f"/claims/new?for={kit.id}")
+    page = page_after(sent)
+    ref = re.search(r"Claim (C\d+) sent for Kit", page).group(1)
+    assert f"Claim {ref} sent for Kit. We will tell Kit when it is approved." in page
+    assert "We will tell Kit when it has been checked." in page
+
+    draft, _data = _quick(client, url=f"/claims/new?for={kit.id}", more="Save", send="")
+    assert draft.status_code == 303
+    with app.app_context():
+        claim_id = max(c.id for c in _claims(kit.id))
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "Add everything Kit paid for, then send it." in page
+    token = csrf_token(client, f"/claims/{claim_id}")
+    page = page_after(client.post(f"/claims/{claim_id}/submit", data={"csrf_token": token}))
+    assert "We will tell Kit when it is approved." in page
+
+    with app.app_context():
+        asker = db.session.get(User, checker.id)
+        claim_services.query(asker, db.session.get(ExpenseClaim, claim_id), "A return?")
+        db.session.commit()
+    answered = post(
+        client, f"/claims/{claim_id}/answer", {"answer": "Yes"}, form_url=f"/claims/{claim_id}"
+    )
+    assert "Answer sent for Kit." in page_after(answered)
+
+    with app.app_context():
+        decider = db.session.get(User, checker.id)
+        claims = sorted(_claims(kit.id), key=lambda c: c.id)
+        claim_services.reject(decider, claims[0], "Paid already.")
+        claim_services.approve(decider, db.session.get(ExpenseClaim, claim_id))
+        db.session.commit()
+        rejected_id = claims[0].id
+    page = client.get(f"/claims/{rejected_id}").get_data(as_text=True)
+    assert "Kit has been told why" in page and "If you want to talk" not in page
+    page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "We need Kit's bank details to pay them." in page
+    assert f'href="/people/{kit.id}/bank-details"' in page and "your bank details" not in page
+
+
 def test_cash_on_the_day_is_paid_when_someone_else_approves(app, client, make_user, signed_in):
     peer = make_user("sam", roles={Role.PEER}, payment_preference="bank")
     signed_in(Role.MANAGER)
@@ -436,3 +495,34 @@ def test_claiming_works_in_polish_and_arabic(app, client, signed_in):
         assert response.status_code == 303
     with app.app_context():
         assert [c.total for c in _claims(peer.id)] == [Decimal("2.50"), Decimal("2.50")]
+
+
+def test_a_claims_history_reads_in_the_readers_language(app, client, signed_in):
+    """The history keeps a line's kind and amount as values, so a claim made in English reads
+    "Bilet autobusowy, 3,40 £" to a Polish reader; rows written before, as text, still show."""
+    from engage.people.models import User
+
+    peer = signed_in(Role.PEER, payment_preference="bank")
+    _quick(client, amount="3.40", more="Save", send="")
+    with app.app_context():
+        [draft] = _claims(peer.id)
+        claim_id, line_id = draft.id, draft.lines[0].id
+    token = csrf_token(client, f"/claims/{claim_id}")
+    client.post(f"/claims/{claim_id}/lines/{line_id}/remove", data={"csrf_token": token})
+    english = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+    assert "added Bus fare" in english and "removed Bus fare" in english
+    for locale, words in (
+        ("pl", ["dodanie: Bilet autobusowy, 3,40\xa0£", "usunięcie: Bilet autobusowy, 3,40\xa0£"]),
+        ("ar", ["أجرة الحافلة"]),
+    ):
+        with app.app_context():
+            db.session.get(User, peer.id).locale = locale
+            db.session.commit()
+        page = client.get(f"/claims/{claim_id}").get_data(as_text=True)
+        assert "Bus fare" not in page and "£3.40" not in page, locale
+        for word in words:
+            assert word in page, (locale, word)
+    with app.app_context():  # a row from before the values were kept reads as it was written
+        db.session.add(PaymentEvent(claim_id=claim_id, kind="line_added", note="Bus fare: £3.40"))
+        db.session.commit()
+    assert "Bus fare: £3.40" in client.get(f"/claims/{claim_id}").get_data(as_text=True)

@@ -135,6 +135,21 @@ def test_totals_are_told_in_plain_words(app, client, people, make_record, make_c
     assert 'href="/me/payment"' in page  # change how to be paid
 
 
+def test_months_are_named_on_their_own_in_every_language(app, client, people, make_record):
+    """A month heading is the month on its own: Polish "kwiecień 2026", not "kwietnia 2026"
+    (the form used inside a date)."""
+    ann = people["ann"]
+    make_record(ann, on=date(2026, 6, 10), minutes=120)
+    with app.app_context():
+        db.session.get(User, ann.id).locale = "pl"
+        db.session.commit()
+    sign_in(client, "ann")
+    page = client.get("/me/payments").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row" class="govuk-table__header">([^<]+)</th>', page)
+    assert rows[:3] == ["kwiecień 2026", "maj 2026", "czerwiec 2026"]
+    assert "6 kwietnia 2026" in page  # inside a date, the month takes the other form
+
+
 def test_records_are_listed_newest_first_with_status_and_reason(app, client, people, make_record):
     ann = people["ann"]
     older = make_record(ann, on=date(2026, 5, 1), minutes=90, description="May forum")
@@ -284,9 +299,13 @@ def test_a_manager_declines_on_a_peers_behalf_and_it_is_recorded(app, client, pe
     assert "You are working on behalf of Ann" in page and "Payments: Ann" in page
     assert "Ann has earned" in page
     assert f"/people/{ann.id}/payments/{record_id}/decline" in page
+    assert "They do not want to be paid for this" in page and "how they are paid" in page
+    assert "I do not want to be paid" not in page and "how you are paid" not in page
     response = post(client, f"{url}/{record_id}/decline", form_url=url)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"{url}#record-{record_id}")
+    page = client.get(url).get_data(as_text=True)
+    assert "They want to be paid for this after all" in page and "I want to be paid" not in page
     assert _record(app, record_id).status == "declined"
     entry = _audits(app, "involvement.state_changed")[-1]
     assert (entry.actor_id, entry.subject_id, entry.on_behalf) == (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.people import services
@@ -24,6 +26,14 @@ def test_a_peer_edits_their_access_needs(app, client, signed_in):
         assert profile.interpreter_language == "Polish"
     page = client.get("/me").get_data(as_text=True)
     assert "Interpreter: Polish" in page
+
+
+def test_what_was_not_given_says_so_in_words(client, signed_in):
+    signed_in(Role.PEER)  # no email, phone or emergency contact
+    page = client.get("/me").get_data(as_text=True)
+    assert ">None<" not in page
+    for label in ("Pronouns", "Email", "Mobile", "Emergency contact"):
+        assert re.search(label + r"</dt>\s*<dd[^>]*>\s*Not given", page), label
 
 
 def test_errors_keep_what_was_typed(client, signed_in):
@@ -63,6 +73,58 @@ def test_a_manager_acts_on_behalf_and_it_is_recorded(app, client, make_user, sig
         actions = {e.action for e in entries}
         assert {"profile.viewed", "profile.payment_changed"} <= actions
         assert all(e.on_behalf for e in entries)
+
+
+#: Words a page says to the peer themselves: a manager working for a peer never reads them.
+PEER_VOICE = (
+    "Pause your involvement",
+    "Your involvement is paused",
+    "Pause my involvement",
+    "I am ready to take part again",
+    "What you agree to",
+    "I agree",
+    "You have withdrawn this",
+    "recorded your choice",
+    "Your answers",
+    "Payment for your time",
+    "how we contact you",
+)
+
+
+def _speaks_about(page: str, name: str) -> None:
+    for words in PEER_VOICE:
+        assert words not in page, words
+    assert name in page
+
+
+def test_profile_pages_speak_to_a_manager_about_the_peer(client, make_user, signed_in):
+    kit = make_user("kit", preferred_name="Kit")
+    signed_in(Role.MANAGER)
+    base = f"/people/{kit.id}"
+
+    def after(response) -> str:
+        assert response.status_code == 303
+        return client.get(response.headers["Location"]).get_data(as_text=True)
+
+    _speaks_about(client.get(base).get_data(as_text=True), "how we contact them")
+    _speaks_about(client.get(f"{base}/payment").get_data(as_text=True), "Kit")
+    page = client.get(f"{base}/pause").get_data(as_text=True)
+    _speaks_about(page, "Pause involvement for Kit")
+    assert "they will not get invitations" in page
+    page = after(post(client, f"{base}/pause", {"pause_note": ""}))
+    _speaks_about(page, "Involvement paused for Kit. They will not get invitations")
+    _speaks_about(client.get(f"{base}/pause").get_data(as_text=True), "Kit is ready to take")
+    _speaks_about(after(post(client, f"{base}/pause", {})), "Kit will get invitations again.")
+    page = client.get(f"{base}/consent").get_data(as_text=True)
+    _speaks_about(page, "What Kit agrees to")
+    assert "Read each one to Kit" in page and "They agree" in page
+    given = after(post(client, f"{base}/consent", {"purpose": "photos_quotes", "action": "give"}))
+    _speaks_about(given, "Choice recorded for Kit.")
+    gone = {"purpose": "photos_quotes", "action": "withdraw"}
+    _speaks_about(after(post(client, f"{base}/consent", gone)), "Withdrawn for Kit.")
+    _speaks_about(client.get(f"{base}/equality").get_data(as_text=True), "Kit answers only")
+    saved = after(post(client, f"{base}/equality", {"gender": "prefer-not"}))
+    _speaks_about(saved, "Answers saved for Kit.")
 
 
 def test_manager_creates_a_peer_without_email_and_makes_a_link(app, client, signed_in):
