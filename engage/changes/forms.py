@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from engage.changes.models import LEVEL_LABELS, SOURCE_LABELS, THEME_LABELS
+from engage.changes.models import LEVEL_LABELS, SOURCE_LABELS, THEME_LABELS, Level
 from engage.core.forms import (
     DateBounds,
     DateField,
@@ -24,6 +24,7 @@ from engage.core.forms import (
     GovSelect,
     GovTextArea,
     GovTextInput,
+    SubmissionKey,
     at_most,
     submit,
 )
@@ -35,7 +36,7 @@ PLAN_DATES = DateBounds.around(5, 10)
 
 
 class RaiseForm(Form):
-    submission_key = HiddenField()
+    submission_key = SubmissionKey()
     title = StringField(
         _l("In a few words, what got in your way?"),
         description=_l("For example: Turned away from the housing office without ID"),
@@ -119,9 +120,13 @@ class SupportForm(Form):
 
 
 class VersionedForm(Form):
-    """Carries the item's version, so a change from a stale page is caught."""
+    """A staff action on one item. Carries the item's version, so a change from a stale page
+    is caught, and hands its answers to the action's service as keyword arguments."""
 
     version = HiddenField()
+
+    def arguments(self) -> dict:
+        return {}
 
 
 class CloseForm(VersionedForm):
@@ -136,6 +141,9 @@ class CloseForm(VersionedForm):
     )
     submit = submit(_l("Close item"))
 
+    def arguments(self) -> dict:
+        return {"reason": self.reason.data}
+
 
 class MergeForm(VersionedForm):
     into = IntegerField(
@@ -147,6 +155,9 @@ class MergeForm(VersionedForm):
         ],
     )
     submit = submit(_l("Merge"))
+
+    def arguments(self) -> dict:
+        return {"into_id": self.into.data}
 
 
 class OwnershipForm(VersionedForm):
@@ -170,6 +181,14 @@ class OwnershipForm(VersionedForm):
     )
     submit = submit(_l("Save"))
 
+    def arguments(self) -> dict:
+        return {
+            "owner_id": int(self.owner.data) if self.owner.data else None,
+            "organisation_id": int(self.organisation.data) if self.organisation.data else None,
+            "target_date": self.target_date.data,
+            "level": Level(int(self.level.data)),
+        }
+
 
 class StepForm(VersionedForm):
     description = TextAreaField(
@@ -191,6 +210,13 @@ class StepForm(VersionedForm):
         format="%Y-%m-%d",
     )
     submit = submit(_l("Add step"))
+
+    def arguments(self) -> dict:
+        return {
+            "description": self.description.data,
+            "owner_name": self.owner_name.data,
+            "due": self.due_date.data,
+        }
 
 
 class ResolveForm(VersionedForm):
@@ -215,6 +241,13 @@ class ResolveForm(VersionedForm):
     )
     submit = submit(_l("Mark resolved"))
 
+    def arguments(self) -> dict:
+        return {
+            "what_changed": self.what_changed.data,
+            "for_whom": self.for_whom.data,
+            "lasting": self.lasting.data,
+        }
+
 
 class DecisionForm(VersionedForm):
     text = TextAreaField(
@@ -228,6 +261,13 @@ class DecisionForm(VersionedForm):
     co_produced = BooleanField(_l("Co-produced or guided by the forum"), widget=GovCheckboxInput())
     submit = submit(_l("Record decision"))
 
+    def arguments(self) -> dict:
+        return {
+            "text": self.text.data,
+            "co_produced": bool(self.co_produced.data),
+            "meeting_id": int(self.meeting.data) if self.meeting.data else None,
+        }
+
 
 class ReasonForm(VersionedForm):
     reason = TextAreaField(
@@ -236,6 +276,9 @@ class ReasonForm(VersionedForm):
         validators=[InputRequired(message=_l("Give a reason")), at_most(2000)],
     )
     submit = submit(_l("Reopen"))
+
+    def arguments(self) -> dict:
+        return {"reason": self.reason.data}
 
 
 class ConfirmForm(VersionedForm):

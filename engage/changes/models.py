@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
+from engage.core.rules import IllegalMove
 from engage.extensions import db
 from engage.people.models import Organisation, User
 
@@ -187,11 +188,6 @@ SOURCE_LABELS = {
     Source.CASE: _l("From casework"),
     Source.FEEDBACK: _l("From feedback"),
 }
-
-
-class IllegalMove(ValueError):
-    """A state change the table does not allow, or a gate that is not met. The message is
-    safe to show."""
 
 
 class Item(CreatedMixin, db.Model):

@@ -56,7 +56,8 @@ def can_support(user: Any, item: Any) -> bool:
     )
 
 
-def can_triage(user: Any) -> bool:
+def can_triage(user: Any, item: Any = None) -> bool:
+    """The lived experience team accepts, closes and merges what is raised."""
     return has_role(user, Role.MANAGER)
 
 
@@ -68,13 +69,6 @@ def can_manage_item(user: Any, item: Any) -> bool:
 def can_see_raiser(user: Any, item: Any) -> bool:
     """Names are hidden wherever the raiser asked; the lived experience team still knows."""
     return bool(item.show_name) or has_role(user, Role.MANAGER) or item.raised_by_id == user.id
-
-
-def can_read_account(user: Any, support: Any) -> bool:
-    """A supporter's own words reach board members only with their consent."""
-    if can_read_every_account(user) or support.user_id == user.id:
-        return True
-    return can_read_shared_accounts(user) and support.share_with_board
 
 
 def can_read_every_account(user: Any) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
@@ -42,6 +43,7 @@ from engage.changes.models import (
     Support,
 )
 from engage.core import audit, dates
+from engage.core.conflicts import ChangedMeanwhile, check_version, saving
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_id, whole_number
 from engage.core.permissions import allow
@@ -196,8 +198,6 @@ def new():
     staff = perm.can_raise_for_others(current_user) and for_person is None
     form = StaffRaiseForm() if staff else RaiseForm()
     form.agency.choices = [("", _("Choose one")), *_organisations(), (OTHER, _("Other"))]
-    if not form.submission_key.data:
-        form.submission_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
         source = Source(form.source.data) if staff else Source.PEER
         item = services.raise_item(
@@ -212,7 +212,7 @@ def new():
             show_name=form.show_name.data == "yes",
             source=source,
             source_note=getattr(form, "source_note", None) and form.source_note.data or "",
-            submission_key=(form.submission_key.data or "")[:40] or None,
+            submission_key=form.submission_key.key,
         )
         db.session.commit()
         return redirect_to(url_for("changes.raised", item_id=item.id))
@@ -299,33 +299,56 @@ def support(item_id: int):
     return render("changes/support.html", form=form, item=item)
 
 
-# Staff actions: one small page each, all with the same shape.
+# Staff actions: one small page each, all with the same shape. Each names its form, who may
+# take it, its heading and the service that does it with the form's answers.
+@dataclass(frozen=True)
+class _Action:
+    form: type
+    permitted: Callable[[User, Item], bool]
+    heading: str
+    service: Callable[..., object]
+
+
 ACTIONS = {
-    "triage": (ConfirmForm, perm.can_triage, _l("Accept into the register")),
-    "close": (CloseForm, perm.can_triage, _l("Close this item")),
-    "merge": (MergeForm, perm.can_triage, _l("Merge with another item")),
-    "owner": (OwnershipForm, perm.can_manage_item, _l("Owner, target date and level")),
-    "step": (StepForm, perm.can_manage_item, _l("Add a step to the action plan")),
-    "start": (ConfirmForm, perm.can_manage_item, _l("Start work")),
-    "resolve": (ResolveForm, perm.can_manage_item, _l("Resolve: check it really changed")),
-    "reopen": (ReasonForm, perm.can_manage_item, _l("Reopen this item")),
-    "decision": (DecisionForm, perm.can_manage_item, _l("Record a decision")),
+    "triage": _Action(
+        ConfirmForm, perm.can_triage, _l("Accept into the register"), services.triage
+    ),
+    "close": _Action(CloseForm, perm.can_triage, _l("Close this item"), services.close),
+    "merge": _Action(
+        MergeForm, perm.can_triage, _l("Merge with another item"), services.merge_into
+    ),
+    "owner": _Action(
+        OwnershipForm,
+        perm.can_manage_item,
+        _l("Owner, target date and level"),
+        services.set_ownership,
+    ),
+    "step": _Action(
+        StepForm, perm.can_manage_item, _l("Add a step to the action plan"), services.add_step
+    ),
+    "start": _Action(ConfirmForm, perm.can_manage_item, _l("Start work"), services.start),
+    "resolve": _Action(
+        ResolveForm,
+        perm.can_manage_item,
+        _l("Resolve: check it really changed"),
+        services.resolve,
+    ),
+    "reopen": _Action(ReasonForm, perm.can_manage_item, _l("Reopen this item"), services.reopen),
+    "decision": _Action(
+        DecisionForm, perm.can_manage_item, _l("Record a decision"), services.record_decision
+    ),
 }
 
 
 @bp.route("/register/<int:item_id>/<action>", methods=["GET", "POST"])
 @login_required
 def act(item_id: int, action: str):
-    if action not in ACTIONS:
+    chosen = ACTIONS.get(action)
+    if chosen is None:
         abort(404)
     item = _load(item_id)
-    form_class, permitted, heading = ACTIONS[action]
-    allow(
-        permitted(current_user)
-        if action in ("triage", "close", "merge")
-        else permitted(current_user, item)
-    )
-    form = form_class()
+    allow(chosen.permitted(current_user, item))
+    form = chosen.form()
     _fill_choices(form, action)
     problem, status = None, 200
     if request.method == "GET":
@@ -337,16 +360,10 @@ def act(item_id: int, action: str):
             form.level.data = str(item.level)
     if form.validate_on_submit():
         try:
-            services.check_version(item, form.version.data or None)
-            _apply(action, item, form)
-            db.session.commit()
-        except services.StaleDataError:
-            status = 409
-            problem = _(
-                "Someone else changed this item at the same moment. Your text is kept "
-                "below: check their change, then save again."
-            )
-        except services.Conflict as error:
+            with saving():
+                check_version(item, form.version.data)
+                chosen.service(current_user._get_current_object(), item, **form.arguments())
+        except ChangedMeanwhile as error:
             problem, status = str(error), 409
         except IllegalMove as error:
             problem = str(error)
@@ -362,7 +379,7 @@ def act(item_id: int, action: str):
         "changes/action.html",
         form=form,
         item=item,
-        heading=heading,
+        heading=chosen.heading,
         action=action,
         problem=problem,
         status=status,
@@ -388,47 +405,6 @@ def _fill_choices(form, action: str) -> None:
         form.meeting.choices = [("", _("Not at a meeting"))] + [
             (str(m.id), f"{m.board.name} – {m.starts_at:%Y-%m-%d}") for m in meetings
         ]
-
-
-def _apply(action: str, item: Item, form) -> None:
-    user = current_user._get_current_object()
-    if action == "triage":
-        services.triage(user, item)
-    elif action == "close":
-        services.close(user, item, form.reason.data)
-    elif action == "merge":
-        survivor = db.session.get(Item, form.into.data)
-        if survivor is None:
-            raise IllegalMove(_("There is no item with that number."))
-        services.merge(user, item, survivor)
-    elif action == "owner":
-        services.set_ownership(
-            user,
-            item,
-            owner_id=int(form.owner.data) if form.owner.data else None,
-            organisation_id=int(form.organisation.data) if form.organisation.data else None,
-            target_date=form.target_date.data,
-            level=Level(int(form.level.data)),
-        )
-    elif action == "step":
-        services.add_step(
-            user, item, form.description.data, form.owner_name.data, form.due_date.data
-        )
-    elif action == "start":
-        services.start(user, item)
-    elif action == "resolve":
-        services.resolve(user, item, form.what_changed.data, form.for_whom.data, form.lasting.data)
-    elif action == "reopen":
-        services.reopen(user, item, form.reason.data)
-    elif action == "decision":
-        services.record_decision(
-            user,
-            item,
-            form.text.data,
-            bool(form.co_produced.data),
-            int(form.meeting.data) if form.meeting.data else None,
-        )
-    db.session.flush()
 
 
 @bp.route("/you-said-we-did")

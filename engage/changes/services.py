@@ -7,10 +7,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm.exc import StaleDataError
 
 from engage.changes.models import (
     OPEN_STATES,
@@ -28,26 +26,12 @@ from engage.changes.models import (
 )
 from engage.core import audit, outbox
 from engage.core.db import utcnow
+from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User, UserRole
 
-__all__ = ["IllegalMove", "StaleDataError"]
-
-
-class Conflict(ValueError):
-    """Someone else changed the item since this person opened it."""
-
-
-def check_version(item: Item, seen_version: int | None) -> None:
-    """Refuse a change made from a stale page, so nobody silently overwrites someone else."""
-    if seen_version is not None and int(seen_version) != item.version:
-        raise Conflict(
-            _(
-                "Someone else changed this item while you were working on it. Your text is kept "
-                "below: check their change, then save again."
-            )
-        )
+__all__ = ["IllegalMove"]
 
 
 def _event(
@@ -85,7 +69,7 @@ def _tell_followers(item: Item, actor: User | None) -> None:
     for person in followers(item):
         if actor is not None and person.id == actor.id:
             continue
-        with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+        with in_their_language(person):
             outbox.queue(
                 kind=outbox.Kind.UPDATE,
                 user=person,
@@ -203,6 +187,14 @@ def close(actor: User, item: Item, reason: str) -> None:
         raise IllegalMove(_("Give a reason the person who raised it can read."))
     item.close_reason = reason.strip()
     _move(item, actor, State.CLOSED, note=reason.strip())
+
+
+def merge_into(actor: User, duplicate: Item, into_id: int) -> None:
+    """Fold ``duplicate`` into the item numbered ``into_id`` (see :func:`merge`)."""
+    survivor = db.session.get(Item, into_id)
+    if survivor is None:
+        raise IllegalMove(_("There is no item with that number."))
+    merge(actor, duplicate, survivor)
 
 
 def merge(actor: User, duplicate: Item, survivor: Item) -> None:
@@ -356,7 +348,7 @@ def escalate_overdue(today: date) -> list[Item]:
         item.target_date = today + period
         _move(item, None, State.ESCALATED)
         for person in _owner_and_board(item):
-            with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+            with in_their_language(person):
                 outbox.queue(
                     kind=outbox.Kind.UPDATE,  # an item they own, or their board's
                     user=person,

@@ -14,6 +14,16 @@ from the start, as if the person had pressed the button a moment later:
 Trying again is safe because nothing leaves before a commit: the rolled-back attempt's
 messages are dropped (``engage.core.outbox``), its flashed messages are taken back, and its
 uploaded files are read again from the start.
+
+So routes never catch ``IntegrityError`` for a double press: a form carries a
+:class:`engage.core.forms.SubmissionKey`, its service stores the key in a unique column, and the
+route looks for the row with that key before making one. A second press, or the second try of
+a clash, finds it.
+
+One thing is not tried again: an edit made from a page that has gone stale (the row's version
+moved on since the page was shown). That is the person's call, so :func:`check_version` and
+:func:`saving` turn it into :class:`ChangedMeanwhile`, an :class:`IllegalMove` whose message the
+route shows beside what they typed.
 """
 
 from __future__ import annotations
@@ -22,13 +32,17 @@ import copy
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, g, request, session
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
 
 from engage.core.db import WRITES_AFTER_READING
+from engage.core.rules import IllegalMove
 from engage.extensions import db
 
 log = logging.getLogger(__name__)
@@ -102,3 +116,40 @@ class Engage(Flask):
 
     def dispatch_request(self) -> Any:
         return retrying(super().dispatch_request)
+
+
+# Stale edits --------------------------------------------------------------------------------
+
+CHANGED_MEANWHILE = _l(
+    "Someone else changed this while you were working on it. Nothing was saved. Check what "
+    "they changed, then try again."
+)
+
+
+class ChangedMeanwhile(IllegalMove):
+    """Someone else changed this row since the person's page was shown. Nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__(str(CHANGED_MEANWHILE))
+
+
+def check_version(row: Any, seen_version: str | int | None) -> None:
+    """Refuse an edit made from a stale page: ``seen_version`` is the row's ``version`` as the
+    page showed it (a hidden field). None or blank means the page did not say, and is allowed.
+    Raises :class:`ChangedMeanwhile`."""
+    if seen_version in (None, "") or str(seen_version) == str(row.version):
+        return
+    raise ChangedMeanwhile
+
+
+@contextmanager
+def saving() -> Iterator[None]:
+    """Run a route's service call and commit (``with saving(): service(...)``). When another
+    request changed the same versioned row at the same moment, roll back and raise
+    :class:`ChangedMeanwhile` instead of a server error."""
+    try:
+        yield
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        raise ChangedMeanwhile from error

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from uuid import uuid4
 
 import wtforms
 from flask_babel import gettext as _
@@ -257,6 +258,28 @@ def without_bidi_controls(value: object) -> object:
     """``value`` without bidirectional embedding, override and isolate controls (text only;
     anything else is returned as it is)."""
     return value.translate(BIDI_CONTROLS) if isinstance(value, str) else value
+
+
+class SubmissionKey(wtforms.HiddenField):
+    """A hidden key that makes one form make one thing, however often it is sent (a double
+    click, a resend after a lost connection, the same page in two tabs).
+
+    The page is shown with a fresh random key; the service stores it in a unique column; the
+    route looks for the row with that key (``form.submission_key.key``) before making one. A
+    form that lost its key gets a new one.
+    """
+
+    #: The longest key a unique column keeps.
+    LENGTH = 40
+
+    def process(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().process(*args, **kwargs)
+        if not self.data:
+            self.data = uuid4().hex
+
+    @property
+    def key(self) -> str:
+        return str(self.data)[: self.LENGTH]
 
 
 class Form(FlaskForm):

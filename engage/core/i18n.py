@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import format_date
+from flask_babel import force_locale, format_date
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,12 @@ def _chosen_language() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or current_app.config["DEFAULT_LOCALE"]
+
+
+def in_their_language(person: Any):  # noqa: ANN201
+    """Speak to ``person`` in their language, whoever is signed in: a context manager for
+    messages, letters and files made for them (their saved language, else the partnership's)."""
+    return force_locale(getattr(person, "locale", None) or current_app.config["DEFAULT_LOCALE"])
 
 
 def text_direction(locale: str) -> str:

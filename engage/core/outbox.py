@@ -53,6 +53,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from engage.core import audit
 from engage.core.conflicts import is_conflict
 from engage.core.db import CreatedMixin, utcnow
+from engage.core.rules import IllegalMove
 from engage.extensions import db
 
 log = logging.getLogger("engage.outbox")
@@ -151,7 +152,7 @@ class Secret:
         return f"Secret(key={self.key!r})"
 
 
-class OutboxError(ValueError):
+class OutboxError(IllegalMove):
     """A request about a message that cannot be met; the text is safe to show."""
 
 

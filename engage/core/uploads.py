@@ -32,6 +32,8 @@ from xml.etree import ElementTree
 from flask_babel import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engage.core.rules import IllegalMove
+
 JPEG = "image/jpeg"
 PNG = "image/png"
 WEBP = "image/webp"
@@ -88,7 +90,7 @@ _XML_ENCODINGS = ("utf-8", "utf-16-le", "utf-16-be")
 _RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 
 
-class UploadError(ValueError):
+class UploadError(IllegalMove):
     """A file that cannot be kept. The message is plain and safe to show."""
 
 

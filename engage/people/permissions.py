@@ -114,10 +114,6 @@ def can_view_audit(user: Any) -> bool:
     return has_role(user, Role.ADMIN)
 
 
-def can_use_two_factor(user: Any) -> bool:
-    return signed_in(user)
-
-
 def must_use_two_step(user: Any) -> bool:
     """Whether ``user`` must sign in with a code as well as a password: an admin asked it of
     their account, or they hold a role ``ENGAGE_TWO_STEP_ROLES`` names (admin and finance in

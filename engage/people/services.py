@@ -11,14 +11,15 @@ from typing import Any
 
 import pyotp
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from engage.core import audit, outbox
 from engage.core.db import utcnow
+from engage.core.i18n import in_their_language
 from engage.core.links import secret_url
+from engage.core.rules import IllegalMove
 from engage.core.security import check_password, hash_password, needs_rehash
 from engage.extensions import db
 from engage.people.models import (
@@ -40,7 +41,7 @@ from engage.people.permissions import must_use_two_step
 CONSENT_WORDING_VERSION = "2026-11"
 
 
-class AccountError(ValueError):
+class AccountError(IllegalMove):
     """A request that cannot be met; the message is safe to show to the person."""
 
 
@@ -251,14 +252,9 @@ def invite(*, actor: User | None, user: User, send: bool = True) -> outbox.Secre
     audit.record("account.invited", actor=actor, subject=user)
     if send and (user.email or user.phone):
         partnership = current_app.config["PARTNERSHIP_NAME"]
-        with _their_language(user):
+        with in_their_language(user):
             _queue_invitation(user, partnership, days, link)
     return link
-
-
-def _their_language(user: User):  # noqa: ANN202
-    """Messages are written in the recipient's language, not the sender's."""
-    return force_locale(user.locale or current_app.config["DEFAULT_LOCALE"])
 
 
 def _queue_invitation(user: User, partnership: str, days: int, link: outbox.Secret) -> None:
@@ -324,7 +320,7 @@ def request_password_reset(login: str) -> None:
     token = _reset_serializer().dumps({"u": user.id, "f": _fingerprint(user)})
     link = secret_url("people.reset_password", token=token)
     hours = current_app.config["PASSWORD_RESET_HOURS"]
-    with _their_language(user):
+    with in_their_language(user):
         _queue_reset(user, hours, link)
     audit.record("account.reset_requested", actor=None, subject=user)
 

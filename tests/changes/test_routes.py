@@ -276,7 +276,7 @@ def test_two_people_editing_at_once_do_not_overwrite_each_other(
     )
     body = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "Someone else changed this item" in body and "My carefully typed reason" in body
+    assert "Someone else changed this" in body and "My carefully typed reason" in body
     assert _state(app, item_id) == State.ACTION_PLANNED.value
     # Saving again after seeing the change works.
     fresh = re.search(r'name="version" type="hidden" value="(\d+)"', body).group(1)

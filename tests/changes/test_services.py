@@ -18,6 +18,7 @@ from engage.changes.models import (
     Support,
 )
 from engage.core.cli import main
+from engage.core.conflicts import ChangedMeanwhile, check_version
 from engage.core.outbox import Notification
 from engage.extensions import db
 from engage.people.models import Role, User
@@ -180,9 +181,9 @@ def test_the_hourly_tick_escalates_by_the_partnerships_date(app, clock, make_use
 
 def test_stale_versions_are_refused(ctx, make_user, make_item):
     item = load(make_item(_user(make_user)))
-    services.check_version(item, item.version)
-    with pytest.raises(services.Conflict):
-        services.check_version(item, item.version - 1 if item.version > 1 else 99)
+    check_version(item, item.version)
+    with pytest.raises(ChangedMeanwhile):
+        check_version(item, item.version - 1 if item.version > 1 else 99)
 
 
 def test_an_overdue_reopened_item_escalates_too(ctx, make_user, make_item):
