@@ -11,7 +11,7 @@ Steps (see bench/README.md, "forums.py"):
 1. A scratch database, exactly as ``bench/home_profile.py`` makes it: SQLite in a temporary
    folder, or with ``--database-url`` a database ``engage_bench`` created (and dropped again at
    the end) on that PostgreSQL server on 127.0.0.1. Then the migrations.
-2. ``engage.core.demo.seed(extra_peers=0)``: the named accounts (password ``engage-demo``) and
+2. ``engage.demo.seed(extra_peers=0)``: the named accounts (password ``engage-demo``) and
    the demo forums. Then ``--invitees`` peers without a password (``user``, ``user_role`` and
    ``profile`` rows with varied access needs, interpreters and diets), bulk-inserted with
    SQLAlchemy Core ``insert()`` executemany.
@@ -119,7 +119,7 @@ class ForumSeeder:
     def base(self) -> None:
         from sqlalchemy import func, insert, select
 
-        from engage.core import demo
+        from engage import demo
         from engage.extensions import db
         from engage.forums.models import (
             Action,

@@ -182,7 +182,7 @@ class Seeder:
         self.peer_id: int | None = None
 
     def grow_to(self, total: int) -> None:
-        from engage.core import demo
+        from engage import demo
         from engage.extensions import db
         from engage.people import services
         from engage.people.models import Role, User

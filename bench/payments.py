@@ -13,7 +13,7 @@ Steps (see bench/README.md, "payments.py"):
    with ``--database-url`` a database ``--scratch-database`` (``engage_bench_payments``, so that
    it never meets another bench's ``engage_bench``) created and dropped again on that
    PostgreSQL server on 127.0.0.1. Then the migrations.
-2. ``engage.core.demo.seed(extra_peers=20)``: the named accounts (password ``engage-demo``) and
+2. ``engage.demo.seed(extra_peers=20)``: the named accounts (password ``engage-demo``) and
    the demo's payments (rate card, claims, two runs). Then ``--payees`` peers without a
    password (``user``, ``user_role`` and ``profile`` rows, each with a payment preference:
    bank, voucher or cash) and bank details for those paid by bank, 24 monthly payment runs
@@ -264,7 +264,7 @@ class PaymentsSeeder:
     def base(self) -> None:
         from sqlalchemy import func, insert, select
 
-        from engage.core import demo
+        from engage import demo
         from engage.extensions import db
         from engage.forums.models import Meeting
         from engage.payments.models import (

@@ -10,7 +10,7 @@ Steps (see bench/README.md, "register.py"):
 1. A scratch database, exactly as ``bench/home_profile.py`` makes it: SQLite in a temporary
    folder, or with ``--database-url`` a database ``engage_bench`` created (and dropped again at
    the end) on that PostgreSQL server on 127.0.0.1. Then the migrations.
-2. ``engage.core.demo.seed(extra_peers=50)``: the named accounts (password ``engage-demo``),
+2. ``engage.demo.seed(extra_peers=50)``: the named accounts (password ``engage-demo``),
    about 40 demo items, organisations, boards and meetings. Then ``--users`` peers without a
    password (a ``user``, ``user_role`` and ``profile`` row each), bulk-inserted with SQLAlchemy
    Core ``insert()`` executemany.
@@ -187,8 +187,8 @@ class RegisterSeeder:
     def base(self) -> None:
         from sqlalchemy import func, insert, select
 
+        from engage import demo
         from engage.changes.models import BoardMeeting, Item, Support
-        from engage.core import demo
         from engage.extensions import db
         from engage.people.models import Organisation, Profile, Role, User, UserRole
 

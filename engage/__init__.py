@@ -6,10 +6,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, flash, redirect, request, url_for
+from flask import Flask, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
@@ -54,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = _DatabaseId
     _init_templates(app)
     _init_extensions(app)
-    _register_blueprints(app)
+    _register_domains(app)
 
     from engage.core import errors, security
 
@@ -131,60 +130,26 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     WTFormsHelpers(app)
 
-    # Import models so every table is known to the metadata (and to Alembic).
-    from engage.changes import models as changes_models  # noqa: F401
+    # Core's own tables; each domain's package imports its models (``_register_domains``).
     from engage.core import audit, outbox, settings  # noqa: F401
-    from engage.forums import models as forums_models  # noqa: F401
-    from engage.payments import models as payments_models  # noqa: F401
-    from engage.people import models  # noqa: F401
 
 
-def _register_blueprints(app: Flask) -> None:
-    from engage.admin import bp as admin_bp
-    from engage.changes import bp as changes_bp
-    from engage.forums import bp as forums_bp
-    from engage.home import bp as home_bp
-    from engage.payments import bp as payments_bp
-    from engage.people import bp as people_bp
-
-    app.register_blueprint(home_bp)
-    app.register_blueprint(people_bp)
-    app.register_blueprint(changes_bp)
-    app.register_blueprint(forums_bp)
-    app.register_blueprint(payments_bp)
-    app.register_blueprint(admin_bp)
+#: The domains, in the order their blueprints are registered. Importing a domain's package
+#: registers its models, its template helpers, its scheduled jobs and its demo data; see the
+#: README's "Adding a domain".
+DOMAINS = ("home", "people", "changes", "forums", "payments", "admin")
 
 
-#: Pages someone who must set up two-step sign in can still reach.
-_SETUP_ALLOWED = {
-    "people.two_factor",
-    "people.logout",
-    "people.set_language",
-    "static",
-    "home.healthz",
-}
+def _register_domains(app: Flask) -> None:
+    import importlib
+
+    for name in DOMAINS:
+        app.register_blueprint(importlib.import_module(f"engage.{name}").bp)
 
 
 def _init_request_hooks(app: Flask) -> None:
-    from engage.changes import permissions as changes_permissions
     from engage.core import i18n, outbox
-    from engage.forums import permissions as forums_permissions
-    from engage.payments import permissions as payments_permissions
-    from engage.people import permissions as people_permissions
     from engage.people.forms import LanguageForm
-
-    @app.before_request
-    def _require_two_factor():
-        # An admin may ask it of one account; ENGAGE_TWO_STEP_ROLES asks it of whole roles.
-        if (
-            current_user.is_authenticated
-            and not current_user.totp_secret
-            and people_permissions.must_use_two_step(current_user)
-            and request.endpoint not in _SETUP_ALLOWED
-        ):
-            flash(_l("Your administrator asks you to turn on two-step sign in first."), "info")
-            return redirect(url_for("people.two_factor"))
-        return None
 
     @app.after_request
     def _send_outbox(response):
@@ -206,8 +171,4 @@ def _init_request_hooks(app: Flask) -> None:
             "languages": i18n.LANGUAGES,
             "language_form": form,
             "partnership_name": app.config["PARTNERSHIP_NAME"],
-            "perm": people_permissions,
-            "register_perm": changes_permissions,
-            "forum_perm": forums_permissions,
-            "pay_perm": payments_permissions,
         }

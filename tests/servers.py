@@ -72,7 +72,7 @@ def engage_command(*args: str) -> list[str]:
     script = Path(sys.executable).parent / "engage"
     if script.exists():
         return [str(script), *args]
-    return [sys.executable, "-c", "from engage.core.cli import main; main()", *args]
+    return [sys.executable, "-c", "from engage.cli import main; main()", *args]
 
 
 def run_engage(env: dict[str, str], *args: str, timeout: float = 120) -> str:

@@ -1,8 +1,37 @@
 """The register: blockages people meet in services, carried up to the boards that can remove
 them and back down to the people who raised them ("you said, we did")."""
 
+from datetime import datetime
+
 from flask import Blueprint
+
+from engage.core import dates
+from engage.core.domains import DemoPartnership, demo_step, tick_job
 
 bp = Blueprint("changes", __name__)
 
-from engage.changes import boards, routes  # noqa: E402,F401
+
+@bp.app_context_processor
+def _permissions() -> dict:
+    from engage.changes import permissions
+
+    return {"register_perm": permissions}
+
+
+@tick_job(10)
+def escalate(now: datetime) -> str:
+    """Overdue open items go up a level. The target dates are the partnership's calendar days
+    (in summer, UTC's date is still yesterday for the first hour after midnight)."""
+    from engage.changes import services
+
+    return f"Escalated {len(services.escalate_overdue(dates.local_today()))} overdue item(s)."
+
+
+@demo_step(10)
+def seed_demo(partnership: DemoPartnership) -> None:
+    from engage.changes import demo as demo_data
+
+    demo_data.seed(partnership.rng, partnership.accounts, partnership.peers[:12])
+
+
+from engage.changes import boards, models, routes  # noqa: E402,F401

@@ -353,31 +353,14 @@ def _secret_links() -> re.Pattern[str] | None:
 
 
 def _held_because(user: Any | None, kind: Kind) -> Status | None:
-    """Why an involvement message must not go to ``user``, or None when it may.
-
-    Consent to contact is asked of peers: staff and partner officers are told about meetings as
-    part of their work. The consent must be current: withdrawing it stops messages at once.
-    """
+    """Why an involvement message must not go to ``user``, or None when it may. The people
+    domain decides (consent to contact, paused involvement): the recipient answers
+    ``invitations_held_because()``."""
     if kind != Kind.INVOLVEMENT or user is None:
         return None
-    # The people domain keeps consent and pause; imported here to keep core free of it at
-    # import time (people's services import the outbox).
-    from engage.people.models import ConsentPurpose, ConsentRecord, Role
-
-    if user.has_role(Role.PEER):
-        consent = db.session.scalar(
-            select(ConsentRecord.id).where(
-                ConsentRecord.user_id == user.id,
-                ConsentRecord.purpose == ConsentPurpose.CONTACT.value,
-                ConsentRecord.withdrawn_at.is_(None),
-            )
-        )
-        if consent is None:
-            return Status.NO_CONSENT
-    profile = getattr(user, "profile", None)
-    if profile is not None and profile.paused_at is not None:
-        return Status.PAUSED
-    return None
+    held = getattr(user, "invitations_held_because", None)
+    reason = held() if held is not None else None
+    return Status(reason) if reason else None
 
 
 def _channel_for(user: Any | None) -> Channel:

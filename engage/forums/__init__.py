@@ -1,8 +1,48 @@
 """Forums: expert-by-experience forums and their meetings — who is coming and what they need,
 who came, what was decided, and the chances to get involved that partners ask for."""
 
+from datetime import datetime
+
 from flask import Blueprint
+
+from engage.core.domains import DemoPartnership, demo_step, tick_job
 
 bp = Blueprint("forums", __name__)
 
-from engage.forums import calendar, opportunities, routes  # noqa: E402,F401
+
+@bp.app_context_processor
+def _permissions() -> dict:
+    from engage.forums import permissions
+
+    return {"forum_perm": permissions}
+
+
+@tick_job(20)
+def remind(now: datetime) -> str:
+    """Everyone coming to a meeting soon is reminded once."""
+    from engage.forums import services
+
+    return f"Sent {services.send_reminders(now)} meeting reminder(s)."
+
+
+@tick_job(30)
+def carry_forward(now: datetime) -> str:
+    """Unfinished actions go onto the agenda of their forum's next meeting."""
+    from sqlalchemy import select
+
+    from engage.extensions import db
+    from engage.forums import services
+    from engage.forums.models import Forum
+
+    carried = sum(services.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
+    return f"Carried {carried} action(s) forward."
+
+
+@demo_step(30)
+def seed_demo(partnership: DemoPartnership) -> None:
+    from engage.forums import demo as demo_data
+
+    demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
+
+
+from engage.forums import calendar, models, opportunities, routes  # noqa: E402,F401

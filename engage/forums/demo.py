@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from engage.core.db import utcnow
-from engage.core.demo import gender_of, happened_at, local_moment
+from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
 from engage.forums import services
 from engage.forums.models import (
@@ -24,6 +24,7 @@ from engage.forums.models import (
     Venue,
 )
 from engage.forums.opportunity_services import KIND_ACTIVITY, RequestKind
+from engage.people.demo import gender_of
 from engage.people.models import User
 
 FORUMS = [

@@ -6,8 +6,11 @@ runs made exactly once; earnings are added up by week, month and tax year so peo
 are warned before work would cross a benefits threshold.
 """
 
+from datetime import datetime
+
 from flask import Blueprint
 
+from engage.core.domains import DemoPartnership, demo_step, tick_job
 from engage.core.signals import involvement_given
 from engage.payments import filters
 
@@ -15,9 +18,47 @@ bp = Blueprint("payments", __name__)
 bp.add_app_template_filter(filters.payment_method, "payment_method")
 bp.add_app_template_filter(filters.duration, "duration")
 
+
+@bp.app_context_processor
+def _permissions() -> dict:
+    from engage.payments import permissions
+
+    return {"pay_perm": permissions}
+
+
+def _remove_swept_files() -> None:
+    from engage.payments import receipts
+
+    receipts.remove_swept_files()
+
+
+@tick_job(40, after_commit=_remove_swept_files)
+def sweep_receipts(now: datetime) -> str:
+    """Receipts uploaded two days ago or more and never sent with a claim go (files after the
+    commit)."""
+    from engage.payments import receipts
+
+    return f"Removed {receipts.sweep()} receipt(s) never sent with a claim."
+
+
+@demo_step(20)
+def seed_demo_rate_card(partnership: DemoPartnership) -> None:
+    """The rate card comes before forums, so past attendance is priced as it is recorded."""
+    from engage.payments import demo as demo_data
+
+    demo_data.seed_settings(partnership.accounts)
+
+
+@demo_step(40)
+def seed_demo(partnership: DemoPartnership) -> None:
+    from engage.payments import demo as demo_data
+
+    demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
+
+
 from engage.payments import services  # noqa: E402
 
 # Attendance and finished opportunities (forums) become involvement records here.
 involvement_given.connect(services.on_involvement_given)
 
-from engage.payments import earnings, finance, rates, records, routes  # noqa: E402,F401
+from engage.payments import earnings, finance, models, rates, records, routes  # noqa: E402,F401

@@ -2,8 +2,43 @@
 reach them, what they need to take part, how they want to be paid, and what they have agreed to.
 """
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 bp = Blueprint("people", __name__)
 
-from engage.people import accounts, routes  # noqa: E402,F401  (routes register on bp)
+#: Pages someone who must set up two-step sign in can still reach.
+_SETUP_ALLOWED = {
+    "people.two_factor",
+    "people.logout",
+    "people.set_language",
+    "static",
+    "home.healthz",
+}
+
+
+@bp.before_app_request
+def _require_two_step():
+    # An admin may ask it of one account; ENGAGE_TWO_STEP_ROLES asks it of whole roles.
+    from engage.people.permissions import must_use_two_step
+
+    if (
+        current_user.is_authenticated
+        and not current_user.totp_secret
+        and must_use_two_step(current_user)
+        and request.endpoint not in _SETUP_ALLOWED
+    ):
+        flash(_l("Your administrator asks you to turn on two-step sign in first."), "info")
+        return redirect(url_for("people.two_factor"))
+    return None
+
+
+@bp.app_context_processor
+def _permissions() -> dict:
+    from engage.people import permissions
+
+    return {"perm": permissions}
+
+
+from engage.people import accounts, models, routes  # noqa: E402,F401  (routes register on bp)

@@ -136,6 +136,27 @@ class User(CreatedMixin, db.Model):
     def is_staff(self) -> bool:
         return bool(self.role_set & STAFF_ROLES)
 
+    def invitations_held_because(self) -> str | None:
+        """Why invitations to take part must not reach this person now, or None when they may.
+
+        "no_consent": a peer without a current consent to be contacted (withdrawing it stops
+        messages at once). "paused": their involvement is paused. Staff and partner officers
+        are told about meetings as part of their work, so only a pause holds theirs.
+        """
+        if self.has_role(Role.PEER):
+            consent = db.session.scalar(
+                select(ConsentRecord.id).where(
+                    ConsentRecord.user_id == self.id,
+                    ConsentRecord.purpose == ConsentPurpose.CONTACT.value,
+                    ConsentRecord.withdrawn_at.is_(None),
+                )
+            )
+            if consent is None:
+                return "no_consent"
+        if self.profile is not None and self.profile.paused_at is not None:
+            return "paused"
+        return None
+
     @property
     def display_name(self) -> str:
         if self.profile and self.profile.preferred_name:

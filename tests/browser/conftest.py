@@ -79,8 +79,7 @@ class LiveServer:
 def live_server(tmp_path_factory):
     from flask_migrate import upgrade
 
-    from engage import create_app
-    from engage.core import demo
+    from engage import create_app, demo
     from engage.extensions import db
     from tests.servers import Server, engage_env, scratch_database
 

@@ -17,7 +17,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-#: Demo accounts and the name the home page greets them by (engage/core/demo.py).
+#: Demo accounts and the name the home page greets them by (engage/people/demo.py).
 ROLES = {
     "peer": "Sam",
     "peer2": "Jordan",

@@ -17,7 +17,7 @@ from engage.changes.models import (
     State,
     Support,
 )
-from engage.core.cli import main
+from engage.cli import main
 from engage.core.conflicts import ChangedMeanwhile, check_version
 from engage.core.outbox import Notification
 from engage.extensions import db

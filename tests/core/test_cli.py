@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from engage.core.cli import main
+from engage.cli import main
 
 
 @pytest.fixture

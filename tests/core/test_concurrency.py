@@ -19,9 +19,8 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from engage import create_app
+from engage import create_app, demo
 from engage.changes.models import Item
-from engage.core import demo
 from engage.core.audit import AuditEntry
 from engage.core.dates import local_today
 from engage.core.db import utcnow

@@ -12,9 +12,9 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 
 from engage import create_app
+from engage.cli import production_problems
 from engage.core import audit
 from engage.core.audit import AuditEntry
-from engage.core.cli import production_problems
 from engage.core.security import is_safe_next
 from engage.extensions import db
 from tests.conftest import TEST_DATABASE_URL

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from engage import demo
 from engage.changes.demo import STORIES
 from engage.changes.models import ActionStep, BoardMeeting, Decision, Event, Item, State, Support
-from engage.core import demo
 from engage.core.db import clock_at
 from engage.extensions import db
 from engage.payments import exports, run_services
@@ -164,9 +164,9 @@ def test_the_register_is_as_a_running_site_leaves_it(seeded):
 
 
 def test_only_women_are_in_the_womens_forum_and_paid_for_it(seeded):
-    from engage.core.demo import gender_of
     from engage.forums.models import Forum, ForumMember, Meeting
     from engage.payments.models import InvolvementRecord
+    from engage.people.demo import gender_of
     from engage.people.models import EqualityMonitoring, User
 
     forum = db.session.scalar(select(Forum).where(Forum.name == "Women's Forum"))

@@ -1,4 +1,5 @@
-"""The ``engage`` command: a Flask command group with engage's own commands added.
+"""The ``engage`` command: a Flask command group with engage's own commands, assembled above
+the domains (core imports no domain).
 
 ``engage run`` (development server), ``engage serve`` (production, gunicorn),
 ``engage db upgrade|downgrade`` (Flask-Migrate), ``engage demo``, ``engage create-admin``,
@@ -57,8 +58,8 @@ class ProductionRefused(click.ClickException):
 def production_problems(app: Flask) -> list[str]:
     """Reasons this instance must not serve real people, in production mode."""
     from engage.core import settings
-    from engage.core.demo import DEMO_PASSWORD, DEMO_USERNAMES
     from engage.core.security import check_password
+    from engage.demo import DEMO_PASSWORD, DEMO_USERNAMES
     from engage.people.models import User
 
     problems = []
@@ -151,7 +152,7 @@ def demo(peers: int) -> None:
     accounts. An existing demo database is replaced; a database with real data is left alone."""
     from flask_migrate import downgrade, upgrade
 
-    from engage.core import demo as demo_data
+    from engage import demo as demo_data
     from engage.core import settings
 
     app = current_app._get_current_object()
@@ -237,33 +238,26 @@ def backup(path: Path) -> None:
 def tick() -> None:
     """Run the scheduled jobs once; safe to run as often as you like (e.g. every hour).
 
-    Escalates overdue register items a level, reminds people of meetings coming up, carries
-    unfinished actions forward, removes receipts uploaded two days ago or more that were never
-    sent with a claim, then sends what is waiting in the outbox.
+    Each domain registers its own jobs (``engage.core.domains.tick_job``): today they escalate
+    overdue register items a level, remind people of meetings coming up, carry unfinished
+    actions forward and remove receipts uploaded two days ago or more that were never sent
+    with a claim. Then what is waiting in the outbox is sent.
     """
-    from engage.changes import services as changes
-    from engage.core import dates, outbox
+    from engage.core import domains, outbox
     from engage.core.db import utcnow
-    from engage.forums import services as forums
-    from engage.forums.models import Forum
-    from engage.payments import receipts
 
     now = utcnow()
-    # Target dates are the partnership's calendar days: in summer, UTC's date is still
-    # yesterday for the first hour after midnight.
-    moved = changes.escalate_overdue(dates.local_today())
-    reminded = forums.send_reminders(now)
-    carried = sum(forums.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
-    swept = receipts.sweep()
+    jobs = domains.tick_jobs()
+    lines = [job.run(now) for job in jobs]
     db.session.commit()
-    receipts.remove_swept_files()
+    for job in jobs:
+        if job.after_commit is not None:
+            job.after_commit()
     outbox.flush_committed()
     sent = outbox.retry_failed()
-    click.echo(
-        f"Escalated {len(moved)} overdue item(s); sent {reminded} meeting reminder(s); "
-        f"carried {carried} action(s) forward; removed {swept} receipt(s) never sent with a "
-        f"claim; sent {sent} waiting message(s)."
-    )
+    for line in lines:
+        click.echo(line)
+    click.echo(f"Sent {sent} waiting message(s).")
 
 
 @main.group("outbox")
