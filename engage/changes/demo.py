@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -29,6 +28,7 @@ from engage.changes.models import (
     State,
     Theme,
 )
+from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
@@ -543,7 +543,7 @@ PLAN = [
 
 
 def _local_day(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+    return dates.local_date(moment)
 
 
 def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
@@ -592,7 +592,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 )
             )
     meetings = []
-    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+    zone = dates.local_timezone()
     for board in boards[1:]:
         for weeks in (-8, -4, 3):
             day = today + timedelta(weeks=weeks)

@@ -44,7 +44,6 @@ from sqlalchemy import Select
 
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Item, Level, State
 from engage.core import dates, settings
-from engage.core.db import utcnow
 from engage.extensions import db
 from engage.people.models import Organisation
 
@@ -171,7 +170,7 @@ def register_measures(
     """Work out the measures for the items ``items_query`` (a ``select(Item)`` already limited
     to what the viewer may see and has filtered to) selects. See the module docstring."""
     timezone = timezone or dates.local_timezone()
-    today = today or utcnow().astimezone(timezone).date()
+    today = today or dates.local_today()
     plan_days = plan_within_days() if plan_days is None else plan_days
     # Plain tuples: pandas reads them several times faster than SQLAlchemy rows.
     rows = [tuple(row) for row in db.session.execute(measures_select(items_query))]
