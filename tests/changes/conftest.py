@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engage.changes import services
-from engage.changes.models import Item, Source
+from engage.changes.models import Item, Source, Theme
 from engage.extensions import db
 from engage.people.models import User
 
@@ -42,3 +42,16 @@ def make_item(app):
 
 def load(item_id: int) -> Item:
     return db.session.get(Item, item_id)
+
+
+def insert_item(**values: object) -> Item:
+    """An item row exactly as the test describes it (state, dates, level), without the raising
+    service: for pages and measures that read items in every state and at every age. Call it
+    inside an app context; it flushes."""
+    values.setdefault("title", "Could not get a GP appointment")
+    values.setdefault("what_happened", "I phoned every morning for a week.")
+    values.setdefault("theme", Theme.HEALTH.value)
+    item = Item(**values)
+    db.session.add(item)
+    db.session.flush()
+    return item

@@ -19,26 +19,21 @@ from engage.changes.models import (
     Item,
     Level,
     State,
-    Theme,
 )
 from engage.core.audit import AuditEntry
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User
+from tests.changes.conftest import insert_item
 from tests.conftest import count_queries, post, sign_in
 
 
 def make_item(**values: object) -> Item:
-    values.setdefault("title", "Could not get a GP appointment")
-    values.setdefault("what_happened", "I phoned every morning for a week.")
-    values.setdefault("theme", Theme.HEALTH.value)
+    """An item a board works on: in progress, at delivery level, accepted long ago."""
     values.setdefault("level", Level.DELIVERY.value)
     values.setdefault("state", State.IN_PROGRESS.value)
     values.setdefault("triaged_at", utcnow() - timedelta(days=200))
-    item = Item(**values)
-    db.session.add(item)
-    db.session.flush()
-    return item
+    return insert_item(**values)
 
 
 def make_board(app, members=(), meetings=(-14, 7, 35), level=Level.DELIVERY) -> dict:

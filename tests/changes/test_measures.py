@@ -24,6 +24,7 @@ from engage.core import settings
 from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.people.models import Organisation, Role
+from tests.changes.conftest import insert_item
 from tests.conftest import count_queries
 
 TODAY = date(2025, 6, 30)
@@ -38,14 +39,9 @@ def at(day: date | int, hour: int = 12) -> datetime:
 
 
 def make_item(**values: object) -> Item:
-    values.setdefault("title", "Could not get a GP appointment")
-    values.setdefault("what_happened", "I phoned every morning for a week.")
-    values.setdefault("theme", Theme.HEALTH.value)
+    """An item raised 60 days before TODAY unless the test says otherwise."""
     values.setdefault("created_at", at(60))
-    item = Item(**values)
-    db.session.add(item)
-    db.session.flush()
-    return item
+    return insert_item(**values)
 
 
 def measures(**kwargs: object):
