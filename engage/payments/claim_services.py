@@ -24,6 +24,7 @@ from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
 from engage.payments import services
+from engage.payments.history import event
 from engage.payments.models import (
     ZERO,
     ClaimLine,
@@ -57,7 +58,7 @@ def their_language(person: User) -> Iterator[None]:
 
 def _move(actor: User, claim: ExpenseClaim, target: ClaimState, note: str = "") -> None:
     before = claim.move_to(target)
-    services.event(actor, "state", claim=claim, frm=before.value, to=target.value, note=note)
+    event(actor, "state", claim=claim, frm=before.value, to=target.value, note=note)
     audit.record(
         "claim.state_changed",
         actor=actor,
@@ -113,7 +114,7 @@ def start_claim(
     )
     db.session.add(claim)
     db.session.flush()
-    services.event(actor, "started", claim=claim, to=ClaimState.DRAFT.value)
+    event(actor, "started", claim=claim, to=ClaimState.DRAFT.value)
     audit.record("claim.started", actor=actor, subject=claimant, claim=claim.id)
     return claim
 
@@ -201,7 +202,7 @@ def add_line(
     db.session.flush()
     _attach(claim, line, receipts)
     _recount(claim)
-    services.event(actor, "line_added", claim=claim, note=PaymentEvent.line_note(kind, value))
+    event(actor, "line_added", claim=claim, note=PaymentEvent.line_note(kind, value))
     return line
 
 
@@ -227,7 +228,7 @@ def add_receipts(actor: User, claim: ExpenseClaim, line: ClaimLine, receipts: li
     if len(line.receipts) + len(receipts) > MAX_PER_LINE:
         raise IllegalMove(_too_many_receipts())
     _attach(claim, line, receipts)
-    services.event(actor, "receipts_added", claim=claim, note=str(len(receipts)))
+    event(actor, "receipts_added", claim=claim, note=str(len(receipts)))
     return len(receipts)
 
 
@@ -240,9 +241,7 @@ def remove_line(actor: User, claim: ExpenseClaim, line: ClaimLine) -> list[str]:
     claim.lines.remove(line)
     db.session.delete(line)
     _recount(claim)
-    services.event(
-        actor, "line_removed", claim=claim, note=PaymentEvent.line_note(line.kind, line.amount)
-    )
+    event(actor, "line_removed", claim=claim, note=PaymentEvent.line_note(line.kind, line.amount))
     return names
 
 

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
@@ -23,8 +25,7 @@ from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
-from engage.payments import services
-from engage.payments.claim_services import their_language
+from engage.payments.history import event
 from engage.payments.models import (
     RUN_SECTIONS,
     ZERO,
@@ -290,7 +291,7 @@ def create_run(
     run.item_count = len(items)
     run.total = to_money(sum((i.amount for i in items), ZERO))
     db.session.flush()
-    services.event(actor, "created", run=run, to=RunStatus.READY.value, note=str(len(items)))
+    event(actor, "created", run=run, to=RunStatus.READY.value, note=str(len(items)))
     audit.record("run.created", actor=actor, run=run.id, items=len(items), total=str(run.total))
     return run, True
 
@@ -384,16 +385,14 @@ def mark_paid(actor: User, run: PaymentRun) -> bool:
     ):
         before = record.move_to(RecordStatus.PAID)
         record.paid_at = now
-        services.event(
-            actor, "state", record=record, frm=before.value, to="paid", note=run.reference
-        )
+        event(actor, "state", record=record, frm=before.value, to="paid", note=run.reference)
     for claim in db.session.scalars(
         select(ExpenseClaim).where(ExpenseClaim.id.in_(claim_ids or [-1]))
     ):
         before = claim.move_to(ClaimState.PAID)
         claim.paid_at = now
-        services.event(actor, "state", claim=claim, frm=before.value, to="paid", note=run.reference)
-    services.event(actor, "state", run=run, frm=RunStatus.READY.value, to=RunStatus.PAID.value)
+        event(actor, "state", claim=claim, frm=before.value, to="paid", note=run.reference)
+    event(actor, "state", run=run, frm=RunStatus.READY.value, to=RunStatus.PAID.value)
     audit.record("run.paid", actor=actor, run=run.id, total=str(run.total))
     _tell_payees(items)
     db.session.flush()
@@ -415,7 +414,8 @@ def _tell_payees(items: list[PaymentItem]) -> None:
             sum((i.amount for i in lines if i.kind == ItemKind.EXPENSES.value), ZERO)
         )
         methods = sorted({Method(i.method).label for i in lines})
-        with their_language(person):
+        # Written in the language the payee reads engage in.
+        with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
             outbox.queue(
                 kind=outbox.Kind.UPDATE,
                 user=person,
@@ -474,9 +474,7 @@ def reverse(actor: User, item: PaymentItem, reason: str, pay_again: bool) -> Pay
             record.pay_attempt += 1
         else:
             record.amount = ZERO
-        services.event(
-            actor, "reversed", record=record, frm=before.value, to=target.value, note=note
-        )
+        event(actor, "reversed", record=record, frm=before.value, to=target.value, note=note)
     if item.claim_id:
         claim = db.session.get(ExpenseClaim, item.claim_id)
         target = ClaimState.APPROVED if pay_again else ClaimState.REJECTED
@@ -486,7 +484,7 @@ def reverse(actor: User, item: PaymentItem, reason: str, pay_again: bool) -> Pay
             claim.pay_attempt += 1
         else:
             claim.reject_reason = note
-        services.event(actor, "reversed", claim=claim, frm=before.value, to=target.value, note=note)
+        event(actor, "reversed", claim=claim, frm=before.value, to=target.value, note=note)
     db.session.flush()
     audit.record(
         "payment.reversed", actor=actor, subject=item.payee, item=item.id, pay_again=pay_again

@@ -21,6 +21,7 @@ from engage.core import audit, settings
 from engage.core.db import utcnow
 from engage.core.money import to_money
 from engage.extensions import db
+from engage.payments.history import event
 from engage.payments.models import (
     EARNING_STATUSES,
     ZERO,
@@ -29,7 +30,6 @@ from engage.payments.models import (
     InvolvementRecord,
     Method,
     MileageRate,
-    PaymentEvent,
     PaymentItem,
     Period,
     Rate,
@@ -41,32 +41,6 @@ from engage.payments.models import (
 from engage.people.models import PaymentPreference, Role, User
 
 __all__ = ["IllegalMove"]
-
-
-def event(
-    actor: User | None,
-    kind: str,
-    *,
-    claim: Any = None,
-    record: Any = None,
-    run: Any = None,
-    frm: str = "",
-    to: str = "",
-    note: str = "",
-) -> PaymentEvent:
-    """Append one line of history to a claim, a record or a run."""
-    row = PaymentEvent(
-        actor_id=getattr(actor, "id", None),
-        claim_id=getattr(claim, "id", None),
-        record_id=getattr(record, "id", None),
-        run_id=getattr(run, "id", None),
-        kind=kind,
-        from_state=frm,
-        to_state=to,
-        note=note,
-    )
-    db.session.add(row)
-    return row
 
 
 # Dated settings: the rate card, mileage rates, thresholds ----------------------------------
@@ -829,37 +803,3 @@ def waiting_counts() -> dict[str, int]:
         )
         or 0
     }
-
-
-def home_summary(user: User, today: date) -> dict[str, Any]:
-    """What the home page shows about money, for the roles this person holds."""
-    from engage.payments import claim_services, run_services
-    from engage.payments.models import ClaimState, ExpenseClaim
-
-    summary: dict[str, Any] = {}
-    if user.has_role(Role.PEER):
-        summary["claims"] = list(
-            db.session.scalars(
-                select(ExpenseClaim)
-                .where(
-                    ExpenseClaim.claimant_id == user.id,
-                    ExpenseClaim.state.in_(
-                        [
-                            ClaimState.DRAFT.value,
-                            ClaimState.SUBMITTED.value,
-                            ClaimState.QUERIED.value,
-                            ClaimState.APPROVED.value,
-                        ]
-                    ),
-                )
-                .order_by(ExpenseClaim.id.desc())
-                .limit(5)
-            )
-        )
-        summary["totals"] = totals(user.id, today)
-    if user.has_role(Role.MANAGER):
-        summary["claims_waiting"] = claim_services.waiting_count()
-        summary["time_waiting"] = waiting_counts()["records"]
-    if user.has_role(Role.FINANCE):
-        summary["ready"] = run_services.ready_summary()
-    return summary
