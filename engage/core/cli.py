@@ -246,7 +246,7 @@ def tick() -> None:
     from engage.core.db import utcnow
     from engage.forums import services as forums
     from engage.forums.models import Forum
-    from engage.payments import receipts
+    from engage.payments.claims import receipts
 
     now = utcnow()
     # Target dates are the partnership's calendar days: in summer, UTC's date is still

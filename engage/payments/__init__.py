@@ -15,9 +15,15 @@ bp = Blueprint("payments", __name__)
 bp.add_app_template_filter(filters.payment_method, "payment_method")
 bp.add_app_template_filter(filters.duration, "duration")
 
-from engage.payments import services  # noqa: E402
+from engage.payments.time_given import services as time_given  # noqa: E402
 
 # Attendance and finished opportunities (forums) become involvement records here.
-involvement_given.connect(services.on_involvement_given)
+involvement_given.connect(time_given.on_involvement_given)
 
-from engage.payments import earnings, finance, rates, records, routes  # noqa: E402,F401
+# Each set of pages registers its routes on the one blueprint, so URLs and endpoint names
+# ("payments.claim", "payments.time_records", ...) do not depend on the module they live in.
+from engage.payments.claims import routes as claims_routes  # noqa: E402,F401
+from engage.payments.my_payments import routes as my_payments_routes  # noqa: E402,F401
+from engage.payments.runs import routes as runs_routes  # noqa: E402,F401
+from engage.payments.settings import routes as settings_routes  # noqa: E402,F401
+from engage.payments.time_given import routes as time_given_routes  # noqa: E402,F401

@@ -9,8 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from engage.extensions import db
-from engage.payments import claim_services, run_services, services
+from engage.payments import earnings
+from engage.payments.claims import services as claim_services
 from engage.payments.models import ClaimState, ExpenseClaim
+from engage.payments.runs import services as run_services
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 
 
@@ -36,10 +39,10 @@ def home_summary(user: User, today: date) -> dict[str, Any]:
                 .limit(5)
             )
         )
-        summary["totals"] = services.totals(user.id, today)
+        summary["totals"] = earnings.totals(user.id, today)
     if user.has_role(Role.MANAGER):
         summary["claims_waiting"] = claim_services.waiting_count()
-        summary["time_waiting"] = services.waiting_counts()["records"]
+        summary["time_waiting"] = time_given.waiting_count()
     if user.has_role(Role.FINANCE):
         summary["ready"] = run_services.ready_summary()
     return summary

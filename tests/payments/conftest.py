@@ -16,8 +16,11 @@ from PIL import Image
 
 from engage.core import dates
 from engage.extensions import db
-from engage.payments import claim_services, receipts, services
+from engage.payments import rate_card
+from engage.payments.claims import receipts
+from engage.payments.claims import services as claim_services
 from engage.payments.models import ExpenseClaim, InvolvementRecord
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 
 #: A date well inside the 2026/27 tax year, for rates and records (a Wednesday).
@@ -59,7 +62,7 @@ def make_rate(app, admin):
         includes_preparation: bool = True,
     ) -> int:
         with app.test_request_context():
-            rate = services.add_rate(
+            rate = rate_card.add_rate(
                 db.session.get(User, admin.id),
                 activity=activity,
                 unit=unit,
@@ -80,7 +83,7 @@ def make_record(app):
     def make(person, activity="forum_meeting", on: date = DAY, minutes=120, **kwargs) -> int:
         with app.test_request_context():
             user = db.session.get(User, getattr(person, "id", person))
-            record = services.record_involvement(
+            record = time_given.record_involvement(
                 None, user, activity=activity, on=on, minutes=minutes, **kwargs
             )
             db.session.commit()

@@ -153,10 +153,10 @@ def test_a_file_that_is_not_a_receipt_is_refused_and_nothing_is_made(app, client
 
 
 def test_mileage_is_paid_at_the_rate_in_force(app, client, signed_in, admin):
-    from engage.payments import services
+    from engage.payments import rate_card
 
     with app.test_request_context():
-        services.add_mileage_rate(
+        rate_card.add_mileage_rate(
             db.session.get(type(admin), admin.id),
             per_mile=Decimal("0.45"),
             effective_from=dates.local_today().replace(year=2020),
@@ -362,7 +362,7 @@ def test_a_manager_claims_for_a_peer_on_their_behalf(app, client, make_user, sig
 def test_claim_messages_speak_to_a_manager_about_the_peer(app, client, make_user, signed_in):
     """Sent, saved as a draft and sent later, asked a question and answered, not approved, and
     approved without bank details: each page speaks to the manager about the peer."""
-    from engage.payments import claim_services
+    from engage.payments.claims import services as claim_services
     from engage.people.models import User
 
     kit = make_user("kit", preferred_name="Kit", payment_preference="bank")

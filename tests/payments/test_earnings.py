@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from engage.core import dates
 from engage.core.audit import AuditEntry
 from engage.extensions import db
-from engage.payments import run_services, services
+from engage.payments import bank_details
 from engage.payments.models import (
     BankDetails,
     ExpenseClaim,
@@ -24,6 +24,8 @@ from engage.payments.models import (
     Period,
     period_bounds,
 )
+from engage.payments.runs import services as run_services
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
 from tests.payments.conftest import NOW
@@ -90,7 +92,7 @@ def _audits(app, action: str) -> list[AuditEntry]:
 def _give_bank_details(app, person) -> None:
     with app.test_request_context():
         user = db.session.get(User, person.id)
-        run_services.set_bank_details(user, user, **{k: v for k, v in BANK.items()})
+        bank_details.set_bank_details(user, user, **{k: v for k, v in BANK.items()})
         db.session.commit()
 
 
@@ -100,7 +102,7 @@ def _pay(app, finance, manager, record_ids=(), claim_ids=()) -> None:
         mgr = db.session.get(User, manager.id)
         fin = db.session.get(User, finance.id)
         for record_id in record_ids:
-            services.approve_record(mgr, db.session.get(InvolvementRecord, record_id))
+            time_given.approve_record(mgr, db.session.get(InvolvementRecord, record_id))
         run, _made = run_services.create_run(
             fin, f"key-{record_ids}-{claim_ids}", list(record_ids), list(claim_ids)
         )
@@ -155,7 +157,7 @@ def test_records_are_listed_newest_first_with_status_and_reason(app, client, peo
     older = make_record(ann, on=date(2026, 5, 1), minutes=90, description="May forum")
     newer = make_record(ann, on=date(2026, 6, 10), minutes=120, description="June forum")
     with app.test_request_context():
-        services.reject_record(
+        time_given.reject_record(
             db.session.get(User, people["mgr"].id),
             db.session.get(InvolvementRecord, older),
             "Recorded twice <by mistake>",
@@ -248,7 +250,7 @@ def test_a_payment_already_being_made_cannot_be_declined(app, client, people, ma
     _give_bank_details(app, people["ann"])
     record_id = make_record(people["ann"], on=date(2026, 6, 10))
     with app.test_request_context():
-        services.approve_record(
+        time_given.approve_record(
             db.session.get(User, people["mgr"].id), db.session.get(InvolvementRecord, record_id)
         )
         run_services.create_run(db.session.get(User, people["fin"].id), "run-1", [record_id], [])

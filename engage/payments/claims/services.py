@@ -23,7 +23,8 @@ from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
-from engage.payments import services
+from engage.payments import rate_card
+from engage.payments.claims.receipts import MAX_PER_LINE
 from engage.payments.history import event
 from engage.payments.models import (
     ZERO,
@@ -34,9 +35,9 @@ from engage.payments.models import (
     IllegalMove,
     Method,
     PaymentEvent,
+    PaymentItem,
     Receipt,
 )
-from engage.payments.receipts import MAX_PER_LINE
 from engage.people.models import User
 
 #: The most one line may claim. Bigger costs are agreed with the team first.
@@ -131,7 +132,7 @@ def price_line(
             raise IllegalMove(_("Enter how many miles you drove"))
         if miles > MAX_MILES:
             raise IllegalMove(_("For more than 1,000 miles, talk to the team first"))
-        rate = services.mileage_rate(on)
+        rate = rate_card.mileage_rate(on)
         if rate is None:
             raise IllegalMove(
                 _(
@@ -367,7 +368,7 @@ def approve(actor: User, claim: ExpenseClaim) -> None:
     _move(actor, claim, ClaimState.APPROVED)
     claim.decided_by_id, claim.decided_at = actor.id, utcnow()
     if claim.paid_on_day:
-        services.pay_outside_run(actor, claim=claim)
+        _pay_cash_on_the_day(actor, claim)
         return
     person = claim.claimant
     with their_language(person):
@@ -384,6 +385,18 @@ def approve(actor: User, claim: ExpenseClaim) -> None:
                 method=Method(claim.method).label,
             ),
         )
+
+
+def _pay_cash_on_the_day(actor: User, claim: ExpenseClaim) -> None:
+    """Cash handed over on the day was paid then: approving the claim records that payment,
+    outside any run."""
+    now = utcnow()
+    item = PaymentItem.for_claim(claim, actor, paid_at=now)
+    before = claim.move_to(ClaimState.PAID)
+    event(actor, "state", claim=claim, frm=before.value, to=ClaimState.PAID.value)
+    claim.paid_at = now
+    db.session.add(item)
+    db.session.flush()
 
 
 def reject(actor: User, claim: ExpenseClaim, reason: str) -> None:

@@ -27,9 +27,10 @@ from engage.core.numbers import database_id, database_ids, page_of, requested_id
 from engage.core.permissions import allow
 from engage.core.uploads import EXTENSIONS, UploadError
 from engage.extensions import db
-from engage.payments import bp, claim_services, receipts
+from engage.payments import bp
 from engage.payments import permissions as perm
-from engage.payments.forms import (
+from engage.payments.claims import receipts, services
+from engage.payments.claims.forms import (
     AnswerForm,
     ApproveForm,
     CashOnDayForm,
@@ -220,7 +221,7 @@ def claims():
         page=page.number,
         pages=page.pages,
         # The waiting filter's own count is the number waiting: no second query for it.
-        waiting=None if mine else total if state == "waiting" else claim_services.waiting_count(),
+        waiting=None if mine else total if state == "waiting" else services.waiting_count(),
     )
 
 
@@ -229,7 +230,7 @@ def claims():
 
 def _link_choices(person: User) -> list[tuple[str, str]]:
     choices = [("", _("Not for a meeting"))]
-    for value, title, day in claim_services.recent_work(person, dates.local_today()):
+    for value, title, day in services.recent_work(person, dates.local_today()):
         choices.append(
             (value, _("%(title)s, %(date)s", title=title, date=format_date(day, "d MMMM")))
         )
@@ -285,14 +286,14 @@ def _claim_form(claimant: User, form, *, cash: bool):
     on_behalf = claimant.id != current_user.id
     form.link.choices = _link_choices(claimant)
     if request.method == "GET":
-        form.method.data = "cash" if cash else claim_services.repay_method_for(claimant)
+        form.method.data = "cash" if cash else services.repay_method_for(claimant)
         form.when.data = "today"
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
     key = (form.submission_key.data or "")[:40]
     kept = []
     if form.is_submitted():
-        earlier = claim_services.by_key(key)
+        earlier = services.by_key(key)
         if earlier is not None and earlier.claimant_id == claimant.id:
             # A double click or a resent form: the claim exists already.
             return redirect_to(url_for("payments.claim", claim_id=earlier.id))
@@ -318,12 +319,12 @@ def _claim_form(claimant: User, form, *, cash: bool):
 def _make_claim(form, claimant: User, key: str, cash: bool):
     """Make the claim from a valid form; returns the response, or None to show the form again
     with the service's message on the right field."""
-    earlier = claim_services.by_key(key)
+    earlier = services.by_key(key)
     if earlier is not None and earlier.claimant_id == claimant.id:
         return redirect_to(url_for("payments.claim", claim_id=earlier.id))
     link = form.link.data or ""
     try:
-        claim, _made = claim_services.quick_claim(
+        claim, _made = services.quick_claim(
             current_user,
             claimant,
             method="cash" if cash else form.method.data,
@@ -344,7 +345,7 @@ def _make_claim(form, claimant: User, key: str, cash: bool):
     except IntegrityError:
         # Another click of the same form, on another connection, made it first.
         db.session.rollback()
-        earlier = claim_services.by_key(key)
+        earlier = services.by_key(key)
         if earlier is None:
             raise
         return redirect_to(url_for("payments.claim", claim_id=earlier.id))
@@ -410,7 +411,7 @@ def new_line(claim_id: int):
         if valid and not problems:
             claim = _claim(claim_id, lock=True)
             try:
-                claim_services.add_line(
+                services.add_line(
                     current_user,
                     claim,
                     receipts=receipts.waiting(claim.claimant, database_ids(form.receipt_ids.data)),
@@ -442,7 +443,7 @@ def remove_line(claim_id: int, line_id: int):
         abort(404)
     if ConfirmForm().validate_on_submit():
         try:
-            names = claim_services.remove_line(current_user, claim, line)
+            names = services.remove_line(current_user, claim, line)
         except IllegalMove as error:
             db.session.rollback()
             flash(str(error), "info")
@@ -470,7 +471,7 @@ def add_receipts(claim_id: int, line_id: int):
             claim = _claim(claim_id)
             line = next(line for line in claim.lines if line.id == line_id)
             try:
-                claim_services.add_receipts(
+                services.add_receipts(
                     current_user,
                     claim,
                     line,
@@ -524,7 +525,7 @@ def submit_claim(claim_id: int):
     allow(perm.can_edit_claim(current_user, claim))
     if ConfirmForm().validate_on_submit():
         try:
-            claim_services.submit(current_user, claim)
+            services.submit(current_user, claim)
         except IllegalMove as error:
             db.session.rollback()
             flash(str(error), "info")
@@ -541,7 +542,7 @@ def delete_claim(claim_id: int):
     allow(perm.can_edit_claim(current_user, claim) and claim.state_enum == ClaimState.DRAFT)
     form = ConfirmForm()
     if form.validate_on_submit():
-        names = claim_services.delete_draft(current_user, claim)
+        names = services.delete_draft(current_user, claim)
         db.session.commit()
         receipts.discard_names(names)
         flash(_("Claim deleted."), "success")
@@ -560,7 +561,7 @@ def answer_claim(claim_id: int):
     form = AnswerForm()
     if form.validate_on_submit():
         try:
-            claim_services.answer(current_user, claim, form.answer.data)
+            services.answer(current_user, claim, form.answer.data)
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
@@ -671,7 +672,7 @@ def _decision(claim_id: int, form_class, template: str, action):
 @login_required
 def approve_claim(claim_id: int):
     def act(claim, form):
-        claim_services.approve(current_user, claim)
+        services.approve(current_user, claim)
         flash(_("Claim %(ref)s approved.", ref=claim.reference), "success")
 
     return _decision(claim_id, ApproveForm, None, act)
@@ -681,7 +682,7 @@ def approve_claim(claim_id: int):
 @login_required
 def query_claim(claim_id: int):
     def act(claim, form):
-        claim_services.query(current_user, claim, form.question.data)
+        services.query(current_user, claim, form.question.data)
         flash(_("Question sent to %(name)s.", name=claim.claimant.display_name), "success")
 
     return _decision(claim_id, QueryForm, "payments/claims/query.html", act)
@@ -691,7 +692,7 @@ def query_claim(claim_id: int):
 @login_required
 def reject_claim(claim_id: int):
     def act(claim, form):
-        claim_services.reject(current_user, claim, form.reason.data)
+        services.reject(current_user, claim, form.reason.data)
         flash(
             _("Claim %(ref)s not approved. They have been told why.", ref=claim.reference),
             "success",

@@ -26,7 +26,7 @@ from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_page
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.payments import bp, services
+from engage.payments import bp, earnings, rate_card
 from engage.payments.models import (
     ACTIVITY_LABELS,
     METHOD_LABELS,
@@ -47,7 +47,8 @@ from engage.payments.permissions import (
     can_review_time,
     can_view_record,
 )
-from engage.payments.record_forms import (
+from engage.payments.time_given import services
+from engage.payments.time_given.forms import (
     ApproveRecordsForm,
     ConfirmForm,
     RecordForm,
@@ -147,7 +148,7 @@ def time_records():
         filters=filters,
         filter_args={k: v for k, v in filters.items() if k != "page" and v},
         statuses=list(RecordStatus),
-        warnings=services.warnings_for_records(rows),
+        warnings=earnings.warnings_for_records(rows),
         manager=manager,
         approvable=approvable,
         **_labels(),
@@ -338,14 +339,14 @@ def new_record():
         if chosen_label
         else _("The way they chose on their profile"),
     )
-    warnings: list[services.Warning] = []
+    warnings: list[earnings.Warning] = []
     if form.validate_on_submit() and person is not None:
         key = "manual:" + form.submission_key.data.strip()[:40]
         earlier = _by_key(key)
         if earlier is not None:  # a double click or a resent form: it is recorded already
             return redirect_to(url_for("payments.time_record", record_id=earlier.id))
         method = form.chosen_method()
-        rate = services.rate_for(form.activity.data, form.activity_date.data)
+        rate = rate_card.rate_for(form.activity.data, form.activity_date.data)
         projected = ZERO
         if rate is not None and _would_be_paid(person, method):
             projected = rate.fee(
@@ -355,7 +356,7 @@ def new_record():
             )
         signature = _signature(form)
         if form.confirmed.data != signature:
-            warnings = services.warnings_for(person, form.activity_date.data, projected)
+            warnings = earnings.warnings_for(person, form.activity_date.data, projected)
         if warnings:
             form.confirmed.data = signature
             form.submit.label.text = _("Record it anyway")
@@ -429,10 +430,10 @@ def _load(record_id: int) -> InvolvementRecord:
     return record
 
 
-def _warnings(record: InvolvementRecord) -> list[services.Warning]:
+def _warnings(record: InvolvementRecord) -> list[earnings.Warning]:
     if record.status != RecordStatus.PENDING.value or not can_enter_time(current_user):
         return []
-    return services.warnings_for(
+    return earnings.warnings_for(
         record.person, record.activity_date, record.amount, exclude_record_id=record.id
     )
 
