@@ -163,9 +163,11 @@ def add_mileage_rate(
     return row
 
 
-def projected_fee(activity: str, on: date, minutes: int | None = None) -> Decimal:
+def projected_fee(
+    activity: str, on: date, minutes: int | None = None, preparation_minutes: int = 0
+) -> Decimal:
     """What a piece of work would pay at the rate in force on ``on`` (0 with no rate)."""
     rate = rate_for(activity, on)
     if rate is None:
         return ZERO
-    return rate.fee(minutes=minutes, units=None, preparation_minutes=0)
+    return rate.fee(minutes=minutes, units=None, preparation_minutes=preparation_minutes)

@@ -352,6 +352,49 @@ def test_nobody_decides_their_own_claim_or_one_they_entered(ctx, make_user, make
     assert not permissions.can_decide_claim(peer, own)
 
 
+def test_the_claim_services_refuse_the_claimant_and_whoever_entered_it(ctx, make_user, make_claim):
+    """Four eyes in the services themselves, not only in the pages' permissions."""
+    both = _user(make_user, roles={Role.PEER, Role.MANAGER})
+    other_manager = _user(make_user, roles={Role.MANAGER})
+    peer = _user(make_user, roles={Role.PEER})
+    own = claim(make_claim(both))
+    entered, _made = claim_services.quick_claim(
+        other_manager,
+        peer,
+        method="bank",
+        kind="bus",
+        amount=Decimal("2"),
+        spent_on=dates.local_today(),
+    )
+    for actor, row, why in ((both, own, "your own claim"), (other_manager, entered, "entered")):
+        with pytest.raises(IllegalMove, match=why):
+            claim_services.approve(actor, row)
+        with pytest.raises(IllegalMove, match=why):
+            claim_services.reject(actor, row, "Not needed.")
+        with pytest.raises(IllegalMove, match=why):
+            claim_services.query(actor, row, "Which bus?")
+        assert row.state_enum == ClaimState.SUBMITTED and row.decided_by_id is None
+    claim_services.approve(other_manager, own)
+    assert own.state_enum == ClaimState.APPROVED
+
+
+def test_nobody_approves_or_rejects_their_own_time(ctx, make_user, make_rate, make_record):
+    """Four eyes in the time-given services, not only in the pages' permissions."""
+    both = _user(make_user, roles={Role.PEER, Role.MANAGER}, payment_preference="bank")
+    other_manager = _user(make_user, roles={Role.MANAGER})
+    make_rate()
+    row = record(make_record(both))
+    with pytest.raises(IllegalMove, match="your own time"):
+        time_given.approve_record(both, row)
+    with pytest.raises(IllegalMove, match="your own time"):
+        time_given.reject_record(both, row, "Recorded twice by mistake.")
+    done = time_given.approve_many(both, [row])
+    assert done.own == [row] and not done.approved
+    assert row.status == "pending" and row.decided_by_id is None
+    time_given.approve_record(other_manager, row)
+    assert row.status == "approved"
+
+
 def test_a_taxi_needs_a_reason_and_mileage_a_rate(ctx, make_user):
     peer = _user(make_user)
     draft = claim_services.start_claim(peer, peer, method="bank")

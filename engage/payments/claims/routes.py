@@ -29,6 +29,7 @@ from engage.core.uploads import EXTENSIONS, UploadError
 from engage.extensions import db
 from engage.payments import bp
 from engage.payments import permissions as perm
+from engage.payments.bank_details import bank_details_for
 from engage.payments.claims import receipts, services
 from engage.payments.claims.forms import (
     AnswerForm,
@@ -373,9 +374,7 @@ def _sent(claim: ExpenseClaim) -> str:
 
 
 def _has_bank_details(person: User) -> bool:
-    from engage.payments.models import BankDetails
-
-    return bool(db.session.scalar(select(BankDetails.id).where(BankDetails.user_id == person.id)))
+    return bank_details_for(person) is not None
 
 
 # One claim --------------------------------------------------------------------------------
@@ -459,7 +458,9 @@ def remove_line(claim_id: int, line_id: int):
 def add_receipts(claim_id: int, line_id: int):
     """Add receipts to a line, for example when answering a question about a claim."""
     claim = _claim(claim_id)
-    allow(claim.claimant_id == current_user.id or perm.can_claim_for(current_user, claim.claimant))
+    # Who may, whatever the claim's state: a decided claim is refused by the service, with a
+    # message.
+    allow(perm.can_act_for_claimant(current_user, claim))
     line = next((line for line in claim.lines if line.id == line_id), None)
     if line is None:
         abort(404)
@@ -609,10 +610,8 @@ def _claim_page_context(claim: ExpenseClaim, **forms) -> dict:
         "can_edit": perm.can_edit_claim(current_user, claim),
         "can_answer": perm.can_answer_query(current_user, claim),
         "can_decide": decide and claim.state_enum in WAITING_STATES,
-        "can_approve": decide and claim.state_enum == ClaimState.SUBMITTED,
-        "can_add_receipts": claim.state_enum
-        in (ClaimState.DRAFT, ClaimState.QUERIED, ClaimState.SUBMITTED)
-        and (own or perm.can_claim_for(current_user, claim.claimant)),
+        "can_approve": perm.can_approve_claim(current_user, claim),
+        "can_add_receipts": perm.can_add_receipts(current_user, claim),
         "own_claim": own,
         "answer_form": AnswerForm(formdata=None),
         "approve_form": ApproveForm(formdata=None, version=str(claim.version)),

@@ -4,6 +4,8 @@ appends history, audits and flushes; the route commits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -26,7 +28,7 @@ from engage.payments.models import (
     Rate,
     RecordStatus,
 )
-from engage.payments.rate_card import rate_for
+from engage.payments.rate_card import projected_fee, rate_for
 from engage.people.models import PaymentPreference, Role, User
 
 
@@ -174,11 +176,41 @@ def _move(actor: User | None, record: InvolvementRecord, target: RecordStatus, n
     )
 
 
+def projected_earnings(
+    person: User,
+    *,
+    activity: str,
+    on: date,
+    minutes: int | None = None,
+    preparation_minutes: int = 0,
+    method: str | None = None,
+) -> Decimal:
+    """What recording this time would add to ``person``'s earnings: its fee at the rate in
+    force on ``on``, or £0 when nobody will be paid for it (``method``, or else the person's
+    own choice, is declined). Only money that follows counts towards a benefits limit."""
+    if (method or _method_for(person)[0]) == Method.DECLINED.value:
+        return ZERO
+    return projected_fee(activity, on, minutes, preparation_minutes)
+
+
+def _not_their_own(actor: User, record: InvolvementRecord) -> None:
+    """Four eyes: nobody decides on their own time (``permissions.can_approve_record``)."""
+    if actor.id == record.person_id:
+        raise IllegalMove(_("This is your own time, so another manager must decide on it."))
+
+
+def can_be_approved(record: InvolvementRecord) -> bool:
+    """Waiting for approval, and priced: the rate card had a rate for it."""
+    return record.status == RecordStatus.PENDING.value and record.rate_id is not None
+
+
 def approve_record(actor: User, record: InvolvementRecord) -> None:
     """Approve time given. It then waits for a payment run; payment in kind is given at once.
 
-    Raises IllegalMove without a rate for the activity on that day.
+    Raises IllegalMove for the approver's own time, without a rate for the activity on that
+    day, and for time no longer waiting.
     """
+    _not_their_own(actor, record)
     if record.rate_id is None:
         raise IllegalMove(
             _(
@@ -201,7 +233,45 @@ def approve_record(actor: User, record: InvolvementRecord) -> None:
         _pay_in_kind(actor, record)
 
 
+@dataclass
+class Approvals:
+    """What "approve selected" did with each record it was given."""
+
+    approved: list[InvolvementRecord] = field(default_factory=list)
+    already: list[InvolvementRecord] = field(default_factory=list)  # approved before: unchanged
+    own: list[InvolvementRecord] = field(default_factory=list)  # the approver's own time
+    no_rate: list[InvolvementRecord] = field(default_factory=list)
+    moved: list[InvolvementRecord] = field(default_factory=list)  # no longer waiting
+
+
+def approve_many(actor: User, records: Iterable[InvolvementRecord]) -> Approvals:
+    """Approve each record that can be, and sort out why the others were not (the approver's
+    own time, approved already, no rate that day, no longer waiting). One refusal never stops
+    the rest."""
+    done = Approvals()
+    for record in records:
+        if actor.id == record.person_id:
+            done.own.append(record)
+        elif record.status == RecordStatus.APPROVED.value:
+            done.already.append(record)
+        elif record.rate_id is None:
+            done.no_rate.append(record)
+        elif record.status != RecordStatus.PENDING.value:
+            done.moved.append(record)
+        else:
+            try:
+                approve_record(actor, record)
+            except IllegalMove:
+                done.moved.append(record)
+            else:
+                done.approved.append(record)
+    return done
+
+
 def reject_record(actor: User, record: InvolvementRecord, reason: str) -> None:
+    """Turn down time given, with a reason the person reads. Raises IllegalMove for the
+    approver's own time and without a reason."""
+    _not_their_own(actor, record)
     if not reason.strip():
         raise IllegalMove(_("Say why, so the person can read it."))
     _move(actor, record, RecordStatus.REJECTED, note=reason.strip())
