@@ -180,11 +180,6 @@ def test_attendance_becomes_a_record_for_peers_only(ctx, app, make_user, make_ra
 
 
 def test_unpaid_opportunities_are_recorded_as_unpaid_time(ctx, app, make_user):
-    from engage.forums.models import Opportunity
-
-    opportunity = Opportunity(title="Help choose survey questions", description="x", paid=False)
-    db.session.add(opportunity)
-    db.session.flush()
     peer = _user(make_user, payment_preference="bank")
     involvement_given.send(
         app,
@@ -192,8 +187,10 @@ def test_unpaid_opportunities_are_recorded_as_unpaid_time(ctx, app, make_user):
         activity="document_review",
         on=DAY,
         minutes=None,
-        source=f"opportunity:{opportunity.id}",
+        source="opportunity:7",
         actor=None,
+        description="Help choose survey questions",
+        paid=False,
     )
     [row] = db.session.scalars(db.select(InvolvementRecord)).all()
     assert row.status == "voluntary" and row.amount == Decimal("0.00")

@@ -30,7 +30,7 @@ from engage.extensions import db
 from engage.payments import bp
 from engage.payments import permissions as perm
 from engage.payments.bank_details import bank_details_for
-from engage.payments.claims import receipts, services
+from engage.payments.claims import links, receipts, services
 from engage.payments.claims.forms import (
     AnswerForm,
     ApproveForm,
@@ -231,7 +231,7 @@ def claims():
 
 def _link_choices(person: User) -> list[tuple[str, str]]:
     choices = [("", _("Not for a meeting"))]
-    for value, title, day in services.recent_work(person, dates.local_today()):
+    for value, title, day in links.recent_work(person, dates.local_today()):
         choices.append(
             (value, _("%(title)s, %(date)s", title=title, date=format_date(day, "d MMMM")))
         )

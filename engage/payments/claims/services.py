@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from flask import current_app
@@ -451,38 +451,3 @@ def waiting_count() -> int:
         )
         or 0
     )
-
-
-def recent_work(person: User, today: date, days: int = 60) -> list[tuple[str, str, date]]:
-    """Meetings and opportunities a claim could be for: meetings ``person`` was invited to or
-    came to in the last ``days`` (and today), and opportunities they were chosen for.
-    Returns (value, title, day) with values like "meeting:12", newest first, at most 12."""
-    from engage.forums.models import Forum, Interest, Invitation, Meeting, Opportunity
-
-    since = dates.start_of_day(today - timedelta(days=days))
-    until = dates.start_of_day(today + timedelta(days=1))
-    meetings = db.session.execute(
-        select(Meeting.id, Meeting.title, Forum.name, Meeting.starts_at)
-        .join(Forum, Forum.id == Meeting.forum_id)
-        .join(Invitation, Invitation.meeting_id == Meeting.id)
-        .where(
-            Invitation.user_id == person.id,
-            Meeting.starts_at >= since,
-            Meeting.starts_at < until,
-        )
-        .order_by(Meeting.starts_at.desc())
-        .limit(10)
-    ).all()
-    work = [
-        (f"meeting:{mid}", title or forum, dates.local_date(starts))
-        for mid, title, forum, starts in meetings
-    ]
-    chosen = db.session.execute(
-        select(Opportunity.id, Opportunity.title, Opportunity.created_at)
-        .join(Interest, Interest.opportunity_id == Opportunity.id)
-        .where(Interest.user_id == person.id, Interest.selected.is_(True))
-        .order_by(Opportunity.id.desc())
-        .limit(5)
-    ).all()
-    work += [(f"opportunity:{oid}", title, dates.local_date(made)) for oid, title, made in chosen]
-    return sorted(work, key=lambda w: w[2], reverse=True)[:12]

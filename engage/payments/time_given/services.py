@@ -120,19 +120,18 @@ def on_involvement_given(sender: Any, **signal: Any) -> None:
     """Receiver of ``engage.core.signals.involvement_given``: attendance at a forum meeting
     and finished opportunities become involvement records, once per person and source.
 
-    Staff take part as part of their job, so only peers get records. Unpaid opportunities are
-    recorded as unpaid time.
+    Everything comes in the signal, so payments looks nothing up in the sender's domain:
+    ``person``, ``activity``, ``on``, ``minutes``, ``source`` (like "meeting:12"), ``actor``,
+    ``description`` (what it was, in the partnership's words: a meeting's title) and ``paid``
+    (False for unpaid work; True when not given).
+
+    Staff take part as part of their job, so only peers get records. Unpaid work is recorded
+    as unpaid time.
     """
     person = signal["person"]
     if person is None or not person.has_role(Role.PEER):
         return
     source = signal.get("source") or "signal"
-    voluntary = False
-    if source.startswith("opportunity:"):
-        from engage.forums.models import Opportunity
-
-        opportunity = db.session.get(Opportunity, int(source.partition(":")[2]))
-        voluntary = opportunity is not None and not opportunity.paid
     record_involvement(
         signal.get("actor"),
         person,
@@ -141,27 +140,9 @@ def on_involvement_given(sender: Any, **signal: Any) -> None:
         minutes=signal.get("minutes"),
         source=source,
         source_key=f"{source}:person:{person.id}",
-        voluntary=voluntary,
-        description=_source_description(source),
+        voluntary=not signal.get("paid", True),
+        description=(signal.get("description") or "")[:200],
     )
-
-
-def _source_description(source: str) -> str:
-    """A short description of where a record came from, in the partnership's words."""
-    kind, _sep, ident = source.partition(":")
-    if kind == "meeting" and ident.isdigit():
-        from engage.forums.models import Meeting
-
-        meeting = db.session.get(Meeting, int(ident))
-        if meeting is not None:
-            return (meeting.title or meeting.forum.name)[:200]
-    if kind == "opportunity" and ident.isdigit():
-        from engage.forums.models import Opportunity
-
-        opportunity = db.session.get(Opportunity, int(ident))
-        if opportunity is not None:
-            return opportunity.title[:200]
-    return ""
 
 
 def _move(actor: User | None, record: InvolvementRecord, target: RecordStatus, note: str = ""):
