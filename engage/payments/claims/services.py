@@ -23,7 +23,7 @@ from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
-from engage.payments import rate_card
+from engage.payments import four_eyes, rate_card
 from engage.payments.claims.receipts import MAX_PER_LINE
 from engage.payments.history import event
 from engage.payments.models import (
@@ -327,21 +327,12 @@ def delete_draft(actor: User, claim: ExpenseClaim) -> list[str]:
     return names
 
 
-def _second_pair_of_eyes(actor: User, claim: ExpenseClaim) -> None:
-    """Four eyes: nobody decides their own claim, nor one they entered for someone else
-    (``permissions.can_decide_claim``). Raises IllegalMove."""
-    if actor.id == claim.claimant_id:
-        raise IllegalMove(_("This is your own claim, so someone else must decide on it."))
-    if actor.id == claim.entered_by_id:
-        raise IllegalMove(_("You entered this claim, so someone else must decide on it."))
-
-
 def query(actor: User, claim: ExpenseClaim, question: str) -> None:
     """Ask the claimant something before deciding. They are told, and answer on the claim.
 
     Raises IllegalMove for the claimant or whoever entered the claim, and without a question.
     """
-    _second_pair_of_eyes(actor, claim)
+    four_eyes.check_claim(actor, claim)
     if not question.strip():
         raise IllegalMove(_("Write the question you want to ask"))
     _move(actor, claim, ClaimState.QUERIED, note=question.strip())
@@ -374,7 +365,7 @@ def answer(actor: User, claim: ExpenseClaim, text: str) -> None:
 def approve(actor: User, claim: ExpenseClaim) -> None:
     """Approve a claim. It waits for a payment run, unless the cash was handed over on the
     day: then it is paid now. Raises IllegalMove for the claimant or whoever entered it."""
-    _second_pair_of_eyes(actor, claim)
+    four_eyes.check_claim(actor, claim)
     if claim.state_enum == ClaimState.APPROVED or (
         claim.state_enum == ClaimState.PAID and claim.paid_on_day
     ):
@@ -416,7 +407,7 @@ def _pay_cash_on_the_day(actor: User, claim: ExpenseClaim) -> None:
 def reject(actor: User, claim: ExpenseClaim, reason: str) -> None:
     """Turn down a claim, with a reason the claimant reads. Raises IllegalMove for the claimant
     or whoever entered it, and without a reason."""
-    _second_pair_of_eyes(actor, claim)
+    four_eyes.check_claim(actor, claim)
     if not reason.strip():
         raise IllegalMove(_("Say why, so the person can read it"))
     _move(actor, claim, ClaimState.REJECTED, note=reason.strip())

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from engage.core import audit
 from engage.core.db import utcnow
 from engage.extensions import db
+from engage.payments import four_eyes
 from engage.payments.history import event
 from engage.payments.models import (
     ZERO,
@@ -174,12 +175,6 @@ def projected_earnings(
     return projected_fee(activity, on, minutes, preparation_minutes)
 
 
-def _not_their_own(actor: User, record: InvolvementRecord) -> None:
-    """Four eyes: nobody decides on their own time (``permissions.can_approve_record``)."""
-    if actor.id == record.person_id:
-        raise IllegalMove(_("This is your own time, so another manager must decide on it."))
-
-
 def can_be_approved(record: InvolvementRecord) -> bool:
     """Waiting for approval, and priced: the rate card had a rate for it."""
     return record.status == RecordStatus.PENDING.value and record.rate_id is not None
@@ -191,7 +186,7 @@ def approve_record(actor: User, record: InvolvementRecord) -> None:
     Raises IllegalMove for the approver's own time, without a rate for the activity on that
     day, and for time no longer waiting.
     """
-    _not_their_own(actor, record)
+    four_eyes.check_time(actor, record)
     if record.rate_id is None:
         raise IllegalMove(
             _(
@@ -252,7 +247,7 @@ def approve_many(actor: User, records: Iterable[InvolvementRecord]) -> Approvals
 def reject_record(actor: User, record: InvolvementRecord, reason: str) -> None:
     """Turn down time given, with a reason the person reads. Raises IllegalMove for the
     approver's own time and without a reason."""
-    _not_their_own(actor, record)
+    four_eyes.check_time(actor, record)
     if not reason.strip():
         raise IllegalMove(_("Say why, so the person can read it."))
     _move(actor, record, RecordStatus.REJECTED, note=reason.strip())
