@@ -31,13 +31,9 @@ from engage.payments.runs import services as run_services
 from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
+from tests.payments.conftest import give_bank_details
 
 # Fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("boss", roles={Role.MANAGER}, preferred_name="Bea Boss")
 
 
 @pytest.fixture
@@ -72,15 +68,6 @@ def approved_record(app, make_rate, make_record, manager):
     return make
 
 
-def _give_bank_details(app, person, account_number="87654321") -> None:
-    with app.test_request_context():
-        user = db.session.get(User, person.id)
-        bank_details.set_bank_details(
-            user, user, account_name="A Person", sort_code="123456", account_number=account_number
-        )
-        db.session.commit()
-
-
 @pytest.fixture
 def people(app, make_user):
     """Ann is paid by bank transfer (with bank details), Vic in vouchers, Cas in cash."""
@@ -89,7 +76,7 @@ def people(app, make_user):
         "vic": make_user("vic", preferred_name="Vic Voucher", payment_preference="voucher"),
         "cas": make_user("cas", preferred_name="Cas Cash", payment_preference="cash"),
     }
-    _give_bank_details(app, people["ann"])
+    give_bank_details(app, people["ann"])
     return people
 
 

@@ -17,7 +17,7 @@ from engage.payments import benefits_letter, rate_card, thresholds
 from engage.payments.models import InvolvementRecord, MileageRate, Rate, Threshold
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
-from tests.payments.conftest import DAY
+from tests.payments.conftest import DAY, switch_to
 
 RATE = {
     "activity": "forum_meeting",
@@ -57,13 +57,6 @@ def _day(app, day: date, fmt: str = "medium") -> str:
     """A date as the pages show it (Babel, in the default language)."""
     with app.test_request_context():
         return format_date(day, fmt)
-
-
-def _switch(client, username: str) -> None:
-    """Sign out whoever is signed in, and sign in as ``username``."""
-    if client.get("/").status_code == 200:
-        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    assert sign_in(client, username).status_code == 303
 
 
 # Who may open what ---------------------------------------------------------------------------
@@ -107,11 +100,11 @@ def test_edit_pages_answer_each_role(app, client, make_user, make_rate):
         (Role.PEER, 403, 403),
     ]:
         make_user(f"u{role.value}", roles={role})
-        _switch(client, f"u{role.value}")
+        switch_to(client, f"u{role.value}")
         assert client.get(f"/payments/rates/{rate_id}/edit").status_code == rate_status
         got = client.get(f"/payments/thresholds/{threshold_id}/edit").status_code
         assert got == threshold_status, role
-    _switch(client, "uadmin")
+    switch_to(client, "uadmin")
     assert client.get("/payments/rates/99999/edit").status_code == 404
     assert client.get("/payments/thresholds/99999/edit").status_code == 404
     assert client.get("/payments/rates/99999999999999999999999/edit").status_code == 404
@@ -474,7 +467,7 @@ def test_finance_and_managers_may_look_at_thresholds_but_not_change_them(app, cl
     make_user("fin", roles={Role.FINANCE})
     make_user("mgr", roles={Role.MANAGER})
     for username in ("fin", "mgr"):
-        _switch(client, username)
+        switch_to(client, username)
         page = client.get("/payments/thresholds").get_data(as_text=True)
         assert "Add a threshold" not in page and "Admins can change the thresholds" in page
         response = post(
@@ -502,7 +495,7 @@ def test_the_letter_wording_is_saved_and_used_with_the_name_filled_in_and_escape
     assert "Sam Example helps &lt;script&gt;" in page
     assert "Put back the standard wording" in page
 
-    _switch(client, "ann")
+    switch_to(client, "ann")
     letter = client.get("/me/payments/letter").get_data(as_text=True)
     assert "Ann &lt;b&gt;Bold&lt;/b&gt; helps &lt;script&gt;alert(1)&lt;/script&gt;" in letter
     assert "<script>alert(1)" not in letter and "<b>Bold</b>" not in letter

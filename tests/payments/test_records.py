@@ -31,11 +31,6 @@ def _today(pin_today):
 
 
 @pytest.fixture
-def manager(make_user):
-    return make_user("boss", roles={Role.MANAGER}, preferred_name="Bea Boss")
-
-
-@pytest.fixture
 def wendy(make_user):
     """A peer who asked to be warned about benefits limits."""
     return make_user(
