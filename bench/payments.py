@@ -560,7 +560,7 @@ class PaymentsSeeder:
             }
         )
 
-        def event(at, actor, frm, to, note=""):  # as services.event writes a state change
+        def event(at, actor, frm, to, note=""):  # as history.event writes a state change
             events.append(
                 {
                     "id": self._id("payment_event"),
@@ -671,8 +671,8 @@ class PaymentsSeeder:
         from sqlalchemy import func, select
 
         from engage.extensions import db
+        from engage.payments.claims.routes import PAGE_SIZE
         from engage.payments.models import ExpenseClaim
-        from engage.payments.routes import PAGE_SIZE
 
         with self.app.app_context():
             paid = db.session.scalar(
@@ -892,8 +892,8 @@ def time_exports(app, run_id: int, repeats: int, profile: bool) -> tuple[dict, s
     """``items_frame``, ``run_csv`` and ``run_xlsx`` of the run, each ``repeats`` times, then
     once more under tracemalloc for the peak. Returns the figures and the last outputs."""
     from engage.extensions import db
-    from engage.payments import exports
     from engage.payments.models import PaymentRun
+    from engage.payments.runs import exports
 
     figures: dict[str, ExportFigures] = {}
     outputs: dict[str, object] = {}
@@ -945,7 +945,7 @@ def xlsx_split(run, repeats: int) -> dict[str, float]:
     three functions are wrapped with a timer for these calls only."""
     import xlsxwriter
 
-    from engage.payments import exports
+    from engage.payments.runs import exports
 
     spent: dict[str, float] = {}
     wrapped = [

@@ -32,7 +32,7 @@ def world(app, make_user, pin_today):
     from engage.forums import opportunity_services as opportunities
     from engage.forums import page_services
     from engage.forums import services as forums
-    from engage.payments import services as payments
+    from engage.payments import rate_card
 
     pin_today(TODAY)
     everyone = make_user("everyone", roles=set(Role))
@@ -55,7 +55,7 @@ def world(app, make_user, pin_today):
             duration_minutes=60,
             online_link="https://meet.example/x",
         )
-        rate = payments.add_rate(
+        rate = rate_card.add_rate(
             staff,
             activity="forum_meeting",
             unit="hour",

@@ -114,7 +114,7 @@ def _claim_of(app, person) -> int:
     from decimal import Decimal
 
     from engage.extensions import db
-    from engage.payments import claim_services
+    from engage.payments.claims import services as claim_services
     from engage.people.models import User
 
     with app.test_request_context():

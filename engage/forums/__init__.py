@@ -46,3 +46,9 @@ def seed_demo(partnership: DemoPartnership) -> None:
 
 
 from engage.forums import calendar, models, opportunities, routes  # noqa: E402,F401
+from engage.forums.claim_links import chosen_opportunities, recent_meetings  # noqa: E402
+from engage.payments.claims.links import register_claim_links  # noqa: E402
+
+# An expenses claim can say which meeting or opportunity it was for.
+register_claim_links(recent_meetings)
+register_claim_links(chosen_opportunities)

@@ -49,7 +49,7 @@ from engage.forums.permissions import (
     can_see_opportunities,
     can_view_request,
 )
-from engage.payments import services as payment_services
+from engage.payments import earnings, rate_card
 from engage.payments.models import PERIOD_LABELS
 
 PAGE_SIZE = 25
@@ -439,8 +439,8 @@ def _benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict
     if not any(p.profile and p.profile.benefits_warnings for p in people):
         return {}
     today = dates.local_today()
-    fee = payment_services.projected_fee(opportunity.activity, today)
-    return payment_services.warnings_for_people(people, today, fee)
+    fee = rate_card.projected_fee(opportunity.activity, today)
+    return earnings.warnings_for_people(people, today, fee)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/interest", methods=["POST"])

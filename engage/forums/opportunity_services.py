@@ -565,6 +565,8 @@ def record_completed(actor: User, opportunity: Opportunity, user_id: int) -> boo
             minutes=None,
             source=f"opportunity:{opportunity.id}",
             actor=actor,
+            description=opportunity.title,
+            paid=opportunity.paid,
         )
         row.involvement_recorded_at = now
         given = True

@@ -468,6 +468,8 @@ def mark_attendance(actor: User, meeting: Meeting, marks: dict[int, Presence]) -
                 minutes=minutes,
                 source=f"meeting:{meeting.id}",
                 actor=actor,
+                description=meeting.title or meeting.forum.name,
+                paid=True,
             )
             row.involvement_recorded_at = utcnow()
             given += 1

@@ -14,7 +14,7 @@ from engage.extensions import db
 from engage.forums import services as forums
 from engage.forums.models import REPLY_LABELS
 from engage.home import bp
-from engage.payments import services as payments
+from engage.payments import home as payments
 from engage.people.models import Role
 
 

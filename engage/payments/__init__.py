@@ -27,7 +27,7 @@ def _permissions() -> dict:
 
 
 def _remove_swept_files() -> None:
-    from engage.payments import receipts
+    from engage.payments.claims import receipts
 
     receipts.remove_swept_files()
 
@@ -36,7 +36,7 @@ def _remove_swept_files() -> None:
 def sweep_receipts(now: datetime) -> str:
     """Receipts uploaded two days ago or more and never sent with a claim go (files after the
     commit)."""
-    from engage.payments import receipts
+    from engage.payments.claims import receipts
 
     return f"Removed {receipts.sweep()} receipt(s) never sent with a claim."
 
@@ -56,9 +56,16 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.payments import services  # noqa: E402
+from engage.payments import models  # noqa: E402,F401
+from engage.payments.time_given import services as time_given  # noqa: E402
 
 # Attendance and finished opportunities (forums) become involvement records here.
-involvement_given.connect(services.on_involvement_given)
+involvement_given.connect(time_given.on_involvement_given)
 
-from engage.payments import earnings, finance, models, rates, records, routes  # noqa: E402,F401
+# Each set of pages registers its routes on the one blueprint, so URLs and endpoint names
+# ("payments.claim", "payments.time_records", ...) do not depend on the module they live in.
+from engage.payments.claims import routes as claims_routes  # noqa: E402,F401
+from engage.payments.my_payments import routes as my_payments_routes  # noqa: E402,F401
+from engage.payments.runs import routes as runs_routes  # noqa: E402,F401
+from engage.payments.settings import routes as settings_routes  # noqa: E402,F401
+from engage.payments.time_given import routes as time_given_routes  # noqa: E402,F401

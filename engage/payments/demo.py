@@ -20,13 +20,17 @@ from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
-from engage.payments import claim_services, receipts, run_services, services
+from engage.payments import bank_details, earnings, rate_card, thresholds
+from engage.payments.claims import receipts
+from engage.payments.claims import services as claim_services
 from engage.payments.models import (
     InvolvementRecord,
     Period,
     RecordStatus,
     period_bounds,
 )
+from engage.payments.runs import services as run_services
+from engage.payments.time_given import services as time_given
 from engage.people.models import User
 
 #: (activity, unit, amount before, amount from 1 October 2026, preparation included)
@@ -91,7 +95,7 @@ def seed_settings(people: dict[str, User]) -> None:
     """The rate card (with a change on 1 October 2026), mileage and thresholds."""
     admin = people["admin"]
     for activity, unit, before, after, preparation in RATES:
-        services.add_rate(
+        rate_card.add_rate(
             admin,
             activity=activity,
             unit=unit,
@@ -101,7 +105,7 @@ def seed_settings(people: dict[str, User]) -> None:
             note="Agreed with the Expert Citizen Forum",
         )
         if after:
-            services.add_rate(
+            rate_card.add_rate(
                 admin,
                 activity=activity,
                 unit=unit,
@@ -110,14 +114,14 @@ def seed_settings(people: dict[str, User]) -> None:
                 effective_from=MID_YEAR,
                 note="Raised in line with the Real Living Wage",
             )
-    services.add_mileage_rate(
+    rate_card.add_mileage_rate(
         admin,
         per_mile=Decimal("0.45"),
         effective_from=date(2011, 4, 6),
         note="HMRC approved mileage rate",
     )
     for label, period, amount, start, source in THRESHOLDS:
-        services.add_threshold(
+        thresholds.add_threshold(
             admin,
             label=label,
             period=period,
@@ -146,7 +150,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     ]
     with happened_at(local_moment(today - timedelta(days=200), 12)):
         for n, person in enumerate(with_details):
-            run_services.set_bank_details(
+            bank_details.set_bank_details(
                 person,
                 person,
                 account_name=person.display_name.upper()[:18],
@@ -160,7 +164,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     for person in peers[:6]:
         day = today - timedelta(days=rng.randint(1, 20))
         with happened_at(local_moment(day, 17)):
-            services.record_involvement(
+            time_given.record_involvement(
                 manager,
                 person,
                 activity=rng.choice(["document_review", "working_group", "training"]),
@@ -186,7 +190,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                     InvolvementRecord.activity_date < run_day - timedelta(days=1),
                 )
             ).all():
-                services.approve_record(manager, record)
+                time_given.approve_record(manager, record)
         ready = db.session.scalars(
             run_services.ready_records_query().where(
                 InvolvementRecord.activity_date < run_day - timedelta(days=1)
@@ -216,7 +220,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     ).all()
     for record in recent:
         with happened_at(_later(record.created_at, rng)):
-            services.approve_record(manager, record)
+            time_given.approve_record(manager, record)
 
     states = ["draft", "submitted", "submitted", "queried", "approved", "approved", "rejected"]
     for person, state in zip(payees[8:] + payees[:8], states * 3, strict=False):
@@ -274,7 +278,7 @@ def _near_the_weekly_limit(manager: User, sam: User, today: date) -> None:
     where the week allows (on a Monday both are today), each entered that evening."""
     start, end = period_bounds(Period.WEEK, today)
     limit = Decimal(THRESHOLDS[0][2])
-    room = limit - Decimal("20.00") - services.earnings(sam.id, start, end)
+    room = limit - Decimal("20.00") - earnings.earnings(sam.id, start, end)
     week = [start + timedelta(days=n) for n in range((today - start).days + 1)]
     busy = set(
         db.session.scalars(
@@ -294,12 +298,12 @@ def _near_the_weekly_limit(manager: User, sam: User, today: date) -> None:
         days,
         strict=True,
     ):
-        rate = services.rate_for(activity, day)
+        rate = rate_card.rate_for(activity, day)
         minutes = int(min(room, Decimal("90.00")) / rate.amount * 60) // 15 * 15
         if minutes <= 0:
             continue
         with happened_at(local_moment(day, 17)):
-            record = services.record_involvement(
+            record = time_given.record_involvement(
                 manager,
                 sam,
                 activity=activity,

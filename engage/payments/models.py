@@ -265,10 +265,6 @@ class BankDetails(db.Model):
     def masked_account_number(self) -> str:
         return f"••••{self.account_number[-4:]}"
 
-    @property
-    def formatted_sort_code(self) -> str:
-        return f"{self.sort_code[:2]}-{self.sort_code[2:4]}-{self.sort_code[4:]}"
-
 
 # Involvement records -----------------------------------------------------------------------
 
@@ -668,10 +664,6 @@ class PaymentItem(CreatedMixin, db.Model):
     @property
     def kind_enum(self) -> ItemKind:
         return ItemKind(self.kind)
-
-    @property
-    def method_enum(self) -> Method:
-        return Method(self.method)
 
     @classmethod
     def for_record(cls, record: InvolvementRecord, actor: User, **extra) -> PaymentItem:

@@ -65,6 +65,20 @@ def can_approve_claim(user: Any, claim: Any) -> bool:
     return can_decide_claim(user, claim) and claim.state_enum == ClaimState.SUBMITTED
 
 
+def can_act_for_claimant(user: Any, claim: Any) -> bool:
+    """The claimant, or a manager claiming for them (adding receipts, for example)."""
+    return claim.claimant_id == user.id or can_claim_for(user, claim.claimant)
+
+
+def can_add_receipts(user: Any, claim: Any) -> bool:
+    """Receipts can be added until the claim is decided (to answer a question, say)."""
+    return claim.state_enum in (
+        ClaimState.DRAFT,
+        ClaimState.QUERIED,
+        ClaimState.SUBMITTED,
+    ) and can_act_for_claimant(user, claim)
+
+
 def can_view_receipt(user: Any, claim: Any) -> bool:
     return can_view_claim(user, claim)
 

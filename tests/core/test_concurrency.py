@@ -30,7 +30,7 @@ from engage.extensions import db
 from engage.forums import page_services
 from engage.forums import services as forums
 from engage.forums.models import Invitation
-from engage.payments import claim_services
+from engage.payments.claims import services as claim_services
 from engage.payments.models import ExpenseClaim, PaymentEvent, PaymentItem, PaymentRun
 from engage.people import services as people
 from engage.people.models import Role, User

@@ -14,8 +14,9 @@ from engage.changes.demo import STORIES
 from engage.changes.models import ActionStep, BoardMeeting, Decision, Event, Item, State, Support
 from engage.core.db import clock_at
 from engage.extensions import db
-from engage.payments import exports, run_services
 from engage.payments.models import PaymentRun
+from engage.payments.runs import exports
+from engage.payments.runs import services as run_services
 
 #: Moments the demo is made at (UTC): the morning the clocks go back, a local month end that
 #: is still the day before in UTC, and a month end in winter.

@@ -65,11 +65,11 @@ PEER_JOURNEY = [
         for p in (ROOT / "templates" / "payments" / "earnings").glob("*.html")
     ),
     "engage/payments/models.py",
-    "engage/payments/forms.py",
-    "engage/payments/earnings_forms.py",
+    "engage/payments/claims/forms.py",
+    "engage/payments/my_payments/forms.py",
     "engage/payments/filters.py",
-    "engage/payments/claim_services.py",
-    "engage/payments/receipts.py",
+    "engage/payments/claims/services.py",
+    "engage/payments/claims/receipts.py",
 ]
 
 

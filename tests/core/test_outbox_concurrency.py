@@ -23,7 +23,7 @@ from engage.core import dates, outbox
 from engage.core.links import secret_url
 from engage.core.outbox import Kind, Notification
 from engage.extensions import db
-from engage.payments import claim_services
+from engage.payments.claims import services as claim_services
 from engage.people import services as people
 from engage.people.models import ConsentPurpose, Role, User
 from tests.conftest import PASSWORD

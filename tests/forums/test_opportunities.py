@@ -571,7 +571,8 @@ def warned(app, make_user, people):
     £40 of panel work already this week: being chosen would take her £30 over."""
     from decimal import Decimal
 
-    from engage.payments import services as payments
+    from engage.payments import rate_card, thresholds
+    from engage.payments.time_given import services as time_given
 
     wendy = make_user(
         "wendy",
@@ -584,7 +585,7 @@ def warned(app, make_user, people):
     with app.test_request_context():
         actor = db.session.get(User, admin.id)
         start = date(2026, 4, 6)
-        payments.add_rate(
+        rate_card.add_rate(
             actor,
             activity="interview_panel",
             unit="task",
@@ -592,7 +593,7 @@ def warned(app, make_user, people):
             includes_preparation=True,
             effective_from=start,
         )
-        payments.add_threshold(
+        thresholds.add_threshold(
             actor,
             label="ESA permitted work weekly limit",
             period="week",
@@ -600,7 +601,7 @@ def warned(app, make_user, people):
             effective_from=start,
             source_note="DWP guidance",
         )
-        payments.record_involvement(
+        time_given.record_involvement(
             None,
             db.session.get(User, wendy.id),
             activity="interview_panel",
@@ -655,10 +656,10 @@ def test_benefits_warnings_keep_the_queries_bounded(app, client, make_user, peop
         for _ in range(8)
     ]
     with app.test_request_context():
-        from engage.payments import services as payments
+        from engage.payments.time_given import services as time_given
 
         for person in more:  # each has £40 of panel work this week already
-            payments.record_involvement(
+            time_given.record_involvement(
                 None,
                 db.session.get(User, person.id),
                 activity="interview_panel",

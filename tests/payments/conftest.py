@@ -16,9 +16,13 @@ from PIL import Image
 
 from engage.core import dates
 from engage.extensions import db
-from engage.payments import claim_services, receipts, services
+from engage.payments import bank_details, rate_card
+from engage.payments.claims import receipts
+from engage.payments.claims import services as claim_services
 from engage.payments.models import ExpenseClaim, InvolvementRecord
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
+from tests.conftest import csrf_token, sign_in
 
 #: A date well inside the 2026/27 tax year, for rates and records (a Wednesday).
 DAY = date(2026, 6, 10)
@@ -48,6 +52,41 @@ def admin(make_user):
 
 
 @pytest.fixture
+def manager(make_user):
+    """A manager, who approves time and claims."""
+    return make_user("boss", roles={Role.MANAGER}, preferred_name="Bea Boss")
+
+
+def give_bank_details(
+    app,
+    person,
+    account_name: str = "A Person",
+    sort_code: str = "123456",
+    account_number: str = "87654321",
+    roll_number: str = "",
+) -> None:
+    """Give ``person`` (a User) bank details, as they would themselves."""
+    with app.test_request_context():
+        user = db.session.get(User, person.id)
+        bank_details.set_bank_details(
+            user,
+            user,
+            account_name=account_name,
+            sort_code=sort_code,
+            account_number=account_number,
+            roll_number=roll_number,
+        )
+        db.session.commit()
+
+
+def switch_to(client, username: str) -> None:
+    """Sign out whoever is signed in, and sign in as ``username``."""
+    if client.get("/").status_code == 200:
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    assert sign_in(client, username).status_code == 303
+
+
+@pytest.fixture
 def make_rate(app, admin):
     """Add a rate to the card: ``make_rate("forum_meeting", "15.00", unit="hour")``."""
 
@@ -59,7 +98,7 @@ def make_rate(app, admin):
         includes_preparation: bool = True,
     ) -> int:
         with app.test_request_context():
-            rate = services.add_rate(
+            rate = rate_card.add_rate(
                 db.session.get(User, admin.id),
                 activity=activity,
                 unit=unit,
@@ -80,7 +119,7 @@ def make_record(app):
     def make(person, activity="forum_meeting", on: date = DAY, minutes=120, **kwargs) -> int:
         with app.test_request_context():
             user = db.session.get(User, getattr(person, "id", person))
-            record = services.record_involvement(
+            record = time_given.record_involvement(
                 None, user, activity=activity, on=on, minutes=minutes, **kwargs
             )
             db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from engage.core import dates
@@ -153,10 +154,10 @@ def test_a_file_that_is_not_a_receipt_is_refused_and_nothing_is_made(app, client
 
 
 def test_mileage_is_paid_at_the_rate_in_force(app, client, signed_in, admin):
-    from engage.payments import services
+    from engage.payments import rate_card
 
     with app.test_request_context():
-        services.add_mileage_rate(
+        rate_card.add_mileage_rate(
             db.session.get(type(admin), admin.id),
             per_mile=Decimal("0.45"),
             effective_from=dates.local_today().replace(year=2020),
@@ -362,7 +363,7 @@ def test_a_manager_claims_for_a_peer_on_their_behalf(app, client, make_user, sig
 def test_claim_messages_speak_to_a_manager_about_the_peer(app, client, make_user, signed_in):
     """Sent, saved as a draft and sent later, asked a question and answered, not approved, and
     approved without bank details: each page speaks to the manager about the peer."""
-    from engage.payments import claim_services
+    from engage.payments.claims import services as claim_services
     from engage.people.models import User
 
     kit = make_user("kit", preferred_name="Kit", payment_preference="bank")
@@ -526,3 +527,28 @@ def test_a_claims_history_reads_in_the_readers_language(app, client, signed_in):
         db.session.add(PaymentEvent(claim_id=claim_id, kind="line_added", note="Bus fare: £3.40"))
         db.session.commit()
     assert "Bus fare: £3.40" in client.get(f"/claims/{claim_id}").get_data(as_text=True)
+
+
+def test_the_claim_form_offers_what_other_domains_register(app, client, signed_in, monkeypatch):
+    """Payments knows no meetings or opportunities: the choices of what a claim was for come
+    from providers other domains register, newest first."""
+    from engage.payments.claims import links
+
+    monkeypatch.setattr(links, "_providers", [])
+    seen = []
+
+    def offered(person, today):
+        seen.append(person.id)
+        return [
+            ("meeting:41", "Spring forum", today - timedelta(days=3)),
+            ("opportunity:9", "Interview panel", today),
+        ]
+
+    links.register_claim_links(offered)
+    links.register_claim_links(offered)  # registering again offers it once
+    peer = signed_in(Role.PEER, payment_preference="bank")
+    page = client.get("/claims/new").get_data(as_text=True)
+    assert seen == [peer.id]
+    assert page.index("Not for a meeting") < page.index("Interview panel")
+    assert page.index("Interview panel") < page.index("Spring forum")
+    assert 'value="opportunity:9"' in page and 'value="meeting:41"' in page

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from engage.core import outbox
 from engage.extensions import db
-from engage.payments import claim_services, run_services
+from engage.payments.claims import services as claim_services
 from engage.payments.models import ExpenseClaim
+from engage.payments.runs import services as run_services
 from engage.people.models import Role, User
 from tests.conftest import outbox_statuses
 

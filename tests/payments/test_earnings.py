@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from engage.core import dates
 from engage.core.audit import AuditEntry
 from engage.extensions import db
-from engage.payments import run_services, services
 from engage.payments.models import (
     BankDetails,
     ExpenseClaim,
@@ -24,9 +23,11 @@ from engage.payments.models import (
     Period,
     period_bounds,
 )
+from engage.payments.runs import services as run_services
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
-from tests.payments.conftest import NOW
+from tests.payments.conftest import NOW, give_bank_details, switch_to
 
 #: A Friday in June 2026: the week runs from Monday 8 June, the tax year from 6 April 2026.
 TODAY = NOW.date()
@@ -59,12 +60,6 @@ def today():
     return TODAY
 
 
-def _switch(client, username: str) -> None:
-    if client.get("/").status_code == 200:
-        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    assert sign_in(client, username).status_code == 303
-
-
 def _day(app, day: date, fmt: str = "long") -> str:
     with app.test_request_context():
         return format_date(day, fmt)
@@ -87,20 +82,13 @@ def _audits(app, action: str) -> list[AuditEntry]:
         return list(rows)
 
 
-def _give_bank_details(app, person) -> None:
-    with app.test_request_context():
-        user = db.session.get(User, person.id)
-        run_services.set_bank_details(user, user, **{k: v for k, v in BANK.items()})
-        db.session.commit()
-
-
 def _pay(app, finance, manager, record_ids=(), claim_ids=()) -> None:
     """Approve the records and pay them, with the claims, in one run."""
     with app.test_request_context():
         mgr = db.session.get(User, manager.id)
         fin = db.session.get(User, finance.id)
         for record_id in record_ids:
-            services.approve_record(mgr, db.session.get(InvolvementRecord, record_id))
+            time_given.approve_record(mgr, db.session.get(InvolvementRecord, record_id))
         run, _made = run_services.create_run(
             fin, f"key-{record_ids}-{claim_ids}", list(record_ids), list(claim_ids)
         )
@@ -155,7 +143,7 @@ def test_records_are_listed_newest_first_with_status_and_reason(app, client, peo
     older = make_record(ann, on=date(2026, 5, 1), minutes=90, description="May forum")
     newer = make_record(ann, on=date(2026, 6, 10), minutes=120, description="June forum")
     with app.test_request_context():
-        services.reject_record(
+        time_given.reject_record(
             db.session.get(User, people["mgr"].id),
             db.session.get(InvolvementRecord, older),
             "Recorded twice <by mistake>",
@@ -187,7 +175,7 @@ def test_records_are_paginated(app, client, people, make_record):
 
 def test_empty_page_for_staff_renders(client, people):
     for username in ("mgr", "fin", "adm"):
-        _switch(client, username)
+        switch_to(client, username)
         response = client.get("/me/payments")
         assert response.status_code == 200
         assert "No time recorded yet" in response.get_data(as_text=True)
@@ -245,10 +233,10 @@ def test_a_double_click_changes_a_record_once(app, client, people, make_record):
 
 
 def test_a_payment_already_being_made_cannot_be_declined(app, client, people, make_record):
-    _give_bank_details(app, people["ann"])
+    give_bank_details(app, people["ann"], **BANK)
     record_id = make_record(people["ann"], on=date(2026, 6, 10))
     with app.test_request_context():
-        services.approve_record(
+        time_given.approve_record(
             db.session.get(User, people["mgr"].id), db.session.get(InvolvementRecord, record_id)
         )
         run_services.create_run(db.session.get(User, people["fin"].id), "run-1", [record_id], [])
@@ -319,7 +307,7 @@ def test_a_manager_declines_on_a_peers_behalf_and_it_is_recorded(app, client, pe
 
 def test_finance_may_look_at_anyones_payments_but_changes_nothing(app, client, people, make_record):
     record_id = make_record(people["ann"], on=date(2026, 6, 10))
-    _give_bank_details(app, people["ann"])
+    give_bank_details(app, people["ann"], **BANK)
     sign_in(client, "fin")
     url = f"/people/{people['ann'].id}/payments"
     page = client.get(url).get_data(as_text=True)
@@ -383,7 +371,7 @@ def test_visitors_are_sent_to_sign_in(client, people):
 
 def test_the_statement_lists_payments_with_totals(app, client, people, make_record, make_claim):
     ann = people["ann"]
-    _give_bank_details(app, ann)
+    give_bank_details(app, ann, **BANK)
     fee = make_record(ann, on=date(2026, 6, 10), minutes=120, description="June forum")
     claim_id = make_claim(ann, amount="4.50", decider=people["mgr"], state="approved")
     _pay(app, people["fin"], people["mgr"], [fee], [claim_id])
@@ -453,7 +441,7 @@ def test_the_letter_is_filled_in_for_the_person(app, client, people, today):
     assert 'class="govuk-body engage-message"' in page
     assert "Print button" in page
     # A manager prints it for a peer with the peer's name.
-    _switch(client, "mgr")
+    switch_to(client, "mgr")
     page = client.get(f"/people/{people['ann'].id}/payments/letter").get_data(as_text=True)
     assert "Ann takes part" in page and "You are working on behalf of Ann" in page
 
@@ -491,12 +479,12 @@ def test_a_peer_gives_bank_details_and_only_ever_sees_them_masked(app, client, p
 
 
 def test_every_view_of_bank_details_is_audited(app, client, people):
-    _give_bank_details(app, people["ann"])
+    give_bank_details(app, people["ann"], **BANK)
     before = len(_audits(app, "bank_details.viewed"))
     sign_in(client, "ann")
     client.get("/me/payments")
     client.get("/me/bank-details")
-    _switch(client, "fin")
+    switch_to(client, "fin")
     client.get(f"/people/{people['ann'].id}/bank-details")
     views = _audits(app, "bank_details.viewed")[before:]
     assert [(v.actor_id, v.subject_id, v.on_behalf) for v in views] == [
@@ -505,7 +493,7 @@ def test_every_view_of_bank_details_is_audited(app, client, people):
         (people["fin"].id, people["ann"].id, True),
     ]
     # A manager sees only whether they are given, so nothing is shown and nothing is logged.
-    _switch(client, "mgr")
+    switch_to(client, "mgr")
     page = client.get(f"/people/{people['ann'].id}/bank-details").get_data(as_text=True)
     assert "Bank details have been given." in page and "••••" not in page and "6819" not in page
     page = client.get(f"/people/{people['ann'].id}/payments").get_data(as_text=True)
@@ -532,7 +520,7 @@ def test_a_manager_gives_bank_details_on_behalf_and_it_is_recorded(app, client, 
 
 
 def test_finance_sees_bank_details_masked_but_cannot_change_them(app, client, people):
-    _give_bank_details(app, people["ann"])
+    give_bank_details(app, people["ann"], **BANK)
     sign_in(client, "fin")
     url = f"/people/{people['ann'].id}/bank-details"
     page = client.get(url).get_data(as_text=True)
@@ -575,7 +563,7 @@ def test_a_manager_sees_given_or_not_on_the_payments_page(app, client, people):
     sign_in(client, "mgr")
     url = f"/people/{people['ann'].id}/payments"
     assert "Not given yet" in client.get(url).get_data(as_text=True)
-    _give_bank_details(app, people["ann"])
+    give_bank_details(app, people["ann"], **BANK)
     page = client.get(url).get_data(as_text=True)
     assert "Not given yet" not in page and "Given" in page and "6819" not in page
 

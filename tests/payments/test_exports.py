@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from engage.extensions import db
-from engage.payments import run_services, services
+from engage.payments import bank_details
 from engage.payments.models import InvolvementRecord, PaymentItem
+from engage.payments.runs import services as run_services
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 from tests.conftest import sign_in
 
@@ -50,10 +52,10 @@ def run(app, client, make_user, make_rate, make_record, make_claim):
     with app.test_request_context():
         boss = db.session.get(User, manager.id)
         for record_id in records:
-            services.approve_record(boss, db.session.get(InvolvementRecord, record_id))
+            time_given.approve_record(boss, db.session.get(InvolvementRecord, record_id))
         for person, digits in ((ann, "11111111"), (evil, "22222222"), (vic, "33333333")):
             user = db.session.get(User, person.id)
-            run_services.set_bank_details(
+            bank_details.set_bank_details(
                 user,
                 user,
                 account_name=f"Account {person.username}",

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from engage.core.audit import AuditEntry
 from engage.core.outbox import Notification
 from engage.extensions import db
-from engage.payments import exports, finance, run_services, services
+from engage.payments import bank_details
 from engage.payments.models import (
     ClaimState,
     ExpenseClaim,
@@ -25,15 +25,15 @@ from engage.payments.models import (
     RecordStatus,
     RunStatus,
 )
+from engage.payments.runs import exports
+from engage.payments.runs import routes as finance
+from engage.payments.runs import services as run_services
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
+from tests.payments.conftest import give_bank_details
 
 # Fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("boss", roles={Role.MANAGER}, preferred_name="Bea Boss")
 
 
 @pytest.fixture
@@ -59,22 +59,13 @@ def approved_record(app, make_rate, make_record, manager):
             rates.add(activity)
         record_id = make_record(person, activity=activity, minutes=minutes, **kwargs)
         with app.test_request_context():
-            services.approve_record(
+            time_given.approve_record(
                 db.session.get(User, manager.id), db.session.get(InvolvementRecord, record_id)
             )
             db.session.commit()
         return record_id
 
     return make
-
-
-def _give_bank_details(app, person, account_number="87654321") -> None:
-    with app.test_request_context():
-        user = db.session.get(User, person.id)
-        run_services.set_bank_details(
-            user, user, account_name="A Person", sort_code="123456", account_number=account_number
-        )
-        db.session.commit()
 
 
 @pytest.fixture
@@ -85,7 +76,7 @@ def people(app, make_user):
         "vic": make_user("vic", preferred_name="Vic Voucher", payment_preference="voucher"),
         "cas": make_user("cas", preferred_name="Cas Cash", payment_preference="cash"),
     }
-    _give_bank_details(app, people["ann"])
+    give_bank_details(app, people["ann"])
     return people
 
 
@@ -301,7 +292,7 @@ def test_person_page_tax_year_choice(client, finance_user, people, approved_reco
 def test_bank_details_are_masked_and_every_view_is_audited(app, client, finance_user, people):
     ann = people["ann"]
     with app.test_request_context():
-        run_services.set_bank_details(
+        bank_details.set_bank_details(
             db.session.get(User, ann.id),
             db.session.get(User, ann.id),
             account_name="A Apple",
@@ -587,7 +578,7 @@ def test_held_payments_join_the_next_run_once_bank_details_are_given(
 ):
     with app.test_request_context():
         nia = db.session.get(User, no_details["nia"])
-        run_services.set_bank_details(
+        bank_details.set_bank_details(
             nia, nia, account_name="N Nodetails", sort_code="112233", account_number="44556677"
         )
         db.session.commit()
@@ -604,7 +595,7 @@ def test_exports_refuse_a_bank_transfer_without_bank_details_from_older_data(
     are refused (never a blank line), and the run's page says whose details to ask for."""
     run_id = made_run([approved_record(people["ann"]), approved_record(people["vic"])])
     with app.test_request_context():
-        details = run_services.bank_details_for(db.session.get(User, people["ann"].id))
+        details = bank_details.bank_details_for(db.session.get(User, people["ann"].id))
         details.sort_code, details.account_number = "", ""
         db.session.commit()
         run = db.session.get(PaymentRun, run_id)
@@ -680,7 +671,7 @@ def test_run_page_by_section_and_payee(
 def test_csv_download(app, client, finance_user, people, approved_record, made_run):
     with app.test_request_context():
         ann = db.session.get(User, people["ann"].id)
-        run_services.set_bank_details(
+        bank_details.set_bank_details(
             ann, ann, account_name="A Apple", sort_code="123456", account_number="87654321"
         )
         db.session.commit()
@@ -939,6 +930,6 @@ def test_reversing_a_payment_outside_a_run_goes_back_to_the_person(
     "value", ["fee:²", "claim:١٢", "fee:99999999999999999999", "fee:-1", "x:1"]
 )
 def test_a_run_choice_that_is_not_a_real_item_is_ignored(value):
-    from engage.payments.finance_forms import parse_choice
+    from engage.payments.runs.forms import parse_choice
 
     assert parse_choice(value) is None

@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from engage.core import dates
 from engage.core.audit import AuditEntry
 from engage.extensions import db
-from engage.payments import services
+from engage.payments import benefits_letter, rate_card, thresholds
 from engage.payments.models import InvolvementRecord, MileageRate, Rate, Threshold
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
-from tests.payments.conftest import DAY
+from tests.payments.conftest import DAY, switch_to
 
 RATE = {
     "activity": "forum_meeting",
@@ -59,13 +59,6 @@ def _day(app, day: date, fmt: str = "medium") -> str:
         return format_date(day, fmt)
 
 
-def _switch(client, username: str) -> None:
-    """Sign out whoever is signed in, and sign in as ``username``."""
-    if client.get("/").status_code == 200:
-        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    assert sign_in(client, username).status_code == 303
-
-
 # Who may open what ---------------------------------------------------------------------------
 
 SETTINGS_PAGES = {
@@ -95,7 +88,7 @@ def test_edit_pages_answer_each_role(app, client, make_user, make_rate):
     rate_id = make_rate()
     with app.test_request_context():
         admin = db.session.scalar(select(User).where(User.username == "ratesadmin"))
-        threshold = services.add_threshold(
+        threshold = thresholds.add_threshold(
             admin, label="UC", period="month", amount=Decimal("100"), effective_from=DAY
         )
         db.session.commit()
@@ -107,11 +100,11 @@ def test_edit_pages_answer_each_role(app, client, make_user, make_rate):
         (Role.PEER, 403, 403),
     ]:
         make_user(f"u{role.value}", roles={role})
-        _switch(client, f"u{role.value}")
+        switch_to(client, f"u{role.value}")
         assert client.get(f"/payments/rates/{rate_id}/edit").status_code == rate_status
         got = client.get(f"/payments/thresholds/{threshold_id}/edit").status_code
         assert got == threshold_status, role
-    _switch(client, "uadmin")
+    switch_to(client, "uadmin")
     assert client.get("/payments/rates/99999/edit").status_code == 404
     assert client.get("/payments/thresholds/99999/edit").status_code == 404
     assert client.get("/payments/rates/99999999999999999999999/edit").status_code == 404
@@ -162,8 +155,8 @@ def test_a_mid_year_change_never_changes_time_already_recorded(
             Decimal("30.00"),
         ) * 2
         assert (new.unit_amount, new.fee) == (Decimal("20.00"), Decimal("40.00"))
-        assert services.rate_for("forum_meeting", date(2026, 8, 31)).amount == Decimal("15.00")
-        assert services.rate_for("forum_meeting", date(2026, 9, 1)).amount == Decimal("20.00")
+        assert rate_card.rate_for("forum_meeting", date(2026, 8, 31)).amount == Decimal("15.00")
+        assert rate_card.rate_for("forum_meeting", date(2026, 9, 1)).amount == Decimal("20.00")
 
     # Months later, once the rise is in force (the old session has ended by then).
     clock(datetime(2026, 10, 2, 11, 0, tzinfo=UTC))
@@ -309,7 +302,7 @@ def test_a_rate_can_be_ended_with_a_last_day(app, client, signed_in, make_rate):
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(Rate, rate_id).effective_to == date(2027, 3, 31)
-        assert services.rate_for("forum_meeting", date(2027, 4, 1)) is None
+        assert rate_card.rate_for("forum_meeting", date(2027, 4, 1)) is None
 
 
 def test_ending_a_rate_cannot_run_into_the_next_one(app, client, signed_in, make_rate):
@@ -351,7 +344,7 @@ def test_mileage_rates_are_added_from_a_date(app, client, signed_in):
             (Decimal("0.450"), date(2026, 4, 6), date(2026, 9, 30)),
             (Decimal("0.500"), date(2026, 10, 1), None),
         ]
-        assert services.mileage_rate(date(2026, 6, 1)).per_mile == Decimal("0.45")
+        assert rate_card.mileage_rate(date(2026, 6, 1)).per_mile == Decimal("0.45")
     page = client.get("/payments/mileage").get_data(as_text=True)
     assert "£0.45" in page and "£0.50" in page and "HMRC rate" in page
 
@@ -474,7 +467,7 @@ def test_finance_and_managers_may_look_at_thresholds_but_not_change_them(app, cl
     make_user("fin", roles={Role.FINANCE})
     make_user("mgr", roles={Role.MANAGER})
     for username in ("fin", "mgr"):
-        _switch(client, username)
+        switch_to(client, username)
         page = client.get("/payments/thresholds").get_data(as_text=True)
         assert "Add a threshold" not in page and "Admins can change the thresholds" in page
         response = post(
@@ -502,7 +495,7 @@ def test_the_letter_wording_is_saved_and_used_with_the_name_filled_in_and_escape
     assert "Sam Example helps &lt;script&gt;" in page
     assert "Put back the standard wording" in page
 
-    _switch(client, "ann")
+    switch_to(client, "ann")
     letter = client.get("/me/payments/letter").get_data(as_text=True)
     assert "Ann &lt;b&gt;Bold&lt;/b&gt; helps &lt;script&gt;alert(1)&lt;/script&gt;" in letter
     assert "<script>alert(1)" not in letter and "<b>Bold</b>" not in letter
@@ -527,18 +520,18 @@ def test_the_letter_wording_refuses_what_cannot_be_filled_in(app, client, signed
     response = post(client, "/payments/letter", {"wording": "   "})
     assert "Enter the wording of the letter" in response.get_data(as_text=True)
     with app.app_context():
-        assert services.letter_wording() == services.DEFAULT_LETTER
+        assert benefits_letter.letter_wording() == benefits_letter.DEFAULT_LETTER
 
 
 def test_the_standard_wording_can_be_put_back(app, client, signed_in):
     signed_in(Role.ADMIN)
     post(client, "/payments/letter", {"wording": "Short letter for {name}."})
     with app.app_context():
-        assert services.letter_wording() == "Short letter for {name}."
+        assert benefits_letter.letter_wording() == "Short letter for {name}."
     response = post(client, "/payments/letter", {"action": "standard"})
     assert response.status_code == 303
     with app.app_context():
-        assert services.letter_wording() == services.DEFAULT_LETTER.strip()
+        assert benefits_letter.letter_wording() == benefits_letter.DEFAULT_LETTER.strip()
     assert "Put back the standard wording" not in client.get("/payments/letter").get_data(
         as_text=True
     )
@@ -552,4 +545,4 @@ def test_only_admins_change_the_letter(app, client, signed_in, role):
     )
     assert response.status_code == 403
     with app.app_context():
-        assert services.letter_wording() == services.DEFAULT_LETTER
+        assert benefits_letter.letter_wording() == benefits_letter.DEFAULT_LETTER

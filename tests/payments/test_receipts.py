@@ -12,7 +12,7 @@ from PIL import Image
 
 from engage.core.uploads import UploadError
 from engage.extensions import db
-from engage.payments import receipts
+from engage.payments.claims import receipts
 from engage.payments.models import Receipt
 from engage.people.models import User
 from tests.core.test_uploads import docx_bytes, pdf_with_javascript, png_bomb

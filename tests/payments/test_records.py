@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy.orm.exc import StaleDataError
 
 from engage.extensions import db
-from engage.payments import services
-from engage.payments.models import InvolvementRecord, PaymentEvent, RecordStatus
-from engage.payments.record_forms import parse_duration
+from engage.payments import earnings, thresholds
+from engage.payments.models import IllegalMove, InvolvementRecord, PaymentEvent, RecordStatus
+from engage.payments.time_given import services as time_given
+from engage.payments.time_given.forms import parse_duration
 from engage.people.models import Role, User
 from tests.conftest import count_queries, csrf_token, post, sign_in
 from tests.payments.conftest import DAY
@@ -27,11 +28,6 @@ LIMIT = "ESA permitted work weekly limit"
 def _today(pin_today):
     """Time is entered for DAY, which must be a recent day whenever the tests run."""
     pin_today(DAY + timedelta(days=1))
-
-
-@pytest.fixture
-def manager(make_user):
-    return make_user("boss", roles={Role.MANAGER}, preferred_name="Bea Boss")
 
 
 @pytest.fixture
@@ -55,7 +51,7 @@ def nora(make_user):
 @pytest.fixture
 def threshold(app, admin):
     with app.test_request_context():
-        row = services.add_threshold(
+        row = thresholds.add_threshold(
             db.session.get(User, admin.id),
             label=LIMIT,
             period="week",
@@ -75,7 +71,7 @@ def rate(make_rate):
 
 def _approve(app, record_id: int, actor: User) -> None:
     with app.test_request_context():
-        services.approve_record(
+        time_given.approve_record(
             db.session.get(User, actor.id), db.session.get(InvolvementRecord, record_id)
         )
         db.session.commit()
@@ -389,7 +385,7 @@ def test_two_managers_at_once_get_a_kind_message(app, client, near_limit, monkey
         record.status = "approved"
         raise StaleDataError("the row changed")
 
-    monkeypatch.setattr(services, "approve_record", clash)
+    monkeypatch.setattr(time_given, "approve_record", clash)
     sign_in(client, "boss")
     url = f"/payments/time/{near_limit['wendy']}/approve"
     single = post(client, url)
@@ -664,24 +660,24 @@ def test_a_paid_record_cannot_be_approved_again(app, ctx, near_limit, manager):
     record = db.session.get(InvolvementRecord, near_limit["earlier"])
     record.status = RecordStatus.PAID.value
     db.session.flush()
-    with pytest.raises(services.IllegalMove):
-        services.approve_record(db.session.get(User, manager.id), record)
+    with pytest.raises(IllegalMove):
+        time_given.approve_record(db.session.get(User, manager.id), record)
     assert record.status == "paid"
 
 
 def test_batched_warnings_match_one_by_one(app, ctx, near_limit, wendy, nora):
     records = db.session.scalars(db.select(InvolvementRecord)).all()
-    batched = services.warnings_for_records(records)
+    batched = earnings.warnings_for_records(records)
     for record in records:
         if record.status != "pending":
             assert record.id not in batched
             continue
-        alone = services.warnings_for(
+        alone = earnings.warnings_for(
             record.person, record.activity_date, record.amount, exclude_record_id=record.id
         )
         assert batched.get(record.id, []) == alone
     people = [db.session.get(User, wendy.id), db.session.get(User, nora.id)]
-    offered = services.warnings_for_people(people, DAY, Decimal("45.00"))
+    offered = earnings.warnings_for_people(people, DAY, Decimal("45.00"))
     assert [w.total for w in offered[wendy.id]] == [Decimal("155.00")]
     assert nora.id not in offered
-    assert offered[wendy.id] == services.warnings_for(people[0], DAY, Decimal("45.00"))
+    assert offered[wendy.id] == earnings.warnings_for(people[0], DAY, Decimal("45.00"))

@@ -12,13 +12,15 @@ import pytest
 from engage.core import dates
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.payments import claim_services, permissions, services
+from engage.payments import earnings, permissions, rate_card, thresholds
+from engage.payments.claims import services as claim_services
 from engage.payments.models import (
     ClaimState,
     IllegalMove,
     InvolvementRecord,
     RecordStatus,
 )
+from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
 from tests.payments.conftest import DAY, claim, record
 
@@ -33,13 +35,13 @@ def _user(make_user, **kwargs) -> User:
 def test_the_rate_in_force_on_the_day_is_chosen(ctx, make_rate):
     make_rate(amount="15.00", effective_from=date(2026, 4, 6))
     make_rate(amount="16.50", effective_from=date(2026, 10, 1))
-    assert services.rate_for("forum_meeting", date(2026, 4, 5)) is None
-    assert services.rate_for("forum_meeting", date(2026, 4, 6)).amount == Decimal("15.00")
-    assert services.rate_for("forum_meeting", date(2026, 9, 30)).amount == Decimal("15.00")
-    assert services.rate_for("forum_meeting", date(2026, 10, 1)).amount == Decimal("16.50")
-    assert services.rate_for("forum_meeting", date(2030, 1, 1)).amount == Decimal("16.50")
-    assert services.rate_for("board_seat", date(2026, 6, 1)) is None
-    first = services.rate_for("forum_meeting", date(2026, 6, 1))
+    assert rate_card.rate_for("forum_meeting", date(2026, 4, 5)) is None
+    assert rate_card.rate_for("forum_meeting", date(2026, 4, 6)).amount == Decimal("15.00")
+    assert rate_card.rate_for("forum_meeting", date(2026, 9, 30)).amount == Decimal("15.00")
+    assert rate_card.rate_for("forum_meeting", date(2026, 10, 1)).amount == Decimal("16.50")
+    assert rate_card.rate_for("forum_meeting", date(2030, 1, 1)).amount == Decimal("16.50")
+    assert rate_card.rate_for("board_seat", date(2026, 6, 1)) is None
+    first = rate_card.rate_for("forum_meeting", date(2026, 6, 1))
     assert first.effective_to == date(2026, 9, 30)  # closed the day before the change
 
 
@@ -48,7 +50,7 @@ def test_a_new_rate_cannot_start_on_or_before_an_existing_one(ctx, make_rate, ad
     actor = db.session.get(User, admin.id)
     for start in (date(2026, 10, 1), date(2026, 4, 6)):
         with pytest.raises(IllegalMove, match="already one from 1 Oct 2026"):
-            services.add_rate(
+            rate_card.add_rate(
                 actor,
                 activity="forum_meeting",
                 unit="hour",
@@ -67,9 +69,9 @@ def test_changing_the_card_never_changes_past_records(ctx, make_user, make_rate,
     assert record(before).amount == Decimal("30.00") and record(before).unit_amount == Decimal("15")
     assert record(after).amount == Decimal("40.00")
     rate = record(before).rate
-    assert services.rate_in_use(rate)
+    assert rate_card.rate_in_use(rate)
     with pytest.raises(IllegalMove, match="Payments already use this rate"):
-        services.correct_rate(
+        rate_card.correct_rate(
             db.session.get(User, record(before).person_id),
             rate,
             unit="hour",
@@ -91,7 +93,7 @@ def test_declining_is_kept_at_nothing_with_the_fee_remembered(
     row = record(make_record(peer))
     assert row.status == RecordStatus.DECLINED.value and row.method == "declined"
     assert row.amount == Decimal("0.00") and row.fee == Decimal("30.00")
-    services.accept_record(_user(make_user), row)
+    time_given.accept_record(_user(make_user), row)
     assert row.status == RecordStatus.PENDING.value and row.amount == Decimal("30.00")
     assert row.method is None  # they still have not said how to be paid
 
@@ -100,10 +102,10 @@ def test_declining_and_accepting_are_the_same_one_step(ctx, make_user, make_rate
     peer = _user(make_user, payment_preference="bank")
     make_rate()
     row = record(make_record(peer))
-    services.decline_record(peer, row)
+    time_given.decline_record(peer, row)
     assert (row.status, row.amount, row.method) == ("declined", Decimal("0.00"), "declined")
-    services.decline_record(peer, row)  # a double click changes nothing
-    services.accept_record(peer, row)
+    time_given.decline_record(peer, row)  # a double click changes nothing
+    time_given.accept_record(peer, row)
     assert (row.status, row.amount, row.method) == ("pending", Decimal("30.00"), "bank")
 
 
@@ -124,12 +126,12 @@ def test_without_a_rate_a_record_waits_and_cannot_be_approved(
     row = record(make_record(peer, activity="peer_research"))
     assert row.rate_id is None and row.amount == Decimal("0.00")
     with pytest.raises(IllegalMove, match="There is no rate for this activity"):
-        services.approve_record(manager, row)
-    assert not services.reprice(manager, row)
+        time_given.approve_record(manager, row)
+    assert not time_given.reprice(manager, row)
     make_rate(activity="peer_research", amount="20.00", unit="task")
-    assert services.reprice(manager, row)
+    assert time_given.reprice(manager, row)
     assert row.amount == Decimal("20.00")
-    services.approve_record(manager, row)
+    time_given.approve_record(manager, row)
     assert row.status == "approved" and row.decided_by_id == manager.id
 
 
@@ -138,7 +140,7 @@ def test_payment_in_kind_is_paid_when_approved(ctx, make_user, make_rate, make_r
     manager = _user(make_user, roles={Role.MANAGER})
     make_rate()
     row = record(make_record(peer, method="in_kind"))
-    services.approve_record(manager, row)
+    time_given.approve_record(manager, row)
     assert row.status == "paid" and row.paid_at is not None
     from engage.payments.models import PaymentItem
 
@@ -152,8 +154,8 @@ def test_rejecting_time_needs_a_reason(ctx, make_user, make_rate, make_record):
     make_rate()
     row = record(make_record(peer))
     with pytest.raises(IllegalMove):
-        services.reject_record(manager, row, "  ")
-    services.reject_record(manager, row, "Recorded twice by mistake.")
+        time_given.reject_record(manager, row, "  ")
+    time_given.reject_record(manager, row, "Recorded twice by mistake.")
     assert row.status == "rejected" and row.reason == "Recorded twice by mistake."
 
 
@@ -178,11 +180,6 @@ def test_attendance_becomes_a_record_for_peers_only(ctx, app, make_user, make_ra
 
 
 def test_unpaid_opportunities_are_recorded_as_unpaid_time(ctx, app, make_user):
-    from engage.forums.models import Opportunity
-
-    opportunity = Opportunity(title="Help choose survey questions", description="x", paid=False)
-    db.session.add(opportunity)
-    db.session.flush()
     peer = _user(make_user, payment_preference="bank")
     involvement_given.send(
         app,
@@ -190,8 +187,10 @@ def test_unpaid_opportunities_are_recorded_as_unpaid_time(ctx, app, make_user):
         activity="document_review",
         on=DAY,
         minutes=None,
-        source=f"opportunity:{opportunity.id}",
+        source="opportunity:7",
         actor=None,
+        description="Help choose survey questions",
+        paid=False,
     )
     [row] = db.session.scalars(db.select(InvolvementRecord)).all()
     assert row.status == "voluntary" and row.amount == Decimal("0.00")
@@ -214,12 +213,12 @@ def test_earnings_add_up_by_week_month_and_tax_year(ctx, make_user, make_rate, m
     _earn(make_record, peer, date(2026, 4, 13))  # the next Monday
     _earn(make_record, peer, date(2026, 4, 30))
     _earn(make_record, peer, date(2026, 5, 1))
-    totals = services.totals(peer.id, date(2026, 4, 8))
+    totals = earnings.totals(peer.id, date(2026, 4, 8))
     assert totals.week == Decimal("20.00")  # 6th and 12th
     assert totals.month == Decimal("50.00")  # 5, 6, 12, 13 and 30 April
     assert totals.tax_year == Decimal("50.00")  # all but the 5 April one
     assert totals.tax_year_start == date(2026, 4, 6)
-    months = dict(services.monthly_earnings(peer.id, date(2026, 4, 6), date(2027, 4, 5)))
+    months = dict(earnings.monthly_earnings(peer.id, date(2026, 4, 6), date(2027, 4, 5)))
     assert months[date(2026, 4, 1)] == Decimal("40.00") and months[date(2026, 5, 1)] == Decimal(
         "10.00"
     )
@@ -232,19 +231,19 @@ def test_what_counts_as_earnings(ctx, make_user, make_rate, make_record, make_cl
     make_rate(amount="10.00")
     waiting = record(_earn(make_record, peer, DAY))
     approved = record(_earn(make_record, peer, DAY))
-    services.approve_record(manager, approved)
+    time_given.approve_record(manager, approved)
     declined = record(_earn(make_record, peer, DAY))
-    services.decline_record(peer, declined)
+    time_given.decline_record(peer, declined)
     rejected = record(_earn(make_record, peer, DAY))
-    services.reject_record(manager, rejected, "Not this one")
+    time_given.reject_record(manager, rejected, "Not this one")
     voucher = record(make_record(peer, on=DAY, minutes=60, method="voucher"))
     in_kind = record(make_record(peer, on=DAY, minutes=60, method="in_kind"))
-    services.approve_record(manager, in_kind)
+    time_given.approve_record(manager, in_kind)
     make_claim(peer, amount="40.00", state="approved", decider=manager, spent_on=DAY)
     assert {waiting.status, voucher.status} == {"pending"}
     # Fees waiting and approved, a voucher and payment in kind count; declined, rejected and
     # the £40 of expenses do not.
-    assert services.earnings(peer.id, DAY, DAY) == Decimal("40.00")
+    assert earnings.earnings(peer.id, DAY, DAY) == Decimal("40.00")
 
 
 # Warnings --------------------------------------------------------------------------------
@@ -253,7 +252,7 @@ def test_what_counts_as_earnings(ctx, make_user, make_rate, make_record, make_cl
 @pytest.fixture
 def limit(ctx, admin):
     actor = db.session.get(User, admin.id)
-    return services.add_threshold(
+    return thresholds.add_threshold(
         actor,
         label="ESA permitted work weekly limit",
         period="week",
@@ -269,8 +268,8 @@ def test_a_warning_shows_the_numbers_before_work_crosses_a_limit(
     peer = _user(make_user, payment_preference="bank", benefits_warnings=True)
     make_rate(amount="15.00")
     make_record(peer, on=DAY, minutes=600)  # £150 this week already
-    assert services.warnings_for(peer, DAY, Decimal("45.00")) == []  # £195 is not over £195.50
-    [warning] = services.warnings_for(peer, DAY, Decimal("45.51"))
+    assert earnings.warnings_for(peer, DAY, Decimal("45.00")) == []  # £195 is not over £195.50
+    [warning] = earnings.warnings_for(peer, DAY, Decimal("45.51"))
     assert warning.threshold.label == "ESA permitted work weekly limit"
     assert (warning.already, warning.this_work, warning.total) == (
         Decimal("150.00"),
@@ -280,14 +279,14 @@ def test_a_warning_shows_the_numbers_before_work_crosses_a_limit(
     assert warning.over_by == Decimal("0.01") and not warning.already_over
     assert (warning.start, warning.end) == (date(2026, 6, 8), date(2026, 6, 14))
     # The following week starts again from nothing.
-    assert services.warnings_for(peer, DAY + timedelta(days=7), Decimal("100")) == []
+    assert earnings.warnings_for(peer, DAY + timedelta(days=7), Decimal("100")) == []
 
 
 def test_only_people_who_asked_are_warned(limit, make_user, make_rate, make_record):
     peer = _user(make_user, payment_preference="bank", benefits_warnings=False)
     make_rate(amount="15.00")
     make_record(peer, on=DAY, minutes=900)
-    assert services.warnings_for(peer, DAY, Decimal("100")) == []
+    assert earnings.warnings_for(peer, DAY, Decimal("100")) == []
 
 
 def test_a_record_being_approved_is_not_counted_twice(limit, make_user, make_rate, make_record):
@@ -295,7 +294,7 @@ def test_a_record_being_approved_is_not_counted_twice(limit, make_user, make_rat
     make_rate(amount="15.00")
     make_record(peer, on=DAY, minutes=600)  # £150
     new = record(make_record(peer, on=DAY, minutes=240))  # £60, waiting
-    found = services.warnings_for_records([new])
+    found = earnings.warnings_for_records([new])
     [warning] = found[new.id]
     assert (warning.already, warning.this_work, warning.total) == (
         Decimal("150.00"),
@@ -306,7 +305,7 @@ def test_a_record_being_approved_is_not_counted_twice(limit, make_user, make_rat
 
 def test_thresholds_are_dated(limit, admin, make_user, make_rate, make_record):
     actor = db.session.get(User, admin.id)
-    services.add_threshold(
+    thresholds.add_threshold(
         actor,
         label="ESA permitted work weekly limit",
         period="week",
@@ -316,13 +315,13 @@ def test_thresholds_are_dated(limit, admin, make_user, make_rate, make_record):
     assert limit.effective_to == date(2026, 4, 5)  # the old figure ends
     peer = _user(make_user, payment_preference="bank", benefits_warnings=True)
     make_rate(amount="15.00", effective_from=date(2025, 4, 6))
-    assert services.warnings_for(peer, date(2026, 3, 2), Decimal("200")) != []
-    assert services.warnings_for(peer, DAY, Decimal("200")) == []
+    assert earnings.warnings_for(peer, date(2026, 3, 2), Decimal("200")) != []
+    assert earnings.warnings_for(peer, DAY, Decimal("200")) == []
 
 
 def test_thresholds_that_look_out_of_date_are_flagged(limit):
-    assert not services.thresholds_need_checking(date(2026, 3, 1))
-    assert services.thresholds_need_checking(date(2026, 5, 1))
+    assert not thresholds.thresholds_need_checking(date(2026, 3, 1))
+    assert thresholds.thresholds_need_checking(date(2026, 5, 1))
 
 
 # Claims ----------------------------------------------------------------------------------
@@ -348,6 +347,49 @@ def test_nobody_decides_their_own_claim_or_one_they_entered(ctx, make_user, make
     assert not permissions.can_decide_claim(other_manager, entered)
     assert permissions.can_decide_claim(both, entered)
     assert not permissions.can_decide_claim(peer, own)
+
+
+def test_the_claim_services_refuse_the_claimant_and_whoever_entered_it(ctx, make_user, make_claim):
+    """Four eyes in the services themselves, not only in the pages' permissions."""
+    both = _user(make_user, roles={Role.PEER, Role.MANAGER})
+    other_manager = _user(make_user, roles={Role.MANAGER})
+    peer = _user(make_user, roles={Role.PEER})
+    own = claim(make_claim(both))
+    entered, _made = claim_services.quick_claim(
+        other_manager,
+        peer,
+        method="bank",
+        kind="bus",
+        amount=Decimal("2"),
+        spent_on=dates.local_today(),
+    )
+    for actor, row, why in ((both, own, "your own claim"), (other_manager, entered, "entered")):
+        with pytest.raises(IllegalMove, match=why):
+            claim_services.approve(actor, row)
+        with pytest.raises(IllegalMove, match=why):
+            claim_services.reject(actor, row, "Not needed.")
+        with pytest.raises(IllegalMove, match=why):
+            claim_services.query(actor, row, "Which bus?")
+        assert row.state_enum == ClaimState.SUBMITTED and row.decided_by_id is None
+    claim_services.approve(other_manager, own)
+    assert own.state_enum == ClaimState.APPROVED
+
+
+def test_nobody_approves_or_rejects_their_own_time(ctx, make_user, make_rate, make_record):
+    """Four eyes in the time-given services, not only in the pages' permissions."""
+    both = _user(make_user, roles={Role.PEER, Role.MANAGER}, payment_preference="bank")
+    other_manager = _user(make_user, roles={Role.MANAGER})
+    make_rate()
+    row = record(make_record(both))
+    with pytest.raises(IllegalMove, match="your own time"):
+        time_given.approve_record(both, row)
+    with pytest.raises(IllegalMove, match="your own time"):
+        time_given.reject_record(both, row, "Recorded twice by mistake.")
+    done = time_given.approve_many(both, [row])
+    assert done.own == [row] and not done.approved
+    assert row.status == "pending" and row.decided_by_id is None
+    time_given.approve_record(other_manager, row)
+    assert row.status == "approved"
 
 
 def test_a_taxi_needs_a_reason_and_mileage_a_rate(ctx, make_user):

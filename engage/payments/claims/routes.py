@@ -27,9 +27,11 @@ from engage.core.numbers import database_id, database_ids, page_of, requested_id
 from engage.core.permissions import allow
 from engage.core.uploads import EXTENSIONS, UploadError
 from engage.extensions import db
-from engage.payments import bp, claim_services, receipts
+from engage.payments import bp
 from engage.payments import permissions as perm
-from engage.payments.forms import (
+from engage.payments.bank_details import bank_details_for
+from engage.payments.claims import links, receipts, services
+from engage.payments.claims.forms import (
     AnswerForm,
     ApproveForm,
     CashOnDayForm,
@@ -220,7 +222,7 @@ def claims():
         page=page.number,
         pages=page.pages,
         # The waiting filter's own count is the number waiting: no second query for it.
-        waiting=None if mine else total if state == "waiting" else claim_services.waiting_count(),
+        waiting=None if mine else total if state == "waiting" else services.waiting_count(),
     )
 
 
@@ -229,7 +231,7 @@ def claims():
 
 def _link_choices(person: User) -> list[tuple[str, str]]:
     choices = [("", _("Not for a meeting"))]
-    for value, title, day in claim_services.recent_work(person, dates.local_today()):
+    for value, title, day in links.recent_work(person, dates.local_today()):
         choices.append(
             (value, _("%(title)s, %(date)s", title=title, date=format_date(day, "d MMMM")))
         )
@@ -285,14 +287,14 @@ def _claim_form(claimant: User, form, *, cash: bool):
     on_behalf = claimant.id != current_user.id
     form.link.choices = _link_choices(claimant)
     if request.method == "GET":
-        form.method.data = "cash" if cash else claim_services.repay_method_for(claimant)
+        form.method.data = "cash" if cash else services.repay_method_for(claimant)
         form.when.data = "today"
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
     key = (form.submission_key.data or "")[:40]
     kept = []
     if form.is_submitted():
-        earlier = claim_services.by_key(key)
+        earlier = services.by_key(key)
         if earlier is not None and earlier.claimant_id == claimant.id:
             # A double click or a resent form: the claim exists already.
             return redirect_to(url_for("payments.claim", claim_id=earlier.id))
@@ -318,12 +320,12 @@ def _claim_form(claimant: User, form, *, cash: bool):
 def _make_claim(form, claimant: User, key: str, cash: bool):
     """Make the claim from a valid form; returns the response, or None to show the form again
     with the service's message on the right field."""
-    earlier = claim_services.by_key(key)
+    earlier = services.by_key(key)
     if earlier is not None and earlier.claimant_id == claimant.id:
         return redirect_to(url_for("payments.claim", claim_id=earlier.id))
     link = form.link.data or ""
     try:
-        claim, _made = claim_services.quick_claim(
+        claim, _made = services.quick_claim(
             current_user,
             claimant,
             method="cash" if cash else form.method.data,
@@ -344,7 +346,7 @@ def _make_claim(form, claimant: User, key: str, cash: bool):
     except IntegrityError:
         # Another click of the same form, on another connection, made it first.
         db.session.rollback()
-        earlier = claim_services.by_key(key)
+        earlier = services.by_key(key)
         if earlier is None:
             raise
         return redirect_to(url_for("payments.claim", claim_id=earlier.id))
@@ -372,9 +374,7 @@ def _sent(claim: ExpenseClaim) -> str:
 
 
 def _has_bank_details(person: User) -> bool:
-    from engage.payments.models import BankDetails
-
-    return bool(db.session.scalar(select(BankDetails.id).where(BankDetails.user_id == person.id)))
+    return bank_details_for(person) is not None
 
 
 # One claim --------------------------------------------------------------------------------
@@ -410,7 +410,7 @@ def new_line(claim_id: int):
         if valid and not problems:
             claim = _claim(claim_id, lock=True)
             try:
-                claim_services.add_line(
+                services.add_line(
                     current_user,
                     claim,
                     receipts=receipts.waiting(claim.claimant, database_ids(form.receipt_ids.data)),
@@ -442,7 +442,7 @@ def remove_line(claim_id: int, line_id: int):
         abort(404)
     if ConfirmForm().validate_on_submit():
         try:
-            names = claim_services.remove_line(current_user, claim, line)
+            names = services.remove_line(current_user, claim, line)
         except IllegalMove as error:
             db.session.rollback()
             flash(str(error), "info")
@@ -458,7 +458,9 @@ def remove_line(claim_id: int, line_id: int):
 def add_receipts(claim_id: int, line_id: int):
     """Add receipts to a line, for example when answering a question about a claim."""
     claim = _claim(claim_id)
-    allow(claim.claimant_id == current_user.id or perm.can_claim_for(current_user, claim.claimant))
+    # Who may, whatever the claim's state: a decided claim is refused by the service, with a
+    # message.
+    allow(perm.can_act_for_claimant(current_user, claim))
     line = next((line for line in claim.lines if line.id == line_id), None)
     if line is None:
         abort(404)
@@ -470,7 +472,7 @@ def add_receipts(claim_id: int, line_id: int):
             claim = _claim(claim_id)
             line = next(line for line in claim.lines if line.id == line_id)
             try:
-                claim_services.add_receipts(
+                services.add_receipts(
                     current_user,
                     claim,
                     line,
@@ -524,7 +526,7 @@ def submit_claim(claim_id: int):
     allow(perm.can_edit_claim(current_user, claim))
     if ConfirmForm().validate_on_submit():
         try:
-            claim_services.submit(current_user, claim)
+            services.submit(current_user, claim)
         except IllegalMove as error:
             db.session.rollback()
             flash(str(error), "info")
@@ -541,7 +543,7 @@ def delete_claim(claim_id: int):
     allow(perm.can_edit_claim(current_user, claim) and claim.state_enum == ClaimState.DRAFT)
     form = ConfirmForm()
     if form.validate_on_submit():
-        names = claim_services.delete_draft(current_user, claim)
+        names = services.delete_draft(current_user, claim)
         db.session.commit()
         receipts.discard_names(names)
         flash(_("Claim deleted."), "success")
@@ -560,7 +562,7 @@ def answer_claim(claim_id: int):
     form = AnswerForm()
     if form.validate_on_submit():
         try:
-            claim_services.answer(current_user, claim, form.answer.data)
+            services.answer(current_user, claim, form.answer.data)
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
@@ -608,10 +610,8 @@ def _claim_page_context(claim: ExpenseClaim, **forms) -> dict:
         "can_edit": perm.can_edit_claim(current_user, claim),
         "can_answer": perm.can_answer_query(current_user, claim),
         "can_decide": decide and claim.state_enum in WAITING_STATES,
-        "can_approve": decide and claim.state_enum == ClaimState.SUBMITTED,
-        "can_add_receipts": claim.state_enum
-        in (ClaimState.DRAFT, ClaimState.QUERIED, ClaimState.SUBMITTED)
-        and (own or perm.can_claim_for(current_user, claim.claimant)),
+        "can_approve": perm.can_approve_claim(current_user, claim),
+        "can_add_receipts": perm.can_add_receipts(current_user, claim),
         "own_claim": own,
         "answer_form": AnswerForm(formdata=None),
         "approve_form": ApproveForm(formdata=None, version=str(claim.version)),
@@ -671,7 +671,7 @@ def _decision(claim_id: int, form_class, template: str, action):
 @login_required
 def approve_claim(claim_id: int):
     def act(claim, form):
-        claim_services.approve(current_user, claim)
+        services.approve(current_user, claim)
         flash(_("Claim %(ref)s approved.", ref=claim.reference), "success")
 
     return _decision(claim_id, ApproveForm, None, act)
@@ -681,7 +681,7 @@ def approve_claim(claim_id: int):
 @login_required
 def query_claim(claim_id: int):
     def act(claim, form):
-        claim_services.query(current_user, claim, form.question.data)
+        services.query(current_user, claim, form.question.data)
         flash(_("Question sent to %(name)s.", name=claim.claimant.display_name), "success")
 
     return _decision(claim_id, QueryForm, "payments/claims/query.html", act)
@@ -691,7 +691,7 @@ def query_claim(claim_id: int):
 @login_required
 def reject_claim(claim_id: int):
     def act(claim, form):
-        claim_services.reject(current_user, claim, form.reason.data)
+        services.reject(current_user, claim, form.reason.data)
         flash(
             _("Claim %(ref)s not approved. They have been told why.", ref=claim.reference),
             "success",

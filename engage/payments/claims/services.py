@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from flask import current_app
@@ -23,7 +23,9 @@ from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
-from engage.payments import services
+from engage.payments import four_eyes, rate_card
+from engage.payments.claims.receipts import MAX_PER_LINE
+from engage.payments.history import event
 from engage.payments.models import (
     ZERO,
     ClaimLine,
@@ -33,9 +35,9 @@ from engage.payments.models import (
     IllegalMove,
     Method,
     PaymentEvent,
+    PaymentItem,
     Receipt,
 )
-from engage.payments.receipts import MAX_PER_LINE
 from engage.people.models import User
 
 #: The most one line may claim. Bigger costs are agreed with the team first.
@@ -57,7 +59,7 @@ def their_language(person: User) -> Iterator[None]:
 
 def _move(actor: User, claim: ExpenseClaim, target: ClaimState, note: str = "") -> None:
     before = claim.move_to(target)
-    services.event(actor, "state", claim=claim, frm=before.value, to=target.value, note=note)
+    event(actor, "state", claim=claim, frm=before.value, to=target.value, note=note)
     audit.record(
         "claim.state_changed",
         actor=actor,
@@ -113,7 +115,7 @@ def start_claim(
     )
     db.session.add(claim)
     db.session.flush()
-    services.event(actor, "started", claim=claim, to=ClaimState.DRAFT.value)
+    event(actor, "started", claim=claim, to=ClaimState.DRAFT.value)
     audit.record("claim.started", actor=actor, subject=claimant, claim=claim.id)
     return claim
 
@@ -130,7 +132,7 @@ def price_line(
             raise IllegalMove(_("Enter how many miles you drove"))
         if miles > MAX_MILES:
             raise IllegalMove(_("For more than 1,000 miles, talk to the team first"))
-        rate = services.mileage_rate(on)
+        rate = rate_card.mileage_rate(on)
         if rate is None:
             raise IllegalMove(
                 _(
@@ -201,7 +203,7 @@ def add_line(
     db.session.flush()
     _attach(claim, line, receipts)
     _recount(claim)
-    services.event(actor, "line_added", claim=claim, note=PaymentEvent.line_note(kind, value))
+    event(actor, "line_added", claim=claim, note=PaymentEvent.line_note(kind, value))
     return line
 
 
@@ -227,7 +229,7 @@ def add_receipts(actor: User, claim: ExpenseClaim, line: ClaimLine, receipts: li
     if len(line.receipts) + len(receipts) > MAX_PER_LINE:
         raise IllegalMove(_too_many_receipts())
     _attach(claim, line, receipts)
-    services.event(actor, "receipts_added", claim=claim, note=str(len(receipts)))
+    event(actor, "receipts_added", claim=claim, note=str(len(receipts)))
     return len(receipts)
 
 
@@ -240,9 +242,7 @@ def remove_line(actor: User, claim: ExpenseClaim, line: ClaimLine) -> list[str]:
     claim.lines.remove(line)
     db.session.delete(line)
     _recount(claim)
-    services.event(
-        actor, "line_removed", claim=claim, note=PaymentEvent.line_note(line.kind, line.amount)
-    )
+    event(actor, "line_removed", claim=claim, note=PaymentEvent.line_note(line.kind, line.amount))
     return names
 
 
@@ -328,7 +328,11 @@ def delete_draft(actor: User, claim: ExpenseClaim) -> list[str]:
 
 
 def query(actor: User, claim: ExpenseClaim, question: str) -> None:
-    """Ask the claimant something before deciding. They are told, and answer on the claim."""
+    """Ask the claimant something before deciding. They are told, and answer on the claim.
+
+    Raises IllegalMove for the claimant or whoever entered the claim, and without a question.
+    """
+    four_eyes.check_claim(actor, claim)
     if not question.strip():
         raise IllegalMove(_("Write the question you want to ask"))
     _move(actor, claim, ClaimState.QUERIED, note=question.strip())
@@ -360,7 +364,8 @@ def answer(actor: User, claim: ExpenseClaim, text: str) -> None:
 
 def approve(actor: User, claim: ExpenseClaim) -> None:
     """Approve a claim. It waits for a payment run, unless the cash was handed over on the
-    day: then it is paid now."""
+    day: then it is paid now. Raises IllegalMove for the claimant or whoever entered it."""
+    four_eyes.check_claim(actor, claim)
     if claim.state_enum == ClaimState.APPROVED or (
         claim.state_enum == ClaimState.PAID and claim.paid_on_day
     ):
@@ -368,7 +373,7 @@ def approve(actor: User, claim: ExpenseClaim) -> None:
     _move(actor, claim, ClaimState.APPROVED)
     claim.decided_by_id, claim.decided_at = actor.id, utcnow()
     if claim.paid_on_day:
-        services.pay_outside_run(actor, claim=claim)
+        _pay_cash_on_the_day(actor, claim)
         return
     person = claim.claimant
     with their_language(person):
@@ -387,8 +392,22 @@ def approve(actor: User, claim: ExpenseClaim) -> None:
         )
 
 
+def _pay_cash_on_the_day(actor: User, claim: ExpenseClaim) -> None:
+    """Cash handed over on the day was paid then: approving the claim records that payment,
+    outside any run."""
+    now = utcnow()
+    item = PaymentItem.for_claim(claim, actor, paid_at=now)
+    before = claim.move_to(ClaimState.PAID)
+    event(actor, "state", claim=claim, frm=before.value, to=ClaimState.PAID.value)
+    claim.paid_at = now
+    db.session.add(item)
+    db.session.flush()
+
+
 def reject(actor: User, claim: ExpenseClaim, reason: str) -> None:
-    """Turn down a claim, with a reason the claimant reads."""
+    """Turn down a claim, with a reason the claimant reads. Raises IllegalMove for the claimant
+    or whoever entered it, and without a reason."""
+    four_eyes.check_claim(actor, claim)
     if not reason.strip():
         raise IllegalMove(_("Say why, so the person can read it"))
     _move(actor, claim, ClaimState.REJECTED, note=reason.strip())
@@ -423,38 +442,3 @@ def waiting_count() -> int:
         )
         or 0
     )
-
-
-def recent_work(person: User, today: date, days: int = 60) -> list[tuple[str, str, date]]:
-    """Meetings and opportunities a claim could be for: meetings ``person`` was invited to or
-    came to in the last ``days`` (and today), and opportunities they were chosen for.
-    Returns (value, title, day) with values like "meeting:12", newest first, at most 12."""
-    from engage.forums.models import Forum, Interest, Invitation, Meeting, Opportunity
-
-    since = dates.start_of_day(today - timedelta(days=days))
-    until = dates.start_of_day(today + timedelta(days=1))
-    meetings = db.session.execute(
-        select(Meeting.id, Meeting.title, Forum.name, Meeting.starts_at)
-        .join(Forum, Forum.id == Meeting.forum_id)
-        .join(Invitation, Invitation.meeting_id == Meeting.id)
-        .where(
-            Invitation.user_id == person.id,
-            Meeting.starts_at >= since,
-            Meeting.starts_at < until,
-        )
-        .order_by(Meeting.starts_at.desc())
-        .limit(10)
-    ).all()
-    work = [
-        (f"meeting:{mid}", title or forum, dates.local_date(starts))
-        for mid, title, forum, starts in meetings
-    ]
-    chosen = db.session.execute(
-        select(Opportunity.id, Opportunity.title, Opportunity.created_at)
-        .join(Interest, Interest.opportunity_id == Opportunity.id)
-        .where(Interest.user_id == person.id, Interest.selected.is_(True))
-        .order_by(Opportunity.id.desc())
-        .limit(5)
-    ).all()
-    work += [(f"opportunity:{oid}", title, dates.local_date(made)) for oid, title, made in chosen]
-    return sorted(work, key=lambda w: w[2], reverse=True)[:12]

@@ -26,7 +26,7 @@ from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_page
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.payments import bp, services
+from engage.payments import bp, earnings
 from engage.payments.models import (
     ACTIVITY_LABELS,
     METHOD_LABELS,
@@ -36,7 +36,6 @@ from engage.payments.models import (
     ZERO,
     IllegalMove,
     InvolvementRecord,
-    Method,
     PaymentEvent,
     RecordStatus,
 )
@@ -47,7 +46,8 @@ from engage.payments.permissions import (
     can_review_time,
     can_view_record,
 )
-from engage.payments.record_forms import (
+from engage.payments.time_given import services
+from engage.payments.time_given.forms import (
     ApproveRecordsForm,
     ConfirmForm,
     RecordForm,
@@ -147,7 +147,7 @@ def time_records():
         filters=filters,
         filter_args={k: v for k, v in filters.items() if k != "page" and v},
         statuses=list(RecordStatus),
-        warnings=services.warnings_for_records(rows),
+        warnings=earnings.warnings_for_records(rows),
         manager=manager,
         approvable=approvable,
         **_labels(),
@@ -155,11 +155,7 @@ def time_records():
 
 
 def _approvable(record: InvolvementRecord) -> bool:
-    return (
-        record.status == RecordStatus.PENDING.value
-        and record.rate_id is not None
-        and can_approve_record(current_user, record)
-    )
+    return services.can_be_approved(record) and can_approve_record(current_user, record)
 
 
 @bp.route("/payments/time/approve", methods=["POST"])
@@ -183,75 +179,58 @@ def approve_records():
         .unique()
         .all()
     )
-    actor = current_user._get_current_object()
-    approved, already, own, no_rate, moved = [], [], [], [], []
     try:
-        for record in rows:
-            if not can_approve_record(actor, record):
-                own.append(record)
-            elif record.status == RecordStatus.APPROVED.value:
-                already.append(record)
-            elif record.rate_id is None:
-                no_rate.append(record)
-            elif record.status != RecordStatus.PENDING.value:
-                moved.append(record)
-            else:
-                try:
-                    services.approve_record(actor, record)
-                except IllegalMove:
-                    moved.append(record)
-                else:
-                    approved.append(record)
+        done = services.approve_many(current_user._get_current_object(), rows)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
         flash(_stale_message(), "error")
         return redirect_to(back)
-    if approved:
-        total = sum((r.amount for r in approved), ZERO)
+    if done.approved:
+        total = sum((r.amount for r in done.approved), ZERO)
         flash(
             ngettext(
                 "%(num)d record approved, %(amount)s in all. It will be paid in the next "
                 "payment run.",
                 "%(num)d records approved, %(amount)s in all. They will be paid in the next "
                 "payment run.",
-                len(approved),
+                len(done.approved),
                 amount=_money(total),
             ),
             "success",
         )
-    if already:
+    if done.already:
         flash(
             ngettext(
                 "%(num)d record was already approved. Nothing changed.",
                 "%(num)d records were already approved. Nothing changed.",
-                len(already),
+                len(done.already),
             ),
             "info",
         )
-    if own:
+    if done.own:
         flash(
             _(
                 "Not approved: %(names)s. This is your own time, so another manager must "
                 "approve it.",
-                names=_names(own),
+                names=_names(done.own),
             ),
             "error",
         )
-    if no_rate:
+    if done.no_rate:
         flash(
             _(
                 "Not approved: %(names)s. There is no rate for that activity on that day. "
                 "Add one to the rate card, then approve.",
-                names=_names(no_rate),
+                names=_names(done.no_rate),
             ),
             "error",
         )
-    if moved:
+    if done.moved:
         flash(
             _(
                 "Not approved: %(names)s. It is no longer waiting for approval.",
-                names=_names(moved),
+                names=_names(done.moved),
             ),
             "error",
         )
@@ -281,13 +260,6 @@ def _active_peers() -> list[User]:
         .where(UserRole.role == Role.PEER.value, User.is_active.is_(True))
     ).unique()
     return sorted(peers, key=lambda p: (p.display_name.lower(), p.username))
-
-
-def _would_be_paid(person: User, method: str | None) -> bool:
-    """Whether money would follow: not when the record (or, by default, the person) says
-    declined. Only then can the work count towards a benefits limit."""
-    chosen = method or (person.profile.payment_preference if person.profile else None)
-    return chosen not in (Method.DECLINED.value, PaymentPreference.DECLINE.value)
 
 
 def _signature(form: RecordForm) -> str:
@@ -338,24 +310,24 @@ def new_record():
         if chosen_label
         else _("The way they chose on their profile"),
     )
-    warnings: list[services.Warning] = []
+    warnings: list[earnings.Warning] = []
     if form.validate_on_submit() and person is not None:
         key = "manual:" + form.submission_key.data.strip()[:40]
         earlier = _by_key(key)
         if earlier is not None:  # a double click or a resent form: it is recorded already
             return redirect_to(url_for("payments.time_record", record_id=earlier.id))
         method = form.chosen_method()
-        rate = services.rate_for(form.activity.data, form.activity_date.data)
-        projected = ZERO
-        if rate is not None and _would_be_paid(person, method):
-            projected = rate.fee(
-                minutes=form.length.data,
-                units=None,
-                preparation_minutes=form.preparation_minutes.data or 0,
-            )
+        projected = services.projected_earnings(
+            person,
+            activity=form.activity.data,
+            on=form.activity_date.data,
+            minutes=form.length.data,
+            preparation_minutes=form.preparation_minutes.data or 0,
+            method=method,
+        )
         signature = _signature(form)
         if form.confirmed.data != signature:
-            warnings = services.warnings_for(person, form.activity_date.data, projected)
+            warnings = earnings.warnings_for(person, form.activity_date.data, projected)
         if warnings:
             form.confirmed.data = signature
             form.submit.label.text = _("Record it anyway")
@@ -429,10 +401,10 @@ def _load(record_id: int) -> InvolvementRecord:
     return record
 
 
-def _warnings(record: InvolvementRecord) -> list[services.Warning]:
+def _warnings(record: InvolvementRecord) -> list[earnings.Warning]:
     if record.status != RecordStatus.PENDING.value or not can_enter_time(current_user):
         return []
-    return services.warnings_for(
+    return earnings.warnings_for(
         record.person, record.activity_date, record.amount, exclude_record_id=record.id
     )
 

@@ -29,8 +29,8 @@ from engage.core.forms import (
     submit,
 )
 from engage.core.money import format_money
+from engage.payments.benefits_letter import LETTER_PLACEHOLDERS
 from engage.payments.models import ACTIVITY_LABELS, PERIOD_LABELS, UNIT_LABELS
-from engage.payments.services import LETTER_PLACEHOLDERS
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 

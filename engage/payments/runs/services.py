@@ -1,6 +1,5 @@
 """Payment runs: finance gathers approved fees and claims into a run, exports it for the
 finance system, and marks it paid; paid items are only ever put right by a correcting entry.
-Also bank details, which only finance sees (masked, every view audited).
 
 A run is made exactly once. The form carries a random key (``PaymentRun.key`` is unique), the
 rows being paid are locked (``FOR UPDATE`` on PostgreSQL; the route takes SQLite's write lock
@@ -10,12 +9,13 @@ locks missed cannot pay anyone twice.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import case, exists, func, not_, or_, select
+from sqlalchemy import case, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from engage.core import audit, outbox
@@ -23,12 +23,11 @@ from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
-from engage.payments import services
-from engage.payments.claim_services import their_language
+from engage.payments.bank_details import has_bank_details
+from engage.payments.history import event
 from engage.payments.models import (
     RUN_SECTIONS,
     ZERO,
-    BankDetails,
     ClaimState,
     ExpenseClaim,
     IllegalMove,
@@ -51,18 +50,6 @@ class RunError(IllegalMove):
 
 
 # What is ready to pay ----------------------------------------------------------------------
-
-
-def has_bank_details(person_id):  # noqa: ANN001, ANN201 (a column or a number)
-    """SQL: the person has bank details a transfer can go to (a sort code and an account
-    number). Rows from before the form checked them may hold blanks: those do not count."""
-    return exists(
-        select(BankDetails.id).where(
-            BankDetails.user_id == person_id,
-            func.coalesce(BankDetails.sort_code, "") != "",
-            func.coalesce(BankDetails.account_number, "") != "",
-        )
-    )
 
 
 def _payable(method, person_id):  # noqa: ANN001, ANN202
@@ -290,7 +277,7 @@ def create_run(
     run.item_count = len(items)
     run.total = to_money(sum((i.amount for i in items), ZERO))
     db.session.flush()
-    services.event(actor, "created", run=run, to=RunStatus.READY.value, note=str(len(items)))
+    event(actor, "created", run=run, to=RunStatus.READY.value, note=str(len(items)))
     audit.record("run.created", actor=actor, run=run.id, items=len(items), total=str(run.total))
     return run, True
 
@@ -384,16 +371,14 @@ def mark_paid(actor: User, run: PaymentRun) -> bool:
     ):
         before = record.move_to(RecordStatus.PAID)
         record.paid_at = now
-        services.event(
-            actor, "state", record=record, frm=before.value, to="paid", note=run.reference
-        )
+        event(actor, "state", record=record, frm=before.value, to="paid", note=run.reference)
     for claim in db.session.scalars(
         select(ExpenseClaim).where(ExpenseClaim.id.in_(claim_ids or [-1]))
     ):
         before = claim.move_to(ClaimState.PAID)
         claim.paid_at = now
-        services.event(actor, "state", claim=claim, frm=before.value, to="paid", note=run.reference)
-    services.event(actor, "state", run=run, frm=RunStatus.READY.value, to=RunStatus.PAID.value)
+        event(actor, "state", claim=claim, frm=before.value, to="paid", note=run.reference)
+    event(actor, "state", run=run, frm=RunStatus.READY.value, to=RunStatus.PAID.value)
     audit.record("run.paid", actor=actor, run=run.id, total=str(run.total))
     _tell_payees(items)
     db.session.flush()
@@ -415,7 +400,8 @@ def _tell_payees(items: list[PaymentItem]) -> None:
             sum((i.amount for i in lines if i.kind == ItemKind.EXPENSES.value), ZERO)
         )
         methods = sorted({Method(i.method).label for i in lines})
-        with their_language(person):
+        # Written in the language the payee reads engage in.
+        with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
             outbox.queue(
                 kind=outbox.Kind.UPDATE,
                 user=person,
@@ -474,9 +460,7 @@ def reverse(actor: User, item: PaymentItem, reason: str, pay_again: bool) -> Pay
             record.pay_attempt += 1
         else:
             record.amount = ZERO
-        services.event(
-            actor, "reversed", record=record, frm=before.value, to=target.value, note=note
-        )
+        event(actor, "reversed", record=record, frm=before.value, to=target.value, note=note)
     if item.claim_id:
         claim = db.session.get(ExpenseClaim, item.claim_id)
         target = ClaimState.APPROVED if pay_again else ClaimState.REJECTED
@@ -486,61 +470,9 @@ def reverse(actor: User, item: PaymentItem, reason: str, pay_again: bool) -> Pay
             claim.pay_attempt += 1
         else:
             claim.reject_reason = note
-        services.event(actor, "reversed", claim=claim, frm=before.value, to=target.value, note=note)
+        event(actor, "reversed", claim=claim, frm=before.value, to=target.value, note=note)
     db.session.flush()
     audit.record(
         "payment.reversed", actor=actor, subject=item.payee, item=item.id, pay_again=pay_again
     )
     return correction
-
-
-# Bank details -----------------------------------------------------------------------------
-
-SORT_CODE = re.compile(r"^\d{6}$")
-ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
-
-
-def clean_digits(value: str) -> str:
-    return re.sub(r"[\s-]", "", value or "")
-
-
-def set_bank_details(
-    actor: User,
-    person: User,
-    *,
-    account_name: str,
-    sort_code: str,
-    account_number: str,
-    roll_number: str = "",
-) -> BankDetails:
-    """Save where to send someone's bank transfers. Raises IllegalMove for digits that cannot
-    be right."""
-    sort_code, account_number = clean_digits(sort_code), clean_digits(account_number)
-    if not SORT_CODE.match(sort_code):
-        raise IllegalMove(_("A sort code is 6 numbers, like 12-34-56"))
-    if not ACCOUNT_NUMBER.match(account_number):
-        raise IllegalMove(_("An account number is 8 numbers"))
-    row = db.session.scalar(select(BankDetails).where(BankDetails.user_id == person.id))
-    if row is None:
-        row = BankDetails(user_id=person.id)
-        db.session.add(row)
-    row.account_name = account_name.strip()
-    row.sort_code, row.account_number = sort_code, account_number
-    row.roll_number = roll_number.strip()
-    row.updated_by_id = actor.id
-    db.session.flush()
-    # The numbers themselves never go into the audit log.
-    audit.record("bank_details.changed", actor=actor, subject=person)
-    return row
-
-
-def bank_details_for(person: User) -> BankDetails | None:
-    return db.session.scalar(select(BankDetails).where(BankDetails.user_id == person.id))
-
-
-def view_bank_details(actor: User, person: User, where: str) -> BankDetails | None:
-    """Bank details to show (masked) on a page; the view is audited whoever looks."""
-    row = bank_details_for(person)
-    if row is not None:
-        audit.record("bank_details.viewed", actor=actor, subject=person, where=where)
-    return row

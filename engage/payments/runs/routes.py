@@ -25,9 +25,9 @@ from engage.core.money import format_money, to_money
 from engage.core.numbers import page_of, requested_page, whole_number
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.payments import analysis, bp, exports, run_services, services
+from engage.payments import analysis, bp, earnings
 from engage.payments import permissions as perm
-from engage.payments.finance_forms import CLAIM, FEE, MarkPaidForm, NewRunForm, ReverseForm
+from engage.payments.bank_details import view_bank_details
 from engage.payments.models import (
     ITEM_KIND_LABELS,
     METHOD_LABELS,
@@ -45,6 +45,8 @@ from engage.payments.models import (
     period_bounds,
     tax_year_label,
 )
+from engage.payments.runs import exports, services
+from engage.payments.runs.forms import CLAIM, FEE, MarkPaidForm, NewRunForm, ReverseForm
 from engage.people.models import Profile, User
 
 PAGE_SIZE = 25
@@ -88,7 +90,7 @@ def _like(text: str) -> str:
 def finance_home():
     allow(perm.can_use_finance(current_user))
     today = dates.local_today()
-    ready_count, ready_total = run_services.ready_summary()
+    ready_count, ready_total = services.ready_summary()
     months = analysis.payments_by_month(_months_back(today, 11), today)
     year_start, year_end = period_bounds(Period.TAX_YEAR, today)
     q = (request.args.get("q") or "").strip()[:100]
@@ -190,7 +192,7 @@ def finance_person(person_id: int):
     )
     bank = None
     if perm.can_see_bank_details(current_user, person):
-        bank = run_services.view_bank_details(current_user, person, "finance_person")
+        bank = view_bank_details(current_user, person, "finance_person")
     response = render(
         "payments/finance/person.html",
         person=person,
@@ -201,7 +203,7 @@ def finance_person(person_id: int):
         start=start,
         end=end,
         paid=paid,
-        earned=services.earnings(person.id, start, end),
+        earned=earnings.earnings(person.id, start, end),
         reversed_ids=reversed_ids,
         waiting_records=waiting_records,
         waiting_claims=waiting_claims,
@@ -252,14 +254,12 @@ def new_run():
         actor = current_user._get_current_object()
         run, made_now = None, False
         try:
-            run, made_now = run_services.create_run(
-                actor, key, form.chosen(FEE), form.chosen(CLAIM)
-            )
+            run, made_now = services.create_run(actor, key, form.chosen(FEE), form.chosen(CLAIM))
             db.session.commit()
         except IntegrityError:
             # Sent twice at the same moment: the other request made the run with this key.
             db.session.rollback()
-            run = run_services.run_by_key(key)
+            run = services.run_by_key(key)
             if run is None:
                 form.items.errors.append(
                     _(
@@ -267,7 +267,7 @@ def new_run():
                         "Check the list and try again."
                     )
                 )
-        except run_services.RunError as error:
+        except services.RunError as error:
             db.session.rollback()
             form.items.errors.append(str(error))
         if run is not None:
@@ -285,10 +285,10 @@ def new_run():
             return redirect_to(url_for("payments.run", run_id=run.id))
     if not form.key.data:
         form.key.data = uuid.uuid4().hex  # a form that lost its key gets a new one
-    payees = run_services.ready_to_pay()
+    payees = services.ready_to_pay()
     held = list(
         db.session.scalars(
-            run_services.held_records_query()
+            services.held_records_query()
             .options(selectinload(InvolvementRecord.person))
             .order_by(InvolvementRecord.activity_date, InvolvementRecord.id)
         )
@@ -303,7 +303,7 @@ def new_run():
         form=form,
         payees=payees,
         held=held,
-        no_bank_details=run_services.missing_bank_details(),
+        no_bank_details=services.missing_bank_details(),
         ticked=ticked,
         total=to_money(sum((p.total for p in payees), ZERO)),
         methods={k.value: v for k, v in METHOD_LABELS.items()},
@@ -316,7 +316,7 @@ def run(run_id: int):
     allow(perm.can_use_finance(current_user))
     run = _load_run(run_id)
     page = requested_page()
-    sections, pages = run_services.sections(run, page)
+    sections, pages = services.sections(run, page)
     corrections = list(
         db.session.scalars(
             select(PaymentItem)
@@ -341,7 +341,7 @@ def run(run_id: int):
         paid_by=paid_by,
         paid=run.status_enum == RunStatus.PAID,
         can_mark_paid=perm.can_make_runs(current_user),
-        unpayable=run_services.unpayable_payees(run),
+        unpayable=services.unpayable_payees(run),
         **_labels(),
     )
 
@@ -409,7 +409,7 @@ def mark_paid(run_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            done = run_services.mark_paid(current_user._get_current_object(), run)
+            done = services.mark_paid(current_user._get_current_object(), run)
             db.session.commit()
         except StaleDataError:
             db.session.rollback()
@@ -434,7 +434,7 @@ def mark_paid(run_id: int):
         "payments/finance/mark_paid.html",
         form=form,
         run=run,
-        sections=run_services.section_totals(run),
+        sections=services.section_totals(run),
         problem=problem,
         methods={k.value: v for k, v in METHOD_LABELS.items()},
     )
@@ -457,7 +457,7 @@ def reverse_item(item_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            correction = run_services.reverse(
+            correction = services.reverse(
                 current_user._get_current_object(), item, form.reason.data, form.pay_again
             )
             db.session.commit()

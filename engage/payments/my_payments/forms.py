@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from engage.core import dates
 from engage.core.forms import Form, GovTextInput, at_most, submit
-from engage.payments.rate_forms import date_field
+from engage.payments.settings.forms import date_field
 
 #: The longest statement we print, so a page (and its query) stays a sensible size.
 MAX_STATEMENT_YEARS = 2

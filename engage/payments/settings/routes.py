@@ -21,7 +21,7 @@ from engage.core import dates
 from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.payments import bp, services
+from engage.payments import benefits_letter, bp, rate_card
 from engage.payments.models import (
     ACTIVITY_LABELS,
     PERIOD_LABELS,
@@ -39,7 +39,7 @@ from engage.payments.permissions import (
     can_view_rates,
     can_view_thresholds,
 )
-from engage.payments.rate_forms import (
+from engage.payments.settings.forms import (
     ConfirmForm,
     CorrectRateForm,
     EndRateForm,
@@ -48,6 +48,7 @@ from engage.payments.rate_forms import (
     RateForm,
     ThresholdForm,
 )
+from engage.payments.thresholds import add_threshold, thresholds_need_checking, update_threshold
 
 
 def _actor():
@@ -149,7 +150,7 @@ def new_rate():
             form.activity.data = activity
     if form.validate_on_submit():
         try:
-            services.add_rate(
+            rate_card.add_rate(
                 _actor(),
                 activity=form.activity.data,
                 unit=form.unit.data,
@@ -186,7 +187,7 @@ def _load_rate(rate_id: int) -> Rate:
 def _rate_page(rate: Rate, correct_form=None, end_form=None, posted=None):  # noqa: ANN001
     """The page to correct or end a rate; ``posted`` is the form just sent (for the error
     summary)."""
-    in_use = services.rate_in_use(rate)
+    in_use = rate_card.rate_in_use(rate)
     if correct_form is None:
         correct_form = CorrectRateForm(formdata=None)
         correct_form.unit.data = rate.unit
@@ -217,7 +218,7 @@ def edit_rate(rate_id: int):
     form = CorrectRateForm()
     if form.validate_on_submit():
         try:
-            services.correct_rate(
+            rate_card.correct_rate(
                 _actor(),
                 rate,
                 unit=form.unit.data,
@@ -244,7 +245,7 @@ def end_rate(rate_id: int):
     form = EndRateForm(prefix="end")
     if form.validate_on_submit():
         try:
-            services.end_rate(_actor(), rate, form.last_day.data)
+            rate_card.end_rate(_actor(), rate, form.last_day.data)
         except IllegalMove as error:
             db.session.rollback()
             form.last_day.errors.append(str(error))
@@ -286,7 +287,7 @@ def mileage():
         allow(manage)
         if form.validate_on_submit():
             try:
-                services.add_mileage_rate(
+                rate_card.add_mileage_rate(
                     _actor(),
                     per_mile=form.per_mile.data,
                     effective_from=form.effective_from.data,
@@ -331,7 +332,7 @@ def thresholds():
     return render(
         "payments/rates/thresholds.html",
         rows=rows,
-        need_checking=services.thresholds_need_checking(today),
+        need_checking=thresholds_need_checking(today),
         manage=can_manage_thresholds(current_user),
         when=lambda row: _when(row, today),
         **_labels(),
@@ -380,7 +381,7 @@ def new_threshold():
     form = ThresholdForm()
     if form.validate_on_submit():
         try:
-            services.add_threshold(_actor(), **_threshold_values(form))
+            add_threshold(_actor(), **_threshold_values(form))
         except IllegalMove as error:
             db.session.rollback()
             if not _same_threshold_exists(form):
@@ -403,7 +404,7 @@ def edit_threshold(threshold_id: int):
     form = ThresholdForm(obj=threshold)
     if form.validate_on_submit():
         try:
-            services.update_threshold(_actor(), threshold, **_threshold_values(form))
+            update_threshold(_actor(), threshold, **_threshold_values(form))
         except IllegalMove as error:
             db.session.rollback()
             _threshold_error(form, error)
@@ -420,7 +421,7 @@ def edit_threshold(threshold_id: int):
 
 def sample_letter(wording: str) -> str:
     """The wording filled in for a made-up person, to preview."""
-    return services.fill_letter(
+    return benefits_letter.fill_letter(
         wording,
         name=_("Sam Example"),
         partnership=current_app.config["PARTNERSHIP_NAME"],
@@ -436,24 +437,24 @@ def letter_wording():
         confirm = ConfirmForm()
         if not confirm.validate_on_submit():
             abort(400)
-        services.set_letter_wording(_actor(), services.DEFAULT_LETTER)
+        benefits_letter.set_letter_wording(_actor(), benefits_letter.DEFAULT_LETTER)
         db.session.commit()
         flash(_("The standard wording has been put back."), "success")
         return redirect_to(url_for("payments.letter_wording"))
     form = LetterForm()
     if request.method == "GET":
-        form.wording.data = services.letter_wording()
+        form.wording.data = benefits_letter.letter_wording()
     if form.validate_on_submit():
         # Browsers send line breaks as \r\n; keep the stored wording plain.
-        services.set_letter_wording(_actor(), form.wording.data.replace("\r\n", "\n"))
+        benefits_letter.set_letter_wording(_actor(), form.wording.data.replace("\r\n", "\n"))
         db.session.commit()
         flash(_("The letter's wording has been saved."), "success")
         return redirect_to(url_for("payments.letter_wording"))
-    current = services.letter_wording()
+    current = benefits_letter.letter_wording()
     return render(
         "payments/rates/letter.html",
         form=form,
         preview=sample_letter(current),
-        is_standard=current.strip() == services.DEFAULT_LETTER.strip(),
+        is_standard=current.strip() == benefits_letter.DEFAULT_LETTER.strip(),
         settings_nav=_settings_nav(),
     )

@@ -1,0 +1,2 @@
+"""A person's own payments pages: earnings, time and whether to be paid for it, statements,
+the benefits letter and bank details."""
