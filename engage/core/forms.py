@@ -266,20 +266,29 @@ class SubmissionKey(wtforms.HiddenField):
 
     The page is shown with a fresh random key; the service stores it in a unique column; the
     route looks for the row with that key (``form.submission_key.key``) before making one. A
-    form that lost its key gets a new one.
+    form sent without its key gets a new one, unless ``refuse_missing`` (a payment run: the
+    service refuses a blank key, and the page shown again carries a new one: :meth:`renew`).
     """
 
     #: The longest key a unique column keeps.
     LENGTH = 40
 
-    def process(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
-        super().process(*args, **kwargs)
-        if not self.data:
-            self.data = uuid4().hex
+    def __init__(self, *args, refuse_missing: bool = False, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.refuse_missing = refuse_missing
+
+    def process(self, formdata, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().process(formdata, *args, **kwargs)
+        if not self.data and not (formdata and self.refuse_missing):
+            self.renew()
+
+    def renew(self) -> None:
+        """Give the form a new key (to show a form whose key was refused again)."""
+        self.data = uuid4().hex
 
     @property
     def key(self) -> str:
-        return str(self.data)[: self.LENGTH]
+        return str(self.data or "")[: self.LENGTH]
 
 
 class Form(FlaskForm):

@@ -22,15 +22,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
 from engage.core.money import PENNY, MoneyColumn, to_money
+from engage.core.rules import IllegalMove
 from engage.extensions import db
 from engage.people.models import User
 
 ZERO = Decimal("0.00")
-
-
-class IllegalMove(ValueError):
-    """A state change the table does not allow, or a rule that is not met. The message is
-    safe to show."""
 
 
 # The rate card ---------------------------------------------------------------------------

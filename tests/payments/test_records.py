@@ -390,7 +390,7 @@ def test_two_managers_at_once_get_a_kind_message(app, client, near_limit, monkey
     url = f"/payments/time/{near_limit['wendy']}/approve"
     single = post(client, url)
     assert single.status_code == 303
-    assert "Someone else changed this record" in client.get(single.headers["Location"]).get_data(
+    assert "Someone else changed this" in client.get(single.headers["Location"]).get_data(
         as_text=True
     )
     bulk = post(
@@ -399,7 +399,7 @@ def test_two_managers_at_once_get_a_kind_message(app, client, near_limit, monkey
         {"records": [near_limit["nora"]]},
         form_url="/payments/time",
     )
-    assert "Someone else changed this record" in client.get(bulk.headers["Location"]).get_data(
+    assert "Someone else changed this" in client.get(bulk.headers["Location"]).get_data(
         as_text=True
     )
     assert _record(app, near_limit["wendy"]).status == "pending"
@@ -417,7 +417,7 @@ def test_a_page_shown_before_someone_else_changed_the_record_is_not_acted_on(
         db.session.commit()
     response = client.post(url, data={"csrf_token": token, "version": "1", "reason": "No."})
     assert response.status_code == 303
-    assert "Someone else changed this record" in client.get(response.headers["Location"]).get_data(
+    assert "Someone else changed this" in client.get(response.headers["Location"]).get_data(
         as_text=True
     )
     assert _record(app, near_limit["nora"]).status == "pending"

@@ -19,6 +19,7 @@ from engage.core.forms import (
     MoneyField,
     RadioField,
     SelectField,
+    SubmissionKey,
     at_most,
     submit,
 )
@@ -49,7 +50,7 @@ class MultipleGovFileInput(GovFileInput):
 class LineFields(Form):
     """One expense: what, when, how much, and its receipts."""
 
-    submission_key = HiddenField()
+    submission_key = SubmissionKey()
     receipt_ids = HiddenField()  # receipts kept from an earlier try of this form
     kind = RadioField(
         _l("What did you pay for?"),

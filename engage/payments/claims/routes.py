@@ -9,7 +9,6 @@ are answered with the claim that was made.
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from flask import abort, flash, request, send_file, url_for
@@ -17,11 +16,10 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from engage.core import audit, dates
+from engage.core.conflicts import ChangedMeanwhile, check_version, saving
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, database_ids, page_of, requested_id
 from engage.core.permissions import allow
@@ -96,10 +94,6 @@ def _claimant_from_request() -> User:
     if person is None or not perm.can_claim_for(current_user, person):
         abort(404)
     return person
-
-
-def _stale(form, claim: ExpenseClaim) -> bool:
-    return bool(form.version.data) and form.version.data != str(claim.version)
 
 
 # Receipts on a form -----------------------------------------------------------------------
@@ -289,9 +283,7 @@ def _claim_form(claimant: User, form, *, cash: bool):
     if request.method == "GET":
         form.method.data = "cash" if cash else services.repay_method_for(claimant)
         form.when.data = "today"
-    if not form.submission_key.data:
-        form.submission_key.data = uuid.uuid4().hex
-    key = (form.submission_key.data or "")[:40]
+    key = form.submission_key.key
     kept = []
     if form.is_submitted():
         earlier = services.by_key(key)
@@ -343,13 +335,6 @@ def _make_claim(form, claimant: User, key: str, cash: bool):
         db.session.rollback()
         _show_line_error(form, error)
         return None
-    except IntegrityError:
-        # Another click of the same form, on another connection, made it first.
-        db.session.rollback()
-        earlier = services.by_key(key)
-        if earlier is None:
-            raise
-        return redirect_to(url_for("payments.claim", claim_id=earlier.id))
     if cash:
         flash(_("Cash paid recorded. Someone else needs to approve it."), "success")
     elif claim.state_enum == ClaimState.SUBMITTED:
@@ -399,9 +384,7 @@ def new_line(claim_id: int):
     form = LineForm()
     if request.method == "GET":
         form.when.data = "today"
-    if not form.submission_key.data:
-        form.submission_key.data = uuid.uuid4().hex
-    key = (form.submission_key.data or "")[:40]
+    key = form.submission_key.key
     kept = []
     if form.is_submitted():
         kept, problems = _keep_receipts(form, claim.claimant)
@@ -421,9 +404,6 @@ def new_line(claim_id: int):
             except IllegalMove as error:
                 db.session.rollback()
                 _show_line_error(form, error)
-            except IntegrityError:
-                db.session.rollback()  # the same form sent twice at once: the line is there
-                return redirect_to(url_for("payments.claim", claim_id=claim_id))
             else:
                 flash(_("Expense added."), "success")
                 return redirect_to(url_for("payments.claim", claim_id=claim_id))
@@ -562,11 +542,10 @@ def answer_claim(claim_id: int):
     form = AnswerForm()
     if form.validate_on_submit():
         try:
-            services.answer(current_user, claim, form.answer.data)
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            flash(_("Someone else changed this claim. Check it, then answer again."), "info")
+            with saving():
+                services.answer(current_user, claim, form.answer.data)
+        except ChangedMeanwhile as error:
+            flash(str(error), "info")
         else:
             flash(
                 _("Thank you. Your answer is sent.")
@@ -637,15 +616,12 @@ def _decision(claim_id: int, form_class, template: str, action):
     if request.method == "GET":
         form.version.data = str(claim.version)
     if form.validate_on_submit():
-        if _stale(form, claim):
-            flash(
-                _("Someone else changed this claim while you were looking. Check it again."),
-                "info",
-            )
-            return redirect_to(url_for("payments.claim", claim_id=claim_id))
         try:
-            action(claim, form)
-            db.session.commit()
+            with saving():
+                check_version(claim, form.version.data)
+                done = action(claim, form)
+        except ChangedMeanwhile as error:
+            flash(str(error), "info")
         except IllegalMove as error:
             db.session.rollback()
             if template is None:
@@ -655,12 +631,8 @@ def _decision(claim_id: int, form_class, template: str, action):
             field = next(f for f in form if f.type == "TextAreaField")
             field.errors = [*field.errors, str(error)]
             return render(template, form=form, claim=_claim(claim_id))
-        except StaleDataError:
-            db.session.rollback()
-            flash(
-                _("Someone else changed this claim while you were looking. Check it again."),
-                "info",
-            )
+        else:
+            flash(done, "success")
         return redirect_to(url_for("payments.claim", claim_id=claim_id))
     if template is None:
         return redirect_to(url_for("payments.claim", claim_id=claim_id))
@@ -672,7 +644,7 @@ def _decision(claim_id: int, form_class, template: str, action):
 def approve_claim(claim_id: int):
     def act(claim, form):
         services.approve(current_user, claim)
-        flash(_("Claim %(ref)s approved.", ref=claim.reference), "success")
+        return _("Claim %(ref)s approved.", ref=claim.reference)
 
     return _decision(claim_id, ApproveForm, None, act)
 
@@ -682,7 +654,7 @@ def approve_claim(claim_id: int):
 def query_claim(claim_id: int):
     def act(claim, form):
         services.query(current_user, claim, form.question.data)
-        flash(_("Question sent to %(name)s.", name=claim.claimant.display_name), "success")
+        return _("Question sent to %(name)s.", name=claim.claimant.display_name)
 
     return _decision(claim_id, QueryForm, "payments/claims/query.html", act)
 
@@ -692,9 +664,6 @@ def query_claim(claim_id: int):
 def reject_claim(claim_id: int):
     def act(claim, form):
         services.reject(current_user, claim, form.reason.data)
-        flash(
-            _("Claim %(ref)s not approved. They have been told why.", ref=claim.reference),
-            "success",
-        )
+        return _("Claim %(ref)s not approved. They have been told why.", ref=claim.reference)
 
     return _decision(claim_id, RejectForm, "payments/claims/reject.html", act)

@@ -8,18 +8,17 @@ a second pair of eyes sees every claim (``permissions.can_decide_claim``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
-from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from engage.core import audit, dates, outbox
 from engage.core.db import utcnow
+from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
@@ -48,13 +47,6 @@ MAX_MILES = Decimal("1000")
 REPAY_METHODS = (Method.BANK, Method.CASH)
 
 EDITABLE = (ClaimState.DRAFT, ClaimState.QUERIED)
-
-
-@contextmanager
-def their_language(person: User) -> Iterator[None]:
-    """Write a message in the language ``person`` reads engage in."""
-    with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
-        yield
 
 
 def _move(actor: User, claim: ExpenseClaim, target: ClaimState, note: str = "") -> None:
@@ -338,7 +330,7 @@ def query(actor: User, claim: ExpenseClaim, question: str) -> None:
     _move(actor, claim, ClaimState.QUERIED, note=question.strip())
     claim.question, claim.answer = question.strip(), ""
     person = claim.claimant
-    with their_language(person):
+    with in_their_language(person):
         outbox.queue(
             kind=outbox.Kind.UPDATE,
             user=person,
@@ -376,7 +368,7 @@ def approve(actor: User, claim: ExpenseClaim) -> None:
         _pay_cash_on_the_day(actor, claim)
         return
     person = claim.claimant
-    with their_language(person):
+    with in_their_language(person):
         outbox.queue(
             kind=outbox.Kind.UPDATE,
             user=person,
@@ -414,7 +406,7 @@ def reject(actor: User, claim: ExpenseClaim, reason: str) -> None:
     claim.reject_reason = reason.strip()
     claim.decided_by_id, claim.decided_at = actor.id, utcnow()
     person = claim.claimant
-    with their_language(person):
+    with in_their_language(person):
         outbox.queue(
             kind=outbox.Kind.UPDATE,
             user=person,

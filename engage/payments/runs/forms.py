@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, RadioField, SelectMultipleField, TextAreaField
+from wtforms import RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
-from engage.core.forms import Form, GovRadioInput, GovTextArea, at_most, submit
+from engage.core.forms import Form, GovRadioInput, GovTextArea, SubmissionKey, at_most, submit
 from engage.core.numbers import database_id
 
 #: The kinds of thing a run pays, as they appear in the checkbox values ("fee:12").
@@ -28,7 +28,7 @@ class NewRunForm(Form):
 
     # A random key made when the page is first shown and kept when it comes back with an
     # error, so a double click or a resent form makes the run once.
-    key = HiddenField()
+    key = SubmissionKey(refuse_missing=True)
     items = SelectMultipleField(
         _l("What to pay"),
         validate_choice=False,

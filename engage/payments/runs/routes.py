@@ -8,18 +8,16 @@ the rows in the service), and a race on the key answers with the run that was ma
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from flask import abort, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from engage.core import audit, dates
+from engage.core.conflicts import ChangedMeanwhile, saving
 from engage.core.htmx import redirect_to, render
 from engage.core.money import format_money, to_money
 from engage.core.numbers import page_of, requested_page, whole_number
@@ -247,26 +245,14 @@ def runs():
 def new_run():
     allow(perm.can_make_runs(current_user))
     form = NewRunForm()
-    if request.method == "GET":
-        form.key.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        key = form.key.data
         actor = current_user._get_current_object()
         run, made_now = None, False
         try:
-            run, made_now = services.create_run(actor, key, form.chosen(FEE), form.chosen(CLAIM))
+            run, made_now = services.create_run(
+                actor, form.key.key, form.chosen(FEE), form.chosen(CLAIM)
+            )
             db.session.commit()
-        except IntegrityError:
-            # Sent twice at the same moment: the other request made the run with this key.
-            db.session.rollback()
-            run = services.run_by_key(key)
-            if run is None:
-                form.items.errors.append(
-                    _(
-                        "Some of these payments were put in another run at the same moment. "
-                        "Check the list and try again."
-                    )
-                )
         except services.RunError as error:
             db.session.rollback()
             form.items.errors.append(str(error))
@@ -284,7 +270,7 @@ def new_run():
                 flash(_("This run was already made. Here it is."))
             return redirect_to(url_for("payments.run", run_id=run.id))
     if not form.key.data:
-        form.key.data = uuid.uuid4().hex  # a form that lost its key gets a new one
+        form.key.renew()  # the page shown again carries a key of its own
     payees = services.ready_to_pay()
     held = list(
         db.session.scalars(
@@ -409,10 +395,9 @@ def mark_paid(run_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            done = services.mark_paid(current_user._get_current_object(), run)
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
+            with saving():
+                done = services.mark_paid(current_user._get_current_object(), run)
+        except ChangedMeanwhile:  # another press marked it paid at the same moment
             done = False
         except IllegalMove as error:
             db.session.rollback()
@@ -457,12 +442,11 @@ def reverse_item(item_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            correction = services.reverse(
-                current_user._get_current_object(), item, form.reason.data, form.pay_again
-            )
-            db.session.commit()
-        except (IntegrityError, StaleDataError):
-            db.session.rollback()
+            with saving():
+                correction = services.reverse(
+                    current_user._get_current_object(), item, form.reason.data, form.pay_again
+                )
+        except ChangedMeanwhile:  # reversed by another press at the same moment
             flash(_("This payment has been reversed already."))
             return redirect_to(back)
         except IllegalMove as error:

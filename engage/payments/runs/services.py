@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from engage.core import audit, outbox
 from engage.core.db import utcnow
+from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
 from engage.extensions import db
@@ -401,7 +400,7 @@ def _tell_payees(items: list[PaymentItem]) -> None:
         )
         methods = sorted({Method(i.method).label for i in lines})
         # Written in the language the payee reads engage in.
-        with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+        with in_their_language(person):
             outbox.queue(
                 kind=outbox.Kind.UPDATE,
                 user=person,

@@ -20,6 +20,7 @@ from engage.core.forms import (
     GovTextArea,
     GovTextInput,
     IntegerField,
+    SubmissionKey,
     at_most,
     submit,
 )
@@ -94,7 +95,7 @@ def _sensible_length(form: Form, field: DurationField) -> None:
 class RecordForm(Form):
     """A manager enters time a peer gave."""
 
-    submission_key = HiddenField()
+    submission_key = SubmissionKey()
     # Set to what was warned about once a benefits warning has been shown: "record it anyway".
     confirmed = HiddenField()
     person = SelectField(

@@ -9,7 +9,6 @@ the work is recorded or approved. A warning is never a block.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import abort, flash, request, url_for
@@ -17,11 +16,10 @@ from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from engage.core import dates
+from engage.core.conflicts import ChangedMeanwhile, check_version, saving
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_page
 from engage.core.permissions import allow
@@ -69,13 +67,6 @@ STATUS_COLOURS = {
     RecordStatus.VOLUNTARY: "purple",
     RecordStatus.CANCELLED: "orange",
 }
-
-
-def _stale_message() -> str:
-    return _(
-        "Someone else changed this record at the same time. Nothing was saved: check it, "
-        "then try again."
-    )
 
 
 def _labels() -> dict[str, Any]:
@@ -180,11 +171,10 @@ def approve_records():
         .all()
     )
     try:
-        done = services.approve_many(current_user._get_current_object(), rows)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        flash(_stale_message(), "error")
+        with saving():
+            done = services.approve_many(current_user._get_current_object(), rows)
+    except ChangedMeanwhile as error:
+        flash(str(error), "error")
         return redirect_to(back)
     if done.approved:
         total = sum((r.amount for r in done.approved), ZERO)
@@ -297,8 +287,6 @@ def new_record():
         if wanted in peers:
             form.person.data = str(wanted)
         form.activity_date.data = today
-    if not form.submission_key.data:
-        form.submission_key.data = uuid.uuid4().hex
     person = peers.get(database_id(form.person.data))
     preference = person.profile.payment_preference if person and person.profile else None
     chosen_label = PAYMENT_LABELS.get(preference) if preference else None
@@ -312,7 +300,7 @@ def new_record():
     )
     warnings: list[earnings.Warning] = []
     if form.validate_on_submit() and person is not None:
-        key = "manual:" + form.submission_key.data.strip()[:40]
+        key = "manual:" + form.submission_key.key
         earlier = _by_key(key)
         if earlier is not None:  # a double click or a resent form: it is recorded already
             return redirect_to(url_for("payments.time_record", record_id=earlier.id))
@@ -332,26 +320,19 @@ def new_record():
             form.confirmed.data = signature
             form.submit.label.text = _("Record it anyway")
         else:
-            actor = current_user._get_current_object()
-            try:
-                record = services.record_involvement(
-                    actor,
-                    person,
-                    activity=form.activity.data,
-                    on=form.activity_date.data,
-                    minutes=form.length.data,
-                    preparation_minutes=form.preparation_minutes.data or 0,
-                    description=form.description.data or "",
-                    source="manual",
-                    source_key=key,
-                    method=method,
-                )
-                db.session.commit()
-            except IntegrityError:  # the same form sent twice at once: the first one counts
-                db.session.rollback()
-                record = _by_key(key)
-                if record is None:
-                    raise
+            record = services.record_involvement(
+                current_user._get_current_object(),
+                person,
+                activity=form.activity.data,
+                on=form.activity_date.data,
+                minutes=form.length.data,
+                preparation_minutes=form.preparation_minutes.data or 0,
+                description=form.description.data or "",
+                source="manual",
+                source_key=key,
+                method=method,
+            )
+            db.session.commit()
             flash(_saved_message(record), "success")
             return redirect_to(url_for("payments.time_record", record_id=record.id))
     return render(
@@ -467,15 +448,12 @@ def approve_record(record_id: int):
         return redirect_to(here)
     problem = None
     if form.validate_on_submit():
-        if form.version.data and form.version.data != str(record.version):
-            flash(_stale_message(), "error")
-            return redirect_to(here)
         try:
-            services.approve_record(current_user._get_current_object(), record)
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            flash(_stale_message(), "error")
+            with saving():
+                check_version(record, form.version.data)
+                services.approve_record(current_user._get_current_object(), record)
+        except ChangedMeanwhile as error:
+            flash(str(error), "error")
             return redirect_to(here)
         except IllegalMove as error:
             db.session.rollback()
@@ -512,15 +490,12 @@ def reject_record(record_id: int):
     if request.method == "GET":
         form.version.data = str(record.version)
     if form.validate_on_submit():
-        if form.version.data and form.version.data != str(record.version):
-            flash(_stale_message(), "error")
-            return redirect_to(here)
         try:
-            services.reject_record(current_user._get_current_object(), record, form.reason.data)
-            db.session.commit()
-        except StaleDataError:
-            db.session.rollback()
-            flash(_stale_message(), "error")
+            with saving():
+                check_version(record, form.version.data)
+                services.reject_record(current_user._get_current_object(), record, form.reason.data)
+        except ChangedMeanwhile as error:
+            flash(str(error), "error")
             return redirect_to(here)
         except IllegalMove as error:
             db.session.rollback()
@@ -547,11 +522,10 @@ def reprice_record(record_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        priced = services.reprice(current_user._get_current_object(), record)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        flash(_stale_message(), "error")
+        with saving():
+            priced = services.reprice(current_user._get_current_object(), record)
+    except ChangedMeanwhile as error:
+        flash(str(error), "error")
         return redirect_to(here)
     if priced:
         flash(_("Priced from the rate card: %(amount)s.", amount=_money(record.amount)), "success")
