@@ -135,6 +135,7 @@ def _init_extensions(app: Flask) -> None:
     from engage.changes import models as changes_models  # noqa: F401
     from engage.core import audit, outbox, settings  # noqa: F401
     from engage.forums import models as forums_models  # noqa: F401
+    from engage.opportunities import models as opportunities_models  # noqa: F401
     from engage.payments import models as payments_models  # noqa: F401
     from engage.people import models  # noqa: F401
 
@@ -144,6 +145,7 @@ def _register_blueprints(app: Flask) -> None:
     from engage.changes import bp as changes_bp
     from engage.forums import bp as forums_bp
     from engage.home import bp as home_bp
+    from engage.opportunities import bp as opportunities_bp
     from engage.payments import bp as payments_bp
     from engage.people import bp as people_bp
 
@@ -151,6 +153,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(people_bp)
     app.register_blueprint(changes_bp)
     app.register_blueprint(forums_bp)
+    app.register_blueprint(opportunities_bp)
     app.register_blueprint(payments_bp)
     app.register_blueprint(admin_bp)
 
@@ -169,6 +172,7 @@ def _init_request_hooks(app: Flask) -> None:
     from engage.changes import permissions as changes_permissions
     from engage.core import i18n, outbox
     from engage.forums import permissions as forums_permissions
+    from engage.opportunities import permissions as opportunities_permissions
     from engage.payments import permissions as payments_permissions
     from engage.people import permissions as people_permissions
     from engage.people.forms import LanguageForm
@@ -209,5 +213,6 @@ def _init_request_hooks(app: Flask) -> None:
             "perm": people_permissions,
             "register_perm": changes_permissions,
             "forum_perm": forums_permissions,
+            "opportunity_perm": opportunities_permissions,
             "pay_perm": payments_permissions,
         }

@@ -29,9 +29,9 @@ SETTINGS = "Enter a date between 2006 and 2036"
 def world(app, make_user, pin_today):
     """Someone who may use every form, a peer, and one of each thing the forms belong to."""
     from engage.changes import services as register
-    from engage.forums import opportunity_services as opportunities
     from engage.forums import page_services
     from engage.forums import services as forums
+    from engage.opportunities import services as opportunities
     from engage.payments import services as payments
 
     pin_today(TODAY)
@@ -147,7 +147,8 @@ def test_every_typed_date_out_of_range_is_refused_kindly(app, client, world, nam
 
 def _counts() -> tuple:
     from engage.changes.models import ActionStep, BoardMeeting, Event
-    from engage.forums.models import Action, ForumMember, Meeting, Opportunity
+    from engage.forums.models import Action, ForumMember, Meeting
+    from engage.opportunities.models import Opportunity
     from engage.payments.models import ClaimLine, InvolvementRecord, MileageRate, Rate, Threshold
 
     models = (

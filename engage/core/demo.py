@@ -165,11 +165,13 @@ def seed(extra_peers: int = 30, rng: random.Random | None = None) -> list[tuple[
     ]
     changes_demo.seed(rng, made, extra[:12])
     from engage.forums import demo as forums_demo
+    from engage.opportunities import demo as opportunities_demo
     from engage.payments import demo as payments_demo
 
     # The rate card first, so attendance at past forum meetings is priced as it is recorded.
     payments_demo.seed_settings(made)
     forums_demo.seed(rng, made, extra)
+    opportunities_demo.seed(rng, made, extra)
     payments_demo.seed(rng, made, extra)
     return [
         (u, ", ".join(sorted(r.value for r in roles))) for u, _n, roles, _e, _p in DEMO_ACCOUNTS

@@ -1,8 +1,8 @@
 """Forums: expert-by-experience forums and their meetings — who is coming and what they need,
-who came, what was decided, and the chances to get involved that partners ask for."""
+who came, and what was decided."""
 
 from flask import Blueprint
 
 bp = Blueprint("forums", __name__)
 
-from engage.forums import calendar, opportunities, routes  # noqa: E402,F401
+from engage.forums import calendar, routes  # noqa: E402,F401

@@ -27,8 +27,8 @@ from engage.core.htmx import redirect_to, render
 from engage.core.links import absolute_url
 from engage.extensions import db
 from engage.forums import bp
+from engage.forums.forms import CalendarAddressForm, ConfirmForm
 from engage.forums.models import REPLY_LABELS, CalendarFeed, Forum, Invitation, Meeting, Reply
-from engage.forums.opportunity_forms import CalendarAddressForm, ConfirmForm
 from engage.forums.permissions import can_view_forum, can_view_meeting
 from engage.forums.services import active_member_ids
 from engage.people.models import User, hash_token, new_token

@@ -1,5 +1,5 @@
 """Demo forums: three forums with members, past meetings with attendance and minutes, future
-meetings with replies and varied needs, open opportunities and partner requests."""
+meetings with replies and varied needs."""
 
 from __future__ import annotations
 
@@ -13,17 +13,7 @@ from engage.core.db import utcnow
 from engage.core.demo import gender_of, happened_at, local_moment
 from engage.extensions import db
 from engage.forums import services
-from engage.forums.models import (
-    ConsultationRequest,
-    Forum,
-    Interest,
-    Opportunity,
-    Presence,
-    Reply,
-    Rung,
-    Venue,
-)
-from engage.forums.opportunity_services import KIND_ACTIVITY, RequestKind
+from engage.forums.models import Forum, Presence, Reply, Rung, Venue
 from engage.people.models import User
 
 FORUMS = [
@@ -155,63 +145,3 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                     replied = now - (now - scheduled) * rng.uniform(0.0, 0.3)
                     with happened_at(replied):
                         services.reply(person, meeting, answer)
-    partner = people["partner"]
-    requests = [
-        ("Review our new hostel leaflet", "review", True, "accepted"),
-        (
-            "Join the interview panel for our new outreach lead",
-            "interview_panel",
-            True,
-            "requested",
-        ),
-        ("Working group on hospital discharge", "working_group", True, "met"),
-    ]
-    for title, kind, paid, status in requests:
-        request = ConsultationRequest(
-            organisation_id=partner.organisation_id,
-            requested_by_id=partner.id,
-            title=title,
-            description="We want people with lived experience to shape this from the start.",
-            kind=kind,
-            needed_by=today + timedelta(days=30),
-            effort="About two hours",
-            paid=paid,
-            status=status,
-        )
-        db.session.add(request)
-        db.session.flush()
-        if status in ("accepted", "met"):
-            opportunity = Opportunity(
-                request_id=request.id,
-                title=title,
-                description=request.description,
-                activity=KIND_ACTIVITY[RequestKind(kind)],
-                places=3,
-                closes_on=today + timedelta(days=14),
-                paid=paid,
-                status="open" if status == "accepted" else "completed",
-                rung=Rung.CO_DESIGN.value,
-            )
-            db.session.add(opportunity)
-            db.session.flush()
-            for person in everyone[:4]:
-                db.session.add(
-                    Interest(
-                        opportunity_id=opportunity.id,
-                        user_id=person.id,
-                        note="I have been through this myself.",
-                        selected=status == "met",
-                        completed_at=utcnow() if status == "met" else None,
-                    )
-                )
-    db.session.add(
-        Opportunity(
-            title="Help us choose the questions for the next survey",
-            description="Two hours at the Hub with lunch. Paid at the forum rate.",
-            activity="forum_meeting",
-            places=6,
-            closes_on=today + timedelta(days=21),
-            paid=True,
-            rung=Rung.CO_PRODUCTION.value,
-        )
-    )

@@ -415,3 +415,7 @@ class ReplyForm(Form):
         choices=[("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))],
         validators=[InputRequired(message=_l("Choose yes, maybe or no"))],
     )
+
+
+class CalendarAddressForm(Form):
+    submit = submit(_l("Make a new address"))

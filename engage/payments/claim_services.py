@@ -429,7 +429,8 @@ def recent_work(person: User, today: date, days: int = 60) -> list[tuple[str, st
     """Meetings and opportunities a claim could be for: meetings ``person`` was invited to or
     came to in the last ``days`` (and today), and opportunities they were chosen for.
     Returns (value, title, day) with values like "meeting:12", newest first, at most 12."""
-    from engage.forums.models import Forum, Interest, Invitation, Meeting, Opportunity
+    from engage.forums.models import Forum, Invitation, Meeting
+    from engage.opportunities.models import Interest, Opportunity
 
     since = dates.start_of_day(today - timedelta(days=days))
     until = dates.start_of_day(today + timedelta(days=1))

@@ -450,7 +450,7 @@ def on_involvement_given(sender: Any, **signal: Any) -> None:
     source = signal.get("source") or "signal"
     voluntary = False
     if source.startswith("opportunity:"):
-        from engage.forums.models import Opportunity
+        from engage.opportunities.models import Opportunity
 
         opportunity = db.session.get(Opportunity, int(source.partition(":")[2]))
         voluntary = opportunity is not None and not opportunity.paid
@@ -477,7 +477,7 @@ def _source_description(source: str) -> str:
         if meeting is not None:
             return (meeting.title or meeting.forum.name)[:200]
     if kind == "opportunity" and ident.isdigit():
-        from engage.forums.models import Opportunity
+        from engage.opportunities.models import Opportunity
 
         opportunity = db.session.get(Opportunity, int(ident))
         if opportunity is not None:

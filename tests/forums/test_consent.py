@@ -12,8 +12,9 @@ import pytest
 from engage.core import outbox
 from engage.core.db import utcnow
 from engage.extensions import db
-from engage.forums import opportunity_services, services
+from engage.forums import services
 from engage.forums.models import Forum, Invitation, Reply
+from engage.opportunities import services as opportunity_services
 from engage.people.models import Role, User
 from tests.conftest import outbox_statuses
 

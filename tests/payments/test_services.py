@@ -178,7 +178,7 @@ def test_attendance_becomes_a_record_for_peers_only(ctx, app, make_user, make_ra
 
 
 def test_unpaid_opportunities_are_recorded_as_unpaid_time(ctx, app, make_user):
-    from engage.forums.models import Opportunity
+    from engage.opportunities.models import Opportunity
 
     opportunity = Opportunity(title="Help choose survey questions", description="x", paid=False)
     db.session.add(opportunity)

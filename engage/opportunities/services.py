@@ -27,14 +27,8 @@ from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums.models import (
-    ConsultationRequest,
-    Forum,
-    ForumMember,
-    Interest,
-    Opportunity,
-    Rung,
-)
+from engage.forums.models import Forum, ForumMember, Rung
+from engage.opportunities.models import ConsultationRequest, Interest, Opportunity
 from engage.people.models import Organisation, Profile, Role, User, UserRole
 
 
@@ -244,7 +238,7 @@ def _tell_partner(request: ConsultationRequest, accepted: bool) -> None:
     person = request.requested_by
     if person is None or not person.is_active:
         return
-    link = absolute_url("forums.consultation_request", request_id=request.id)
+    link = absolute_url("opportunities.consultation_request", request_id=request.id)
     with _their_language(person):
         if accepted:
             subject = _("Your request was accepted: %(title)s", title=request.title)
@@ -363,7 +357,7 @@ def _peers_to_tell(opportunity: Opportunity) -> list[User]:
 
 
 def _tell_new(opportunity: Opportunity) -> int:
-    link = absolute_url("forums.opportunity", opportunity_id=opportunity.id)
+    link = absolute_url("opportunities.opportunity", opportunity_id=opportunity.id)
     people = _peers_to_tell(opportunity)
     for person in people:
         with _their_language(person):
@@ -513,7 +507,7 @@ def _tell_chosen(person: User, opportunity: Opportunity) -> None:
                 "%(link)s\n",
                 name=person.display_name,
                 title=opportunity.title,
-                link=absolute_url("forums.opportunity", opportunity_id=opportunity.id),
+                link=absolute_url("opportunities.opportunity", opportunity_id=opportunity.id),
             ),
         )
 
@@ -533,7 +527,7 @@ def _tell_not_this_time(person: User, opportunity: Opportunity) -> None:
                 "We hope you will say you are interested in the next one.\n%(link)s\n",
                 name=person.display_name,
                 title=opportunity.title,
-                link=absolute_url("forums.opportunities"),
+                link=absolute_url("opportunities.opportunities"),
             ),
         )
 

@@ -11,8 +11,9 @@ from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums import opportunity_services as services
-from engage.forums.models import ConsultationRequest, Forum, ForumMember, Interest, Opportunity
+from engage.forums.models import Forum, ForumMember
+from engage.opportunities import services
+from engage.opportunities.models import ConsultationRequest, Interest, Opportunity
 from engage.people.models import Organisation, Role, User
 from tests.conftest import csrf_token, post, sign_in
 
