@@ -12,8 +12,15 @@ from flask import current_app
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.forums.models import Rung
-from engage.opportunities.models import ConsultationRequest, Interest, Opportunity
-from engage.opportunities.services import KIND_ACTIVITY, RequestKind
+from engage.opportunities.models import (
+    ConsultationRequest,
+    Interest,
+    Opportunity,
+    OpportunityStatus,
+    RequestKind,
+    RequestStatus,
+)
+from engage.opportunities.services import KIND_ACTIVITY
 from engage.people.models import User
 
 
@@ -22,15 +29,21 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
     today = utcnow().astimezone(zone).date()  # the partnership's today
     everyone = [people["peer"], people["peer2"], *peers]
     partner = people["partner"]
+    # Seeded in the state each would have reached, without replaying how it got there.
     requests = [
-        ("Review our new hostel leaflet", "review", True, "accepted"),
+        ("Review our new hostel leaflet", RequestKind.REVIEW, True, RequestStatus.ACCEPTED),
         (
             "Join the interview panel for our new outreach lead",
-            "interview_panel",
+            RequestKind.INTERVIEW_PANEL,
             True,
-            "requested",
+            RequestStatus.REQUESTED,
         ),
-        ("Working group on hospital discharge", "working_group", True, "met"),
+        (
+            "Working group on hospital discharge",
+            RequestKind.WORKING_GROUP,
+            True,
+            RequestStatus.MET,
+        ),
     ]
     for title, kind, paid, status in requests:
         request = ConsultationRequest(
@@ -38,24 +51,28 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
             requested_by_id=partner.id,
             title=title,
             description="We want people with lived experience to shape this from the start.",
-            kind=kind,
+            kind=kind.value,
             needed_by=today + timedelta(days=30),
             effort="About two hours",
             paid=paid,
-            status=status,
+            status=status.value,
         )
         db.session.add(request)
         db.session.flush()
-        if status in ("accepted", "met"):
+        if status in (RequestStatus.ACCEPTED, RequestStatus.MET):
             opportunity = Opportunity(
                 request_id=request.id,
                 title=title,
                 description=request.description,
-                activity=KIND_ACTIVITY[RequestKind(kind)],
+                activity=KIND_ACTIVITY[kind],
                 places=3,
                 closes_on=today + timedelta(days=14),
                 paid=paid,
-                status="open" if status == "accepted" else "completed",
+                status=(
+                    OpportunityStatus.OPEN
+                    if status == RequestStatus.ACCEPTED
+                    else OpportunityStatus.COMPLETED
+                ).value,
                 rung=Rung.CO_DESIGN.value,
             )
             db.session.add(opportunity)
@@ -66,8 +83,8 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                         opportunity_id=opportunity.id,
                         user_id=person.id,
                         note="I have been through this myself.",
-                        selected=status == "met",
-                        completed_at=utcnow() if status == "met" else None,
+                        selected=status == RequestStatus.MET,
+                        completed_at=utcnow() if status == RequestStatus.MET else None,
                     )
                 )
     db.session.add(

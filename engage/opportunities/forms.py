@@ -26,7 +26,7 @@ from engage.core.forms import (
     submit,
 )
 from engage.forums.models import RUNG_LABELS
-from engage.opportunities.services import ACTIVITY_LABELS, KIND_LABELS
+from engage.opportunities.models import ACTIVITY_LABELS, KIND_LABELS
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engage.core.permissions import has_role, signed_in
+from engage.opportunities.models import OpportunityStatus
 from engage.people.models import Role
 
 
@@ -25,7 +26,8 @@ def can_view_request(user: Any, request: Any) -> bool:
 
 
 def can_express_interest(user: Any, opportunity: Any) -> bool:
-    return has_role(user, Role.PEER) and opportunity.status == "open"
+    """Peers say they are interested while the opportunity is open."""
+    return has_role(user, Role.PEER) and opportunity.status == OpportunityStatus.OPEN.value
 
 
 def can_see_opportunities(user: Any) -> bool:

@@ -31,7 +31,19 @@ from engage.opportunities.forms import (
     RequestForm,
     SelectPeopleForm,
 )
-from engage.opportunities.models import ConsultationRequest, Interest, Opportunity
+from engage.opportunities.models import (
+    ACTIVITY_LABELS,
+    OPPORTUNITY_STATUS_COLOURS,
+    OPPORTUNITY_STATUS_LABELS,
+    REQUEST_STATUS_COLOURS,
+    REQUEST_STATUS_LABELS,
+    ConsultationRequest,
+    Interest,
+    Opportunity,
+    OpportunityStatus,
+    RequestKind,
+    RequestStatus,
+)
 from engage.opportunities.permissions import (
     can_express_interest,
     can_manage_opportunities,
@@ -39,16 +51,7 @@ from engage.opportunities.permissions import (
     can_see_opportunities,
     can_view_request,
 )
-from engage.opportunities.services import (
-    ACTIVITY_LABELS,
-    OPPORTUNITY_STATUS_COLOURS,
-    OPPORTUNITY_STATUS_LABELS,
-    REQUEST_STATUS_COLOURS,
-    REQUEST_STATUS_LABELS,
-    OpportunityError,
-    OpportunityStatus,
-    RequestStatus,
-)
+from engage.opportunities.services import OpportunityError
 from engage.payments import services as payment_services
 from engage.payments.models import PERIOD_LABELS
 
@@ -57,7 +60,7 @@ PAGE_SIZE = 25
 
 def _labels() -> dict[str, Any]:
     return {
-        "kind_label": lambda kind: services.RequestKind.read(kind).label,
+        "kind_label": lambda kind: RequestKind.read(kind).label,
         "activities": ACTIVITY_LABELS,
         "rungs": {k.value: v for k, v in RUNG_LABELS.items()},
         "request_states": {k.value: v for k, v in REQUEST_STATUS_LABELS.items()},

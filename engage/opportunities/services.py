@@ -8,7 +8,6 @@ goes out in its recipient's own language.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -28,7 +26,14 @@ from engage.core.links import absolute_url
 from engage.core.signals import involvement_given
 from engage.extensions import db
 from engage.forums.models import Forum, ForumMember, Rung
-from engage.opportunities.models import ConsultationRequest, Interest, Opportunity
+from engage.opportunities.models import (
+    ConsultationRequest,
+    Interest,
+    Opportunity,
+    OpportunityStatus,
+    RequestKind,
+    RequestStatus,
+)
 from engage.people.models import Organisation, Profile, Role, User, UserRole
 
 
@@ -36,100 +41,12 @@ class OpportunityError(ValueError):
     """A change that cannot be made; the message is safe to show."""
 
 
-# States and labels --------------------------------------------------------------------------
-
-
-class RequestStatus(enum.StrEnum):
-    REQUESTED = "requested"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    MET = "met"  # the opportunity it became was completed
-
-    @property
-    def label(self) -> str:
-        return str(REQUEST_STATUS_LABELS[self])
-
-
-REQUEST_STATUS_LABELS = {
-    RequestStatus.REQUESTED: _l("Waiting for a decision"),
-    RequestStatus.ACCEPTED: _l("Accepted"),
-    RequestStatus.DECLINED: _l("Declined"),
-    RequestStatus.MET: _l("Met"),
-}
-
-REQUEST_STATUS_COLOURS = {
-    RequestStatus.REQUESTED: "blue",
-    RequestStatus.ACCEPTED: "turquoise",
-    RequestStatus.DECLINED: "grey",
-    RequestStatus.MET: "green",
-}
-
-
-class RequestKind(enum.StrEnum):
-    REVIEW = "review"
-    INTERVIEW_PANEL = "interview_panel"
-    WORKING_GROUP = "working_group"
-    OTHER = "other"
-
-    @classmethod
-    def read(cls, value: str) -> RequestKind:
-        """The kind stored on a request. A word the form no longer offers (older data) reads as
-        "something else", so a request's pages never fail on it; new requests are checked with
-        ``RequestKind(value)``, which refuses such a word."""
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.OTHER
-
-    @property
-    def label(self) -> str:
-        return str(KIND_LABELS[self])
-
-
-KIND_LABELS = {
-    RequestKind.REVIEW: _l("Review a document, such as a leaflet or a letter"),
-    RequestKind.INTERVIEW_PANEL: _l("Sit on an interview panel"),
-    RequestKind.WORKING_GROUP: _l("Join a working group"),
-    RequestKind.OTHER: _l("Something else"),
-}
-
-#: Rate-card activity keys (the payments domain prices them).
-ACTIVITY_LABELS = {
-    "document_review": _l("Reviewing a document"),
-    "interview_panel": _l("Interview panel"),
-    "working_group": _l("Working group"),
-    "other_involvement": _l("Other involvement"),
-}
-
 #: The activity an accepted request becomes, by what the partner asked for.
 KIND_ACTIVITY = {
     RequestKind.REVIEW: "document_review",
     RequestKind.INTERVIEW_PANEL: "interview_panel",
     RequestKind.WORKING_GROUP: "working_group",
     RequestKind.OTHER: "other_involvement",
-}
-
-
-class OpportunityStatus(enum.StrEnum):
-    OPEN = "open"  # peers can say they are interested
-    SELECTED = "selected"  # the manager has chosen; the work is under way
-    COMPLETED = "completed"  # everyone chosen has done the work
-
-    @property
-    def label(self) -> str:
-        return str(OPPORTUNITY_STATUS_LABELS[self])
-
-
-OPPORTUNITY_STATUS_LABELS = {
-    OpportunityStatus.OPEN: _l("Open"),
-    OpportunityStatus.SELECTED: _l("People chosen"),
-    OpportunityStatus.COMPLETED: _l("Completed"),
-}
-
-OPPORTUNITY_STATUS_COLOURS = {
-    OpportunityStatus.OPEN: "green",
-    OpportunityStatus.SELECTED: "turquoise",
-    OpportunityStatus.COMPLETED: "grey",
 }
 
 
@@ -211,7 +128,7 @@ def accept_request(
         if opportunity.request_id not in (None, request.id):
             raise OpportunityError(_("That opportunity already answers another request."))
         opportunity.request_id = request.id
-    request.status = RequestStatus.ACCEPTED.value
+    request.move_to(RequestStatus.ACCEPTED)
     request.decided_at = utcnow()
     request.decision_note = (note or "").strip()
     audit.record("request.accepted", actor=actor, request=request.id, opportunity=opportunity.id)
@@ -226,7 +143,7 @@ def decline_request(actor: User, request: ConsultationRequest, reason: str) -> N
     reason = (reason or "").strip()
     if not reason:
         raise OpportunityError(_("Give a reason the partner can read."))
-    request.status = RequestStatus.DECLINED.value
+    request.move_to(RequestStatus.DECLINED)
     request.decided_at = utcnow()
     request.decision_note = reason
     audit.record("request.declined", actor=actor, request=request.id)
@@ -270,7 +187,7 @@ def _mark_met(request_id: int | None) -> None:
         return
     request = db.session.get(ConsultationRequest, request_id)
     if request is not None and request.status == RequestStatus.ACCEPTED.value:
-        request.status = RequestStatus.MET.value
+        request.move_to(RequestStatus.MET)
         audit.record("request.met", actor=None, request=request.id)
 
 
@@ -482,7 +399,7 @@ def select_people(actor: User, opportunity: Opportunity, user_ids: Iterable[int]
         for row in rows:
             if not row.selected:
                 _tell_not_this_time(row.user, opportunity)
-        opportunity.status = OpportunityStatus.SELECTED.value
+        opportunity.move_to(OpportunityStatus.SELECTED)
     audit.record(
         "opportunity.selected",
         actor=actor,
@@ -574,7 +491,7 @@ def record_completed(actor: User, opportunity: Opportunity, user_id: int) -> boo
         )
     )
     if not outstanding and opportunity.status != OpportunityStatus.COMPLETED.value:
-        opportunity.status = OpportunityStatus.COMPLETED.value
+        opportunity.move_to(OpportunityStatus.COMPLETED)
         audit.record("opportunity.completed", actor=actor, opportunity=opportunity.id)
         _mark_met(opportunity.request_id)
     db.session.flush()
