@@ -244,7 +244,7 @@ def tick() -> None:
     from engage.changes import services as changes
     from engage.core import dates, outbox
     from engage.core.db import utcnow
-    from engage.forums import services as forums
+    from engage.forums import agenda, replies
     from engage.forums.models import Forum
     from engage.payments import receipts
 
@@ -252,8 +252,8 @@ def tick() -> None:
     # Target dates are the partnership's calendar days: in summer, UTC's date is still
     # yesterday for the first hour after midnight.
     moved = changes.escalate_overdue(dates.local_today())
-    reminded = forums.send_reminders(now)
-    carried = sum(forums.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
+    reminded = replies.send_reminders(now)
+    carried = sum(agenda.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
     swept = receipts.sweep()
     db.session.commit()
     receipts.remove_swept_files()

@@ -12,7 +12,7 @@ from flask import current_app
 from engage.core.db import utcnow
 from engage.core.demo import gender_of, happened_at, local_moment
 from engage.extensions import db
-from engage.forums import services
+from engage.forums import agenda, attendance, meetings, membership, minutes, replies
 from engage.forums.models import Forum, Presence, Reply, Rung, Venue
 from engage.people.models import User
 
@@ -85,14 +85,14 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
         joined = today - timedelta(days=180)
         with happened_at(local_moment(joined, 10)):
             for person in members:
-                services.add_member(manager, forum, person, joined)
+                membership.add_member(manager, forum, person, joined)
         # Half past ten in the partnership's own time, kept across clock changes; each forum
         # last met a few days ago, on a day of its own (never all of them today).
         first = today - timedelta(weeks=every * 2, days=MET_DAYS_AGO[index])
         start = datetime.combine(first, time(10, 30), zone).astimezone(UTC)
         scheduled = start - timedelta(days=21)
         with happened_at(scheduled):
-            meetings = services.schedule(
+            series = meetings.schedule(
                 manager,
                 forum,
                 starts_at=start,
@@ -105,8 +105,8 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 title="",
             )
         now = utcnow()
-        past = [m for m in meetings if m.ends_at < now]
-        future = [m for m in meetings if m.ends_at >= now]
+        past = [m for m in series if m.ends_at < now]
+        future = [m for m in series if m.ends_at >= now]
         for meeting in past:
             marks = {
                 p.id: rng.choice(
@@ -121,9 +121,9 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 for p in members[:10]
             }
             with happened_at(min(meeting.ends_at + timedelta(minutes=30), now)):
-                services.mark_attendance(manager, meeting, marks)
+                attendance.mark_attendance(manager, meeting, marks)
             with happened_at(min(meeting.ends_at + timedelta(days=1), now)):
-                services.save_minutes(
+                minutes.save_minutes(
                     manager,
                     meeting,
                     "We heard from the housing team and shared experiences.",
@@ -131,7 +131,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 )
         if past:
             with happened_at(min(past[-1].ends_at + timedelta(days=1), now)):
-                services.add_action(
+                agenda.add_action(
                     manager,
                     past[-1],
                     "Write to the housing team about ID rules",
@@ -144,4 +144,4 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 if answer is not None:
                     replied = now - (now - scheduled) * rng.uniform(0.0, 0.3)
                     with happened_at(replied):
-                        services.reply(person, meeting, answer)
+                        replies.reply(person, meeting, answer)

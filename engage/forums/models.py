@@ -14,6 +14,10 @@ from engage.extensions import db
 from engage.people.models import User
 
 
+class ForumError(ValueError):
+    """A request that cannot be met; the message is safe to show."""
+
+
 class Rung(enum.StrEnum):
     """Think Local Act Personal's ladder of co-production: how much power is shared."""
 

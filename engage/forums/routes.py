@@ -27,9 +27,17 @@ from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render, updated
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.forums import bp, services
-from engage.forums import page_services as pages
+from engage.forums import bp, meetings, membership, needs, replies
 from engage.forums import permissions as perm
+from engage.forums.agenda import (
+    actions_by_id,
+    add_action,
+    add_agenda_item,
+    complete_action,
+    meeting_actions,
+    remove_agenda_item,
+)
+from engage.forums.attendance import attendance_marks, mark_attendance, presence_counts
 from engage.forums.forms import (
     DURATIONS,
     ActionForm,
@@ -47,6 +55,7 @@ from engage.forums.forms import (
     ScheduleForm,
     attendance_form,
 )
+from engage.forums.minutes import raise_in_meeting, raised_items, save_minutes
 from engage.forums.models import (
     PRESENCE_LABELS,
     REPLY_LABELS,
@@ -54,12 +63,21 @@ from engage.forums.models import (
     Action,
     AgendaItem,
     Forum,
+    ForumError,
     ForumMember,
     Invitation,
     Meeting,
     Paper,
     Presence,
     Reply,
+)
+from engage.forums.papers import (
+    MAX_PAPER_BYTES,
+    add_paper,
+    discard_paper,
+    paper_file,
+    papers_of,
+    remove_paper,
 )
 from engage.people.models import ACCESS_NEEDS, Organisation, User
 
@@ -71,7 +89,7 @@ def _forum(forum_id: int) -> tuple[Forum, bool]:
     forum = db.session.get(Forum, forum_id)
     if forum is None:
         abort(404)
-    is_member = pages.member_of(current_user.id, forum.id)
+    is_member = membership.member_of(current_user.id, forum.id)
     allow(perm.can_view_forum(current_user, forum, is_member), hide=True)
     return forum, is_member
 
@@ -86,8 +104,8 @@ def _meeting(meeting_id: int) -> tuple[Meeting, Invitation | None]:
     )
     if meeting is None:
         abort(404)
-    invitation = pages.invitation_of(current_user.id, meeting.id)
-    is_member = invitation is not None or pages.member_of(current_user.id, meeting.forum_id)
+    invitation = replies.invitation_of(current_user.id, meeting.id)
+    is_member = invitation is not None or membership.member_of(current_user.id, meeting.forum_id)
     allow(
         perm.can_view_meeting(current_user, meeting, invitation is not None, is_member),
         hide=True,
@@ -121,14 +139,14 @@ def _minutes_long(meeting: Meeting) -> int:
 @login_required
 def forums():
     manage = perm.can_manage_forums(current_user)
-    found = pages.visible_forums(current_user, manage)
+    found = membership.visible_forums(current_user, manage)
     ids = [f.id for f in found]
     return render(
         "forums/list.html",
         forums=found,
-        next_meetings=pages.next_meetings(ids, utcnow()),
-        member_counts=pages.member_counts(ids),
-        mine=pages.my_forum_ids(current_user.id),
+        next_meetings=meetings.next_meetings(ids, utcnow()),
+        member_counts=membership.member_counts(ids),
+        mine=membership.my_forum_ids(current_user.id),
         manage=manage,
     )
 
@@ -139,11 +157,11 @@ def forum_new():
     allow(perm.can_manage_forums(current_user))
     form = ForumForm()
     form.chair.choices = [("", _("No chair yet"))] + [
-        (str(uid), name) for uid, name in pages.possible_chairs()
+        (str(uid), name) for uid, name in membership.possible_chairs()
     ]
     if form.validate_on_submit():
         try:
-            forum = pages.create_forum(
+            forum = membership.create_forum(
                 current_user,
                 name=form.name.data,
                 purpose=form.purpose.data or "",
@@ -151,7 +169,7 @@ def forum_new():
                 chair_id=int(form.chair.data) if form.chair.data else None,
                 open_to_all=form.open_to_all.data == "open",
             )
-        except services.ForumError as error:
+        except ForumError as error:
             db.session.rollback()
             form.name.errors.append(str(error))
         else:
@@ -164,8 +182,8 @@ def forum_new():
 def _forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 200):  # noqa: ANN001
     manage = perm.can_manage_forums(current_user)
     now = utcnow()
-    upcoming, past, past_count = pages.forum_meetings(forum, now)
-    everyone = pages.members(forum) if manage else []
+    upcoming, past, past_count = meetings.forum_meetings(forum, now)
+    everyone = membership.members(forum) if manage else []
     current = [m for m in everyone if m.row.left_on is None]
     if manage and member_form is None:
         member_form = MemberForm(formdata=None)
@@ -180,12 +198,14 @@ def _forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 2
         past_count=past_count,
         members=current,
         former=[m for m in everyone if m.row.left_on is not None],
-        member_count=len(current) if manage else pages.member_counts([forum.id]).get(forum.id, 0),
+        member_count=len(current)
+        if manage
+        else membership.member_counts([forum.id]).get(forum.id, 0),
         member_form=member_form,
         form=member_form,  # so the page's error summary lists its problems
         manage=manage,
-        my_replies=pages.replies_of(current_user.id, [m.id for m in upcoming]),
-        coming=pages.coming_counts([m.id for m in upcoming]) if manage else {},
+        my_replies=replies.replies_of(current_user.id, [m.id for m in upcoming]),
+        coming=replies.coming_counts([m.id for m in upcoming]) if manage else {},
         reply_labels=REPLY_LABELS,
         rungs=RUNG_LABELS,
     )
@@ -211,7 +231,7 @@ def member_add(forum_id: int):
                 _("There is nobody with that username or e-mail address. Check the spelling.")
             )
         else:
-            pages.join_forum(current_user, forum, person, form.joined_on.data)
+            membership.join_forum(current_user, forum, person, form.joined_on.data)
             db.session.commit()
             flash(_("%(name)s is now a member.", name=person.display_name), "success")
             return redirect_to(url_for("forums.forum", forum_id=forum.id, _anchor="members"))
@@ -245,7 +265,7 @@ def member_leave(forum_id: int, user_id: int):
                 )
             )
         else:
-            services.remove_member(current_user, forum, person, form.left_on.data)
+            membership.remove_member(current_user, forum, person, form.left_on.data)
             db.session.commit()
             flash(_("%(name)s has left the forum.", name=person.display_name), "success")
             return redirect_to(url_for("forums.forum", forum_id=forum.id, _anchor="members"))
@@ -257,7 +277,7 @@ def member_leave(forum_id: int, user_id: int):
 
 def _venue_choices(form) -> None:  # noqa: ANN001
     form.venue.choices = [("", _("Online only, or a new place below"))] + [
-        (str(v.id), v.name) for v in pages.venues()
+        (str(v.id), v.name) for v in meetings.venues()
     ]
 
 
@@ -265,7 +285,7 @@ def _details(form) -> dict:  # noqa: ANN001
     """The meeting columns the form sets; a new place is recorded first."""
     venue_id = int(form.venue.data) if form.venue.data else None
     if (form.venue_name.data or "").strip():
-        venue_id = pages.add_venue(
+        venue_id = meetings.add_venue(
             current_user,
             name=form.venue_name.data,
             address=form.venue_address.data or "",
@@ -297,7 +317,7 @@ def schedule(forum_id: int):
             form.date.errors.append(_("Choose a date and time that has not passed yet"))
         else:
             repeat = form.repeat.data == "weeks"
-            meetings = services.schedule(
+            scheduled = meetings.schedule(
                 current_user,
                 forum,
                 starts_at=starts_at,
@@ -311,7 +331,7 @@ def schedule(forum_id: int):
                 ngettext(
                     "Meeting scheduled. Members have been invited.",
                     "%(num)d meetings scheduled. Members have been invited to the first one.",
-                    len(meetings),
+                    len(scheduled),
                 ),
                 "success",
             )
@@ -359,7 +379,7 @@ def meeting_edit(meeting_id: int):
                 changes[name] = value
         if changes:
             scope = form.scope.data if meeting.series_id else "this"
-            changed = services.change_meeting(current_user, meeting, scope, **changes)
+            changed = meetings.change_meeting(current_user, meeting, scope, **changes)
             db.session.commit()
             flash(
                 ngettext(
@@ -384,12 +404,12 @@ def meeting_cancel(meeting_id: int):
         flash(_("This meeting is already cancelled."), "info")
         return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
     if form.validate_on_submit():
-        services.cancel(current_user, meeting)
+        meetings.cancel(current_user, meeting)
         db.session.commit()
         flash(_("Meeting cancelled. Those coming have been told."), "success")
         return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
     return render(
-        "forums/cancel.html", form=form, meeting=meeting, coming=pages.reply_counts(meeting)
+        "forums/cancel.html", form=form, meeting=meeting, coming=replies.reply_counts(meeting)
     )
 
 
@@ -401,7 +421,7 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
     people invited."""
     manage = perm.can_manage_forums(current_user)
     now = utcnow()
-    counts = pages.reply_counts(meeting)
+    counts = replies.reply_counts(meeting)
     coming = counts.get(Reply.YES.value, 0)
     agenda = list(meeting.agenda)
     context = {
@@ -410,7 +430,7 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
         "invitation": invitation,
         "reply": invitation.reply if invitation else None,
         "position": (
-            pages.waiting_position(invitation)
+            replies.waiting_position(invitation)
             if invitation is not None and invitation.reply == Reply.WAITING.value
             else None
         ),
@@ -424,9 +444,9 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
         "can_reply": perm.can_reply(current_user, meeting, invitation is not None)
         and meeting.ends_at >= now,
         "agenda": agenda,
-        "carried": pages.actions_by_id([i.action_id for i in agenda if i.action_id]),
-        "papers": pages.papers(meeting),
-        "actions": pages.meeting_actions(meeting),
+        "carried": actions_by_id([i.action_id for i in agenda if i.action_id]),
+        "papers": papers_of(meeting),
+        "actions": meeting_actions(meeting),
         "manage": manage,
         "reply_labels": REPLY_LABELS,
         "rungs": RUNG_LABELS,
@@ -434,17 +454,17 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
         "reply_message": None,
     }
     if manage:
-        people = pages.invitees(meeting)
+        people = replies.invitees(meeting)
         context.update(
             counts=counts,
             people=people,
-            waiting=pages.waiting_list(people),
-            presence=pages.presence_counts(meeting),
+            waiting=replies.waiting_list(people),
+            presence=presence_counts(meeting),
             presence_labels=PRESENCE_LABELS,
-            raised=pages.raised_items(meeting),
+            raised=raised_items(meeting),
         )
     if perm.can_see_needs_names(current_user):
-        context.update(needs=services.needs_of_those_coming(meeting), need_labels=ACCESS_NEEDS)
+        context.update(needs=needs.needs_of_those_coming(meeting), need_labels=ACCESS_NEEDS)
     context.update(extra)
     return context
 
@@ -478,8 +498,8 @@ def reply(meeting_id: int):
     problem = None
     if form.validate_on_submit():
         try:
-            invitation = services.reply(current_user, meeting, Reply(form.reply.data))
-        except services.ForumError as error:
+            invitation = replies.reply(current_user, meeting, Reply(form.reply.data))
+        except ForumError as error:
             db.session.rollback()
             problem = str(error)
         else:
@@ -530,7 +550,7 @@ def person_meetings(person_id: int):
     """A peer's coming meetings, for a manager to reply for them (one tap each, as the peer
     would), with each reply and who gave it."""
     person = _peer(person_id)
-    rows = pages.coming_meetings_of(person, utcnow())
+    rows = meetings.coming_meetings_of(person, utcnow())
     return render(
         "forums/person_meetings.html",
         person=person,
@@ -538,7 +558,7 @@ def person_meetings(person_id: int):
             (
                 meeting,
                 invitation,
-                pages.waiting_position(invitation)
+                replies.waiting_position(invitation)
                 if invitation is not None and invitation.reply == Reply.WAITING.value
                 else None,
                 perm.can_reply_for(current_user, person, meeting, invitation is not None),
@@ -557,7 +577,7 @@ def reply_for(person_id: int, meeting_id: int):
     meeting = db.session.get(Meeting, meeting_id)
     if meeting is None:
         abort(404)
-    invited = pages.invitation_of(person.id, meeting.id) is not None
+    invited = replies.invitation_of(person.id, meeting.id) is not None
     allow(perm.can_reply_for(current_user, person, meeting, invited), hide=True)
     back = url_for("forums.person_meetings", person_id=person.id)
     form = ReplyForm()
@@ -565,10 +585,10 @@ def reply_for(person_id: int, meeting_id: int):
         flash(_("Choose yes, maybe or no"))
         return redirect_to(back)
     try:
-        invitation = services.reply(
+        invitation = replies.reply(
             person, meeting, Reply(form.reply.data), actor=current_user._get_current_object()
         )
-    except services.ForumError as error:
+    except ForumError as error:
         db.session.rollback()
         flash(str(error))
     else:
@@ -586,7 +606,7 @@ def agenda(meeting_id: int):
     meeting = _managed_meeting(meeting_id)
     form = AgendaItemForm()
     if form.validate_on_submit():
-        pages.add_agenda_item(current_user, meeting, form.title.data, form.content_note.data or "")
+        add_agenda_item(current_user, meeting, form.title.data, form.content_note.data or "")
         db.session.commit()
         flash(_("Added to the agenda."), "success")
         return redirect_to(url_for("forums.agenda", meeting_id=meeting.id))
@@ -609,8 +629,8 @@ def agenda_remove(meeting_id: int, item_id: int):
     form = RemoveForm()
     if form.validate_on_submit():
         try:
-            pages.remove_agenda_item(current_user, item)
-        except services.ForumError as error:
+            remove_agenda_item(current_user, item)
+        except ForumError as error:
             db.session.rollback()
             flash(str(error), "info")
         else:
@@ -629,10 +649,10 @@ def papers(meeting_id: int):
     form = PaperForm()
     if form.validate_on_submit():
         # Read one byte past the limit, so a big file is refused without reading it all.
-        data = form.file.data.stream.read(pages.MAX_PAPER_BYTES + 1)
+        data = form.file.data.stream.read(MAX_PAPER_BYTES + 1)
         try:
-            paper = pages.add_paper(current_user, meeting, form.title.data, data)
-        except services.ForumError as error:
+            paper = add_paper(current_user, meeting, form.title.data, data)
+        except ForumError as error:
             db.session.rollback()
             form.file.errors.append(str(error))
         else:
@@ -640,7 +660,7 @@ def papers(meeting_id: int):
                 db.session.commit()
             except Exception:
                 db.session.rollback()
-                pages.discard_paper(paper)
+                discard_paper(paper)
                 raise
             flash(_("Paper added."), "success")
             return redirect_to(url_for("forums.papers", meeting_id=meeting.id))
@@ -648,7 +668,7 @@ def papers(meeting_id: int):
         "forums/papers.html",
         form=form,
         meeting=meeting,
-        papers=pages.papers(meeting),
+        papers=papers_of(meeting),
         remove_form=RemoveForm(formdata=None),
     )
 
@@ -673,7 +693,7 @@ def paper(meeting_id: int, paper_id: int):
     the page, so a file cannot act as part of the site."""
     meeting, _invitation = _meeting(meeting_id)
     paper = _paper(meeting, paper_id)
-    path = pages.paper_file(paper)
+    path = paper_file(paper)
     if not path.is_file():
         abort(404)
     extension = uploads.EXTENSIONS.get(paper.content_type, "bin")
@@ -694,8 +714,8 @@ def paper_remove(meeting_id: int, paper_id: int):
     meeting = _managed_meeting(meeting_id)
     paper = _paper(meeting, paper_id)
     if RemoveForm().validate_on_submit():
-        path = pages.paper_file(paper)
-        pages.remove_paper(current_user, paper)
+        path = paper_file(paper)
+        remove_paper(current_user, paper)
         db.session.commit()
         path.unlink(missing_ok=True)  # after the commit: the record went, so the file goes
         flash(_("Paper removed."), "success")
@@ -710,10 +730,10 @@ def paper_remove(meeting_id: int, paper_id: int):
 def attendance(meeting_id: int):
     meeting = _managed_meeting(meeting_id)
     too_early = to_user_timezone(meeting.starts_at).date() > dates.local_today()
-    marks = pages.attendance_marks(meeting)
-    invited = pages.invitees(meeting)
+    marks = attendance_marks(meeting)
+    invited = replies.invitees(meeting)
     people = {p.user_id: p.name for p in invited}
-    replies = {p.user_id: p.reply for p in invited}
+    their_replies = {p.user_id: p.reply for p in invited}
     people.update({uid: name for uid, (name, _presence) in marks.items()})
     ordered = sorted(people.items(), key=lambda pair: pair[1].lower())
     form = attendance_form(ordered)
@@ -742,7 +762,7 @@ def attendance(meeting_id: int):
             if not chosen:
                 problem = _("Mark at least one person, or add someone who came.")
             else:
-                services.mark_attendance(current_user, meeting, chosen)
+                mark_attendance(current_user, meeting, chosen)
                 db.session.commit()
                 flash(_("Attendance saved."), "success")
                 if walk_in is not None and walk_in.id not in people:
@@ -753,7 +773,7 @@ def attendance(meeting_id: int):
         form=form,
         meeting=meeting,
         people=ordered,
-        replies=replies,
+        replies=their_replies,
         reply_labels=REPLY_LABELS,
         problem=problem,
         too_early=too_early,
@@ -770,8 +790,8 @@ def _minutes_page(meeting: Meeting, form: MinutesForm, action_form: ActionForm):
         meeting=meeting,
         form=form,
         action_form=action_form,
-        actions=pages.meeting_actions(meeting),
-        carried=list(pages.actions_by_id([i.action_id for i in agenda if i.action_id]).values()),
+        actions=meeting_actions(meeting),
+        carried=list(actions_by_id([i.action_id for i in agenda if i.action_id]).values()),
         done_form=RemoveForm(formdata=None),
     )
 
@@ -788,9 +808,7 @@ def minutes(meeting_id: int):
     meeting = _managed_meeting(meeting_id)
     form = MinutesForm() if request.method == "POST" else _minutes_form(meeting)
     if form.validate_on_submit():
-        services.save_minutes(
-            current_user, meeting, form.minutes.data or "", form.decisions.data or ""
-        )
+        save_minutes(current_user, meeting, form.minutes.data or "", form.decisions.data or "")
         db.session.commit()
         flash(_("Minutes saved."), "success")
         return redirect_to(url_for("forums.minutes", meeting_id=meeting.id))
@@ -803,7 +821,7 @@ def action_add(meeting_id: int):
     meeting = _managed_meeting(meeting_id)
     action_form = ActionForm(prefix="action")
     if action_form.validate_on_submit():
-        services.add_action(
+        add_action(
             current_user,
             meeting,
             action_form.description.data,
@@ -828,7 +846,7 @@ def action_done(meeting_id: int, action_id: int):
     if action is None or forum_id != meeting.forum_id:
         abort(404)
     if RemoveForm().validate_on_submit() and action.done_at is None:
-        services.complete_action(current_user, action)
+        complete_action(current_user, action)
         db.session.commit()
         flash(_("Action marked done."), "success")
     return redirect_to(url_for("forums.minutes", meeting_id=meeting.id, _anchor="actions"))
@@ -852,7 +870,7 @@ def raise_item(meeting_id: int):
     if not form.submission_key.data:
         form.submission_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
-        item = services.raise_in_meeting(
+        item = raise_in_meeting(
             current_user,
             meeting,
             title=form.title.data,

@@ -11,15 +11,22 @@ from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums import services
+from engage.forums.agenda import add_action, carry_forward, complete_action
+from engage.forums.attendance import mark_attendance
+from engage.forums.meetings import _local, cancel, change_meeting, schedule
+from engage.forums.membership import add_member
+from engage.forums.minutes import raise_in_meeting
 from engage.forums.models import (
     AgendaItem,
     Forum,
+    ForumError,
     Invitation,
     Meeting,
     Presence,
     Reply,
 )
+from engage.forums.needs import needs_of_those_coming
+from engage.forums.replies import coming_count, invite_members, reply, send_reminders
 from engage.people.models import Role, User
 
 
@@ -38,14 +45,14 @@ def forum(ctx, make_user):
 
 def _meetings(forum, manager, **kwargs):
     start = (utcnow() + timedelta(days=7)).replace(microsecond=0)
-    return services.schedule(manager, forum, starts_at=start, duration_minutes=120, **kwargs)
+    return schedule(manager, forum, starts_at=start, duration_minutes=120, **kwargs)
 
 
 def test_a_series_makes_meetings_every_n_weeks(forum):
     forum, manager = forum
     meetings = _meetings(forum, manager, every_weeks=6, count=4)
     assert len(meetings) == 4
-    local = [services._local(m.starts_at) for m in meetings]  # wall-clock, across clock changes
+    local = [_local(m.starts_at) for m in meetings]  # wall-clock, across clock changes
     assert {(b - a).days for a, b in zip(local, local[1:])} == {42}
     assert {(b - a).seconds for a, b in zip(local, local[1:])} == {0}
     assert len({m.series_id for m in meetings}) == 1
@@ -54,14 +61,14 @@ def test_a_series_makes_meetings_every_n_weeks(forum):
 def test_changing_all_future_meetings_keeps_the_pattern_and_spares_detached_ones(forum):
     forum, manager = forum
     first, second, third, fourth = _meetings(forum, manager, every_weeks=6, count=4)
-    services.change_meeting(manager, third, "this", online_link="https://meet.example/x")
+    change_meeting(manager, third, "this", online_link="https://meet.example/x")
     assert third.detached
-    services.change_meeting(
+    change_meeting(
         manager, second, "future", starts_at=second.starts_at + timedelta(hours=1), capacity=12
     )
     assert first.capacity is None and second.capacity == 12 and fourth.capacity == 12
     assert third.capacity is None  # changed on its own earlier, left alone
-    local = services._local
+    local = _local
     assert (local(fourth.starts_at) - local(second.starts_at)).days == 84
     assert local(fourth.starts_at).hour == (local(first.starts_at) + timedelta(hours=1)).hour
 
@@ -72,11 +79,11 @@ def test_members_are_invited_but_paused_peers_are_not(forum, make_user):
     paused = _user(make_user, email="p@example.org")
     paused.profile.paused_at = utcnow()
     for person in (active, paused):
-        services.add_member(manager, forum, person, date.today())
+        add_member(manager, forum, person, date.today())
     (meeting,) = _meetings(forum, manager)
     invited = {i.user_id for i in db.session.scalars(db.select(Invitation))}
     assert invited == {active.id}
-    assert services.invite_members(meeting) == 0  # nobody invited twice
+    assert invite_members(meeting) == 0  # nobody invited twice
 
 
 def test_the_waiting_list_moves_up_by_itself(forum, make_user):
@@ -84,9 +91,9 @@ def test_the_waiting_list_moves_up_by_itself(forum, make_user):
     (meeting,) = _meetings(forum, manager, capacity=1)
     first = _user(make_user)
     second = _user(make_user, email="second@example.org")
-    assert services.reply(first, meeting, Reply.YES).reply == Reply.YES.value
-    assert services.reply(second, meeting, Reply.YES).reply == Reply.WAITING.value
-    services.reply(first, meeting, Reply.NO)
+    assert reply(first, meeting, Reply.YES).reply == Reply.YES.value
+    assert reply(second, meeting, Reply.YES).reply == Reply.WAITING.value
+    reply(first, meeting, Reply.NO)
     row = db.session.scalar(db.select(Invitation).filter_by(user_id=second.id))
     assert row.reply == Reply.YES.value
     told = db.session.scalar(
@@ -99,24 +106,24 @@ def test_replying_twice_is_harmless_and_past_meetings_refuse(forum, make_user):
     forum, manager = forum
     (meeting,) = _meetings(forum, manager, capacity=1)
     person = _user(make_user)
-    services.reply(person, meeting, Reply.YES)
-    services.reply(person, meeting, Reply.YES)
-    assert services.coming_count(meeting) == 1
+    reply(person, meeting, Reply.YES)
+    reply(person, meeting, Reply.YES)
+    assert coming_count(meeting) == 1
     meeting.starts_at = utcnow() - timedelta(days=2)
     meeting.ends_at = utcnow() - timedelta(days=2) + timedelta(hours=2)
-    with pytest.raises(services.ForumError):
-        services.reply(person, meeting, Reply.NO)
+    with pytest.raises(ForumError):
+        reply(person, meeting, Reply.NO)
 
 
 def test_reminders_go_once(forum, make_user, app):
     forum, manager = forum
     person = _user(make_user, email="r@example.org")
-    services.add_member(manager, forum, person, date.today())
+    add_member(manager, forum, person, date.today())
     (meeting,) = _meetings(forum, manager)
-    services.reply(person, meeting, Reply.YES)
+    reply(person, meeting, Reply.YES)
     soon = meeting.starts_at - timedelta(hours=app.config["REMINDER_HOURS"] - 1)
-    assert services.send_reminders(soon) == 1
-    assert services.send_reminders(soon) == 0
+    assert send_reminders(soon) == 1
+    assert send_reminders(soon) == 0
 
 
 def test_needs_of_those_coming(forum, make_user):
@@ -130,10 +137,10 @@ def test_needs_of_those_coming(forum, make_user):
     c = _user(make_user, preferred_name="Cy")
     c.profile.needs_childcare = True
     (meeting,) = _meetings(forum, manager)
-    services.reply(a, meeting, Reply.YES)
-    services.reply(b, meeting, Reply.YES)
-    services.reply(c, meeting, Reply.NO)  # not coming: not counted
-    needs = services.needs_of_those_coming(meeting)
+    reply(a, meeting, Reply.YES)
+    reply(b, meeting, Reply.YES)
+    reply(c, meeting, Reply.NO)  # not coming: not counted
+    needs = needs_of_those_coming(meeting)
     assert needs.interpreters == {"Polish": 2}
     assert needs.counts["needs_childcare"] == 1 and needs.counts["needs_step_free"] == 1
     assert needs.names["needs_childcare"] == ["Bo"]
@@ -157,8 +164,8 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
             late.id: Presence.LATE,
             absent.id: Presence.APOLOGIES,
         }
-        assert services.mark_attendance(manager, meeting, marks) == 2
-        assert services.mark_attendance(manager, meeting, marks) == 0  # saved again
+        assert mark_attendance(manager, meeting, marks) == 2
+        assert mark_attendance(manager, meeting, marks) == 0  # saved again
     finally:
         involvement_given.disconnect(receiver)
     assert sorted(given) == sorted(
@@ -169,27 +176,27 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
 def test_unfinished_actions_carry_forward_until_done(forum):
     forum, manager = forum
     first, second, third = _meetings(forum, manager, every_weeks=4, count=3)
-    action = services.add_action(manager, first, "Write to the council", "Priya", None)
+    action = add_action(manager, first, "Write to the council", "Priya", None)
 
     def on(meeting):
         rows = db.session.scalars(db.select(AgendaItem).filter_by(meeting_id=meeting.id))
         return [row.action_id for row in rows]
 
     assert on(second) == [action.id]
-    assert services.carry_forward(forum) == 0  # idempotent
+    assert carry_forward(forum) == 0  # idempotent
     # After the second meeting, still unfinished: it moves on to the third.
-    assert services.carry_forward(forum, now=second.starts_at + timedelta(hours=3)) == 1
+    assert carry_forward(forum, now=second.starts_at + timedelta(hours=3)) == 1
     assert on(third) == [action.id]
-    services.complete_action(manager, action)
-    other = services.add_action(manager, first, "Done already", "Jo", None)
-    services.complete_action(manager, other)
-    assert services.carry_forward(forum) == 0
+    complete_action(manager, action)
+    other = add_action(manager, first, "Done already", "Jo", None)
+    complete_action(manager, other)
+    assert carry_forward(forum) == 0
 
 
 def test_issues_raised_at_a_meeting_go_to_the_register(forum):
     forum, manager = forum
     (meeting,) = _meetings(forum, manager)
-    item = services.raise_in_meeting(
+    item = raise_in_meeting(
         manager, meeting, title="No bus home", what_happened="Discharged at 3am", theme="health"
     )
     db.session.flush()
@@ -202,8 +209,8 @@ def test_cancelling_tells_those_coming(forum, make_user):
     forum, manager = forum
     person = _user(make_user, email="c@example.org")
     (meeting,) = _meetings(forum, manager)
-    services.reply(person, meeting, Reply.YES)
-    services.cancel(manager, meeting)
+    reply(person, meeting, Reply.YES)
+    cancel(manager, meeting)
     assert (
         db.session.scalar(
             db.select(Notification).where(Notification.subject.like("Cancelled%"))
@@ -220,7 +227,7 @@ def test_a_series_keeps_its_local_time_across_the_clock_change(forum):
     forum, manager = forum
     london = ZoneInfo("Europe/London")
     first = datetime(2027, 2, 23, 10, 30, tzinfo=london).astimezone(UTC)
-    meetings = services.schedule(
+    meetings = schedule(
         manager, forum, starts_at=first, duration_minutes=120, every_weeks=6, count=3
     )
     assert [m.starts_at.astimezone(london).strftime("%H:%M") for m in meetings] == [
@@ -236,7 +243,7 @@ def test_more_places_move_the_waiting_list_up(forum, make_user):
     (meeting,) = _meetings(forum, manager, capacity=1)
     people = [_user(make_user) for _ in range(3)]
     for person in people:
-        services.reply(person, meeting, Reply.YES)
-    assert services.coming_count(meeting) == 1
-    services.change_meeting(manager, meeting, "this", capacity=3)
-    assert services.coming_count(meeting) == 3
+        reply(person, meeting, Reply.YES)
+    assert coming_count(meeting) == 1
+    change_meeting(manager, meeting, "this", capacity=3)
+    assert coming_count(meeting) == 3
