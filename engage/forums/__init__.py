@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("forums", __name__)
 
-from engage.forums import calendar, routes  # noqa: E402,F401
+from engage.forums import calendar, organiser_routes, routes  # noqa: E402,F401

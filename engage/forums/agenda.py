@@ -11,13 +11,7 @@ from sqlalchemy import func, select
 from engage.core import audit
 from engage.core.db import utcnow
 from engage.extensions import db
-from engage.forums.models import (
-    Action,
-    AgendaItem,
-    Forum,
-    ForumError,
-    Meeting,
-)
+from engage.forums.models import Action, AgendaItem, Forum, ForumError, Meeting
 from engage.people.models import User
 
 # Agenda -----------------------------------------------------------------------------------

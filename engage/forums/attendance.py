@@ -12,11 +12,7 @@ from engage.core import audit
 from engage.core.db import utcnow
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums.models import (
-    Attendance,
-    Meeting,
-    Presence,
-)
+from engage.forums.models import Attendance, Meeting, Presence
 from engage.people.models import Profile, User
 
 

@@ -17,15 +17,7 @@ from sqlalchemy.orm import joinedload
 from engage.core import audit
 from engage.extensions import db
 from engage.forums.agenda import carry_forward
-from engage.forums.models import (
-    Forum,
-    ForumMember,
-    Invitation,
-    Meeting,
-    Reply,
-    Series,
-    Venue,
-)
+from engage.forums.models import Forum, ForumMember, Invitation, Meeting, Reply, Series, Venue
 from engage.forums.replies import invite_members, lock_places, promote_waiting, tell_those_coming
 from engage.people.models import Role, User
 

@@ -15,12 +15,7 @@ from sqlalchemy import func, select
 from engage.core import audit
 from engage.core.db import utcnow
 from engage.extensions import db
-from engage.forums.models import (
-    Forum,
-    ForumError,
-    ForumMember,
-    Meeting,
-)
+from engage.forums.models import Forum, ForumError, ForumMember, Meeting
 from engage.forums.replies import invite_members
 from engage.people.models import Profile, User
 

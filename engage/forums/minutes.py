@@ -9,9 +9,7 @@ from sqlalchemy import select
 
 from engage.core import audit
 from engage.extensions import db
-from engage.forums.models import (
-    Meeting,
-)
+from engage.forums.models import Meeting
 from engage.people.models import User
 
 

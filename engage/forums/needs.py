@@ -9,11 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from engage.extensions import db
-from engage.forums.models import (
-    Invitation,
-    Meeting,
-    Reply,
-)
+from engage.forums.models import Invitation, Meeting, Reply
 from engage.people.models import ACCESS_NEEDS, Profile, User
 
 

@@ -12,11 +12,7 @@ from sqlalchemy import select
 
 from engage.core import audit, uploads
 from engage.extensions import db
-from engage.forums.models import (
-    ForumError,
-    Meeting,
-    Paper,
-)
+from engage.forums.models import ForumError, Meeting, Paper
 from engage.people.models import User
 
 #: The largest paper accepted, in bytes.

@@ -17,13 +17,7 @@ from engage.core import audit, outbox
 from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.extensions import db
-from engage.forums.models import (
-    ForumError,
-    ForumMember,
-    Invitation,
-    Meeting,
-    Reply,
-)
+from engage.forums.models import ForumError, ForumMember, Invitation, Meeting, Reply
 from engage.people.models import Profile, User
 
 
