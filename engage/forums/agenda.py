@@ -67,8 +67,12 @@ def add_action(
     return action
 
 
-def complete_action(actor: User, action: Action) -> None:
+def complete_action(actor: User, action: Action) -> bool:
+    """Mark an action done, once: returns False if it already was."""
+    if action.done_at is not None:
+        return False
     action.done_at = utcnow()
+    return True
 
 
 def carry_forward(forum: Forum, now: datetime | None = None) -> int:

@@ -11,13 +11,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from engage.core import audit
 from engage.extensions import db
 from engage.forums.agenda import carry_forward
-from engage.forums.models import Forum, ForumMember, Invitation, Meeting, Reply, Series, Venue
+from engage.forums.models import (
+    Forum,
+    ForumError,
+    ForumMember,
+    Invitation,
+    Meeting,
+    Reply,
+    Series,
+    Venue,
+)
 from engage.forums.replies import invite_members, lock_places, promote_waiting, tell_those_coming
 from engage.people.models import Role, User
 
@@ -93,7 +103,10 @@ def change_meeting(actor: User, meeting: Meeting, scope: str, **changes: Any) ->
     calendar does. A meeting changed on its own is left alone by later "future" changes.
 
     A new start time moves each affected meeting by the same amount, keeping the pattern.
+    Raises ForumError if ``meeting`` was cancelled.
     """
+    if meeting.cancelled:
+        raise ForumError(_("This meeting has been cancelled, so it cannot be changed."))
     targets = [meeting]
     if scope == "future" and meeting.series_id:
         targets = list(
@@ -132,6 +145,9 @@ def change_meeting(actor: User, meeting: Meeting, scope: str, **changes: Any) ->
 
 
 def cancel(actor: User, meeting: Meeting) -> None:
+    """Cancel a meeting and tell those coming. Raises ForumError if it already is."""
+    if meeting.cancelled:
+        raise ForumError(_("This meeting is already cancelled."))
     meeting.cancelled = True
     tell_those_coming(meeting, cancelled=True)
     audit.record("forum.meeting_cancelled", actor=actor, meeting=meeting.id)

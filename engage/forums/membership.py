@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -122,12 +123,21 @@ def join_forum(actor: User, forum: Forum, person: User, on: date) -> ForumMember
 
 
 def remove_member(actor: User, forum: Forum, person: User, on: date) -> None:
+    """Record that ``person`` left ``forum`` on ``on``; nothing happens if they are not a member.
+    Raises ForumError if ``on`` is before the day they joined."""
     row = db.session.scalar(
         select(ForumMember).where(
             ForumMember.forum_id == forum.id, ForumMember.user_id == person.id
         )
     )
     if row is not None and row.left_on is None:
+        if on < row.joined_on:
+            raise ForumError(
+                _(
+                    "They joined on %(date)s: choose that day or later",
+                    date=format_date(row.joined_on),
+                )
+            )
         row.left_on = on
         audit.record("forum.member_left", actor=actor, subject=person, forum=forum.id)
 

@@ -13,9 +13,9 @@ import uuid
 from datetime import UTC, date, datetime, time
 
 from flask import abort, flash, request, url_for
-from flask_babel import format_date, ngettext, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext, to_user_timezone
 from flask_babel import to_utc as _babel_to_utc
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -36,7 +36,12 @@ from engage.forums.agenda import (
     meeting_actions,
     remove_agenda_item,
 )
-from engage.forums.attendance import attendance_marks, mark_attendance
+from engage.forums.attendance import (
+    UnknownPerson,
+    mark_attendance,
+    register_of,
+    why_register_closed,
+)
 from engage.forums.forms import (
     DURATIONS,
     ActionForm,
@@ -168,15 +173,12 @@ def member_leave(forum_id: int, user_id: int):
     if request.method == "GET":
         form.left_on.data = dates.local_today()
     if form.validate_on_submit():
-        if form.left_on.data < row.joined_on:
-            form.left_on.errors.append(
-                _(
-                    "They joined on %(date)s: choose that day or later",
-                    date=format_date(row.joined_on),
-                )
-            )
-        else:
+        try:
             membership.remove_member(current_user, forum, person, form.left_on.data)
+        except ForumError as error:
+            db.session.rollback()
+            form.left_on.errors.append(str(error))
+        else:
             db.session.commit()
             flash(_("%(name)s has left the forum.", name=person.display_name), "success")
             return redirect_to(url_for("forums.forum", forum_id=forum.id, _anchor="members"))
@@ -496,54 +498,43 @@ def paper_remove(meeting_id: int, paper_id: int):
 @login_required
 def attendance(meeting_id: int):
     meeting = _managed_meeting(meeting_id)
-    too_early = to_user_timezone(meeting.starts_at).date() > dates.local_today()
-    marks = attendance_marks(meeting)
-    invited = replies.invitees(meeting)
-    people = {p.user_id: p.name for p in invited}
-    their_replies = {p.user_id: p.reply for p in invited}
-    people.update({uid: name for uid, (name, _presence) in marks.items()})
-    ordered = sorted(people.items(), key=lambda pair: pair[1].lower())
-    form = attendance_form(ordered)
+    register = register_of(meeting)
+    form = attendance_form(register.people)
     if request.method == "GET":
-        for uid, (_name, presence) in marks.items():
+        for uid, presence in register.marks.items():
             getattr(form, f"person_{uid}").data = presence
     problem = None
-    if meeting.cancelled or too_early:
-        pass
-    elif form.validate_on_submit():
+    closed = why_register_closed(meeting)  # the page says why instead of showing the form
+    if closed is None and form.validate_on_submit():
         chosen = {
             uid: Presence(getattr(form, f"person_{uid}").data)
-            for uid in people
+            for uid, _name in register.people
             if getattr(form, f"person_{uid}").data
         }
-        walk_in = None
-        if (form.walk_in.data or "").strip():
-            walk_in = User.find_by_login(form.walk_in.data)
-            if walk_in is None or not walk_in.is_active:
-                form.walk_in.errors.append(
-                    _("There is nobody with that username or e-mail address. Check the spelling.")
-                )
-            else:
-                chosen.setdefault(walk_in.id, Presence.ATTENDED)
-        if not form.walk_in.errors:
-            if not chosen:
-                problem = _("Mark at least one person, or add someone who came.")
-            else:
-                mark_attendance(current_user, meeting, chosen)
-                db.session.commit()
-                flash(_("Attendance saved."), "success")
-                if walk_in is not None and walk_in.id not in people:
-                    return redirect_to(url_for("forums.attendance", meeting_id=meeting.id))
-                return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
+        try:
+            marked = mark_attendance(current_user, meeting, chosen, walk_in=form.walk_in.data)
+        except UnknownPerson as error:
+            db.session.rollback()
+            form.walk_in.errors.append(str(error))
+        except ForumError as error:
+            db.session.rollback()
+            problem = str(error)
+        else:
+            db.session.commit()
+            flash(_("Attendance saved."), "success")
+            if marked.walk_in is not None and marked.walk_in.id not in dict(register.people):
+                # Back to the register, where the person who walked in now has their own row.
+                return redirect_to(url_for("forums.attendance", meeting_id=meeting.id))
+            return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
     return render(
         "forums/attendance.html",
         form=form,
         meeting=meeting,
-        people=ordered,
-        replies=their_replies,
+        people=register.people,
+        replies=register.replies,
         reply_labels=REPLY_LABELS,
         problem=problem,
-        too_early=too_early,
+        closed=closed,
     )
 
 
@@ -612,8 +603,7 @@ def action_done(meeting_id: int, action_id: int):
     )
     if action is None or forum_id != meeting.forum_id:
         abort(404)
-    if RemoveForm().validate_on_submit() and action.done_at is None:
-        complete_action(current_user, action)
+    if RemoveForm().validate_on_submit() and complete_action(current_user, action):
         db.session.commit()
         flash(_("Action marked done."), "success")
     return redirect_to(url_for("forums.minutes", meeting_id=meeting.id, _anchor="actions"))

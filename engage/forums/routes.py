@@ -13,7 +13,6 @@ import re
 from flask import abort, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -26,7 +25,7 @@ from engage.extensions import db
 from engage.forums import bp, meetings, membership, needs, replies
 from engage.forums import permissions as perm
 from engage.forums.agenda import actions_by_id, meeting_actions
-from engage.forums.attendance import presence_counts
+from engage.forums.attendance import presence_counts, why_register_closed
 from engage.forums.forms import MemberForm, ReplyForm
 from engage.forums.minutes import raised_items
 from engage.forums.models import (
@@ -166,8 +165,7 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
             max(meeting.capacity - coming, 0) if meeting.capacity is not None else None
         ),
         "over": meeting.ends_at < now,
-        # The register can be taken from the morning of the meeting's day.
-        "attendance_open": to_user_timezone(meeting.starts_at).date() <= dates.local_today(),
+        "attendance_open": why_register_closed(meeting) is None,
         "can_reply": perm.can_reply(current_user, meeting, invitation is not None)
         and meeting.ends_at >= now,
         "agenda": agenda,

@@ -118,6 +118,11 @@ class ConsultationRequest(CreatedMixin, db.Model):
     def status_enum(self) -> RequestStatus:
         return RequestStatus(self.status)
 
+    @property
+    def undecided(self) -> bool:
+        """Waiting for a manager to accept or decline it."""
+        return self.status == RequestStatus.REQUESTED.value
+
     def move_to(self, target: RequestStatus) -> RequestStatus:
         """Change status along REQUEST_TRANSITIONS; returns the old status. Raises IllegalMove."""
         before = self.status_enum

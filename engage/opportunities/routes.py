@@ -52,7 +52,6 @@ from engage.opportunities.permissions import (
     can_view_request,
 )
 from engage.opportunities.services import OpportunityError
-from engage.payments import services as payment_services
 from engage.payments.models import PERIOD_LABELS
 
 PAGE_SIZE = 25
@@ -164,7 +163,7 @@ def consultation_request(request_id: int):
         opportunity=opportunity,
         chosen=chosen,
         manager=can_manage_opportunities(current_user),
-        undecided=row.status == RequestStatus.REQUESTED.value,
+        undecided=row.undecided,
         **_labels(),
     )
 
@@ -217,7 +216,7 @@ def accept_request(request_id: int):
     ).all()
     link_form.opportunity.choices = [(str(o.id), o.title) for o in unlinked]
     problem = None
-    if row.status != RequestStatus.REQUESTED.value:
+    if not row.undecided:
         problem = _("This request has already been decided.")
     elif request.method == "GET":
         _fill(form, services.prefill(row))
@@ -425,27 +424,13 @@ def _show(
         people=people,
         chosen=[p for p in people if p.selected],
         waiting=waiting,
-        benefit_warnings=_benefit_warnings(opportunity, waiting),
+        benefit_warnings=services.benefit_warnings(opportunity, waiting),
         period_labels={k.value: v for k, v in PERIOD_LABELS.items()},
         forum=forum,
         source=source,
         problem=problem,
         **_labels(),
     )
-
-
-def _benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict[int, list]:
-    """Benefits warnings for the interested people who asked for them, by user id: shown to
-    the manager next to each name before they choose (never a block). Two or three queries,
-    however many people are interested."""
-    if not opportunity.paid or opportunity.status == OpportunityStatus.COMPLETED.value:
-        return {}
-    people = [row.user for row in waiting]
-    if not any(p.profile and p.profile.benefits_warnings for p in people):
-        return {}
-    today = dates.local_today()
-    fee = payment_services.projected_fee(opportunity.activity, today)
-    return payment_services.warnings_for_people(people, today, fee)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/interest", methods=["POST"])

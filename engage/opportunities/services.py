@@ -34,6 +34,7 @@ from engage.opportunities.models import (
     RequestKind,
     RequestStatus,
 )
+from engage.payments import services as payment_services
 from engage.people.models import Organisation, Profile, Role, User, UserRole
 
 
@@ -107,7 +108,7 @@ def prefill(request: ConsultationRequest) -> dict[str, Any]:
 def _check_undecided(request: ConsultationRequest) -> None:
     # Read it again, locked, so two managers deciding at once cannot both succeed.
     db.session.refresh(request, with_for_update=True)
-    if request.status != RequestStatus.REQUESTED.value:
+    if not request.undecided:
         raise OpportunityError(_("This request has already been decided."))
 
 
@@ -496,3 +497,17 @@ def record_completed(actor: User, opportunity: Opportunity, user_id: int) -> boo
         _mark_met(opportunity.request_id)
     db.session.flush()
     return given
+
+
+def benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict[int, list]:
+    """Benefits warnings for the interested people who asked for them, by user id: shown to
+    the manager next to each name before they choose (never a block). Two or three queries,
+    however many people are interested."""
+    if not opportunity.paid or opportunity.status == OpportunityStatus.COMPLETED.value:
+        return {}
+    people = [row.user for row in waiting]
+    if not any(p.profile and p.profile.benefits_warnings for p in people):
+        return {}
+    today = dates.local_today()
+    fee = payment_services.projected_fee(opportunity.activity, today)
+    return payment_services.warnings_for_people(people, today, fee)

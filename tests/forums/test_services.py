@@ -12,12 +12,13 @@ from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
 from engage.extensions import db
 from engage.forums.agenda import add_action, carry_forward, complete_action
-from engage.forums.attendance import mark_attendance
+from engage.forums.attendance import UnknownPerson, mark_attendance
 from engage.forums.meetings import _local, cancel, change_meeting, schedule
-from engage.forums.membership import add_member
+from engage.forums.membership import add_member, member_of, remove_member
 from engage.forums.minutes import raise_in_meeting
 from engage.forums.models import (
     AgendaItem,
+    Attendance,
     Forum,
     ForumError,
     Invitation,
@@ -152,6 +153,8 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
     late = _user(make_user)
     absent = _user(make_user)
     (meeting,) = _meetings(forum, manager)
+    meeting.starts_at = utcnow() - timedelta(hours=1)  # the register opens on the day
+    meeting.ends_at = meeting.starts_at + timedelta(hours=2)
     given = []
 
     def receiver(sender, **kwargs):
@@ -164,8 +167,8 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
             late.id: Presence.LATE,
             absent.id: Presence.APOLOGIES,
         }
-        assert mark_attendance(manager, meeting, marks) == 2
-        assert mark_attendance(manager, meeting, marks) == 0  # saved again
+        assert mark_attendance(manager, meeting, marks).given == 2
+        assert mark_attendance(manager, meeting, marks).given == 0  # saved again
     finally:
         involvement_given.disconnect(receiver)
     assert sorted(given) == sorted(
@@ -247,3 +250,66 @@ def test_more_places_move_the_waiting_list_up(forum, make_user):
     assert coming_count(meeting) == 1
     change_meeting(manager, meeting, "this", capacity=3)
     assert coming_count(meeting) == 3
+
+
+def test_the_register_is_refused_when_cancelled_before_the_day_or_empty(forum, make_user):
+    forum, manager = forum
+    person = _user(make_user)
+    (meeting,) = _meetings(forum, manager)
+    marks = {person.id: Presence.ATTENDED}
+    with pytest.raises(ForumError, match="on the day of the meeting"):
+        mark_attendance(manager, meeting, marks)
+    meeting.starts_at = utcnow() - timedelta(hours=1)
+    meeting.ends_at = meeting.starts_at + timedelta(hours=2)
+    with pytest.raises(ForumError, match="Mark at least one person"):
+        mark_attendance(manager, meeting, {})
+    with pytest.raises(UnknownPerson):
+        mark_attendance(manager, meeting, {}, walk_in="nobody-by-this-name")
+    cancel(manager, meeting)
+    with pytest.raises(ForumError, match="cancelled"):
+        mark_attendance(manager, meeting, marks)
+    assert db.session.scalar(db.select(db.func.count(Attendance.id))) == 0
+
+
+def test_a_walk_in_is_marked_as_attended_unless_marked_otherwise(forum, make_user):
+    forum, manager = forum
+    walk_in = _user(make_user)
+    (meeting,) = _meetings(forum, manager)
+    meeting.starts_at = utcnow() - timedelta(hours=1)
+    meeting.ends_at = meeting.starts_at + timedelta(hours=2)
+    marked = mark_attendance(manager, meeting, {}, walk_in=walk_in.username)
+    assert marked.walk_in.id == walk_in.id
+    row = db.session.scalar(db.select(Attendance).where(Attendance.user_id == walk_in.id))
+    assert row.presence == Presence.ATTENDED.value
+    mark_attendance(manager, meeting, {walk_in.id: Presence.LATE}, walk_in=walk_in.username)
+    assert row.presence == Presence.LATE.value
+
+
+def test_cancelled_meetings_cannot_be_cancelled_again_or_changed(forum):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager)
+    cancel(manager, meeting)
+    with pytest.raises(ForumError, match="already cancelled"):
+        cancel(manager, meeting)
+    with pytest.raises(ForumError, match="cannot be changed"):
+        change_meeting(manager, meeting, "this", title="New")
+
+
+def test_nobody_leaves_before_they_joined(forum, make_user):
+    forum, manager = forum
+    person = _user(make_user)
+    add_member(manager, forum, person, date(2027, 3, 1))
+    with pytest.raises(ForumError, match="choose that day or later"):
+        remove_member(manager, forum, person, date(2027, 2, 28))
+    remove_member(manager, forum, person, date(2027, 3, 1))
+    assert not member_of(person.id, forum.id)
+
+
+def test_an_action_is_done_once(forum):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager)
+    action = add_action(manager, meeting, "Write to the council", "Priya", None)
+    assert complete_action(manager, action) is True
+    done_at = action.done_at
+    assert complete_action(manager, action) is False
+    assert action.done_at == done_at
