@@ -127,8 +127,6 @@ DURATIONS = [
     (360, _l("6 hours")),
 ]
 
-ONLINE_ONLY = ""
-
 
 class MeetingDetailsForm(Form):
     """What a meeting is: when, where, how many, and how much power is shared."""
