@@ -120,8 +120,9 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 )
                 for p in members[:10]
             }
-            with happened_at(min(meeting.ends_at + timedelta(minutes=30), now)):
-                attendance.mark_attendance(manager, meeting, marks)
+            if marks:  # a forum with no members yet has nobody to mark
+                with happened_at(min(meeting.ends_at + timedelta(minutes=30), now)):
+                    attendance.mark_attendance(manager, meeting, marks)
             with happened_at(min(meeting.ends_at + timedelta(days=1), now)):
                 minutes.save_minutes(
                     manager,
