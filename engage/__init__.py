@@ -137,7 +137,7 @@ def _init_extensions(app: Flask) -> None:
 #: The domains, in the order their blueprints are registered. Importing a domain's package
 #: registers its models, its template helpers, its scheduled jobs and its demo data; see the
 #: README's "Adding a domain".
-DOMAINS = ("home", "people", "changes", "forums", "payments", "admin")
+DOMAINS = ("home", "people", "changes", "forums", "opportunities", "payments", "admin")
 
 
 def _register_domains(app: Flask) -> None:

@@ -29,9 +29,9 @@ SETTINGS = "Enter a date between 2006 and 2036"
 def world(app, make_user, pin_today):
     """Someone who may use every form, a peer, and one of each thing the forms belong to."""
     from engage.changes import services as register
-    from engage.forums import opportunity_services as opportunities
-    from engage.forums import page_services
-    from engage.forums import services as forums
+    from engage.forums.meetings import schedule
+    from engage.forums.membership import add_member, create_forum
+    from engage.opportunities import services as opportunities
     from engage.payments import rate_card
 
     pin_today(TODAY)
@@ -45,10 +45,10 @@ def world(app, make_user, pin_today):
         )
         item.state = State.TRIAGED.value
         board = Board(name="Delivery board", level=2, purpose="Unblocks things.")
-        forum = page_services.create_forum(staff, name="Women's Forum", purpose="Advise")
-        forums.add_member(staff, forum, person, TODAY)
+        forum = create_forum(staff, name="Women's Forum", purpose="Advise")
+        add_member(staff, forum, person, TODAY)
         db.session.add(board)
-        (meeting,) = forums.schedule(
+        (meeting,) = schedule(
             staff,
             forum,
             starts_at=utcnow() + timedelta(days=7),
@@ -147,7 +147,8 @@ def test_every_typed_date_out_of_range_is_refused_kindly(app, client, world, nam
 
 def _counts() -> tuple:
     from engage.changes.models import ActionStep, BoardMeeting, Event
-    from engage.forums.models import Action, ForumMember, Meeting, Opportunity
+    from engage.forums.models import Action, ForumMember, Meeting
+    from engage.opportunities.models import Opportunity
     from engage.payments.models import ClaimLine, InvolvementRecord, MileageRate, Rate, Threshold
 
     models = (

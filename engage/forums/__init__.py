@@ -1,5 +1,5 @@
 """Forums: expert-by-experience forums and their meetings — who is coming and what they need,
-who came, what was decided, and the chances to get involved that partners ask for."""
+who came, and what was decided."""
 
 from datetime import datetime
 
@@ -20,9 +20,9 @@ def _permissions() -> dict:
 @tick_job(20)
 def remind(now: datetime) -> str:
     """Everyone coming to a meeting soon is reminded once."""
-    from engage.forums import services
+    from engage.forums import replies
 
-    return f"Sent {services.send_reminders(now)} meeting reminder(s)."
+    return f"Sent {replies.send_reminders(now)} meeting reminder(s)."
 
 
 @tick_job(30)
@@ -31,10 +31,10 @@ def carry_forward(now: datetime) -> str:
     from sqlalchemy import select
 
     from engage.extensions import db
-    from engage.forums import services
+    from engage.forums import agenda
     from engage.forums.models import Forum
 
-    carried = sum(services.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
+    carried = sum(agenda.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
     return f"Carried {carried} action(s) forward."
 
 
@@ -45,10 +45,9 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.forums import calendar, models, opportunities, routes  # noqa: E402,F401
-from engage.forums.claim_links import chosen_opportunities, recent_meetings  # noqa: E402
+from engage.forums import calendar, models, organiser_routes, routes  # noqa: E402,F401
+from engage.forums.claim_links import recent_meetings  # noqa: E402
 from engage.payments.claims.links import register_claim_links  # noqa: E402
 
-# An expenses claim can say which meeting or opportunity it was for.
+# An expenses claim can say which meeting it was for.
 register_claim_links(recent_meetings)
-register_claim_links(chosen_opportunities)

@@ -27,10 +27,10 @@ from engage.core.htmx import redirect_to, render
 from engage.core.links import absolute_url
 from engage.extensions import db
 from engage.forums import bp
+from engage.forums.forms import CalendarAddressForm, ConfirmForm
+from engage.forums.membership import member_of
 from engage.forums.models import REPLY_LABELS, CalendarFeed, Forum, Invitation, Meeting, Reply
-from engage.forums.opportunity_forms import CalendarAddressForm, ConfirmForm
 from engage.forums.permissions import can_view_forum, can_view_meeting
-from engage.forums.services import active_member_ids
 from engage.people.models import User, hash_token, new_token
 
 #: How far back feeds go; calendar apps keep what they already have.
@@ -256,7 +256,7 @@ def forum_calendar(forum_id: int):
     forum = db.session.get(Forum, forum_id)
     if forum is None:
         abort(404)
-    is_member = current_user.id in active_member_ids(forum.id)
+    is_member = member_of(current_user.id, forum.id)
     if not can_view_forum(current_user, forum, is_member):
         abort(404)
     return _ics(forum_feed(forum), filename=f"forum-{forum.id}.ics")
@@ -274,7 +274,7 @@ def meeting_calendar(meeting_id: int):
             Invitation.meeting_id == meeting.id, Invitation.user_id == current_user.id
         )
     )
-    is_member = current_user.id in active_member_ids(meeting.forum_id)
+    is_member = member_of(current_user.id, meeting.forum_id)
     if not can_view_meeting(current_user, meeting, invitation is not None, is_member):
         abort(404)
     reply = invitation.reply if invitation is not None else None

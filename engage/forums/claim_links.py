@@ -1,5 +1,5 @@
 """What an expenses claim can be for, offered to payments: the forum meetings someone was
-invited to or came to lately, and the opportunities they were chosen for."""
+invited to or came to lately."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engage.core import dates
 from engage.extensions import db
-from engage.forums.models import Forum, Interest, Invitation, Meeting, Opportunity
+from engage.forums.models import Forum, Invitation, Meeting
 from engage.people.models import User
 
 #: How far back a meeting can be claimed for from the form (older ones: ask the team).
@@ -37,16 +37,3 @@ def recent_meetings(person: User, today: date) -> list[tuple[str, str, date]]:
         (f"meeting:{mid}", title or forum, dates.local_date(starts))
         for mid, title, forum, starts in meetings
     ]
-
-
-def chosen_opportunities(person: User, today: date) -> list[tuple[str, str, date]]:
-    """Opportunities ``person`` was chosen for: ("opportunity:<id>", title, day it was
-    offered), newest first, at most 5."""
-    chosen = db.session.execute(
-        select(Opportunity.id, Opportunity.title, Opportunity.created_at)
-        .join(Interest, Interest.opportunity_id == Opportunity.id)
-        .where(Interest.user_id == person.id, Interest.selected.is_(True))
-        .order_by(Opportunity.id.desc())
-        .limit(5)
-    ).all()
-    return [(f"opportunity:{oid}", title, dates.local_date(made)) for oid, title, made in chosen]

@@ -1,5 +1,5 @@
 """Demo forums: three forums with members, past meetings with attendance and minutes, future
-meetings with replies and varied needs, open opportunities and partner requests."""
+meetings with replies and varied needs."""
 
 from __future__ import annotations
 
@@ -12,18 +12,8 @@ from flask import current_app
 from engage.core.db import utcnow
 from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
-from engage.forums import services
-from engage.forums.models import (
-    ConsultationRequest,
-    Forum,
-    Interest,
-    Opportunity,
-    Presence,
-    Reply,
-    Rung,
-    Venue,
-)
-from engage.forums.opportunity_services import KIND_ACTIVITY, RequestKind
+from engage.forums import agenda, attendance, meetings, membership, minutes, replies
+from engage.forums.models import Forum, Presence, Reply, Rung, Venue
 from engage.people.demo import gender_of
 from engage.people.models import User
 
@@ -96,14 +86,14 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
         joined = today - timedelta(days=180)
         with happened_at(local_moment(joined, 10)):
             for person in members:
-                services.add_member(manager, forum, person, joined)
+                membership.add_member(manager, forum, person, joined)
         # Half past ten in the partnership's own time, kept across clock changes; each forum
         # last met a few days ago, on a day of its own (never all of them today).
         first = today - timedelta(weeks=every * 2, days=MET_DAYS_AGO[index])
         start = datetime.combine(first, time(10, 30), zone).astimezone(UTC)
         scheduled = start - timedelta(days=21)
         with happened_at(scheduled):
-            meetings = services.schedule(
+            series = meetings.schedule(
                 manager,
                 forum,
                 starts_at=start,
@@ -116,8 +106,8 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 title="",
             )
         now = utcnow()
-        past = [m for m in meetings if m.ends_at < now]
-        future = [m for m in meetings if m.ends_at >= now]
+        past = [m for m in series if m.ends_at < now]
+        future = [m for m in series if m.ends_at >= now]
         for meeting in past:
             marks = {
                 p.id: rng.choice(
@@ -131,10 +121,11 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 )
                 for p in members[:10]
             }
-            with happened_at(min(meeting.ends_at + timedelta(minutes=30), now)):
-                services.mark_attendance(manager, meeting, marks)
+            if marks:  # a forum with no members yet has nobody to mark
+                with happened_at(min(meeting.ends_at + timedelta(minutes=30), now)):
+                    attendance.mark_attendance(manager, meeting, marks)
             with happened_at(min(meeting.ends_at + timedelta(days=1), now)):
-                services.save_minutes(
+                minutes.save_minutes(
                     manager,
                     meeting,
                     "We heard from the housing team and shared experiences.",
@@ -142,7 +133,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 )
         if past:
             with happened_at(min(past[-1].ends_at + timedelta(days=1), now)):
-                services.add_action(
+                agenda.add_action(
                     manager,
                     past[-1],
                     "Write to the housing team about ID rules",
@@ -155,64 +146,4 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 if answer is not None:
                     replied = now - (now - scheduled) * rng.uniform(0.0, 0.3)
                     with happened_at(replied):
-                        services.reply(person, meeting, answer)
-    partner = people["partner"]
-    requests = [
-        ("Review our new hostel leaflet", "review", True, "accepted"),
-        (
-            "Join the interview panel for our new outreach lead",
-            "interview_panel",
-            True,
-            "requested",
-        ),
-        ("Working group on hospital discharge", "working_group", True, "met"),
-    ]
-    for title, kind, paid, status in requests:
-        request = ConsultationRequest(
-            organisation_id=partner.organisation_id,
-            requested_by_id=partner.id,
-            title=title,
-            description="We want people with lived experience to shape this from the start.",
-            kind=kind,
-            needed_by=today + timedelta(days=30),
-            effort="About two hours",
-            paid=paid,
-            status=status,
-        )
-        db.session.add(request)
-        db.session.flush()
-        if status in ("accepted", "met"):
-            opportunity = Opportunity(
-                request_id=request.id,
-                title=title,
-                description=request.description,
-                activity=KIND_ACTIVITY[RequestKind(kind)],
-                places=3,
-                closes_on=today + timedelta(days=14),
-                paid=paid,
-                status="open" if status == "accepted" else "completed",
-                rung=Rung.CO_DESIGN.value,
-            )
-            db.session.add(opportunity)
-            db.session.flush()
-            for person in everyone[:4]:
-                db.session.add(
-                    Interest(
-                        opportunity_id=opportunity.id,
-                        user_id=person.id,
-                        note="I have been through this myself.",
-                        selected=status == "met",
-                        completed_at=utcnow() if status == "met" else None,
-                    )
-                )
-    db.session.add(
-        Opportunity(
-            title="Help us choose the questions for the next survey",
-            description="Two hours at the Hub with lunch. Paid at the forum rate.",
-            activity="forum_meeting",
-            places=6,
-            closes_on=today + timedelta(days=21),
-            paid=True,
-            rung=Rung.CO_PRODUCTION.value,
-        )
-    )
+                        replies.reply(person, meeting, answer)

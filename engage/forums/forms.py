@@ -127,8 +127,6 @@ DURATIONS = [
     (360, _l("6 hours")),
 ]
 
-ONLINE_ONLY = ""
-
 
 class MeetingDetailsForm(Form):
     """What a meeting is: when, where, how many, and how much power is shared."""
@@ -415,3 +413,7 @@ class ReplyForm(Form):
         choices=[("yes", _l("Yes")), ("maybe", _l("Maybe")), ("no", _l("No"))],
         validators=[InputRequired(message=_l("Choose yes, maybe or no"))],
     )
+
+
+class CalendarAddressForm(Form):
+    submit = submit(_l("Make a new address"))

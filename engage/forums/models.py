@@ -1,5 +1,4 @@
-"""Forums of experts by experience, their meetings, replies, attendance, minutes and actions,
-and the partners' requests that become opportunities."""
+"""Forums of experts by experience, their meetings, replies, attendance, minutes and actions."""
 
 from __future__ import annotations
 
@@ -12,7 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
 from engage.extensions import db
-from engage.people.models import Organisation, User
+from engage.people.models import User
+
+
+class ForumError(ValueError):
+    """A request that cannot be met; the message is safe to show."""
 
 
 class Rung(enum.StrEnum):
@@ -222,58 +225,6 @@ class Action(CreatedMixin, db.Model):
     owner_name: Mapped[str] = mapped_column(String(120))
     due_date: Mapped[date | None]
     done_at: Mapped[datetime | None]
-
-
-class ConsultationRequest(CreatedMixin, db.Model):
-    """A partner asking the forum for lived-experience input."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    title: Mapped[str] = mapped_column(String(150))
-    description: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(30))  # review, interview panel, working group ...
-    needed_by: Mapped[date | None]
-    effort: Mapped[str] = mapped_column(String(120), default="")  # e.g. "two hours"
-    paid: Mapped[bool] = mapped_column(default=True)
-    status: Mapped[str] = mapped_column(String(12), default="requested", index=True)
-    decided_at: Mapped[datetime | None]
-    decision_note: Mapped[str] = mapped_column(Text, default="")  # readable by the partner
-
-    organisation: Mapped[Organisation | None] = relationship()
-    requested_by: Mapped[User] = relationship()
-
-
-class Opportunity(CreatedMixin, db.Model):
-    """A chance for peers to get involved, published by a manager."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("consultation_request.id"))
-    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forum.id"))
-    title: Mapped[str] = mapped_column(String(150))
-    description: Mapped[str] = mapped_column(Text)
-    activity: Mapped[str] = mapped_column(String(30), default="document_review")  # rate card key
-    places: Mapped[int] = mapped_column(default=1)
-    closes_on: Mapped[date | None]
-    paid: Mapped[bool] = mapped_column(default=True)
-    rung: Mapped[str] = mapped_column(String(20), default=Rung.CONSULTATION.value)
-    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
-
-
-class Interest(CreatedMixin, db.Model):
-    __table_args__ = (UniqueConstraint("opportunity_id", "user_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    opportunity_id: Mapped[int] = mapped_column(
-        ForeignKey("opportunity.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    note: Mapped[str] = mapped_column(Text, default="")
-    selected: Mapped[bool] = mapped_column(default=False)
-    completed_at: Mapped[datetime | None]
-    involvement_recorded_at: Mapped[datetime | None]
-
-    user: Mapped[User] = relationship()
 
 
 class CalendarFeed(db.Model):

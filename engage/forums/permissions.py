@@ -1,4 +1,4 @@
-"""Who may see and do what in forums, meetings and opportunities."""
+"""Who may see and do what in forums and meetings."""
 
 from __future__ import annotations
 
@@ -41,28 +41,3 @@ def can_see_needs_names(user: Any) -> bool:
     """Access needs and attendance of others are never shown to peers; managers see names so
     they can arrange interpreters, childcare and step-free rooms in time."""
     return can_manage_forums(user)
-
-
-def can_request_input(user: Any) -> bool:
-    """Partners ask the forum for lived-experience input."""
-    return has_role(user, Role.PARTNER, Role.MANAGER)
-
-
-def can_view_request(user: Any, request: Any) -> bool:
-    if can_manage_forums(user):
-        return True
-    return signed_in(user) and request.requested_by_id == user.id
-
-
-def can_express_interest(user: Any, opportunity: Any) -> bool:
-    return has_role(user, Role.PEER) and opportunity.status == "open"
-
-
-def can_see_opportunities(user: Any) -> bool:
-    """Peers find opportunities; managers run them."""
-    return has_role(user, Role.PEER) or can_manage_forums(user)
-
-
-def can_see_requests(user: Any) -> bool:
-    """Partners follow their own requests; managers see all of them."""
-    return has_role(user, Role.PARTNER, Role.MANAGER)

@@ -1,6 +1,6 @@
-"""Forum and meeting pages: the forums people may join, their meetings, one-tap replies, and
-the organiser's tools (scheduling, the combined needs of those coming, attendance, minutes,
-actions and issues raised into the register).
+"""Forum and meeting pages for everyone who may see them: the forums people may join, a
+forum's meetings, the meeting page with its one-tap reply, and a meeting's papers. Managers see
+more on the same pages; their own tools are in ``organiser_routes``.
 
 Every route has one shape: load → authorise → validate → service → commit → respond. A peer
 asking for a forum or meeting they may not see gets 404, so its existence is not revealed.
@@ -9,74 +9,53 @@ asking for a forum or meeting they may not see gets 404, so its existence is not
 from __future__ import annotations
 
 import re
-import uuid
-from datetime import UTC, date, datetime, time
 
-from flask import abort, flash, request, send_file, url_for
-from flask_babel import format_date, ngettext, to_user_timezone
+from flask import abort, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import to_utc as _babel_to_utc
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from engage.changes.forms import OTHER
 from engage.core import dates, uploads
 from engage.core.db import utcnow
-from engage.core.htmx import redirect_to, render, updated
+from engage.core.htmx import render, updated
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.forums import bp, services
-from engage.forums import page_services as pages
+from engage.forums import bp, meetings, membership, needs, replies
 from engage.forums import permissions as perm
-from engage.forums.forms import (
-    DURATIONS,
-    ActionForm,
-    AgendaItemForm,
-    ChangeMeetingForm,
-    ConfirmForm,
-    ForumForm,
-    LeaveForm,
-    MeetingRaiseForm,
-    MemberForm,
-    MinutesForm,
-    PaperForm,
-    RemoveForm,
-    ReplyForm,
-    ScheduleForm,
-    attendance_form,
-)
+from engage.forums.agenda import actions_by_id, meeting_actions
+from engage.forums.attendance import presence_counts, why_register_closed
+from engage.forums.forms import MemberForm, ReplyForm
+from engage.forums.minutes import raised_items
 from engage.forums.models import (
     PRESENCE_LABELS,
     REPLY_LABELS,
     RUNG_LABELS,
-    Action,
-    AgendaItem,
     Forum,
-    ForumMember,
+    ForumError,
     Invitation,
     Meeting,
     Paper,
-    Presence,
     Reply,
 )
-from engage.people.models import ACCESS_NEEDS, Organisation, User
+from engage.forums.papers import paper_file, papers_of
+from engage.people.models import ACCESS_NEEDS
 
 # Loading and authorising ------------------------------------------------------------------
 
 
-def _forum(forum_id: int) -> tuple[Forum, bool]:
+def load_forum(forum_id: int) -> tuple[Forum, bool]:
     """Load a forum the viewer may see, and whether they are a member; anything else is 404."""
     forum = db.session.get(Forum, forum_id)
     if forum is None:
         abort(404)
-    is_member = pages.member_of(current_user.id, forum.id)
+    is_member = membership.member_of(current_user.id, forum.id)
     allow(perm.can_view_forum(current_user, forum, is_member), hide=True)
     return forum, is_member
 
 
-def _meeting(meeting_id: int) -> tuple[Meeting, Invitation | None]:
+def load_meeting(meeting_id: int) -> tuple[Meeting, Invitation | None]:
     """Load a meeting the viewer may see, with its forum and venue, and the viewer's own
     invitation (None if they have none); anything else is 404."""
     meeting = db.session.scalar(
@@ -86,8 +65,8 @@ def _meeting(meeting_id: int) -> tuple[Meeting, Invitation | None]:
     )
     if meeting is None:
         abort(404)
-    invitation = pages.invitation_of(current_user.id, meeting.id)
-    is_member = invitation is not None or pages.member_of(current_user.id, meeting.forum_id)
+    invitation = replies.invitation_of(current_user.id, meeting.id)
+    is_member = invitation is not None or membership.member_of(current_user.id, meeting.forum_id)
     allow(
         perm.can_view_meeting(current_user, meeting, invitation is not None, is_member),
         hide=True,
@@ -95,23 +74,11 @@ def _meeting(meeting_id: int) -> tuple[Meeting, Invitation | None]:
     return meeting, invitation
 
 
-def _managed_meeting(meeting_id: int) -> Meeting:
-    """A meeting for the organiser's pages: 404 if the viewer may not see it, else 403 unless
-    they run forums."""
-    meeting, _invitation = _meeting(meeting_id)
-    allow(perm.can_manage_forums(current_user))
-    return meeting
-
-
-# Times: typed and shown in the partnership's time zone, stored in UTC ---------------------
-
-
-def _to_utc(day: date, at: time) -> datetime:
-    return _babel_to_utc(datetime.combine(day, at)).replace(tzinfo=UTC)
-
-
-def _minutes_long(meeting: Meeting) -> int:
-    return int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
+def load_paper(meeting: Meeting, paper_id: int) -> Paper:
+    paper = db.session.get(Paper, paper_id)
+    if paper is None or paper.meeting_id != meeting.id:
+        abort(404)
+    return paper
 
 
 # Forums -----------------------------------------------------------------------------------
@@ -121,51 +88,23 @@ def _minutes_long(meeting: Meeting) -> int:
 @login_required
 def forums():
     manage = perm.can_manage_forums(current_user)
-    found = pages.visible_forums(current_user, manage)
+    found = membership.visible_forums(current_user, manage)
     ids = [f.id for f in found]
     return render(
         "forums/list.html",
         forums=found,
-        next_meetings=pages.next_meetings(ids, utcnow()),
-        member_counts=pages.member_counts(ids),
-        mine=pages.my_forum_ids(current_user.id),
+        next_meetings=meetings.next_meetings(ids, utcnow()),
+        member_counts=membership.member_counts(ids),
+        mine=membership.my_forum_ids(current_user.id),
         manage=manage,
     )
 
 
-@bp.route("/forums/new", methods=["GET", "POST"])
-@login_required
-def forum_new():
-    allow(perm.can_manage_forums(current_user))
-    form = ForumForm()
-    form.chair.choices = [("", _("No chair yet"))] + [
-        (str(uid), name) for uid, name in pages.possible_chairs()
-    ]
-    if form.validate_on_submit():
-        try:
-            forum = pages.create_forum(
-                current_user,
-                name=form.name.data,
-                purpose=form.purpose.data or "",
-                terms_of_reference=form.terms_of_reference.data or "",
-                chair_id=int(form.chair.data) if form.chair.data else None,
-                open_to_all=form.open_to_all.data == "open",
-            )
-        except services.ForumError as error:
-            db.session.rollback()
-            form.name.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Forum created. Now add members and schedule its meetings."), "success")
-            return redirect_to(url_for("forums.forum", forum_id=forum.id))
-    return render("forums/new.html", form=form)
-
-
-def _forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 200):  # noqa: ANN001
+def forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 200):  # noqa: ANN001
     manage = perm.can_manage_forums(current_user)
     now = utcnow()
-    upcoming, past, past_count = pages.forum_meetings(forum, now)
-    everyone = pages.members(forum) if manage else []
+    upcoming, past, past_count = meetings.forum_meetings(forum, now)
+    everyone = membership.members(forum) if manage else []
     current = [m for m in everyone if m.row.left_on is None]
     if manage and member_form is None:
         member_form = MemberForm(formdata=None)
@@ -180,12 +119,14 @@ def _forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 2
         past_count=past_count,
         members=current,
         former=[m for m in everyone if m.row.left_on is not None],
-        member_count=len(current) if manage else pages.member_counts([forum.id]).get(forum.id, 0),
+        member_count=len(current)
+        if manage
+        else membership.member_counts([forum.id]).get(forum.id, 0),
         member_form=member_form,
         form=member_form,  # so the page's error summary lists its problems
         manage=manage,
-        my_replies=pages.replies_of(current_user.id, [m.id for m in upcoming]),
-        coming=pages.coming_counts([m.id for m in upcoming]) if manage else {},
+        my_replies=replies.replies_of(current_user.id, [m.id for m in upcoming]),
+        coming=replies.coming_counts([m.id for m in upcoming]) if manage else {},
         reply_labels=REPLY_LABELS,
         rungs=RUNG_LABELS,
     )
@@ -194,203 +135,8 @@ def _forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 2
 @bp.route("/forums/<int:forum_id>")
 @login_required
 def forum(forum_id: int):
-    forum, is_member = _forum(forum_id)
-    return _forum_page(forum, is_member)
-
-
-@bp.route("/forums/<int:forum_id>/members", methods=["POST"])
-@login_required
-def member_add(forum_id: int):
-    forum, is_member = _forum(forum_id)
-    allow(perm.can_manage_forums(current_user))
-    form = MemberForm()
-    if form.validate_on_submit():
-        person = User.find_by_login(form.login.data or "")
-        if person is None or not person.is_active:
-            form.login.errors.append(
-                _("There is nobody with that username or e-mail address. Check the spelling.")
-            )
-        else:
-            pages.join_forum(current_user, forum, person, form.joined_on.data)
-            db.session.commit()
-            flash(_("%(name)s is now a member.", name=person.display_name), "success")
-            return redirect_to(url_for("forums.forum", forum_id=forum.id, _anchor="members"))
-    return _forum_page(forum, is_member, member_form=form)
-
-
-@bp.route("/forums/<int:forum_id>/members/<int:user_id>/leave", methods=["GET", "POST"])
-@login_required
-def member_leave(forum_id: int, user_id: int):
-    forum, _is_member = _forum(forum_id)
-    allow(perm.can_manage_forums(current_user))
-    row = db.session.scalar(
-        select(ForumMember).where(
-            ForumMember.forum_id == forum.id,
-            ForumMember.user_id == user_id,
-            ForumMember.left_on.is_(None),
-        )
-    )
-    if row is None:
-        abort(404)
-    person = db.session.get(User, user_id)
-    form = LeaveForm()
-    if request.method == "GET":
-        form.left_on.data = dates.local_today()
-    if form.validate_on_submit():
-        if form.left_on.data < row.joined_on:
-            form.left_on.errors.append(
-                _(
-                    "They joined on %(date)s: choose that day or later",
-                    date=format_date(row.joined_on),
-                )
-            )
-        else:
-            services.remove_member(current_user, forum, person, form.left_on.data)
-            db.session.commit()
-            flash(_("%(name)s has left the forum.", name=person.display_name), "success")
-            return redirect_to(url_for("forums.forum", forum_id=forum.id, _anchor="members"))
-    return render("forums/leave.html", form=form, forum=forum, person=person)
-
-
-# Scheduling and changing meetings ---------------------------------------------------------
-
-
-def _venue_choices(form) -> None:  # noqa: ANN001
-    form.venue.choices = [("", _("Online only, or a new place below"))] + [
-        (str(v.id), v.name) for v in pages.venues()
-    ]
-
-
-def _details(form) -> dict:  # noqa: ANN001
-    """The meeting columns the form sets; a new place is recorded first."""
-    venue_id = int(form.venue.data) if form.venue.data else None
-    if (form.venue_name.data or "").strip():
-        venue_id = pages.add_venue(
-            current_user,
-            name=form.venue_name.data,
-            address=form.venue_address.data or "",
-            step_free="step_free" in (form.venue_access.data or []),
-            hearing_loop="hearing_loop" in (form.venue_access.data or []),
-            quiet_room="quiet_room" in (form.venue_access.data or []),
-            bus_stops=form.venue_bus_stops.data or "",
-        ).id
-    return {
-        "title": (form.title.data or "").strip(),
-        "venue_id": venue_id,
-        "online_link": form.online_link.data or "",
-        "capacity": form.capacity.data,
-        "rung": form.rung.data,
-        "wellbeing_check_in": bool(form.wellbeing_check_in.data),
-    }
-
-
-@bp.route("/forums/<int:forum_id>/schedule", methods=["GET", "POST"])
-@login_required
-def schedule(forum_id: int):
-    forum, _is_member = _forum(forum_id)
-    allow(perm.can_manage_forums(current_user))
-    form = ScheduleForm()
-    _venue_choices(form)
-    if form.validate_on_submit():
-        starts_at = _to_utc(form.date.data, form.time.data)
-        if starts_at < utcnow():
-            form.date.errors.append(_("Choose a date and time that has not passed yet"))
-        else:
-            repeat = form.repeat.data == "weeks"
-            meetings = services.schedule(
-                current_user,
-                forum,
-                starts_at=starts_at,
-                duration_minutes=form.duration.data,
-                every_weeks=form.every_weeks.data if repeat else None,
-                count=form.count.data if repeat else 1,
-                **_details(form),
-            )
-            db.session.commit()
-            flash(
-                ngettext(
-                    "Meeting scheduled. Members have been invited.",
-                    "%(num)d meetings scheduled. Members have been invited to the first one.",
-                    len(meetings),
-                ),
-                "success",
-            )
-            return redirect_to(url_for("forums.forum", forum_id=forum.id, _anchor="meetings"))
-    return render("forums/schedule.html", form=form, forum=forum)
-
-
-@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
-@login_required
-def meeting_edit(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    if meeting.cancelled:
-        flash(_("This meeting has been cancelled, so it cannot be changed."), "info")
-        return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
-    form = ChangeMeetingForm()
-    _venue_choices(form)
-    length = _minutes_long(meeting)
-    if length not in dict(DURATIONS):
-        form.duration.choices = [
-            *DURATIONS,
-            (length, ngettext("%(num)d minute", "%(num)d minutes", length)),
-        ]
-    if not meeting.series_id:
-        del form.scope
-    if request.method == "GET":
-        local = to_user_timezone(meeting.starts_at)
-        form.date.data, form.time.data = local.date(), local.time().replace(second=0)
-        form.duration.data = length
-        form.venue.data = str(meeting.venue_id or "")
-        form.title.data = meeting.title
-        form.online_link.data = meeting.online_link
-        form.capacity.data = meeting.capacity
-        form.rung.data = meeting.rung
-        form.wellbeing_check_in.data = meeting.wellbeing_check_in
-    if form.validate_on_submit():
-        changes: dict = {}
-        starts_at = _to_utc(form.date.data, form.time.data)
-        if starts_at != meeting.starts_at:
-            changes["starts_at"] = starts_at
-        if form.duration.data != length:
-            changes["duration_minutes"] = form.duration.data
-        # Only what was changed, so "this and all later" keeps each meeting's own details.
-        for name, value in _details(form).items():
-            if getattr(meeting, name) != value:
-                changes[name] = value
-        if changes:
-            scope = form.scope.data if meeting.series_id else "this"
-            changed = services.change_meeting(current_user, meeting, scope, **changes)
-            db.session.commit()
-            flash(
-                ngettext(
-                    "Meeting changed. Those coming have been told.",
-                    "%(num)d meetings changed. Those coming have been told.",
-                    len(changed),
-                ),
-                "success",
-            )
-        else:
-            flash(_("Nothing was changed."), "info")
-        return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
-    return render("forums/edit.html", form=form, meeting=meeting)
-
-
-@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
-@login_required
-def meeting_cancel(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    form = ConfirmForm()
-    if meeting.cancelled:
-        flash(_("This meeting is already cancelled."), "info")
-        return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
-    if form.validate_on_submit():
-        services.cancel(current_user, meeting)
-        db.session.commit()
-        flash(_("Meeting cancelled. Those coming have been told."), "success")
-        return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
-    return render(
-        "forums/cancel.html", form=form, meeting=meeting, coming=pages.reply_counts(meeting)
-    )
+    forum, is_member = load_forum(forum_id)
+    return forum_page(forum, is_member)
 
 
 # The meeting page and replies -------------------------------------------------------------
@@ -401,7 +147,7 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
     people invited."""
     manage = perm.can_manage_forums(current_user)
     now = utcnow()
-    counts = pages.reply_counts(meeting)
+    counts = replies.reply_counts(meeting)
     coming = counts.get(Reply.YES.value, 0)
     agenda = list(meeting.agenda)
     context = {
@@ -410,7 +156,7 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
         "invitation": invitation,
         "reply": invitation.reply if invitation else None,
         "position": (
-            pages.waiting_position(invitation)
+            replies.waiting_position(invitation)
             if invitation is not None and invitation.reply == Reply.WAITING.value
             else None
         ),
@@ -419,14 +165,13 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
             max(meeting.capacity - coming, 0) if meeting.capacity is not None else None
         ),
         "over": meeting.ends_at < now,
-        # The register can be taken from the morning of the meeting's day.
-        "attendance_open": to_user_timezone(meeting.starts_at).date() <= dates.local_today(),
+        "attendance_open": why_register_closed(meeting) is None,
         "can_reply": perm.can_reply(current_user, meeting, invitation is not None)
         and meeting.ends_at >= now,
         "agenda": agenda,
-        "carried": pages.actions_by_id([i.action_id for i in agenda if i.action_id]),
-        "papers": pages.papers(meeting),
-        "actions": pages.meeting_actions(meeting),
+        "carried": actions_by_id([i.action_id for i in agenda if i.action_id]),
+        "papers": papers_of(meeting),
+        "actions": meeting_actions(meeting),
         "manage": manage,
         "reply_labels": REPLY_LABELS,
         "rungs": RUNG_LABELS,
@@ -434,17 +179,17 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
         "reply_message": None,
     }
     if manage:
-        people = pages.invitees(meeting)
+        people = replies.invitees(meeting)
         context.update(
             counts=counts,
             people=people,
-            waiting=pages.waiting_list(people),
-            presence=pages.presence_counts(meeting),
+            waiting=replies.waiting_list(people),
+            presence=presence_counts(meeting),
             presence_labels=PRESENCE_LABELS,
-            raised=pages.raised_items(meeting),
+            raised=raised_items(meeting),
         )
     if perm.can_see_needs_names(current_user):
-        context.update(needs=services.needs_of_those_coming(meeting), need_labels=ACCESS_NEEDS)
+        context.update(needs=needs.needs_of_those_coming(meeting), need_labels=ACCESS_NEEDS)
     context.update(extra)
     return context
 
@@ -452,7 +197,7 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
 @bp.route("/meetings/<int:meeting_id>")
 @login_required
 def meeting(meeting_id: int):
-    meeting, invitation = _meeting(meeting_id)
+    meeting, invitation = load_meeting(meeting_id)
     return render("forums/meeting.html", **_meeting_context(meeting, invitation))
 
 
@@ -472,14 +217,14 @@ REPLY_MESSAGES = {
 def reply(meeting_id: int):
     """One tap: yes, maybe or no. With htmx the reply block is swapped in place; a plain
     form post goes back to the meeting page."""
-    meeting, invitation = _meeting(meeting_id)
+    meeting, invitation = load_meeting(meeting_id)
     allow(perm.can_reply(current_user, meeting, invitation is not None))
     form = ReplyForm()
     problem = None
     if form.validate_on_submit():
         try:
-            invitation = services.reply(current_user, meeting, Reply(form.reply.data))
-        except services.ForumError as error:
+            invitation = replies.reply(current_user, meeting, Reply(form.reply.data))
+        except ForumError as error:
             db.session.rollback()
             problem = str(error)
         else:
@@ -495,7 +240,7 @@ def reply(meeting_id: int):
             )
     else:
         problem = _("Choose yes, maybe or no")
-    meeting, invitation = _meeting(meeting_id)
+    meeting, invitation = load_meeting(meeting_id)
     return render(
         "forums/meeting.html",
         block="reply",
@@ -503,154 +248,7 @@ def reply(meeting_id: int):
     )
 
 
-# Replying for a peer (assisted digital) ---------------------------------------------------
-
-REPLY_FOR_MESSAGES = {
-    Reply.YES.value: _l("%(name)s is coming. We will remind them before the meeting."),
-    Reply.MAYBE.value: _l("We have noted that %(name)s might come."),
-    Reply.NO.value: _l("We have noted that %(name)s cannot come."),
-    Reply.WAITING.value: _l(
-        "The meeting is full, so %(name)s is on the waiting list. We will tell them if a place "
-        "comes free."
-    ),
-}
-
-
-def _peer(person_id: int) -> User:
-    """The peer a manager is working for; 404 for anyone else, so nobody learns who exists."""
-    person = db.session.get(User, person_id)
-    if person is None or not perm.can_act_on_behalf(current_user, person):
-        abort(404)
-    return person
-
-
-@bp.route("/people/<int:person_id>/meetings")
-@login_required
-def person_meetings(person_id: int):
-    """A peer's coming meetings, for a manager to reply for them (one tap each, as the peer
-    would), with each reply and who gave it."""
-    person = _peer(person_id)
-    rows = pages.coming_meetings_of(person, utcnow())
-    return render(
-        "forums/person_meetings.html",
-        person=person,
-        rows=[
-            (
-                meeting,
-                invitation,
-                pages.waiting_position(invitation)
-                if invitation is not None and invitation.reply == Reply.WAITING.value
-                else None,
-                perm.can_reply_for(current_user, person, meeting, invitation is not None),
-            )
-            for meeting, invitation in rows
-        ],
-        reply_labels=REPLY_LABELS,
-    )
-
-
-@bp.route("/people/<int:person_id>/meetings/<int:meeting_id>/reply", methods=["POST"])
-@login_required
-def reply_for(person_id: int, meeting_id: int):
-    """A manager replies yes, maybe or no for a peer; recorded as done on their behalf."""
-    person = _peer(person_id)
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    invited = pages.invitation_of(person.id, meeting.id) is not None
-    allow(perm.can_reply_for(current_user, person, meeting, invited), hide=True)
-    back = url_for("forums.person_meetings", person_id=person.id)
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        flash(_("Choose yes, maybe or no"))
-        return redirect_to(back)
-    try:
-        invitation = services.reply(
-            person, meeting, Reply(form.reply.data), actor=current_user._get_current_object()
-        )
-    except services.ForumError as error:
-        db.session.rollback()
-        flash(str(error))
-    else:
-        db.session.commit()
-        flash(str(REPLY_FOR_MESSAGES[invitation.reply]) % {"name": person.display_name}, "success")
-    return redirect_to(back + f"#meeting-{meeting.id}")
-
-
-# Agenda -----------------------------------------------------------------------------------
-
-
-@bp.route("/meetings/<int:meeting_id>/agenda", methods=["GET", "POST"])
-@login_required
-def agenda(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    form = AgendaItemForm()
-    if form.validate_on_submit():
-        pages.add_agenda_item(current_user, meeting, form.title.data, form.content_note.data or "")
-        db.session.commit()
-        flash(_("Added to the agenda."), "success")
-        return redirect_to(url_for("forums.agenda", meeting_id=meeting.id))
-    return render(
-        "forums/agenda.html",
-        form=form,
-        meeting=meeting,
-        agenda=list(meeting.agenda),
-        remove_form=RemoveForm(formdata=None),
-    )
-
-
-@bp.route("/meetings/<int:meeting_id>/agenda/<int:item_id>/remove", methods=["POST"])
-@login_required
-def agenda_remove(meeting_id: int, item_id: int):
-    meeting = _managed_meeting(meeting_id)
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != meeting.id:
-        abort(404)
-    form = RemoveForm()
-    if form.validate_on_submit():
-        try:
-            pages.remove_agenda_item(current_user, item)
-        except services.ForumError as error:
-            db.session.rollback()
-            flash(str(error), "info")
-        else:
-            db.session.commit()
-            flash(_("Taken off the agenda."), "success")
-    return redirect_to(url_for("forums.agenda", meeting_id=meeting.id))
-
-
 # Papers -----------------------------------------------------------------------------------
-
-
-@bp.route("/meetings/<int:meeting_id>/papers", methods=["GET", "POST"])
-@login_required
-def papers(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    form = PaperForm()
-    if form.validate_on_submit():
-        # Read one byte past the limit, so a big file is refused without reading it all.
-        data = form.file.data.stream.read(pages.MAX_PAPER_BYTES + 1)
-        try:
-            paper = pages.add_paper(current_user, meeting, form.title.data, data)
-        except services.ForumError as error:
-            db.session.rollback()
-            form.file.errors.append(str(error))
-        else:
-            try:
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                pages.discard_paper(paper)
-                raise
-            flash(_("Paper added."), "success")
-            return redirect_to(url_for("forums.papers", meeting_id=meeting.id))
-    return render(
-        "forums/papers.html",
-        form=form,
-        meeting=meeting,
-        papers=pages.papers(meeting),
-        remove_form=RemoveForm(formdata=None),
-    )
 
 
 def _file_name(title: str) -> str:
@@ -659,21 +257,14 @@ def _file_name(title: str) -> str:
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', " ", title).strip()[:100] or "paper"
 
 
-def _paper(meeting: Meeting, paper_id: int) -> Paper:
-    paper = db.session.get(Paper, paper_id)
-    if paper is None or paper.meeting_id != meeting.id:
-        abort(404)
-    return paper
-
-
 @bp.route("/meetings/<int:meeting_id>/papers/<int:paper_id>")
 @login_required
 def paper(meeting_id: int, paper_id: int):
     """A paper, only for those who may see its meeting; always a download, never shown in
     the page, so a file cannot act as part of the site."""
-    meeting, _invitation = _meeting(meeting_id)
-    paper = _paper(meeting, paper_id)
-    path = pages.paper_file(paper)
+    meeting, _invitation = load_meeting(meeting_id)
+    paper = load_paper(meeting, paper_id)
+    path = paper_file(paper)
     if not path.is_file():
         abort(404)
     extension = uploads.EXTENSIONS.get(paper.content_type, "bin")
@@ -686,184 +277,3 @@ def paper(meeting_id: int, paper_id: int):
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@bp.route("/meetings/<int:meeting_id>/papers/<int:paper_id>/remove", methods=["POST"])
-@login_required
-def paper_remove(meeting_id: int, paper_id: int):
-    meeting = _managed_meeting(meeting_id)
-    paper = _paper(meeting, paper_id)
-    if RemoveForm().validate_on_submit():
-        path = pages.paper_file(paper)
-        pages.remove_paper(current_user, paper)
-        db.session.commit()
-        path.unlink(missing_ok=True)  # after the commit: the record went, so the file goes
-        flash(_("Paper removed."), "success")
-    return redirect_to(url_for("forums.papers", meeting_id=meeting.id))
-
-
-# On the day: attendance -------------------------------------------------------------------
-
-
-@bp.route("/meetings/<int:meeting_id>/attendance", methods=["GET", "POST"])
-@login_required
-def attendance(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    too_early = to_user_timezone(meeting.starts_at).date() > dates.local_today()
-    marks = pages.attendance_marks(meeting)
-    invited = pages.invitees(meeting)
-    people = {p.user_id: p.name for p in invited}
-    replies = {p.user_id: p.reply for p in invited}
-    people.update({uid: name for uid, (name, _presence) in marks.items()})
-    ordered = sorted(people.items(), key=lambda pair: pair[1].lower())
-    form = attendance_form(ordered)
-    if request.method == "GET":
-        for uid, (_name, presence) in marks.items():
-            getattr(form, f"person_{uid}").data = presence
-    problem = None
-    if meeting.cancelled or too_early:
-        pass
-    elif form.validate_on_submit():
-        chosen = {
-            uid: Presence(getattr(form, f"person_{uid}").data)
-            for uid in people
-            if getattr(form, f"person_{uid}").data
-        }
-        walk_in = None
-        if (form.walk_in.data or "").strip():
-            walk_in = User.find_by_login(form.walk_in.data)
-            if walk_in is None or not walk_in.is_active:
-                form.walk_in.errors.append(
-                    _("There is nobody with that username or e-mail address. Check the spelling.")
-                )
-            else:
-                chosen.setdefault(walk_in.id, Presence.ATTENDED)
-        if not form.walk_in.errors:
-            if not chosen:
-                problem = _("Mark at least one person, or add someone who came.")
-            else:
-                services.mark_attendance(current_user, meeting, chosen)
-                db.session.commit()
-                flash(_("Attendance saved."), "success")
-                if walk_in is not None and walk_in.id not in people:
-                    return redirect_to(url_for("forums.attendance", meeting_id=meeting.id))
-                return redirect_to(url_for("forums.meeting", meeting_id=meeting.id))
-    return render(
-        "forums/attendance.html",
-        form=form,
-        meeting=meeting,
-        people=ordered,
-        replies=replies,
-        reply_labels=REPLY_LABELS,
-        problem=problem,
-        too_early=too_early,
-    )
-
-
-# Minutes, actions and issues raised --------------------------------------------------------
-
-
-def _minutes_page(meeting: Meeting, form: MinutesForm, action_form: ActionForm):
-    agenda = list(meeting.agenda)
-    return render(
-        "forums/minutes.html",
-        meeting=meeting,
-        form=form,
-        action_form=action_form,
-        actions=pages.meeting_actions(meeting),
-        carried=list(pages.actions_by_id([i.action_id for i in agenda if i.action_id]).values()),
-        done_form=RemoveForm(formdata=None),
-    )
-
-
-def _minutes_form(meeting: Meeting) -> MinutesForm:
-    form = MinutesForm(formdata=None)
-    form.minutes.data, form.decisions.data = meeting.minutes, meeting.decisions
-    return form
-
-
-@bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
-@login_required
-def minutes(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    form = MinutesForm() if request.method == "POST" else _minutes_form(meeting)
-    if form.validate_on_submit():
-        services.save_minutes(
-            current_user, meeting, form.minutes.data or "", form.decisions.data or ""
-        )
-        db.session.commit()
-        flash(_("Minutes saved."), "success")
-        return redirect_to(url_for("forums.minutes", meeting_id=meeting.id))
-    return _minutes_page(meeting, form, ActionForm(prefix="action", formdata=None))
-
-
-@bp.route("/meetings/<int:meeting_id>/actions", methods=["POST"])
-@login_required
-def action_add(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    action_form = ActionForm(prefix="action")
-    if action_form.validate_on_submit():
-        services.add_action(
-            current_user,
-            meeting,
-            action_form.description.data,
-            action_form.owner_name.data,
-            action_form.due_date.data,
-        )
-        db.session.commit()
-        flash(_("Action added. Until it is done it goes on the next meeting's agenda."), "success")
-        return redirect_to(url_for("forums.minutes", meeting_id=meeting.id, _anchor="actions"))
-    return _minutes_page(meeting, _minutes_form(meeting), action_form)
-
-
-@bp.route("/meetings/<int:meeting_id>/actions/<int:action_id>/done", methods=["POST"])
-@login_required
-def action_done(meeting_id: int, action_id: int):
-    meeting = _managed_meeting(meeting_id)
-    action = db.session.get(Action, action_id)
-    # An action from this meeting, or one carried forward from an earlier meeting of the forum.
-    forum_id = action and db.session.scalar(
-        select(Meeting.forum_id).where(Meeting.id == action.meeting_id)
-    )
-    if action is None or forum_id != meeting.forum_id:
-        abort(404)
-    if RemoveForm().validate_on_submit() and action.done_at is None:
-        services.complete_action(current_user, action)
-        db.session.commit()
-        flash(_("Action marked done."), "success")
-    return redirect_to(url_for("forums.minutes", meeting_id=meeting.id, _anchor="actions"))
-
-
-@bp.route("/meetings/<int:meeting_id>/raise", methods=["GET", "POST"])
-@login_required
-def raise_item(meeting_id: int):
-    meeting = _managed_meeting(meeting_id)
-    form = MeetingRaiseForm()
-    organisations = db.session.execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.is_active)
-        .order_by(Organisation.name)
-    ).all()
-    form.agency.choices = [
-        ("", _("Choose one")),
-        *[(str(oid), name) for oid, name in organisations],
-        (OTHER, _("Other")),
-    ]
-    if not form.submission_key.data:
-        form.submission_key.data = uuid.uuid4().hex
-    if form.validate_on_submit():
-        item = services.raise_in_meeting(
-            current_user,
-            meeting,
-            title=form.title.data,
-            what_happened=form.what_happened.data,
-            theme=form.theme.data,
-            agency_id=int(form.agency.data) if form.agency.data.isdigit() else None,
-            agency_other=form.agency_other.data or "",
-            who_affected=form.who_affected.data or "",
-            submission_key=(form.submission_key.data or "")[:40] or None,
-        )
-        db.session.commit()
-        flash(_("Added to the register as item %(id)d.", id=item.id), "success")
-        return redirect_to(url_for("forums.meeting", meeting_id=meeting.id, _anchor="raised"))
-    return render("forums/raise.html", form=form, meeting=meeting)

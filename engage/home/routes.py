@@ -11,7 +11,7 @@ from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.htmx import render
 from engage.extensions import db
-from engage.forums import services as forums
+from engage.forums import meetings
 from engage.forums.models import REPLY_LABELS
 from engage.home import bp
 from engage.payments import home as payments
@@ -31,7 +31,7 @@ def index():
         roles=ordered,
         profile=current_user.profile,
         register=changes.home_summary(current_user, now.date()),
-        meetings=forums.home_summary(current_user, now),
+        meetings=meetings.home_summary(current_user, now),
         money=payments.home_summary(current_user, dates.local_today()),
         reply_labels=REPLY_LABELS,
     )

@@ -27,8 +27,8 @@ from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.security import hash_password
 from engage.extensions import db
-from engage.forums import page_services
-from engage.forums import services as forums
+from engage.forums.meetings import schedule
+from engage.forums.membership import create_forum
 from engage.forums.models import Invitation
 from engage.payments.claims import services as claim_services
 from engage.payments.models import ExpenseClaim, PaymentEvent, PaymentItem, PaymentRun
@@ -152,10 +152,8 @@ def _no_server_errors(site: Site) -> None:
 def test_18_people_say_yes_at_once_to_a_meeting_with_10_places(site):
     with site.app.test_request_context():
         manager = db.session.scalar(sa.select(User).where(User.username == "manager"))
-        forum = page_services.create_forum(
-            manager, name=f"Crowd forum {uuid.uuid4().hex[:6]}", open_to_all=True
-        )
-        (meeting,) = forums.schedule(
+        forum = create_forum(manager, name=f"Crowd forum {uuid.uuid4().hex[:6]}", open_to_all=True)
+        (meeting,) = schedule(
             manager,
             forum,
             starts_at=utcnow() + timedelta(days=7),
@@ -186,10 +184,8 @@ def test_18_people_say_yes_at_once_to_a_meeting_with_10_places(site):
 def test_one_person_replying_20_times_at_once_has_one_reply(site):
     with site.app.test_request_context():
         manager = db.session.scalar(sa.select(User).where(User.username == "manager"))
-        forum = page_services.create_forum(
-            manager, name=f"Taps forum {uuid.uuid4().hex[:6]}", open_to_all=True
-        )
-        (meeting,) = forums.schedule(
+        forum = create_forum(manager, name=f"Taps forum {uuid.uuid4().hex[:6]}", open_to_all=True)
+        (meeting,) = schedule(
             manager, forum, starts_at=utcnow() + timedelta(days=7), duration_minutes=60
         )
         db.session.commit()

@@ -127,8 +127,7 @@ def test_payment_histories_fit_their_dates(seeded):
 
 
 def test_every_demo_request_is_of_a_kind_the_form_offers(seeded, client):
-    from engage.forums.models import ConsultationRequest
-    from engage.forums.opportunity_services import RequestKind
+    from engage.opportunities.models import ConsultationRequest, RequestKind
     from tests.conftest import sign_in
 
     rows = db.session.scalars(select(ConsultationRequest)).all()

@@ -1,13 +1,16 @@
-"""What forums offers an expenses claim: recent meetings someone was invited to and the
-opportunities they were chosen for, registered with payments (which imports no forums code)."""
+"""What forums and opportunities offer an expenses claim: recent meetings someone was invited
+to and the opportunities they were chosen for, registered with payments (which imports
+neither)."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
 from engage.extensions import db
-from engage.forums.claim_links import chosen_opportunities, recent_meetings
-from engage.forums.models import Forum, Interest, Invitation, Meeting, Opportunity
+from engage.forums.claim_links import recent_meetings
+from engage.forums.models import Forum, Invitation, Meeting
+from engage.opportunities.claim_links import chosen_opportunities
+from engage.opportunities.models import Interest, Opportunity
 from engage.payments.claims import links
 from engage.people.models import Role, User
 

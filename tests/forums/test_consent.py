@@ -12,8 +12,11 @@ import pytest
 from engage.core import outbox
 from engage.core.db import utcnow
 from engage.extensions import db
-from engage.forums import opportunity_services, services
+from engage.forums.meetings import cancel, schedule
+from engage.forums.membership import add_member
 from engage.forums.models import Forum, Invitation, Reply
+from engage.forums.replies import promote_waiting, reply, send_reminders
+from engage.opportunities import services as opportunity_services
 from engage.people.models import Role, User
 from tests.conftest import outbox_statuses
 
@@ -29,7 +32,7 @@ def setting(ctx, make_user, quiet_peers):
     db.session.flush()
     peers = {name: db.session.get(User, user.id) for name, user in quiet_peers.items()}
     for person in peers.values():
-        services.add_member(manager, forum, person, date(2026, 1, 5))
+        add_member(manager, forum, person, date(2026, 1, 5))
     return manager, forum, peers
 
 
@@ -46,7 +49,7 @@ def test_meeting_invitations_and_reminders_wait_for_consent_and_an_unpaused_peer
 ):
     manager, forum, peers = setting
     starts = (utcnow() + IN_A_WEEK).replace(microsecond=0)
-    (meeting,) = services.schedule(manager, forum, starts_at=starts, duration_minutes=90)
+    (meeting,) = schedule(manager, forum, starts_at=starts, duration_minutes=90)
     assert _sent_to(sent_messages, "You are invited") == {"agreed"}
     # Withdrawn consent: still invited (they may come), never told; a paused peer is not invited.
     assert outbox_statuses("You are invited") == {"agreed": "sent", "withdrawn": "no_consent"}
@@ -54,8 +57,8 @@ def test_meeting_invitations_and_reminders_wait_for_consent_and_an_unpaused_peer
     assert invited == {peers["agreed"].id, peers["withdrawn"].id}
 
     for person in peers.values():  # each said yes themselves, on the meeting page
-        services.reply(person, meeting, Reply.YES)
-    services.send_reminders(starts - timedelta(hours=24))
+        reply(person, meeting, Reply.YES)
+    send_reminders(starts - timedelta(hours=24))
     assert _sent_to(sent_messages, "Reminder") == {"agreed"}
     assert outbox_statuses("Reminder") == {
         "agreed": "sent",
@@ -64,7 +67,7 @@ def test_meeting_invitations_and_reminders_wait_for_consent_and_an_unpaused_peer
     }
 
     # A change to a meeting they said yes to is news they need, paused or not.
-    services.cancel(manager, meeting)
+    cancel(manager, meeting)
     assert _sent_to(sent_messages, "Cancelled") == {"agreed", "withdrawn", "paused"}
 
 
@@ -73,16 +76,14 @@ def test_a_place_that_came_free_is_told_even_when_paused_or_without_consent(
 ):
     manager, forum, peers = setting
     starts = (utcnow() + IN_A_WEEK).replace(microsecond=0)
-    (meeting,) = services.schedule(
-        manager, forum, starts_at=starts, duration_minutes=90, capacity=1
-    )
+    (meeting,) = schedule(manager, forum, starts_at=starts, duration_minutes=90, capacity=1)
     first = db.session.get(User, make_user("first").id)
-    services.reply(first, meeting, Reply.YES)
+    reply(first, meeting, Reply.YES)
     for name in ("withdrawn", "paused"):
-        services.reply(peers[name], meeting, Reply.YES)  # the waiting list
+        reply(peers[name], meeting, Reply.YES)  # the waiting list
     meeting.capacity = 3
-    services.reply(first, meeting, Reply.NO)  # frees a place; places were also added
-    services._promote_waiting(meeting, all_places=True)
+    reply(first, meeting, Reply.NO)  # frees a place; places were also added
+    promote_waiting(meeting, all_places=True)
     # The place is theirs at once, in answer to their own yes: they must know.
     assert _sent_to(sent_messages, "A place is free") == {"withdrawn", "paused"}
 

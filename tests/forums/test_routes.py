@@ -11,11 +11,8 @@ import pytest
 from PIL import Image
 
 from engage.changes.models import Item
-from engage.core.db import utcnow
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums import page_services as pages
-from engage.forums import services
 from engage.forums.models import (
     Attendance,
     Forum,
@@ -25,52 +22,11 @@ from engage.forums.models import (
     Reply,
     Venue,
 )
+from engage.forums.replies import reply
 from engage.people.models import Role, User
 from tests.conftest import count_queries, post, sign_in
 from tests.core.test_uploads import docx_bytes, gps_photo, pdf_with_javascript, png_bomb
 from tests.payments.conftest import pdf_bytes, photo_bytes
-
-
-@pytest.fixture
-def make_forum(app, make_user):
-    """Create a forum with members (users or ids) through the services, and commit it."""
-
-    def make(name: str = "Expert Citizen Forum", members=(), open_to_all: bool = True) -> int:
-        with app.test_request_context():
-            manager = db.session.get(User, make_user(roles={Role.MANAGER}).id)
-            forum = pages.create_forum(
-                manager, name=name, purpose="Advise the delivery board", open_to_all=open_to_all
-            )
-            for member in members:
-                person = db.session.get(User, getattr(member, "id", member))
-                services.add_member(manager, forum, person, date.today())
-            db.session.commit()
-            return forum.id
-
-    return make
-
-
-@pytest.fixture
-def make_meeting(app):
-    """Schedule meetings of a forum (starting in a week unless told) and commit them."""
-
-    def make(forum_id: int, starts_in=timedelta(days=7), count: int = 1, **details) -> list[int]:
-        with app.test_request_context():
-            forum = db.session.get(Forum, forum_id)
-            start = (utcnow() + starts_in).replace(microsecond=0)
-            meetings = services.schedule(
-                None,
-                forum,
-                starts_at=start,
-                duration_minutes=120,
-                every_weeks=6 if count > 1 else None,
-                count=count,
-                **details,
-            )
-            db.session.commit()
-            return [m.id for m in meetings]
-
-    return make
 
 
 def _reply_of(app, meeting_id: int, user_id: int) -> str | None:
@@ -418,9 +374,7 @@ def test_peers_never_see_others_needs_or_names_but_the_manager_does(
     (meeting_id,) = make_meeting(forum_id)
     url = f"/meetings/{meeting_id}"
     with app.test_request_context():
-        services.reply(
-            db.session.get(User, needing.id), db.session.get(Meeting, meeting_id), Reply.YES
-        )
+        reply(db.session.get(User, needing.id), db.session.get(Meeting, meeting_id), Reply.YES)
         db.session.commit()
     sign_in(client, other.username)
     page = client.get(url).get_data(as_text=True)
@@ -630,7 +584,7 @@ def test_the_meeting_page_runs_the_same_queries_for_5_or_60_invitees(
             meeting = db.session.get(Meeting, meeting_id)
             for i, person in enumerate(people):
                 answer = [Reply.YES, Reply.NO, Reply.MAYBE][i % 3]
-                services.reply(db.session.get(User, person.id), meeting, answer)
+                reply(db.session.get(User, person.id), meeting, answer)
             db.session.commit()
         return meeting_id
 

@@ -11,15 +11,23 @@ from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums import services
+from engage.forums.agenda import add_action, carry_forward, complete_action
+from engage.forums.attendance import UnknownPerson, mark_attendance
+from engage.forums.meetings import _local, cancel, change_meeting, schedule
+from engage.forums.membership import add_member, member_of, remove_member
+from engage.forums.minutes import raise_in_meeting
 from engage.forums.models import (
     AgendaItem,
+    Attendance,
     Forum,
+    ForumError,
     Invitation,
     Meeting,
     Presence,
     Reply,
 )
+from engage.forums.needs import needs_of_those_coming
+from engage.forums.replies import coming_count, invite_members, reply, send_reminders
 from engage.people.models import Role, User
 
 
@@ -38,14 +46,14 @@ def forum(ctx, make_user):
 
 def _meetings(forum, manager, **kwargs):
     start = (utcnow() + timedelta(days=7)).replace(microsecond=0)
-    return services.schedule(manager, forum, starts_at=start, duration_minutes=120, **kwargs)
+    return schedule(manager, forum, starts_at=start, duration_minutes=120, **kwargs)
 
 
 def test_a_series_makes_meetings_every_n_weeks(forum):
     forum, manager = forum
     meetings = _meetings(forum, manager, every_weeks=6, count=4)
     assert len(meetings) == 4
-    local = [services._local(m.starts_at) for m in meetings]  # wall-clock, across clock changes
+    local = [_local(m.starts_at) for m in meetings]  # wall-clock, across clock changes
     assert {(b - a).days for a, b in zip(local, local[1:])} == {42}
     assert {(b - a).seconds for a, b in zip(local, local[1:])} == {0}
     assert len({m.series_id for m in meetings}) == 1
@@ -54,14 +62,14 @@ def test_a_series_makes_meetings_every_n_weeks(forum):
 def test_changing_all_future_meetings_keeps_the_pattern_and_spares_detached_ones(forum):
     forum, manager = forum
     first, second, third, fourth = _meetings(forum, manager, every_weeks=6, count=4)
-    services.change_meeting(manager, third, "this", online_link="https://meet.example/x")
+    change_meeting(manager, third, "this", online_link="https://meet.example/x")
     assert third.detached
-    services.change_meeting(
+    change_meeting(
         manager, second, "future", starts_at=second.starts_at + timedelta(hours=1), capacity=12
     )
     assert first.capacity is None and second.capacity == 12 and fourth.capacity == 12
     assert third.capacity is None  # changed on its own earlier, left alone
-    local = services._local
+    local = _local
     assert (local(fourth.starts_at) - local(second.starts_at)).days == 84
     assert local(fourth.starts_at).hour == (local(first.starts_at) + timedelta(hours=1)).hour
 
@@ -72,11 +80,11 @@ def test_members_are_invited_but_paused_peers_are_not(forum, make_user):
     paused = _user(make_user, email="p@example.org")
     paused.profile.paused_at = utcnow()
     for person in (active, paused):
-        services.add_member(manager, forum, person, date.today())
+        add_member(manager, forum, person, date.today())
     (meeting,) = _meetings(forum, manager)
     invited = {i.user_id for i in db.session.scalars(db.select(Invitation))}
     assert invited == {active.id}
-    assert services.invite_members(meeting) == 0  # nobody invited twice
+    assert invite_members(meeting) == 0  # nobody invited twice
 
 
 def test_the_waiting_list_moves_up_by_itself(forum, make_user):
@@ -84,9 +92,9 @@ def test_the_waiting_list_moves_up_by_itself(forum, make_user):
     (meeting,) = _meetings(forum, manager, capacity=1)
     first = _user(make_user)
     second = _user(make_user, email="second@example.org")
-    assert services.reply(first, meeting, Reply.YES).reply == Reply.YES.value
-    assert services.reply(second, meeting, Reply.YES).reply == Reply.WAITING.value
-    services.reply(first, meeting, Reply.NO)
+    assert reply(first, meeting, Reply.YES).reply == Reply.YES.value
+    assert reply(second, meeting, Reply.YES).reply == Reply.WAITING.value
+    reply(first, meeting, Reply.NO)
     row = db.session.scalar(db.select(Invitation).filter_by(user_id=second.id))
     assert row.reply == Reply.YES.value
     told = db.session.scalar(
@@ -99,24 +107,24 @@ def test_replying_twice_is_harmless_and_past_meetings_refuse(forum, make_user):
     forum, manager = forum
     (meeting,) = _meetings(forum, manager, capacity=1)
     person = _user(make_user)
-    services.reply(person, meeting, Reply.YES)
-    services.reply(person, meeting, Reply.YES)
-    assert services.coming_count(meeting) == 1
+    reply(person, meeting, Reply.YES)
+    reply(person, meeting, Reply.YES)
+    assert coming_count(meeting) == 1
     meeting.starts_at = utcnow() - timedelta(days=2)
     meeting.ends_at = utcnow() - timedelta(days=2) + timedelta(hours=2)
-    with pytest.raises(services.ForumError):
-        services.reply(person, meeting, Reply.NO)
+    with pytest.raises(ForumError):
+        reply(person, meeting, Reply.NO)
 
 
 def test_reminders_go_once(forum, make_user, app):
     forum, manager = forum
     person = _user(make_user, email="r@example.org")
-    services.add_member(manager, forum, person, date.today())
+    add_member(manager, forum, person, date.today())
     (meeting,) = _meetings(forum, manager)
-    services.reply(person, meeting, Reply.YES)
+    reply(person, meeting, Reply.YES)
     soon = meeting.starts_at - timedelta(hours=app.config["REMINDER_HOURS"] - 1)
-    assert services.send_reminders(soon) == 1
-    assert services.send_reminders(soon) == 0
+    assert send_reminders(soon) == 1
+    assert send_reminders(soon) == 0
 
 
 def test_needs_of_those_coming(forum, make_user):
@@ -130,10 +138,10 @@ def test_needs_of_those_coming(forum, make_user):
     c = _user(make_user, preferred_name="Cy")
     c.profile.needs_childcare = True
     (meeting,) = _meetings(forum, manager)
-    services.reply(a, meeting, Reply.YES)
-    services.reply(b, meeting, Reply.YES)
-    services.reply(c, meeting, Reply.NO)  # not coming: not counted
-    needs = services.needs_of_those_coming(meeting)
+    reply(a, meeting, Reply.YES)
+    reply(b, meeting, Reply.YES)
+    reply(c, meeting, Reply.NO)  # not coming: not counted
+    needs = needs_of_those_coming(meeting)
     assert needs.interpreters == {"Polish": 2}
     assert needs.counts["needs_childcare"] == 1 and needs.counts["needs_step_free"] == 1
     assert needs.names["needs_childcare"] == ["Bo"]
@@ -145,6 +153,8 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
     late = _user(make_user)
     absent = _user(make_user)
     (meeting,) = _meetings(forum, manager)
+    meeting.starts_at = utcnow() - timedelta(hours=1)  # the register opens on the day
+    meeting.ends_at = meeting.starts_at + timedelta(hours=2)
     given = []
 
     def receiver(sender, **kwargs):
@@ -157,8 +167,8 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
             late.id: Presence.LATE,
             absent.id: Presence.APOLOGIES,
         }
-        assert services.mark_attendance(manager, meeting, marks) == 2
-        assert services.mark_attendance(manager, meeting, marks) == 0  # saved again
+        assert mark_attendance(manager, meeting, marks).given == 2
+        assert mark_attendance(manager, meeting, marks).given == 0  # saved again
     finally:
         involvement_given.disconnect(receiver)
     assert sorted(given) == sorted(
@@ -169,27 +179,27 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
 def test_unfinished_actions_carry_forward_until_done(forum):
     forum, manager = forum
     first, second, third = _meetings(forum, manager, every_weeks=4, count=3)
-    action = services.add_action(manager, first, "Write to the council", "Priya", None)
+    action = add_action(manager, first, "Write to the council", "Priya", None)
 
     def on(meeting):
         rows = db.session.scalars(db.select(AgendaItem).filter_by(meeting_id=meeting.id))
         return [row.action_id for row in rows]
 
     assert on(second) == [action.id]
-    assert services.carry_forward(forum) == 0  # idempotent
+    assert carry_forward(forum) == 0  # idempotent
     # After the second meeting, still unfinished: it moves on to the third.
-    assert services.carry_forward(forum, now=second.starts_at + timedelta(hours=3)) == 1
+    assert carry_forward(forum, now=second.starts_at + timedelta(hours=3)) == 1
     assert on(third) == [action.id]
-    services.complete_action(manager, action)
-    other = services.add_action(manager, first, "Done already", "Jo", None)
-    services.complete_action(manager, other)
-    assert services.carry_forward(forum) == 0
+    complete_action(manager, action)
+    other = add_action(manager, first, "Done already", "Jo", None)
+    complete_action(manager, other)
+    assert carry_forward(forum) == 0
 
 
 def test_issues_raised_at_a_meeting_go_to_the_register(forum):
     forum, manager = forum
     (meeting,) = _meetings(forum, manager)
-    item = services.raise_in_meeting(
+    item = raise_in_meeting(
         manager, meeting, title="No bus home", what_happened="Discharged at 3am", theme="health"
     )
     db.session.flush()
@@ -202,8 +212,8 @@ def test_cancelling_tells_those_coming(forum, make_user):
     forum, manager = forum
     person = _user(make_user, email="c@example.org")
     (meeting,) = _meetings(forum, manager)
-    services.reply(person, meeting, Reply.YES)
-    services.cancel(manager, meeting)
+    reply(person, meeting, Reply.YES)
+    cancel(manager, meeting)
     assert (
         db.session.scalar(
             db.select(Notification).where(Notification.subject.like("Cancelled%"))
@@ -220,7 +230,7 @@ def test_a_series_keeps_its_local_time_across_the_clock_change(forum):
     forum, manager = forum
     london = ZoneInfo("Europe/London")
     first = datetime(2027, 2, 23, 10, 30, tzinfo=london).astimezone(UTC)
-    meetings = services.schedule(
+    meetings = schedule(
         manager, forum, starts_at=first, duration_minutes=120, every_weeks=6, count=3
     )
     assert [m.starts_at.astimezone(london).strftime("%H:%M") for m in meetings] == [
@@ -236,7 +246,70 @@ def test_more_places_move_the_waiting_list_up(forum, make_user):
     (meeting,) = _meetings(forum, manager, capacity=1)
     people = [_user(make_user) for _ in range(3)]
     for person in people:
-        services.reply(person, meeting, Reply.YES)
-    assert services.coming_count(meeting) == 1
-    services.change_meeting(manager, meeting, "this", capacity=3)
-    assert services.coming_count(meeting) == 3
+        reply(person, meeting, Reply.YES)
+    assert coming_count(meeting) == 1
+    change_meeting(manager, meeting, "this", capacity=3)
+    assert coming_count(meeting) == 3
+
+
+def test_the_register_is_refused_when_cancelled_before_the_day_or_empty(forum, make_user):
+    forum, manager = forum
+    person = _user(make_user)
+    (meeting,) = _meetings(forum, manager)
+    marks = {person.id: Presence.ATTENDED}
+    with pytest.raises(ForumError, match="on the day of the meeting"):
+        mark_attendance(manager, meeting, marks)
+    meeting.starts_at = utcnow() - timedelta(hours=1)
+    meeting.ends_at = meeting.starts_at + timedelta(hours=2)
+    with pytest.raises(ForumError, match="Mark at least one person"):
+        mark_attendance(manager, meeting, {})
+    with pytest.raises(UnknownPerson):
+        mark_attendance(manager, meeting, {}, walk_in="nobody-by-this-name")
+    cancel(manager, meeting)
+    with pytest.raises(ForumError, match="cancelled"):
+        mark_attendance(manager, meeting, marks)
+    assert db.session.scalar(db.select(db.func.count(Attendance.id))) == 0
+
+
+def test_a_walk_in_is_marked_as_attended_unless_marked_otherwise(forum, make_user):
+    forum, manager = forum
+    walk_in = _user(make_user)
+    (meeting,) = _meetings(forum, manager)
+    meeting.starts_at = utcnow() - timedelta(hours=1)
+    meeting.ends_at = meeting.starts_at + timedelta(hours=2)
+    marked = mark_attendance(manager, meeting, {}, walk_in=walk_in.username)
+    assert marked.walk_in.id == walk_in.id
+    row = db.session.scalar(db.select(Attendance).where(Attendance.user_id == walk_in.id))
+    assert row.presence == Presence.ATTENDED.value
+    mark_attendance(manager, meeting, {walk_in.id: Presence.LATE}, walk_in=walk_in.username)
+    assert row.presence == Presence.LATE.value
+
+
+def test_cancelled_meetings_cannot_be_cancelled_again_or_changed(forum):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager)
+    cancel(manager, meeting)
+    with pytest.raises(ForumError, match="already cancelled"):
+        cancel(manager, meeting)
+    with pytest.raises(ForumError, match="cannot be changed"):
+        change_meeting(manager, meeting, "this", title="New")
+
+
+def test_nobody_leaves_before_they_joined(forum, make_user):
+    forum, manager = forum
+    person = _user(make_user)
+    add_member(manager, forum, person, date(2027, 3, 1))
+    with pytest.raises(ForumError, match="choose that day or later"):
+        remove_member(manager, forum, person, date(2027, 2, 28))
+    remove_member(manager, forum, person, date(2027, 3, 1))
+    assert not member_of(person.id, forum.id)
+
+
+def test_an_action_is_done_once(forum):
+    forum, manager = forum
+    (meeting,) = _meetings(forum, manager)
+    action = add_action(manager, meeting, "Write to the council", "Priya", None)
+    assert complete_action(manager, action) is True
+    done_at = action.done_at
+    assert complete_action(manager, action) is False
+    assert action.done_at == done_at

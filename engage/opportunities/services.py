@@ -8,7 +8,6 @@ goes out in its recipient's own language.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -27,14 +25,16 @@ from engage.core.db import utcnow
 from engage.core.links import absolute_url
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums.models import (
+from engage.forums.models import Forum, ForumMember, Rung
+from engage.opportunities.models import (
     ConsultationRequest,
-    Forum,
-    ForumMember,
     Interest,
     Opportunity,
-    Rung,
+    OpportunityStatus,
+    RequestKind,
+    RequestStatus,
 )
+from engage.payments import earnings, rate_card
 from engage.people.models import Organisation, Profile, Role, User, UserRole
 
 
@@ -42,100 +42,12 @@ class OpportunityError(ValueError):
     """A change that cannot be made; the message is safe to show."""
 
 
-# States and labels --------------------------------------------------------------------------
-
-
-class RequestStatus(enum.StrEnum):
-    REQUESTED = "requested"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    MET = "met"  # the opportunity it became was completed
-
-    @property
-    def label(self) -> str:
-        return str(REQUEST_STATUS_LABELS[self])
-
-
-REQUEST_STATUS_LABELS = {
-    RequestStatus.REQUESTED: _l("Waiting for a decision"),
-    RequestStatus.ACCEPTED: _l("Accepted"),
-    RequestStatus.DECLINED: _l("Declined"),
-    RequestStatus.MET: _l("Met"),
-}
-
-REQUEST_STATUS_COLOURS = {
-    RequestStatus.REQUESTED: "blue",
-    RequestStatus.ACCEPTED: "turquoise",
-    RequestStatus.DECLINED: "grey",
-    RequestStatus.MET: "green",
-}
-
-
-class RequestKind(enum.StrEnum):
-    REVIEW = "review"
-    INTERVIEW_PANEL = "interview_panel"
-    WORKING_GROUP = "working_group"
-    OTHER = "other"
-
-    @classmethod
-    def read(cls, value: str) -> RequestKind:
-        """The kind stored on a request. A word the form no longer offers (older data) reads as
-        "something else", so a request's pages never fail on it; new requests are checked with
-        ``RequestKind(value)``, which refuses such a word."""
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.OTHER
-
-    @property
-    def label(self) -> str:
-        return str(KIND_LABELS[self])
-
-
-KIND_LABELS = {
-    RequestKind.REVIEW: _l("Review a document, such as a leaflet or a letter"),
-    RequestKind.INTERVIEW_PANEL: _l("Sit on an interview panel"),
-    RequestKind.WORKING_GROUP: _l("Join a working group"),
-    RequestKind.OTHER: _l("Something else"),
-}
-
-#: Rate-card activity keys (the payments domain prices them).
-ACTIVITY_LABELS = {
-    "document_review": _l("Reviewing a document"),
-    "interview_panel": _l("Interview panel"),
-    "working_group": _l("Working group"),
-    "other_involvement": _l("Other involvement"),
-}
-
 #: The activity an accepted request becomes, by what the partner asked for.
 KIND_ACTIVITY = {
     RequestKind.REVIEW: "document_review",
     RequestKind.INTERVIEW_PANEL: "interview_panel",
     RequestKind.WORKING_GROUP: "working_group",
     RequestKind.OTHER: "other_involvement",
-}
-
-
-class OpportunityStatus(enum.StrEnum):
-    OPEN = "open"  # peers can say they are interested
-    SELECTED = "selected"  # the manager has chosen; the work is under way
-    COMPLETED = "completed"  # everyone chosen has done the work
-
-    @property
-    def label(self) -> str:
-        return str(OPPORTUNITY_STATUS_LABELS[self])
-
-
-OPPORTUNITY_STATUS_LABELS = {
-    OpportunityStatus.OPEN: _l("Open"),
-    OpportunityStatus.SELECTED: _l("People chosen"),
-    OpportunityStatus.COMPLETED: _l("Completed"),
-}
-
-OPPORTUNITY_STATUS_COLOURS = {
-    OpportunityStatus.OPEN: "green",
-    OpportunityStatus.SELECTED: "turquoise",
-    OpportunityStatus.COMPLETED: "grey",
 }
 
 
@@ -196,7 +108,7 @@ def prefill(request: ConsultationRequest) -> dict[str, Any]:
 def _check_undecided(request: ConsultationRequest) -> None:
     # Read it again, locked, so two managers deciding at once cannot both succeed.
     db.session.refresh(request, with_for_update=True)
-    if request.status != RequestStatus.REQUESTED.value:
+    if not request.undecided:
         raise OpportunityError(_("This request has already been decided."))
 
 
@@ -217,7 +129,7 @@ def accept_request(
         if opportunity.request_id not in (None, request.id):
             raise OpportunityError(_("That opportunity already answers another request."))
         opportunity.request_id = request.id
-    request.status = RequestStatus.ACCEPTED.value
+    request.move_to(RequestStatus.ACCEPTED)
     request.decided_at = utcnow()
     request.decision_note = (note or "").strip()
     audit.record("request.accepted", actor=actor, request=request.id, opportunity=opportunity.id)
@@ -232,7 +144,7 @@ def decline_request(actor: User, request: ConsultationRequest, reason: str) -> N
     reason = (reason or "").strip()
     if not reason:
         raise OpportunityError(_("Give a reason the partner can read."))
-    request.status = RequestStatus.DECLINED.value
+    request.move_to(RequestStatus.DECLINED)
     request.decided_at = utcnow()
     request.decision_note = reason
     audit.record("request.declined", actor=actor, request=request.id)
@@ -244,7 +156,7 @@ def _tell_partner(request: ConsultationRequest, accepted: bool) -> None:
     person = request.requested_by
     if person is None or not person.is_active:
         return
-    link = absolute_url("forums.consultation_request", request_id=request.id)
+    link = absolute_url("opportunities.consultation_request", request_id=request.id)
     with _their_language(person):
         if accepted:
             subject = _("Your request was accepted: %(title)s", title=request.title)
@@ -276,7 +188,7 @@ def _mark_met(request_id: int | None) -> None:
         return
     request = db.session.get(ConsultationRequest, request_id)
     if request is not None and request.status == RequestStatus.ACCEPTED.value:
-        request.status = RequestStatus.MET.value
+        request.move_to(RequestStatus.MET)
         audit.record("request.met", actor=None, request=request.id)
 
 
@@ -363,7 +275,7 @@ def _peers_to_tell(opportunity: Opportunity) -> list[User]:
 
 
 def _tell_new(opportunity: Opportunity) -> int:
-    link = absolute_url("forums.opportunity", opportunity_id=opportunity.id)
+    link = absolute_url("opportunities.opportunity", opportunity_id=opportunity.id)
     people = _peers_to_tell(opportunity)
     for person in people:
         with _their_language(person):
@@ -488,7 +400,7 @@ def select_people(actor: User, opportunity: Opportunity, user_ids: Iterable[int]
         for row in rows:
             if not row.selected:
                 _tell_not_this_time(row.user, opportunity)
-        opportunity.status = OpportunityStatus.SELECTED.value
+        opportunity.move_to(OpportunityStatus.SELECTED)
     audit.record(
         "opportunity.selected",
         actor=actor,
@@ -513,7 +425,7 @@ def _tell_chosen(person: User, opportunity: Opportunity) -> None:
                 "%(link)s\n",
                 name=person.display_name,
                 title=opportunity.title,
-                link=absolute_url("forums.opportunity", opportunity_id=opportunity.id),
+                link=absolute_url("opportunities.opportunity", opportunity_id=opportunity.id),
             ),
         )
 
@@ -533,7 +445,7 @@ def _tell_not_this_time(person: User, opportunity: Opportunity) -> None:
                 "We hope you will say you are interested in the next one.\n%(link)s\n",
                 name=person.display_name,
                 title=opportunity.title,
-                link=absolute_url("forums.opportunities"),
+                link=absolute_url("opportunities.opportunities"),
             ),
         )
 
@@ -582,8 +494,22 @@ def record_completed(actor: User, opportunity: Opportunity, user_id: int) -> boo
         )
     )
     if not outstanding and opportunity.status != OpportunityStatus.COMPLETED.value:
-        opportunity.status = OpportunityStatus.COMPLETED.value
+        opportunity.move_to(OpportunityStatus.COMPLETED)
         audit.record("opportunity.completed", actor=actor, opportunity=opportunity.id)
         _mark_met(opportunity.request_id)
     db.session.flush()
     return given
+
+
+def benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict[int, list]:
+    """Benefits warnings for the interested people who asked for them, by user id: shown to
+    the manager next to each name before they choose (never a block). Two or three queries,
+    however many people are interested."""
+    if not opportunity.paid or opportunity.status == OpportunityStatus.COMPLETED.value:
+        return {}
+    people = [row.user for row in waiting]
+    if not any(p.profile and p.profile.benefits_warnings for p in people):
+        return {}
+    today = dates.local_today()
+    fee = rate_card.projected_fee(opportunity.activity, today)
+    return earnings.warnings_for_people(people, today, fee)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -11,52 +11,12 @@ from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
 from engage.extensions import db
-from engage.forums import opportunity_services as services
-from engage.forums.models import ConsultationRequest, Forum, ForumMember, Interest, Opportunity
-from engage.people.models import Organisation, Role, User
+from engage.forums.models import Forum, ForumMember
+from engage.opportunities import services
+from engage.opportunities.models import ConsultationRequest, Interest, Opportunity
+from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
-
-REQUEST = {
-    "title": "Review our hostel leaflet",
-    "kind": "review",
-    "description": "A new leaflet for people arriving at the hostel.",
-    "needed_by": "2031-03-31",
-    "effort": "about two hours",
-    "paid": "yes",
-}
-
-
-#: "Now" for these tests: Monday 1 March 2027, 12:00 in the UK, so "closed yesterday" and
-#: "needed by 2031" mean the same on every day the tests run.
-NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-TODAY = NOW.date()
-
-
-@pytest.fixture(autouse=True)
-def _now(clock):
-    clock(NOW)
-
-
-@pytest.fixture
-def org(app):
-    with app.app_context():
-        row = Organisation(name="City Council")
-        db.session.add(row)
-        db.session.commit()
-        return row.id
-
-
-@pytest.fixture
-def people(make_user, org):
-    """A partner (with an organisation), a manager and two peers."""
-    return {
-        "partner": make_user(
-            "partner", roles={Role.PARTNER}, email="p@example.org", organisation_id=org
-        ),
-        "manager": make_user("manager", roles={Role.MANAGER}),
-        "ann": make_user("ann", roles={Role.PEER}, email="ann@example.org", preferred_name="Ann"),
-        "bob": make_user("bob", roles={Role.PEER}, email="bob@example.org", preferred_name="Bob"),
-    }
+from tests.opportunities.conftest import REQUEST, TODAY
 
 
 def _notes(app, user_id: int) -> list[Notification]:
@@ -68,30 +28,6 @@ def _notes(app, user_id: int) -> list[Notification]:
                 .order_by(Notification.id)
             )
         )
-
-
-def _make_request(app, partner: User, **changes) -> int:
-    with app.test_request_context():
-        actor = db.session.get(User, partner.id)
-        values = dict(REQUEST, needed_by=date(2031, 3, 31), paid=True) | changes
-        row = services.make_request(actor, **values)
-        db.session.commit()
-        return row.id
-
-
-def _publish(app, manager: User, **details) -> int:
-    with app.test_request_context():
-        actor = db.session.get(User, manager.id)
-        values = {
-            "title": "Interview panel for a support worker",
-            "description": "Sit on the panel on a Tuesday morning.",
-            "activity": "interview_panel",
-            "places": 1,
-            "paid": True,
-        } | details
-        opportunity = services.publish(actor, **values)
-        db.session.commit()
-        return opportunity.id
 
 
 def _switch(client, username: str) -> None:
@@ -125,10 +61,10 @@ def test_a_request_form_keeps_what_was_typed_and_says_what_is_missing(client, pe
     assert "A new leaflet for people arriving" in body
 
 
-def test_partners_see_only_their_own_requests(app, client, make_user, people):
+def test_partners_see_only_their_own_requests(app, client, make_user, people, make_request):
     other = make_user("otherpartner", roles={Role.PARTNER})
-    theirs = _make_request(app, other, title="Someone else's secret request")
-    mine = _make_request(app, people["partner"], title="My own request")
+    theirs = make_request(other, title="Someone else's secret request")
+    mine = make_request(people["partner"], title="My own request")
     sign_in(client, "partner")
     listing = client.get("/requests").get_data(as_text=True)
     assert "My own request" in listing and "secret request" not in listing
@@ -142,10 +78,12 @@ def test_partners_see_only_their_own_requests(app, client, make_user, people):
     assert response.status_code == 403
 
 
-def test_managers_see_every_request_and_can_filter_by_status(app, client, make_user, people):
+def test_managers_see_every_request_and_can_filter_by_status(
+    app, client, make_user, people, make_request
+):
     other = make_user("otherpartner", roles={Role.PARTNER})
-    _make_request(app, other, title="Working group on hospital discharge")
-    declined = _make_request(app, people["partner"], title="Leaflet that was declined")
+    make_request(other, title="Working group on hospital discharge")
+    declined = make_request(people["partner"], title="Leaflet that was declined")
     with app.test_request_context():
         services.decline_request(
             db.session.get(User, people["manager"].id),
@@ -167,8 +105,8 @@ def test_people_who_cannot_ask_are_refused(client, signed_in, role):
     assert client.get("/requests/new").status_code == 403
 
 
-def test_peers_cannot_see_or_accept_a_request(app, client, people):
-    request_id = _make_request(app, people["partner"])
+def test_peers_cannot_see_or_accept_a_request(app, client, people, make_request):
+    request_id = make_request(people["partner"])
     sign_in(client, "ann")
     assert client.get(f"/requests/{request_id}").status_code == 404
     response = post(
@@ -184,14 +122,14 @@ def test_peers_cannot_see_or_accept_a_request(app, client, people):
 
 
 def test_accepting_publishes_a_prefilled_opportunity_and_tells_the_partner(
-    app, client, make_user, people
+    app, client, make_user, people, make_request
 ):
     paused = make_user("paused", roles={Role.PEER}, email="paused@example.org")
     with app.app_context():
         user = db.session.get(User, paused.id)
         user.profile.paused_at = utcnow()
         db.session.commit()
-    request_id = _make_request(app, people["partner"])
+    request_id = make_request(people["partner"])
     sign_in(client, "manager")
     page = client.get(f"/requests/{request_id}/accept").get_data(as_text=True)
     assert 'value="Review our hostel leaflet"' in page  # filled in from the request
@@ -234,11 +172,11 @@ def test_accepting_publishes_a_prefilled_opportunity_and_tells_the_partner(
 
 
 def test_a_request_of_a_kind_no_longer_offered_shows_kindly_and_can_be_accepted(
-    app, client, people
+    app, client, people, make_request
 ):
     """Older data may hold a kind the form does not offer (the demo once seeded "interview"):
     its pages read it as "something else", never the raw word, never a 500."""
-    request_id = _make_request(app, people["partner"])
+    request_id = make_request(people["partner"])
     with app.app_context():
         db.session.get(ConsultationRequest, request_id).kind = "interview"
         db.session.commit()
@@ -251,9 +189,11 @@ def test_a_request_of_a_kind_no_longer_offered_shows_kindly_and_can_be_accepted(
     assert 'value="other_involvement" selected' in response.get_data(as_text=True)
 
 
-def test_accepting_can_link_an_opportunity_already_published(app, client, people):
-    opportunity_id = _publish(app, people["manager"], title="Existing panel")
-    request_id = _make_request(app, people["partner"])
+def test_accepting_can_link_an_opportunity_already_published(
+    app, client, people, make_request, publish
+):
+    opportunity_id = publish(people["manager"], title="Existing panel")
+    request_id = make_request(people["partner"])
     sign_in(client, "manager")
     response = post(
         client,
@@ -267,8 +207,8 @@ def test_accepting_can_link_an_opportunity_already_published(app, client, people
         assert db.session.scalar(db.select(db.func.count(Opportunity.id))) == 1
 
 
-def test_declining_needs_a_reason_the_partner_reads(app, client, people):
-    request_id = _make_request(app, people["partner"])
+def test_declining_needs_a_reason_the_partner_reads(app, client, people, make_request):
+    request_id = make_request(people["partner"])
     sign_in(client, "manager")
     response = post(client, f"/requests/{request_id}/decline", {"reason": ""})
     assert response.status_code == 200 and "Give a reason the partner can read" in (
@@ -336,10 +276,10 @@ def test_a_manager_publishes_an_opportunity_directly(app, client, people):
     assert "Working group on benefits letters" in listing
 
 
-def test_peers_see_open_opportunities_only(app, client, people):
-    _publish(app, people["manager"], title="Still open")
-    _publish(app, people["manager"], title="Closed yesterday", closes_on=TODAY - timedelta(days=2))
-    done = _publish(app, people["manager"], title="Already done")
+def test_peers_see_open_opportunities_only(app, client, people, publish):
+    publish(people["manager"], title="Still open")
+    publish(people["manager"], title="Closed yesterday", closes_on=TODAY - timedelta(days=2))
+    done = publish(people["manager"], title="Already done")
     with app.app_context():
         db.session.get(Opportunity, done).status = "completed"
         db.session.commit()
@@ -353,7 +293,7 @@ def test_peers_see_open_opportunities_only(app, client, people):
     assert "Still open" in everything and "Already done" in everything
 
 
-def test_an_invitation_only_forums_opportunity_is_for_its_members(app, client, people):
+def test_an_invitation_only_forums_opportunity_is_for_its_members(app, client, people, publish):
     with app.app_context():
         forum = Forum(name="Women's Forum", open_to_all=False)
         db.session.add(forum)
@@ -361,9 +301,7 @@ def test_an_invitation_only_forums_opportunity_is_for_its_members(app, client, p
         db.session.add(ForumMember(forum_id=forum.id, user_id=people["ann"].id, joined_on=TODAY))
         db.session.commit()
         forum_id = forum.id
-    opportunity_id = _publish(
-        app, people["manager"], title="For the women's forum", forum_id=forum_id
-    )
+    opportunity_id = publish(people["manager"], title="For the women's forum", forum_id=forum_id)
     assert any("A new opportunity" in n.subject for n in _notes(app, people["ann"].id))
     assert _notes(app, people["bob"].id) == []
     sign_in(client, "bob")
@@ -373,8 +311,10 @@ def test_an_invitation_only_forums_opportunity_is_for_its_members(app, client, p
     assert client.get(f"/opportunities/{opportunity_id}").status_code == 200
 
 
-def test_interest_is_expressed_once_and_a_second_press_updates_the_note(app, client, people):
-    opportunity_id = _publish(app, people["manager"])
+def test_interest_is_expressed_once_and_a_second_press_updates_the_note(
+    app, client, people, publish
+):
+    opportunity_id = publish(people["manager"])
     sign_in(client, "ann")
     url = f"/opportunities/{opportunity_id}"
     first = post(client, f"{url}/interest", {"note": "Mornings only"}, form_url=url)
@@ -388,8 +328,8 @@ def test_interest_is_expressed_once_and_a_second_press_updates_the_note(app, cli
     assert "You said you are interested" in page and "Any Tuesday" in page
 
 
-def test_a_peer_can_take_back_their_interest(app, client, people):
-    opportunity_id = _publish(app, people["manager"])
+def test_a_peer_can_take_back_their_interest(app, client, people, publish):
+    opportunity_id = publish(people["manager"])
     sign_in(client, "ann")
     url = f"/opportunities/{opportunity_id}"
     post(client, f"{url}/interest", {"note": ""}, form_url=url)
@@ -398,24 +338,16 @@ def test_a_peer_can_take_back_their_interest(app, client, people):
         assert db.session.scalar(db.select(db.func.count(Interest.id))) == 0
 
 
-def test_managers_cannot_say_they_are_interested(app, client, people):
-    opportunity_id = _publish(app, people["manager"])
+def test_managers_cannot_say_they_are_interested(app, client, people, publish):
+    opportunity_id = publish(people["manager"])
     sign_in(client, "manager")
     url = f"/opportunities/{opportunity_id}"
     assert post(client, f"{url}/interest", {"note": "x"}, form_url=url).status_code == 403
 
 
-def _interested(app, opportunity_id: int, *users: User) -> None:
-    with app.test_request_context():
-        opportunity = db.session.get(Opportunity, opportunity_id)
-        for user in users:
-            services.express_interest(db.session.get(User, user.id), opportunity, "note")
-        db.session.commit()
-
-
-def test_only_managers_see_who_is_interested(app, client, people):
-    opportunity_id = _publish(app, people["manager"])
-    _interested(app, opportunity_id, people["ann"], people["bob"])
+def test_only_managers_see_who_is_interested(app, client, people, publish, interested):
+    opportunity_id = publish(people["manager"])
+    interested(opportunity_id, people["ann"], people["bob"])
     sign_in(client, "ann")
     page = client.get(f"/opportunities/{opportunity_id}").get_data(as_text=True)
     assert "Bob" not in page
@@ -424,9 +356,11 @@ def test_only_managers_see_who_is_interested(app, client, people):
     assert "Ann" in page and "Bob" in page
 
 
-def test_the_chosen_are_told_and_the_others_kindly_told_not_this_time(app, client, people):
-    opportunity_id = _publish(app, people["manager"], places=1)
-    _interested(app, opportunity_id, people["ann"], people["bob"])
+def test_the_chosen_are_told_and_the_others_kindly_told_not_this_time(
+    app, client, people, publish, interested
+):
+    opportunity_id = publish(people["manager"], places=1)
+    interested(opportunity_id, people["ann"], people["bob"])
     sign_in(client, "manager")
     url = f"/opportunities/{opportunity_id}"
     too_many = post(
@@ -454,9 +388,9 @@ def test_the_chosen_are_told_and_the_others_kindly_told_not_this_time(app, clien
     assert post(client, f"{url}/interest", {"note": "x"}, form_url=url).status_code == 403
 
 
-def test_peers_cannot_choose_or_mark_done(app, client, people):
-    opportunity_id = _publish(app, people["manager"])
-    _interested(app, opportunity_id, people["ann"])
+def test_peers_cannot_choose_or_mark_done(app, client, people, publish, interested):
+    opportunity_id = publish(people["manager"])
+    interested(opportunity_id, people["ann"])
     sign_in(client, "ann")
     url = f"/opportunities/{opportunity_id}"
     assert (
@@ -466,8 +400,10 @@ def test_peers_cannot_choose_or_mark_done(app, client, people):
     assert post(client, f"{url}/completed/{people['ann'].id}", form_url=url).status_code == 403
 
 
-def test_completion_gives_involvement_once_and_the_request_is_met(app, client, people, org):
-    request_id = _make_request(app, people["partner"])
+def test_completion_gives_involvement_once_and_the_request_is_met(
+    app, client, people, org, make_request, interested
+):
+    request_id = make_request(people["partner"])
     with app.test_request_context():
         opportunity = services.accept_request(
             db.session.get(User, people["manager"].id),
@@ -476,7 +412,7 @@ def test_completion_gives_involvement_once_and_the_request_is_met(app, client, p
         )
         db.session.commit()
         opportunity_id = opportunity.id
-    _interested(app, opportunity_id, people["ann"], people["bob"])
+    interested(opportunity_id, people["ann"], people["bob"])
     given = []
 
     def receive(sender, **kwargs):
@@ -515,51 +451,15 @@ def test_completion_gives_involvement_once_and_the_request_is_met(app, client, p
     assert "Ann" not in page  # partners are not told who
 
 
-def test_only_chosen_people_can_be_marked_done(app, client, people):
-    opportunity_id = _publish(app, people["manager"])
-    _interested(app, opportunity_id, people["ann"])
+def test_only_chosen_people_can_be_marked_done(app, client, people, publish, interested):
+    opportunity_id = publish(people["manager"])
+    interested(opportunity_id, people["ann"])
     sign_in(client, "manager")
     url = f"/opportunities/{opportunity_id}"
     response = post(client, f"{url}/completed/{people['ann'].id}", form_url=url)
     assert response.status_code == 409
     with app.app_context():
         assert db.session.scalar(db.select(Interest)).involvement_recorded_at is None
-
-
-def test_requests_are_counted_on_the_partnerships_calendar_day(app, clock, people):
-    # 00:30 on 1 April 2027 in the UK is still 31 March in UTC: the request is April's.
-    clock(datetime(2027, 3, 31, 23, 30, tzinfo=UTC))
-    _make_request(app, people["partner"])
-    with app.app_context():
-        assert services.request_counts(date(2027, 4, 1), date(2027, 4, 30)).requested == 1
-        assert services.request_counts(date(2027, 3, 1), date(2027, 3, 31)).requested == 0
-
-
-def test_request_counts_by_organisation_and_period(app, make_user, people):
-    other_org = None
-    with app.app_context():
-        row = Organisation(name="NHS Trust")
-        db.session.add(row)
-        db.session.commit()
-        other_org = row.id
-    nhs = make_user("nhs", roles={Role.PARTNER}, organisation_id=other_org)
-    old = _make_request(app, people["partner"], title="Last year")
-    _make_request(app, people["partner"], title="This year")
-    declined = _make_request(app, nhs, title="Declined")
-    accepted = _make_request(app, nhs, title="Accepted")
-    with app.test_request_context():
-        manager = db.session.get(User, people["manager"].id)
-        db.session.get(ConsultationRequest, old).created_at = utcnow() - timedelta(days=400)
-        services.decline_request(manager, db.session.get(ConsultationRequest, declined), "No")
-        row = db.session.get(ConsultationRequest, accepted)
-        services.accept_request(manager, row, **services.prefill(row))
-        db.session.commit()
-    with app.app_context():
-        counts = services.request_counts(TODAY - timedelta(days=30), TODAY)
-    assert (counts.requested, counts.accepted, counts.declined, counts.met) == (3, 1, 1, 0)
-    assert counts.by_organisation["City Council"].requested == 1
-    assert counts.by_organisation["NHS Trust"].requested == 2
-    assert counts.by_organisation["NHS Trust"].accepted == 1
 
 
 # Benefits warnings while choosing people ------------------------------------------------------
@@ -611,9 +511,11 @@ def warned(app, make_user, people):
     return wendy
 
 
-def test_choosing_people_shows_benefits_warnings_first_never_a_block(app, client, people, warned):
-    opportunity_id = _publish(app, people["manager"], places=2)
-    _interested(app, opportunity_id, people["ann"], warned)
+def test_choosing_people_shows_benefits_warnings_first_never_a_block(
+    app, client, people, warned, publish, interested
+):
+    opportunity_id = publish(people["manager"], places=2)
+    interested(opportunity_id, people["ann"], warned)
     sign_in(client, "manager")
     url = f"/opportunities/{opportunity_id}"
     page = client.get(url).get_data(as_text=True)
@@ -632,22 +534,26 @@ def test_choosing_people_shows_benefits_warnings_first_never_a_block(app, client
         assert row.selected
 
 
-def test_no_benefits_warning_for_unpaid_work_or_for_peers(app, client, people, warned):
-    unpaid = _publish(app, people["manager"], paid=False)
-    _interested(app, unpaid, warned)
+def test_no_benefits_warning_for_unpaid_work_or_for_peers(
+    app, client, people, warned, publish, interested
+):
+    unpaid = publish(people["manager"], paid=False)
+    interested(unpaid, warned)
     sign_in(client, "manager")
     assert "asked to be warned" not in client.get(f"/opportunities/{unpaid}").get_data(as_text=True)
-    paid = _publish(app, people["manager"], title="Paid panel")
-    _interested(app, paid, warned)
+    paid = publish(people["manager"], title="Paid panel")
+    interested(paid, warned)
     _switch(client, "wendy")
     assert "asked to be warned" not in client.get(f"/opportunities/{paid}").get_data(as_text=True)
 
 
-def test_benefits_warnings_keep_the_queries_bounded(app, client, make_user, people, warned):
+def test_benefits_warnings_keep_the_queries_bounded(
+    app, client, make_user, people, warned, publish, interested
+):
     from tests.conftest import count_queries
 
-    opportunity_id = _publish(app, people["manager"], places=20)
-    _interested(app, opportunity_id, warned)
+    opportunity_id = publish(people["manager"], places=20)
+    interested(opportunity_id, warned)
     sign_in(client, "manager")
     url = f"/opportunities/{opportunity_id}"
     few = count_queries(app, client, url)
@@ -666,7 +572,7 @@ def test_benefits_warnings_keep_the_queries_bounded(app, client, make_user, peop
                 on=dates.local_today(),
             )
         db.session.commit()
-    _interested(app, opportunity_id, *more)
+    interested(opportunity_id, *more)
     assert count_queries(app, client, url) == few
     page = client.get(url).get_data(as_text=True)
     assert page.count("asked to be warned") == 9

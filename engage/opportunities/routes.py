@@ -20,10 +20,9 @@ from engage.core.htmx import redirect_to, render
 from engage.core.numbers import page_of
 from engage.core.permissions import allow
 from engage.extensions import db
-from engage.forums import bp
-from engage.forums import opportunity_services as services
-from engage.forums.models import RUNG_LABELS, ConsultationRequest, Forum, Interest, Opportunity
-from engage.forums.opportunity_forms import (
+from engage.forums.models import RUNG_LABELS, Forum
+from engage.opportunities import bp, services
+from engage.opportunities.forms import (
     ConfirmForm,
     DeclineForm,
     InterestForm,
@@ -32,24 +31,27 @@ from engage.forums.opportunity_forms import (
     RequestForm,
     SelectPeopleForm,
 )
-from engage.forums.opportunity_services import (
+from engage.opportunities.models import (
     ACTIVITY_LABELS,
     OPPORTUNITY_STATUS_COLOURS,
     OPPORTUNITY_STATUS_LABELS,
     REQUEST_STATUS_COLOURS,
     REQUEST_STATUS_LABELS,
-    OpportunityError,
+    ConsultationRequest,
+    Interest,
+    Opportunity,
     OpportunityStatus,
+    RequestKind,
     RequestStatus,
 )
-from engage.forums.permissions import (
+from engage.opportunities.permissions import (
     can_express_interest,
-    can_manage_forums,
+    can_manage_opportunities,
     can_request_input,
     can_see_opportunities,
     can_view_request,
 )
-from engage.payments import earnings, rate_card
+from engage.opportunities.services import OpportunityError
 from engage.payments.models import PERIOD_LABELS
 
 PAGE_SIZE = 25
@@ -57,7 +59,7 @@ PAGE_SIZE = 25
 
 def _labels() -> dict[str, Any]:
     return {
-        "kind_label": lambda kind: services.RequestKind.read(kind).label,
+        "kind_label": lambda kind: RequestKind.read(kind).label,
         "activities": ACTIVITY_LABELS,
         "rungs": {k.value: v for k, v in RUNG_LABELS.items()},
         "request_states": {k.value: v for k, v in REQUEST_STATUS_LABELS.items()},
@@ -74,7 +76,7 @@ def _labels() -> dict[str, Any]:
 @login_required
 def requests():
     allow(can_request_input(current_user))
-    manager = can_manage_forums(current_user)
+    manager = can_manage_opportunities(current_user)
     query = select(ConsultationRequest)
     if not manager:
         query = query.where(ConsultationRequest.requested_by_id == current_user.id)
@@ -94,7 +96,7 @@ def requests():
         )
     ).all()
     return render(
-        "forums/opportunities/requests.html",
+        "opportunities/requests.html",
         block="results",
         rows=rows,
         total=total,
@@ -125,8 +127,8 @@ def new_request():
         )
         db.session.commit()
         flash(_("Thank you. Your request has been sent to the forum's managers."), "success")
-        return redirect_to(url_for("forums.consultation_request", request_id=row.id))
-    return render("forums/opportunities/request_new.html", form=form)
+        return redirect_to(url_for("opportunities.consultation_request", request_id=row.id))
+    return render("opportunities/request_new.html", form=form)
 
 
 def _load_request(request_id: int) -> ConsultationRequest:
@@ -156,12 +158,12 @@ def consultation_request(request_id: int):
             )
         )
     return render(
-        "forums/opportunities/request.html",
+        "opportunities/request.html",
         row=row,
         opportunity=opportunity,
         chosen=chosen,
-        manager=can_manage_forums(current_user),
-        undecided=row.status == RequestStatus.REQUESTED.value,
+        manager=can_manage_opportunities(current_user),
+        undecided=row.undecided,
         **_labels(),
     )
 
@@ -199,7 +201,7 @@ def _fill(form: OpportunityForm, values: dict[str, Any]) -> None:
 @login_required
 def accept_request(request_id: int):
     row = _load_request(request_id)
-    allow(can_manage_forums(current_user))
+    allow(can_manage_opportunities(current_user))
     form = OpportunityForm(prefix="new")
     form.forum.choices = _forum_choices()
     link_form = LinkOpportunityForm(prefix="link")
@@ -214,7 +216,7 @@ def accept_request(request_id: int):
     ).all()
     link_form.opportunity.choices = [(str(o.id), o.title) for o in unlinked]
     problem = None
-    if row.status != RequestStatus.REQUESTED.value:
+    if not row.undecided:
         problem = _("This request has already been decided.")
     elif request.method == "GET":
         _fill(form, services.prefill(row))
@@ -240,9 +242,11 @@ def accept_request(request_id: int):
                     _("Accepted. The opportunity is published and the partner has been told."),
                     "success",
                 )
-                return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+                return redirect_to(
+                    url_for("opportunities.opportunity", opportunity_id=opportunity.id)
+                )
     return render(
-        "forums/opportunities/request_accept.html",
+        "opportunities/request_accept.html",
         row=row,
         form=form,
         link_form=link_form,
@@ -256,7 +260,7 @@ def accept_request(request_id: int):
 @login_required
 def decline_request(request_id: int):
     row = _load_request(request_id)
-    allow(can_manage_forums(current_user))
+    allow(can_manage_opportunities(current_user))
     form = DeclineForm()
     problem = None
     if form.validate_on_submit():
@@ -268,8 +272,8 @@ def decline_request(request_id: int):
         else:
             db.session.commit()
             flash(_("Declined. The partner has been told why."), "success")
-            return redirect_to(url_for("forums.consultation_request", request_id=row.id))
-    return render("forums/opportunities/request_decline.html", row=row, form=form, problem=problem)
+            return redirect_to(url_for("opportunities.consultation_request", request_id=row.id))
+    return render("opportunities/request_decline.html", row=row, form=form, problem=problem)
 
 
 # Opportunities -------------------------------------------------------------------------------
@@ -279,7 +283,7 @@ def decline_request(request_id: int):
 @login_required
 def opportunities():
     allow(can_see_opportunities(current_user))
-    manager = can_manage_forums(current_user)
+    manager = can_manage_opportunities(current_user)
     today = dates.local_today()
     query = select(Opportunity)
     if not manager:
@@ -322,7 +326,7 @@ def opportunities():
             )
         }
     return render(
-        "forums/opportunities/list.html",
+        "opportunities/list.html",
         block="results",
         rows=rows,
         total=total,
@@ -341,7 +345,7 @@ def opportunities():
 @bp.route("/opportunities/new", methods=["GET", "POST"])
 @login_required
 def new_opportunity():
-    allow(can_manage_forums(current_user))
+    allow(can_manage_opportunities(current_user))
     form = OpportunityForm()
     form.forum.choices = _forum_choices()
     if request.method == "GET":
@@ -352,8 +356,8 @@ def new_opportunity():
         )
         db.session.commit()
         flash(_("Published. Peers who can take it up have been told."), "success")
-        return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
-    return render("forums/opportunities/new.html", form=form)
+        return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
+    return render("opportunities/new.html", form=form)
 
 
 def _load_opportunity(opportunity_id: int) -> Opportunity:
@@ -362,7 +366,7 @@ def _load_opportunity(opportunity_id: int) -> Opportunity:
     opportunity = db.session.get(Opportunity, opportunity_id)
     if opportunity is None:
         abort(404)
-    if not can_manage_forums(current_user):
+    if not can_manage_opportunities(current_user):
         visible = db.session.scalar(
             select(Opportunity.id).where(
                 Opportunity.id == opportunity.id,
@@ -388,7 +392,7 @@ def _show(
     problem: str | None = None,
     status: int = 200,
 ):
-    manager = can_manage_forums(current_user)
+    manager = can_manage_opportunities(current_user)
     mine = services.interest_of(current_user, opportunity)
     if interest_form is None:
         interest_form = InterestForm(formdata=None)
@@ -408,7 +412,7 @@ def _show(
     if source is not None and not can_view_request(current_user, source):
         source = None
     return render(
-        "forums/opportunities/show.html",
+        "opportunities/show.html",
         status=status,
         opportunity=opportunity,
         manager=manager,
@@ -420,27 +424,13 @@ def _show(
         people=people,
         chosen=[p for p in people if p.selected],
         waiting=waiting,
-        benefit_warnings=_benefit_warnings(opportunity, waiting),
+        benefit_warnings=services.benefit_warnings(opportunity, waiting),
         period_labels={k.value: v for k, v in PERIOD_LABELS.items()},
         forum=forum,
         source=source,
         problem=problem,
         **_labels(),
     )
-
-
-def _benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict[int, list]:
-    """Benefits warnings for the interested people who asked for them, by user id: shown to
-    the manager next to each name before they choose (never a block). Two or three queries,
-    however many people are interested."""
-    if not opportunity.paid or opportunity.status == OpportunityStatus.COMPLETED.value:
-        return {}
-    people = [row.user for row in waiting]
-    if not any(p.profile and p.profile.benefits_warnings for p in people):
-        return {}
-    today = dates.local_today()
-    fee = rate_card.projected_fee(opportunity.activity, today)
-    return earnings.warnings_for_people(people, today, fee)
 
 
 @bp.route("/opportunities/<int:opportunity_id>/interest", methods=["POST"])
@@ -464,7 +454,7 @@ def opportunity_interest(opportunity_id: int):
         else _("Thank you. We will tell you if you are chosen."),
         "success",
     )
-    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+    return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
 
 
 @bp.route("/opportunities/<int:opportunity_id>/interest/withdraw", methods=["POST"])
@@ -477,14 +467,14 @@ def opportunity_withdraw(opportunity_id: int):
         services.withdraw_interest(current_user._get_current_object(), opportunity)
         db.session.commit()
         flash(_("You are no longer down as interested."), "success")
-    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+    return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
 
 
 @bp.route("/opportunities/<int:opportunity_id>/select", methods=["POST"])
 @login_required
 def opportunity_select(opportunity_id: int):
     opportunity = _load_opportunity(opportunity_id)
-    allow(can_manage_forums(current_user))
+    allow(can_manage_opportunities(current_user))
     form = SelectPeopleForm()
     form.people.choices = [
         (row.user_id, row.user.display_name)
@@ -508,14 +498,14 @@ def opportunity_select(opportunity_id: int):
         ),
         "success",
     )
-    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+    return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
 
 
 @bp.route("/opportunities/<int:opportunity_id>/completed/<int:user_id>", methods=["POST"])
 @login_required
 def opportunity_completed(opportunity_id: int, user_id: int):
     opportunity = _load_opportunity(opportunity_id)
-    allow(can_manage_forums(current_user))
+    allow(can_manage_opportunities(current_user))
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
@@ -526,4 +516,4 @@ def opportunity_completed(opportunity_id: int, user_id: int):
         return _show(_load_opportunity(opportunity_id), problem=str(error), status=409)
     db.session.commit()
     flash(_("Recorded as done. Their time has been recorded."), "success")
-    return redirect_to(url_for("forums.opportunity", opportunity_id=opportunity.id))
+    return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))

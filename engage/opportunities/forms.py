@@ -1,4 +1,4 @@
-"""Forms for consultation requests, opportunities and the personal calendar address."""
+"""Forms for consultation requests and opportunities."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from engage.core.forms import (
     submit,
 )
 from engage.forums.models import RUNG_LABELS
-from engage.forums.opportunity_services import ACTIVITY_LABELS, KIND_LABELS
+from engage.opportunities.models import ACTIVITY_LABELS, KIND_LABELS
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 
@@ -172,7 +172,3 @@ class SelectPeopleForm(Form):
         validators=[InputRequired(message=_l("Choose at least one person"))],
     )
     submit = submit(_l("Choose these people and tell everyone"))
-
-
-class CalendarAddressForm(Form):
-    submit = submit(_l("Make a new address"))
