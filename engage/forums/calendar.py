@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 import icalendar
 from flask import Response, abort, current_app, flash, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from werkzeug.routing import BuildError
 from engage.core import audit
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
+from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
 from engage.extensions import db
 from engage.forums import bp
@@ -138,7 +138,7 @@ def person_feed(person: User, now: datetime | None = None) -> bytes:
         )
         .order_by(Meeting.starts_at)
     ).all()
-    with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+    with in_their_language(person):
         name = _("%(partnership)s: my meetings", partnership=current_app.config["PARTNERSHIP_NAME"])
         return build_calendar(name, [meeting_event(m, reply) for m, reply in rows])
 

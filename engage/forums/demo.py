@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-
+from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.demo import happened_at, local_moment
 from engage.extensions import db
@@ -47,8 +45,8 @@ MET_DAYS_AGO = [4, 9, 2]
 
 def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
     manager = people["manager"]
-    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-    today = utcnow().astimezone(zone).date()  # the partnership's today
+    zone = dates.local_timezone()
+    today = dates.local_today()
     venues = [
         Venue(
             name="The Hub, Riverside Community Centre",

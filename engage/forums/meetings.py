@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from engage.core import audit
+from engage.core import audit, dates
 from engage.extensions import db
 from engage.forums.agenda import carry_forward
 from engage.forums.models import (
@@ -34,19 +32,15 @@ from engage.people.models import Role, User
 # Times in the partnership's zone ----------------------------------------------------------
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-
-
 def _local(moment: datetime) -> datetime:
     """The wall-clock time in the partnership's zone, without a zone attached."""
-    return moment.astimezone(_zone()).replace(tzinfo=None)
+    return moment.astimezone(dates.local_timezone()).replace(tzinfo=None)
 
 
 def _plus_local(moment: datetime, delta: timedelta) -> datetime:
     """``moment`` plus ``delta`` of wall-clock time, back in UTC: a meeting at 10:30 every six
     weeks stays at 10:30 when the clocks change."""
-    return (_local(moment) + delta).replace(tzinfo=_zone()).astimezone(UTC)
+    return (_local(moment) + delta).replace(tzinfo=dates.local_timezone()).astimezone(UTC)
 
 
 # Scheduling and changing ------------------------------------------------------------------

@@ -10,11 +10,12 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
+from engage.core.rules import IllegalMove
 from engage.extensions import db
 from engage.people.models import User
 
 
-class ForumError(ValueError):
+class ForumError(IllegalMove):
     """A request that cannot be met; the message is safe to show."""
 
 

@@ -9,7 +9,6 @@ or meeting the viewer may not see is 404, as on the members' pages; otherwise th
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time
 
 from flask import abort, flash, request, url_for
@@ -624,8 +623,6 @@ def raise_item(meeting_id: int):
         *[(str(oid), name) for oid, name in organisations],
         (OTHER, _("Other")),
     ]
-    if not form.submission_key.data:
-        form.submission_key.data = uuid.uuid4().hex
     if form.validate_on_submit():
         item = raise_in_meeting(
             current_user,
@@ -636,7 +633,7 @@ def raise_item(meeting_id: int):
             agency_id=int(form.agency.data) if form.agency.data.isdigit() else None,
             agency_other=form.agency_other.data or "",
             who_affected=form.who_affected.data or "",
-            submission_key=(form.submission_key.data or "")[:40] or None,
+            submission_key=form.submission_key.key,
         )
         db.session.commit()
         flash(_("Added to the register as item %(id)d.", id=item.id), "success")

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from engage.core import audit, outbox
 from engage.core.db import utcnow
+from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
 from engage.extensions import db
 from engage.forums.models import ForumError, ForumMember, Invitation, Meeting, Reply
@@ -58,7 +59,7 @@ def invite_members(meeting: Meeting, notify: bool = True) -> int:
     for person in people:
         db.session.add(Invitation(meeting_id=meeting.id, user_id=person.id))
         if notify:
-            with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+            with in_their_language(person):
                 outbox.queue(
                     kind=outbox.Kind.INVOLVEMENT,
                     user=person,
@@ -161,7 +162,7 @@ def _promote_one(meeting: Meeting) -> bool:
     first.reply = Reply.YES.value
     first.waiting_since = None
     person = first.user
-    with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+    with in_their_language(person):
         # The place is given at once in answer to their own yes, so they are told even when
         # paused or without consent to contact: silence would leave them booked unknowing.
         outbox.queue(
@@ -204,7 +205,7 @@ def send_reminders(now: datetime) -> int:
     for row in rows:
         meeting = db.session.get(Meeting, row.meeting_id)
         person = row.user
-        with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+        with in_their_language(person):
             outbox.queue(
                 kind=outbox.Kind.INVOLVEMENT,
                 user=person,
@@ -231,7 +232,7 @@ def tell_those_coming(meeting: Meeting, cancelled: bool = False) -> None:
     )
     for row in rows:
         person = row.user
-        with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
+        with in_their_language(person):
             subject = (
                 _("Cancelled: %(forum)s", forum=meeting.forum.name)
                 if cancelled

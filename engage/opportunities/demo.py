@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
-
+from engage.core import dates
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.forums.models import Rung
@@ -25,8 +23,7 @@ from engage.people.models import User
 
 
 def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
-    zone = ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-    today = utcnow().astimezone(zone).date()  # the partnership's today
+    today = dates.local_today()
     everyone = [people["peer"], people["peer2"], *peers]
     partner = people["partner"]
     # Seeded in the state each would have reached, without replaying how it got there.

@@ -15,14 +15,10 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin
+from engage.core.rules import IllegalMove
 from engage.extensions import db
 from engage.forums.models import Rung
 from engage.people.models import Organisation, User
-
-
-class IllegalMove(ValueError):
-    """A state change the table of allowed moves does not allow. The message is safe to show."""
-
 
 # Consultation requests ---------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from engage.core import dates
@@ -442,12 +441,10 @@ def opportunity_interest(opportunity_id: int):
     if not form.validate_on_submit():
         return _show(opportunity, interest_form=form, status=400)
     already = services.interest_of(current_user, opportunity) is not None
-    try:
-        services.express_interest(current_user._get_current_object(), opportunity, form.note.data)
-        db.session.commit()
-    except IntegrityError:  # a double press that raced itself: the first one counted
-        db.session.rollback()
-        already = True
+    # A second press, or the second try of two presses at once (engage.core.conflicts),
+    # finds the first one's interest and only saves the note.
+    services.express_interest(current_user._get_current_object(), opportunity, form.note.data)
+    db.session.commit()
     flash(
         _("Your note has been saved.")
         if already

@@ -8,21 +8,22 @@ goes out in its recipient's own language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from engage.core import audit, dates, outbox
 from engage.core.db import utcnow
+from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
+from engage.core.rules import IllegalMove
 from engage.core.signals import involvement_given
 from engage.extensions import db
 from engage.forums.models import Forum, ForumMember, Rung
@@ -38,7 +39,7 @@ from engage.payments import earnings, rate_card
 from engage.people.models import Organisation, Profile, Role, User, UserRole
 
 
-class OpportunityError(ValueError):
+class OpportunityError(IllegalMove):
     """A change that cannot be made; the message is safe to show."""
 
 
@@ -49,12 +50,6 @@ KIND_ACTIVITY = {
     RequestKind.WORKING_GROUP: "working_group",
     RequestKind.OTHER: "other_involvement",
 }
-
-
-@contextmanager
-def _their_language(person: User) -> Iterator[None]:
-    with force_locale(person.locale or current_app.config["DEFAULT_LOCALE"]):
-        yield
 
 
 # Consultation requests ---------------------------------------------------------------------
@@ -157,7 +152,7 @@ def _tell_partner(request: ConsultationRequest, accepted: bool) -> None:
     if person is None or not person.is_active:
         return
     link = absolute_url("opportunities.consultation_request", request_id=request.id)
-    with _their_language(person):
+    with in_their_language(person):
         if accepted:
             subject = _("Your request was accepted: %(title)s", title=request.title)
             body = _(
@@ -278,7 +273,7 @@ def _tell_new(opportunity: Opportunity) -> int:
     link = absolute_url("opportunities.opportunity", opportunity_id=opportunity.id)
     people = _peers_to_tell(opportunity)
     for person in people:
-        with _their_language(person):
+        with in_their_language(person):
             closes = (
                 _("Say you are interested by %(date)s.", date=format_date(opportunity.closes_on))
                 if opportunity.closes_on
@@ -414,7 +409,7 @@ def select_people(actor: User, opportunity: Opportunity, user_ids: Iterable[int]
 def _tell_chosen(person: User, opportunity: Opportunity) -> None:
     if not person.is_active:
         return
-    with _their_language(person):
+    with in_their_language(person):
         outbox.queue(
             kind=outbox.Kind.UPDATE,  # they asked for it
             user=person,
@@ -433,7 +428,7 @@ def _tell_chosen(person: User, opportunity: Opportunity) -> None:
 def _tell_not_this_time(person: User, opportunity: Opportunity) -> None:
     if not person.is_active:
         return
-    with _their_language(person):
+    with in_their_language(person):
         outbox.queue(
             kind=outbox.Kind.UPDATE,  # they asked for it
             user=person,

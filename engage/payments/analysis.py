@@ -4,14 +4,13 @@ for a decision and for how long, and totals by month and by activity."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from engage.core import dates
 from engage.core.money import from_pennies, sum_in_pennies, to_money
 from engage.extensions import db
 from engage.payments.models import (
@@ -33,13 +32,9 @@ AGE_BANDS = [
 ]
 
 
-def _zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
-
-
 def _start_of(day: date) -> datetime:
     """Midnight at the start of ``day`` in the partnership's zone, as UTC."""
-    return datetime.combine(day, time.min, tzinfo=_zone()).astimezone(UTC)
+    return dates.start_of_day(day)
 
 
 @dataclass(frozen=True)
