@@ -7,7 +7,10 @@ sender's transaction (before the commit), so a record and its payment stand or f
 
 Arguments (keywords): ``person`` (User), ``activity`` (a rate-card activity key such as
 "forum_meeting"), ``on`` (date), ``minutes`` (int or None), ``source`` (a short string, e.g.
-"meeting:12"), ``actor`` (User who recorded it).
+"meeting:12"), ``actor`` (User who recorded it), ``description`` (what it was, as the
+person's statement shows it: the meeting's title, the opportunity's), ``paid`` (bool, default
+True: False records the time as voluntary, unpaid). The payload carries everything a receiver
+needs, so payments never reads another domain's tables.
 """
 
 from blinker import Namespace
