@@ -272,6 +272,16 @@ def _by_key(key: str) -> InvolvementRecord | None:
     return db.session.scalar(select(InvolvementRecord).where(InvolvementRecord.source_key == key))
 
 
+def _their_way(person: User | None) -> str:
+    """The first payment choice on the form, naming the way the person chose to be paid."""
+    preference = person.profile.payment_preference if person and person.profile else None
+    if preference == PaymentPreference.DECLINE.value:
+        return _("The way they chose (%(method)s)", method=_("not to be paid"))
+    if preference in PAYMENT_LABELS:
+        return _("The way they chose (%(method)s)", method=PAYMENT_LABELS[preference])
+    return _("The way they chose on their profile")
+
+
 @bp.route("/payments/time/new", methods=["GET", "POST"])
 @login_required
 def new_record():
@@ -288,16 +298,7 @@ def new_record():
             form.person.data = str(wanted)
         form.activity_date.data = today
     person = peers.get(database_id(form.person.data))
-    preference = person.profile.payment_preference if person and person.profile else None
-    chosen_label = PAYMENT_LABELS.get(preference) if preference else None
-    if preference == PaymentPreference.DECLINE.value:
-        chosen_label = _("not to be paid")
-    form.method.choices[0] = (
-        form.method.choices[0][0],
-        _("The way they chose (%(method)s)", method=chosen_label)
-        if chosen_label
-        else _("The way they chose on their profile"),
-    )
+    form.method.choices[0] = (form.method.choices[0][0], _their_way(person))
     warnings: list[earnings.Warning] = []
     if form.validate_on_submit() and person is not None:
         key = "manual:" + form.submission_key.key
@@ -305,14 +306,13 @@ def new_record():
         if earlier is not None:  # a double click or a resent form: it is recorded already
             return redirect_to(url_for("payments.time_record", record_id=earlier.id))
         method = form.chosen_method()
-        projected = services.projected_earnings(
-            person,
-            activity=form.activity.data,
-            on=form.activity_date.data,
-            minutes=form.length.data,
-            preparation_minutes=form.preparation_minutes.data or 0,
-            method=method,
-        )
+        given = {
+            "activity": form.activity.data,
+            "on": form.activity_date.data,
+            "minutes": form.length.data,
+            "preparation_minutes": form.preparation_minutes.data or 0,
+        }
+        projected = services.projected_earnings(person, method=method, **given)
         signature = _signature(form)
         if form.confirmed.data != signature:
             warnings = earnings.warnings_for(person, form.activity_date.data, projected)
@@ -323,10 +323,7 @@ def new_record():
             record = services.record_involvement(
                 current_user._get_current_object(),
                 person,
-                activity=form.activity.data,
-                on=form.activity_date.data,
-                minutes=form.length.data,
-                preparation_minutes=form.preparation_minutes.data or 0,
+                **given,
                 description=form.description.data or "",
                 source="manual",
                 source_key=key,
