@@ -200,6 +200,58 @@ class Agenda:
         return [(key, str(HEADINGS[key]), self.groups[key]) for key in HEADINGS]
 
 
+@dataclass(frozen=True)
+class _Window:
+    """The dates an agenda is built from (see :func:`build_agenda`)."""
+
+    previous: BoardMeeting | None
+    following: BoardMeeting | None
+    as_at: date  # items with a target date before this day are overdue
+    new_since: datetime
+    new_until: datetime | None  # None: up to now
+    due_before: date
+
+    def is_new(self, item: Item) -> bool:
+        return (
+            item.triaged_at is not None
+            and item.triaged_at >= self.new_since
+            and (self.new_until is None or item.triaged_at < self.new_until)
+        )
+
+    def heading(self, item: Item) -> str | None:
+        """The first heading ``item`` fits, in the agenda's order, or None."""
+        if item.state == State.ESCALATED.value:
+            return ESCALATED
+        if item.target_date is not None and item.target_date < self.as_at:
+            return OVERDUE
+        if self.is_new(item):
+            return NEW
+        if item.target_date is not None and item.target_date < self.due_before:
+            return DUE
+        return None
+
+
+def _window(
+    all_meetings: list[BoardMeeting], meeting: BoardMeeting | None, now: datetime
+) -> _Window:
+    anchor = meeting.starts_at if meeting is not None else now
+    others = [m for m in all_meetings if meeting is None or m.id != meeting.id]
+    earlier = [m for m in others if m.starts_at < anchor]
+    later = [m for m in others if m.starts_at > anchor]
+    previous = earlier[-1] if earlier else None
+    following = later[0] if later else None
+    return _Window(
+        previous=previous,
+        following=following,
+        as_at=min(dates.local_date(now), dates.local_date(anchor)),
+        new_since=previous.starts_at if previous is not None else anchor - DEFAULT_CYCLE,
+        new_until=anchor if anchor < now else None,
+        due_before=dates.local_date(
+            following.starts_at if following is not None else anchor + DEFAULT_CYCLE
+        ),
+    )
+
+
 def build_agenda(
     board: Board,
     all_meetings: list[BoardMeeting],
@@ -219,22 +271,10 @@ def build_agenda(
     ``all_meetings`` are the board's meetings, oldest first. Each item appears once, under the
     first heading it fits in that order. One query, with owners and organisations loaded.
     """
-    anchor = meeting.starts_at if meeting is not None else now
-    as_at = min(dates.local_date(now), dates.local_date(anchor))
-    others = [m for m in all_meetings if meeting is None or m.id != meeting.id]
-    earlier = [m for m in others if m.starts_at < anchor]
-    later = [m for m in others if m.starts_at > anchor]
-    previous = earlier[-1] if earlier else None
-    following = later[0] if later else None
-    new_since = previous.starts_at if previous is not None else anchor - DEFAULT_CYCLE
-    new_until = anchor if anchor < now else None
-    due_before = dates.local_date(
-        following.starts_at if following is not None else anchor + DEFAULT_CYCLE
-    )
-
-    new = Item.triaged_at >= new_since
-    if new_until is not None:
-        new = and_(new, Item.triaged_at < new_until)
+    window = _window(all_meetings, meeting, now)
+    new = Item.triaged_at >= window.new_since
+    if window.new_until is not None:
+        new = and_(new, Item.triaged_at < window.new_until)
     items = (
         db.session.scalars(
             select(Item)
@@ -243,7 +283,7 @@ def build_agenda(
                 Item.state.in_([s.value for s in OPEN_STATES]),
                 or_(
                     Item.state == State.ESCALATED.value,
-                    Item.target_date < max(due_before, as_at),
+                    Item.target_date < max(window.due_before, window.as_at),
                     new,
                 ),
             )
@@ -254,22 +294,18 @@ def build_agenda(
     )
     groups: dict[str, list[Item]] = {key: [] for key in HEADINGS}
     for item in sorted(items, key=lambda i: (i.target_date or date.max, i.id)):
-        if item.state == State.ESCALATED.value:
-            key = ESCALATED
-        elif item.target_date is not None and item.target_date < as_at:
-            key = OVERDUE
-        elif (
-            item.triaged_at is not None
-            and item.triaged_at >= new_since
-            and (new_until is None or item.triaged_at < new_until)
-        ):
-            key = NEW
-        elif item.target_date is not None and item.target_date < due_before:
-            key = DUE
-        else:  # pragma: no cover - the query only returns items that fit a heading
-            continue
-        groups[key].append(item)
-    return Agenda(meeting, previous, following, new_since, due_before, as_at, groups)
+        key = window.heading(item)
+        if key is not None:  # the query only returns items that fit a heading
+            groups[key].append(item)
+    return Agenda(
+        meeting,
+        window.previous,
+        window.following,
+        window.new_since,
+        window.due_before,
+        window.as_at,
+        groups,
+    )
 
 
 def next_meeting(all_meetings: list[BoardMeeting], now: datetime) -> BoardMeeting | None:
