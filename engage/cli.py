@@ -280,7 +280,7 @@ def translations() -> None:
 
 
 def _root() -> Path:
-    return Path(__file__).resolve().parent.parent.parent
+    return Path(__file__).resolve().parent.parent
 
 
 @translations.command("extract")

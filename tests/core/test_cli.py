@@ -92,3 +92,10 @@ def test_tick_escalates_overdue_items_once(run):
     assert "Escalated" in first.output
     second = run("tick")
     assert "Escalated 0 overdue item(s)" in second.output
+
+
+def test_translation_commands_find_the_project_folder():
+    from engage import cli
+
+    root = cli._root()
+    assert (root / "babel.cfg").exists() and (root / "translations" / "messages.pot").exists()
