@@ -33,9 +33,7 @@ from engage.opportunities.forms import (
 )
 from engage.opportunities.models import (
     ACTIVITY_LABELS,
-    OPPORTUNITY_STATUS_COLOURS,
     OPPORTUNITY_STATUS_LABELS,
-    REQUEST_STATUS_COLOURS,
     REQUEST_STATUS_LABELS,
     ConsultationRequest,
     Interest,
@@ -63,9 +61,7 @@ def _labels() -> dict[str, Any]:
         "activities": ACTIVITY_LABELS,
         "rungs": {k.value: v for k, v in RUNG_LABELS.items()},
         "request_states": {k.value: v for k, v in REQUEST_STATUS_LABELS.items()},
-        "request_colours": {k.value: v for k, v in REQUEST_STATUS_COLOURS.items()},
         "opportunity_states": {k.value: v for k, v in OPPORTUNITY_STATUS_LABELS.items()},
-        "opportunity_colours": {k.value: v for k, v in OPPORTUNITY_STATUS_COLOURS.items()},
     }
 
 
