@@ -77,6 +77,11 @@ class State(enum.StrEnum):
         return str(STATE_LABELS[self])
 
     @property
+    def colour(self) -> str:
+        """The GOV.UK tag colour this state is shown in (``govuk-tag--<colour>``)."""
+        return STATE_COLOURS[self]
+
+    @property
     def is_open(self) -> bool:
         return self not in (State.RESOLVED, State.CLOSED, State.MERGED)
 
@@ -91,6 +96,18 @@ STATE_LABELS = {
     State.CLOSED: _l("Closed"),
     State.REOPENED: _l("Reopened"),
     State.MERGED: _l("Merged"),
+}
+
+STATE_COLOURS = {
+    State.RAISED: "blue",
+    State.TRIAGED: "light-blue",
+    State.ACTION_PLANNED: "purple",
+    State.IN_PROGRESS: "turquoise",
+    State.ESCALATED: "orange",
+    State.RESOLVED: "green",
+    State.CLOSED: "grey",
+    State.REOPENED: "yellow",
+    State.MERGED: "grey",
 }
 
 #: What each state means to the people following an item, and what happens next, in plain

@@ -33,6 +33,11 @@ class RequestStatus(enum.StrEnum):
     def label(self) -> str:
         return str(REQUEST_STATUS_LABELS[self])
 
+    @property
+    def colour(self) -> str:
+        """The GOV.UK tag colour this status is shown in (``govuk-tag--<colour>``)."""
+        return REQUEST_STATUS_COLOURS[self]
+
 
 REQUEST_STATUS_LABELS = {
     RequestStatus.REQUESTED: _l("Waiting for a decision"),
@@ -144,6 +149,11 @@ class OpportunityStatus(enum.StrEnum):
     @property
     def label(self) -> str:
         return str(OPPORTUNITY_STATUS_LABELS[self])
+
+    @property
+    def colour(self) -> str:
+        """The GOV.UK tag colour this status is shown in (``govuk-tag--<colour>``)."""
+        return OPPORTUNITY_STATUS_COLOURS[self]
 
 
 OPPORTUNITY_STATUS_LABELS = {

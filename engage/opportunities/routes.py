@@ -32,10 +32,6 @@ from engage.opportunities.forms import (
 )
 from engage.opportunities.models import (
     ACTIVITY_LABELS,
-    OPPORTUNITY_STATUS_COLOURS,
-    OPPORTUNITY_STATUS_LABELS,
-    REQUEST_STATUS_COLOURS,
-    REQUEST_STATUS_LABELS,
     ConsultationRequest,
     Interest,
     Opportunity,
@@ -61,10 +57,6 @@ def _labels() -> dict[str, Any]:
         "kind_label": lambda kind: RequestKind.read(kind).label,
         "activities": ACTIVITY_LABELS,
         "rungs": {k.value: v for k, v in RUNG_LABELS.items()},
-        "request_states": {k.value: v for k, v in REQUEST_STATUS_LABELS.items()},
-        "request_colours": {k.value: v for k, v in REQUEST_STATUS_COLOURS.items()},
-        "opportunity_states": {k.value: v for k, v in OPPORTUNITY_STATUS_LABELS.items()},
-        "opportunity_colours": {k.value: v for k, v in OPPORTUNITY_STATUS_COLOURS.items()},
     }
 
 

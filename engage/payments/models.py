@@ -278,6 +278,11 @@ class RecordStatus(enum.StrEnum):
     def label(self) -> str:
         return str(RECORD_STATUS_LABELS[self])
 
+    @property
+    def colour(self) -> str:
+        """The GOV.UK tag colour this status is shown in (``govuk-tag--<colour>``)."""
+        return RECORD_STATUS_COLOURS[self]
+
 
 RECORD_STATUS_LABELS = {
     RecordStatus.PENDING: _l("Waiting for approval"),
@@ -287,6 +292,16 @@ RECORD_STATUS_LABELS = {
     RecordStatus.REJECTED: _l("Not approved"),
     RecordStatus.VOLUNTARY: _l("Unpaid"),
     RecordStatus.CANCELLED: _l("Payment cancelled"),
+}
+
+RECORD_STATUS_COLOURS = {
+    RecordStatus.PENDING: "blue",
+    RecordStatus.APPROVED: "turquoise",
+    RecordStatus.PAID: "green",
+    RecordStatus.DECLINED: "grey",
+    RecordStatus.REJECTED: "red",
+    RecordStatus.VOLUNTARY: "purple",
+    RecordStatus.CANCELLED: "orange",
 }
 
 RECORD_TRANSITIONS: dict[RecordStatus, frozenset[RecordStatus]] = {
@@ -389,6 +404,11 @@ class ClaimState(enum.StrEnum):
     @property
     def label(self) -> str:
         return str(CLAIM_STATE_LABELS[self])
+
+    @property
+    def colour(self) -> str:
+        """The GOV.UK tag colour this state is shown in (``govuk-tag--<colour>``)."""
+        return CLAIM_STATE_COLOURS[self]
 
 
 CLAIM_STATE_LABELS = {
@@ -579,10 +599,20 @@ class RunStatus(enum.StrEnum):
     def label(self) -> str:
         return str(RUN_STATUS_LABELS[self])
 
+    @property
+    def colour(self) -> str:
+        """The GOV.UK tag colour this status is shown in (``govuk-tag--<colour>``)."""
+        return RUN_STATUS_COLOURS[self]
+
 
 RUN_STATUS_LABELS = {
     RunStatus.READY: _l("Ready to pay"),
     RunStatus.PAID: lazy_pgettext("paid out", "Paid"),
+}
+
+RUN_STATUS_COLOURS = {
+    RunStatus.READY: "blue",
+    RunStatus.PAID: "green",
 }
 
 

@@ -41,7 +41,6 @@ from engage.payments.claims.forms import (
     RejectForm,
 )
 from engage.payments.models import (
-    CLAIM_STATE_COLOURS,
     CLAIM_STATE_LABELS,
     WAITING_STATES,
     ClaimLine,
@@ -210,8 +209,6 @@ def claims():
         mine=mine,
         state=state,
         states=STATE_FILTERS,
-        state_labels=CLAIM_STATE_LABELS,
-        colours=CLAIM_STATE_COLOURS,
         total=total,
         page=page.number,
         pages=page.pages,
@@ -584,7 +581,6 @@ def _claim_page_context(claim: ExpenseClaim, **forms) -> dict:
         "claim": claim,
         "events": events,
         "labels": CLAIM_STATE_LABELS,
-        "colours": CLAIM_STATE_COLOURS,
         "paid_item": paid_item,
         "can_edit": perm.can_edit_claim(current_user, claim),
         "can_answer": perm.can_answer_query(current_user, claim),

@@ -54,16 +54,6 @@ from engage.people.permissions import can_act_on_behalf, can_edit_profile
 
 PAGE_SIZE = 20
 
-STATUS_COLOURS = {
-    RecordStatus.PENDING: "blue",
-    RecordStatus.APPROVED: "turquoise",
-    RecordStatus.PAID: "green",
-    RecordStatus.DECLINED: "grey",
-    RecordStatus.REJECTED: "red",
-    RecordStatus.VOLUNTARY: "grey",
-    RecordStatus.CANCELLED: "grey",
-}
-
 #: Records the person can still say they do not want to be paid for (until they are in a run).
 DECLINABLE = (RecordStatus.PENDING.value, RecordStatus.APPROVED.value)
 
@@ -170,7 +160,6 @@ def my_payments(person_id: int | None = None):
             can_edit_bank=can_edit_bank_details(current_user, person),
             may_choose=may_choose,
             declinable=DECLINABLE,
-            status_colours={k.value: v for k, v in STATUS_COLOURS.items()},
             hours=_hours,
         ),
     )

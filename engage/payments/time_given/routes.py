@@ -58,21 +58,10 @@ PAGE_SIZE = 25
 MAX_BULK = 200
 ALL = "all"
 
-STATUS_COLOURS = {
-    RecordStatus.PENDING: "blue",
-    RecordStatus.APPROVED: "turquoise",
-    RecordStatus.PAID: "green",
-    RecordStatus.DECLINED: "grey",
-    RecordStatus.REJECTED: "red",
-    RecordStatus.VOLUNTARY: "purple",
-    RecordStatus.CANCELLED: "orange",
-}
-
 
 def _labels() -> dict[str, Any]:
     return {
         "status_labels": {k.value: v for k, v in RECORD_STATUS_LABELS.items()},
-        "status_colours": {k.value: v for k, v in STATUS_COLOURS.items()},
         "activity_labels": {k.value: v for k, v in ACTIVITY_LABELS.items()},
         "method_labels": {k.value: v for k, v in METHOD_LABELS.items()},
         "unit_labels": {k.value: v for k, v in UNIT_LABELS.items()},
