@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from engage.core import audit, dates
+from engage.core.db import utcnow
 from engage.extensions import db
 from engage.forums.agenda import carry_forward
 from engage.forums.models import (
@@ -44,6 +45,15 @@ def _plus_local(moment: datetime, delta: timedelta) -> datetime:
 
 
 # Scheduling and changing ------------------------------------------------------------------
+
+
+def plan(actor: User, forum: Forum, *, starts_at: datetime, **schedule_args: Any) -> list[Meeting]:
+    """A manager schedules meetings from the page: as :func:`schedule`, but never starting in
+    the past (the demo and imports record past meetings through :func:`schedule` itself).
+    Raises ForumError."""
+    if starts_at < utcnow():
+        raise ForumError(_("Choose a date and time that has not passed yet"))
+    return schedule(actor, forum, starts_at=starts_at, **schedule_args)
 
 
 def schedule(

@@ -224,20 +224,21 @@ def schedule(forum_id: int):
     form = ScheduleForm()
     _venue_choices(form)
     if form.validate_on_submit():
-        starts_at = _to_utc(form.date.data, form.time.data)
-        if starts_at < utcnow():
-            form.date.errors.append(_("Choose a date and time that has not passed yet"))
-        else:
-            repeat = form.repeat.data == "weeks"
-            scheduled = meetings.schedule(
+        repeat = form.repeat.data == "weeks"
+        try:
+            scheduled = meetings.plan(
                 current_user,
                 forum,
-                starts_at=starts_at,
+                starts_at=_to_utc(form.date.data, form.time.data),
                 duration_minutes=form.duration.data,
                 every_weeks=form.every_weeks.data if repeat else None,
                 count=form.count.data if repeat else 1,
                 **_details(form),
             )
+        except ForumError as error:
+            db.session.rollback()  # a new venue typed on the form waits for a good date
+            form.date.errors.append(str(error))
+        else:
             db.session.commit()
             flash(
                 ngettext(

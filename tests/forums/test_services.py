@@ -313,3 +313,36 @@ def test_an_action_is_done_once(forum):
     done_at = action.done_at
     assert complete_action(manager, action) is False
     assert action.done_at == done_at
+
+
+def test_a_manager_cannot_plan_a_meeting_that_has_already_started(ctx, make_user, clock):
+    """The rule lives in the service, whoever calls it: the page only shows its message."""
+    from datetime import UTC, datetime, timedelta
+
+    from engage.extensions import db
+    from engage.forums import meetings
+    from engage.forums.membership import create_forum
+    from engage.forums.models import ForumError, Meeting
+    from engage.people.models import Role, User
+
+    now = datetime(2027, 3, 28, 9, 0, tzinfo=UTC)
+    clock(now)
+    manager = db.session.get(User, make_user(roles={Role.MANAGER}).id)
+    forum = create_forum(manager, name="Riverside Forum", purpose="Talk.")
+    with pytest.raises(ForumError):
+        meetings.plan(
+            manager,
+            forum,
+            starts_at=now - timedelta(minutes=1),
+            duration_minutes=60,
+            online_link="https://meet.example.org/x",
+        )
+    assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
+    [made] = meetings.plan(
+        manager,
+        forum,
+        starts_at=now + timedelta(days=1),
+        duration_minutes=60,
+        online_link="https://meet.example.org/x",
+    )
+    assert made.starts_at == now + timedelta(days=1)
