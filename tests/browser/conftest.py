@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,6 +32,13 @@ CHROMIUM_ARGS = [
 ]
 DEMO_PASSWORD = "engage-demo"  # noqa: S105  (the demo database's password)
 HERE = Path(__file__).parent
+
+
+def partnership_today() -> date:
+    """Today where the live server's partnership is (its clock is real, not pinned): in the
+    first hour after midnight in summer the machine's UTC date is still yesterday. Journeys
+    pick days relative to it, far from any edge (days ahead, days back)."""
+    return datetime.now(ZoneInfo("Europe/London")).date()
 
 
 def pytest_configure(config):

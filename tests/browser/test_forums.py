@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import partnership_today
 from tests.browser.test_register import PageChecks
 
 pytestmark = pytest.mark.browser
@@ -95,7 +96,7 @@ def test_a_forum_meeting_from_schedule_to_carried_action(
     venue = f"Library meeting room {token}"
     action_text = f"Write to the council ({token})"
     item_title = f"No interpreter at the housing office {token}"
-    first_day = date.today() + timedelta(days=4)
+    first_day = partnership_today() + timedelta(days=4)
 
     # 1. A manager schedules three meetings, every two weeks.
     manager_page = new_context(viewport=DESKTOP).new_page()
@@ -111,7 +112,7 @@ def test_a_forum_meeting_from_schedule_to_carried_action(
     # First a date in the past, which is refused.
     manager_page.get_by_label("Title (optional)").fill(title)
     manager_page.get_by_label("Date", exact=True).fill(
-        (date.today() - timedelta(days=7)).isoformat()
+        (partnership_today() - timedelta(days=7)).isoformat()
     )
     manager_page.get_by_label("Start time").fill("10:30")
     manager_page.get_by_label("Yes, every few weeks").check()
@@ -272,7 +273,7 @@ def test_a_forum_meeting_from_schedule_to_carried_action(
     expect(manager_page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Minutes saved."
     )
-    due = date.today() + timedelta(days=21)
+    due = partnership_today() + timedelta(days=21)
     manager_page.get_by_label("What needs to be done?").fill(action_text)
     manager_page.get_by_label("Who will do it?").fill("Alex Manager")
     manager_page.get_by_label("By when? (optional)").fill(due.isoformat())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests.browser.conftest import partnership_today
 from tests.browser.test_register import PageChecks
 
 pytestmark = pytest.mark.browser
@@ -368,7 +369,7 @@ def test_another_day_asks_for_the_day_and_sends(new_context, sign_in):
     expect(day).to_be_visible()
     _check_as_drawn(checks, phone, "another day without the day")
     # The server runs on the real clock: a day a few days back is never in the future.
-    paid = date.today() - timedelta(days=3)
+    paid = partnership_today() - timedelta(days=3)
     day.fill(paid.strftime("%d/%m/%Y"))
     phone.get_by_role("button", name="Send claim").click()
     expect(phone.get_by_role("heading", level=1)).to_contain_text("Claim C")

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from tests.browser.conftest import partnership_today
 
 pytestmark = pytest.mark.browser
 
@@ -207,7 +209,7 @@ def test_an_item_goes_from_a_peer_through_the_board_and_back(
     page.goto(item_path)
     checks.check("item, accepted, board")
 
-    target = date.today() + timedelta(days=60)
+    target = partnership_today() + timedelta(days=60)
     _act(page, checks, "Owner, target date and level", "owner form")
     owner = "Helen, Riverside NHS Mental Health Trust"  # names, not usernames
     page.get_by_label("Owner", exact=True).select_option(label=owner)
@@ -219,7 +221,7 @@ def test_an_item_goes_from_a_peer_through_the_board_and_back(
     expect(details).to_contain_text("Delivery board")
     expect(details).to_contain_text("Helen")
 
-    step_due = date.today() + timedelta(days=30)
+    step_due = partnership_today() + timedelta(days=30)
     _act(page, checks, "Add a step to the action plan", "step form")
     page.get_by_label("What will be done?").fill("Agree lunchtime cover with the office manager")
     page.get_by_label("Who will do it, and for which organisation?").fill(

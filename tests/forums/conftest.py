@@ -3,10 +3,11 @@ services and committed, as the pages would make them."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from engage.core.dates import local_today
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.forums.meetings import schedule
@@ -27,7 +28,7 @@ def make_forum(app, make_user):
             )
             for member in members:
                 person = db.session.get(User, getattr(member, "id", member))
-                add_member(manager, forum, person, date.today())
+                add_member(manager, forum, person, local_today())
             db.session.commit()
             return forum.id
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, timedelta
+from datetime import UTC, timedelta
 
 import icalendar
 import pytest
 
+from engage.core.dates import local_today
 from engage.core.db import utcnow
 from engage.extensions import db
 from engage.forums.models import CalendarFeed, Forum, ForumMember, Invitation, Meeting, Venue
@@ -28,7 +29,7 @@ def world(app, make_user):
         db.session.add_all([venue, open_forum, closed_forum])
         db.session.flush()
         db.session.add(
-            ForumMember(forum_id=closed_forum.id, user_id=other.id, joined_on=date.today())
+            ForumMember(forum_id=closed_forum.id, user_id=other.id, joined_on=local_today())
         )
 
         def meeting(forum, days, **kwargs):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from engage.core.dates import local_today
 from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
@@ -80,7 +81,7 @@ def test_members_are_invited_but_paused_peers_are_not(forum, make_user):
     paused = _user(make_user, email="p@example.org")
     paused.profile.paused_at = utcnow()
     for person in (active, paused):
-        add_member(manager, forum, person, date.today())
+        add_member(manager, forum, person, local_today())
     (meeting,) = _meetings(forum, manager)
     invited = {i.user_id for i in db.session.scalars(db.select(Invitation))}
     assert invited == {active.id}
@@ -119,7 +120,7 @@ def test_replying_twice_is_harmless_and_past_meetings_refuse(forum, make_user):
 def test_reminders_go_once(forum, make_user, app):
     forum, manager = forum
     person = _user(make_user, email="r@example.org")
-    add_member(manager, forum, person, date.today())
+    add_member(manager, forum, person, local_today())
     (meeting,) = _meetings(forum, manager)
     reply(person, meeting, Reply.YES)
     soon = meeting.starts_at - timedelta(hours=app.config["REMINDER_HOURS"] - 1)

@@ -466,10 +466,14 @@ def test_only_chosen_people_can_be_marked_done(app, client, people, publish, int
 
 
 @pytest.fixture
-def warned(app, make_user, people):
+def warned(app, make_user, people, clock):
     """A £50 weekly limit, a panel paying £40 a task, and Wendy (who asked to be warned) with
-    £40 of panel work already this week: being chosen would take her £30 over."""
+    £40 of panel work already this week: being chosen would take her £30 over. The clock is
+    pinned to a Wednesday, so "this week" never ends between her work and the page."""
+    from datetime import UTC, datetime
     from decimal import Decimal
+
+    clock(datetime(2027, 3, 24, 12, tzinfo=UTC))
 
     from engage.payments import rate_card, thresholds
     from engage.payments.time_given import services as time_given
