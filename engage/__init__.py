@@ -94,11 +94,16 @@ def _init_templates(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.add_extension("jinja2.ext.i18n")
 
+    from engage.core import charts, suppression
     from engage.core.i18n import format_month
     from engage.core.money import format_money
 
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["month"] = format_month
+    # Charts and small-number suppression are shared by results pages (surveys, dashboard).
+    app.jinja_env.globals["bar_chart"] = charts.bar_chart
+    app.jinja_env.globals["line_chart"] = charts.line_chart
+    app.jinja_env.globals["suppressed_because"] = suppression.reason_text
 
 
 def _init_extensions(app: Flask) -> None:
@@ -137,7 +142,16 @@ def _init_extensions(app: Flask) -> None:
 #: The domains, in the order their blueprints are registered. Importing a domain's package
 #: registers its models, its template helpers, its scheduled jobs and its demo data; see the
 #: README's "Adding a domain".
-DOMAINS = ("home", "people", "changes", "forums", "opportunities", "payments", "admin")
+DOMAINS = (
+    "home",
+    "people",
+    "changes",
+    "forums",
+    "opportunities",
+    "payments",
+    "surveys",
+    "admin",
+)
 
 
 def _register_domains(app: Flask) -> None:

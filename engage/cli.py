@@ -68,12 +68,20 @@ def production_problems(app: Flask) -> list[str]:
     if len(str(app.config["SECRET_KEY"])) < 32:
         problems.append("ENGAGE_SECRET_KEY is too short: use at least 32 random characters.")
     with app.app_context():
-        if inspect(db.engine).has_table("setting"):
+        # Which tables exist is asked first: SQLite would refuse it once the session holds the
+        # write lock its queries take.
+        tables = inspect(db.engine)
+        has_settings, has_surveys = tables.has_table("setting"), tables.has_table("survey_round")
+        if has_settings:
             if settings.get(settings.DEMO_MARKER):
                 problems.append("This database was made by `engage demo`: it holds demo accounts.")
             users = db.session.scalars(select(User).where(User.username.in_(DEMO_USERNAMES)))
             if any(check_password(u.password_hash, DEMO_PASSWORD) for u in users):
                 problems.append("A demo account with the demo password exists.")
+        if has_surveys:
+            from engage.surveys.services import definitions_changed_in_place
+
+            problems.extend(definitions_changed_in_place())
     return problems
 
 

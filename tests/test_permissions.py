@@ -74,6 +74,9 @@ MATRIX = {
     "/payments/thresholds": {Role.ADMIN, Role.FINANCE, Role.MANAGER},
     "/payments/thresholds/new": {Role.ADMIN},
     "/payments/letter": {Role.ADMIN},
+    "/surveys": set(Role),
+    "/surveys/new": {Role.MANAGER},
+    "/surveys/settings": {Role.ADMIN, Role.MANAGER},
 }
 HIDDEN = {
     "/people/{peer}",

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from engage.changes.models import LEVEL_LABELS, SOURCE_LABELS, THEME_LABELS, Level
+from engage.changes.models import LEVEL_LABELS, SOURCE_LABELS, THEME_LABELS, Level, Source
 from engage.core.forms import (
     DateBounds,
     DateField,
@@ -92,7 +92,8 @@ class RaiseForm(Form):
 class StaffRaiseForm(RaiseForm):
     source = RadioField(
         _l("Where did this come from?"),
-        choices=[(k.value, v) for k, v in SOURCE_LABELS.items()],
+        # A survey answer is raised from the survey's results page, with the round as source.
+        choices=[(k.value, v) for k, v in SOURCE_LABELS.items() if k != Source.SURVEY],
         default="meeting",
         widget=GovRadioInput(),
         validators=[InputRequired(message=_l("Choose where this came from"))],

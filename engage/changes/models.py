@@ -196,7 +196,8 @@ class Source(enum.StrEnum):
     PEER = "peer"  # raised by the person who met the blockage
     MEETING = "meeting"  # raised at a forum or board meeting
     CASE = "case"  # from casework, anonymised by staff
-    FEEDBACK = "feedback"  # from feedback or a survey, anonymised by staff
+    FEEDBACK = "feedback"  # from feedback, anonymised by staff
+    SURVEY = "survey"  # from what someone wrote in a survey, anonymised by a manager
 
 
 SOURCE_LABELS = {
@@ -204,6 +205,7 @@ SOURCE_LABELS = {
     Source.MEETING: _l("Raised at a meeting"),
     Source.CASE: _l("From casework"),
     Source.FEEDBACK: _l("From feedback"),
+    Source.SURVEY: _l("From a survey"),
 }
 
 

@@ -16,6 +16,7 @@ from engage.forums.models import REPLY_LABELS
 from engage.home import bp
 from engage.payments import home as payments
 from engage.people.models import Role
+from engage.surveys import services as surveys
 
 
 @bp.route("/")
@@ -33,6 +34,7 @@ def index():
         register=changes.home_summary(current_user, now.date()),
         meetings=meetings.home_summary(current_user, now),
         money=payments.home_summary(current_user, dates.local_today()),
+        surveys=surveys.waiting_for(current_user),
         reply_labels=REPLY_LABELS,
     )
 

@@ -359,3 +359,64 @@ def test_the_same_payment_run_made_20_times_at_once_is_made_once(site):
     assert len(runs) == 1
     assert len(items) == 2 and {i.run_id for i in items} == {runs[0].id}
     _no_server_errors(site)
+
+
+def test_a_survey_sent_10_times_at_once_is_one_response(site):
+    """Ten presses of "Send my answers" at once store one response; the others are told the
+    person has answered. The same for ten presses through a personal answer link."""
+    from engage.people.models import hash_token
+    from engage.surveys import definitions
+    from engage.surveys import services as surveys
+    from engage.surveys.models import Audience, Response, RoundInvitee
+
+    with site.app.test_request_context():
+        manager = db.session.scalar(sa.select(User).where(User.username == "manager"))
+        round_ = surveys.create_round(
+            manager,
+            definitions.latest(definitions.all_definitions(), "coproduction-partners"),
+            title=f"Concurrency {uuid.uuid4().hex[:6]}",
+            audience=Audience.ALL_PEERS,
+            opens_at=utcnow() - timedelta(minutes=1),
+            closes_at=utcnow() + timedelta(days=7),
+        )
+        round_id = round_.id
+        # A personal link for a second peer, as an invitation carries.
+        linked = db.session.scalar(sa.select(User).where(User.username == CROWD[3]))
+        invitee = db.session.get(RoundInvitee, (round_id, linked.id))
+        invitee.token_hash = hash_token("a-personal-link-token")
+        db.session.commit()
+    answers = {
+        "feel_heard": "4",
+        "views_valued": "5",
+        "makes_a_difference": "3",
+        "feel_informed": "2",
+        "inclusive_environment": "4",
+        "fits_my_needs": "4",
+    }
+    peer = site.visitor(CROWD[2])
+    by_link = Visitor(site.url)
+    assert by_link.get(f"/surveys/{round_id}/answer/a-personal-link-token").status == 303
+    for visitor in (peer, by_link):
+        for question, value in answers.items():
+            path = f"/surveys/{round_id}/questions/{question}"
+            fields = visitor.form_fields(path, path)
+            assert visitor.send("POST", path, {**fields, "answer": value}).status == 303
+        check = f"/surveys/{round_id}/check"
+        fields = visitor.form_fields(check, check)
+        statuses = all_at_once(
+            [lambda v=visitor, f=fields: v.send("POST", check, f).status for _ in range(10)]
+        )
+        assert statuses.count(303) == 1 and set(statuses) <= {200, 303}, statuses
+    with site.app.app_context():
+        responses = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Response).where(Response.round_id == round_id)
+        )
+        marked = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(RoundInvitee)
+            .where(RoundInvitee.round_id == round_id, RoundInvitee.responded)
+        )
+    assert responses == 2 and marked == 2
+    assert by_link.get(f"/surveys/{round_id}/answer/a-personal-link-token").status == 303
+    assert "already answered" in by_link.get(f"/surveys/{round_id}").text
+    _no_server_errors(site)

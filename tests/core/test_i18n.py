@@ -70,6 +70,27 @@ PEER_JOURNEY = [
     "engage/payments/filters.py",
     "engage/payments/claims/services.py",
     "engage/payments/claims/receipts.py",
+    # Answering a survey, from the invitation to the thank-you page.
+    *(
+        f"templates/surveys/{name}.html"
+        for name in (
+            "index",
+            "start",
+            "question",
+            "check",
+            "done",
+            "saved",
+            "answered",
+            "not_open",
+            "link_not_working",
+        )
+    ),
+    "engage/surveys/definitions.py",
+    "engage/surveys/forms.py",
+    "engage/surveys/services.py",
+    "engage/surveys/models.py",
+    "engage/core/suppression.py",
+    "engage/core/charts.py",
 ]
 
 

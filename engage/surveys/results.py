@@ -1,0 +1,390 @@
+"""Survey results: counted in SQL, shaped with pandas, small groups suppressed.
+
+A round's page takes one grouped query of its answers (question × answer × the chosen group),
+whatever the number of responses: nothing loads answers as objects. The trend takes one more
+query across the rounds of the same survey. Results only ever show a group of at least the
+suppression threshold (``services.suppression_threshold``); a question fewer people answered
+than that is not shown at all.
+
+Other domains (the dashboard) read the headline measures through :func:`headline_measures`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, cast, func, select
+
+from engage.core import dates
+from engage.core.suppression import Cell, suppress
+from engage.extensions import db
+from engage.surveys.definitions import AGREE_VALUES, PREFER_NOT, Definition, Question
+from engage.surveys.models import Answer, Response, RoundState, SurveyRound
+
+#: Agreeing: "agree" and "strongly agree".
+AGREEING = frozenset({"4", "5"})
+
+#: What results can be broken down by: the group columns copied onto each response.
+BREAKDOWNS: dict[str, Any] = {
+    "forum": _l("Forum"),
+    "gender": _l("Gender"),
+    "ethnicity": _l("Ethnic group"),
+    "age_band": _l("Age"),
+    "disability": _l("Disability or long-term condition"),
+}
+
+_GROUP_COLUMNS = {
+    "forum": Response.forum_id,
+    "gender": Response.gender,
+    "ethnicity": Response.ethnicity,
+    "age_band": Response.age_band,
+    "disability": Response.disability,
+}
+
+#: Question types whose answers are counted (free text is read, not counted).
+COUNTED = ("agree", "single", "multiple", "number")
+
+
+@dataclass
+class Share:
+    value: str
+    label: str
+    count: int
+    percent: float  # of those who answered (prefer not to say apart)
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    label: str
+    answered: int  # who gave an answer other than "prefer not to say"
+    prefer_not: int
+    positive: float | None  # % agreeing (agree scale) or % counted by its measure
+    shares: list[Share]
+    hidden: bool  # fewer answered than the threshold: nothing is shown
+    number: dict[str, float] | None = None  # median, lowest, highest of a number question
+
+    def chart_bars(self) -> list[tuple[str, float, str]]:
+        return [(s.label, s.percent, f"{s.percent:.0f}%") for s in self.shares]
+
+
+@dataclass
+class BreakdownRow:
+    label: str
+    cell: Cell
+    positive: float | None
+
+
+@dataclass
+class Breakdown:
+    question: Question
+    label: str
+    rows: list[BreakdownRow]
+    total: int
+    total_positive: float | None
+
+
+@dataclass
+class TrendPoint:
+    round_id: int
+    label: str
+    answered: int
+    percent: float | None  # None: too few answered to show
+
+
+@dataclass
+class Measure:
+    measure: str
+    question_label: str
+    points: list[TrendPoint] = field(default_factory=list)
+
+    def chart_points(self) -> list[tuple[str, float | None, str]]:
+        return [
+            (p.label, p.percent, str(_l("Not shown")) if p.percent is None else f"{p.percent:.0f}%")
+            for p in self.points
+        ]
+
+
+def _frame(rows: Iterable[Any], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(list(rows), columns=columns)
+
+
+def answer_counts(round_: SurveyRound, by: str | None = None) -> pd.DataFrame:
+    """The round's counted answers as (question_id, value, group, n): one grouped query."""
+    columns = [Answer.question_id, Answer.value]
+    group = _GROUP_COLUMNS.get(by or "")
+    if group is not None:
+        # Every group as text, "" for none, so forum ids and equality answers read alike.
+        group = func.coalesce(cast(group, String), "")
+    query = select(*columns, *([group] if group is not None else []), func.count())
+    query = query.where(Answer.round_id == round_.id, Answer.value.is_not(None))
+    if group is not None:
+        query = query.join(Response, Response.id == Answer.response_id)
+        query = query.group_by(*columns, group)
+    else:
+        query = query.group_by(*columns)
+    frame = _frame(
+        db.session.execute(query),
+        ["question_id", "value", "group", "n"]
+        if group is not None
+        else ["question_id", "value", "n"],
+    )
+    if group is None:
+        frame["group"] = ""
+    return frame
+
+
+def _counted(question: Question, values: pd.Series, counts: pd.Series) -> int | None:
+    """How many answers count for the question's measure (agreeing, for the agree scale), or
+    None for a question that feeds no measure."""
+    if question.type == "agree":
+        mask = values.isin(AGREEING)
+    elif question.type in ("single", "multiple") and question.counts:
+        wanted = set(question.counts)
+        mask = values.map(lambda v: bool(wanted & set(str(v).split(","))))
+    else:
+        return None
+    return int(counts[mask].sum())
+
+
+def _positive(question: Question, values: pd.Series, counts: pd.Series) -> float | None:
+    """% of the answers (prefer not to say apart) that count for the question's measure."""
+    counted = _counted(question, values, counts)
+    total = int(counts.sum())
+    return round(100.0 * counted / total, 1) if counted is not None and total else None
+
+
+def question_results(
+    round_: SurveyRound, counts: pd.DataFrame, locale: str, threshold: int
+) -> list[QuestionResult]:
+    """Per counted question: how many answered, % agreeing, and every answer's share."""
+    definition = round_.definition
+    overall = counts.groupby(["question_id", "value"], as_index=False)["n"].sum()
+    results = []
+    for question in definition.questions:
+        if question.type not in COUNTED:
+            continue
+        mine = overall[overall["question_id"] == question.id]
+        prefer_not = int(mine.loc[mine["value"] == PREFER_NOT, "n"].sum())
+        given = mine[mine["value"] != PREFER_NOT]
+        answered = int(given["n"].sum())
+        result = QuestionResult(
+            question=question,
+            label=question.label(locale),
+            answered=answered,
+            prefer_not=prefer_not,
+            positive=None,
+            shares=[],
+            hidden=answered < threshold,
+        )
+        if not result.hidden:
+            result.positive = _positive(question, given["value"], given["n"])
+            result.shares = _shares(question, given, answered, locale)
+            if question.type == "number":
+                result.number = _number_summary(given)
+        results.append(result)
+    return results
+
+
+def _shares(question: Question, given: pd.DataFrame, answered: int, locale: str) -> list[Share]:
+    if question.type == "number":
+        return []
+    if question.type == "multiple":
+        # "a,b" answered once counts for a and for b; percentages are of people answering.
+        exploded = given.assign(value=given["value"].str.split(",")).explode("value")
+        by_value = exploded.groupby("value")["n"].sum()
+    else:
+        by_value = given.groupby("value")["n"].sum()
+    order = list(AGREE_VALUES) if question.type == "agree" else [o.id for o in question.options]
+    return [
+        Share(
+            value=value,
+            label=question.option_label(value, locale),
+            count=int(by_value.get(value, 0)),
+            percent=round(100.0 * int(by_value.get(value, 0)) / answered, 1) if answered else 0,
+        )
+        for value in order
+    ]
+
+
+def _number_summary(given: pd.DataFrame) -> dict[str, float]:
+    values = given["value"].astype("int64").repeat(given["n"].astype("int64"))
+    return {
+        "median": float(values.median()),
+        "lowest": float(values.min()),
+        "highest": float(values.max()),
+    }
+
+
+def breakdowns(
+    round_: SurveyRound, counts: pd.DataFrame, by: str, locale: str, threshold: int
+) -> list[Breakdown]:
+    """For each question with a measure (or on the agree scale): how many answered and the
+    share agreeing in each group, shown only where the group is big enough, with secondary
+    suppression so no hidden group can be worked out from the total."""
+    labels = group_labels(by, set(counts["group"]))
+    tables = []
+    for question in round_.definition.questions:
+        if question.type not in ("agree", "single", "multiple"):
+            continue
+        if question.type != "agree" and not question.counts:
+            continue
+        mine = counts[(counts["question_id"] == question.id) & (counts["value"] != PREFER_NOT)]
+        if mine.empty:
+            continue
+        per_group = mine.groupby("group")["n"].sum()
+        ordered = sorted(per_group.index, key=lambda g: (g == "", str(labels.get(g, g))))
+        cells = suppress({g: int(per_group[g]) for g in ordered}, threshold)
+        by_label = {g: labels.get(g, g) for g in ordered}
+        rows = []
+        for group_value, cell in zip([g for g in ordered if per_group[g] > 0], cells, strict=True):
+            part = mine[mine["group"] == group_value]
+            positive = _positive(question, part["value"], part["n"]) if cell.n is not None else None
+            rows.append(
+                BreakdownRow(label=str(by_label[group_value]), cell=cell, positive=positive)
+            )
+        total = int(per_group.sum())
+        tables.append(
+            Breakdown(
+                question=question,
+                label=question.label(locale),
+                rows=rows,
+                total=total,
+                total_positive=(
+                    _positive(question, mine["value"], mine["n"]) if total >= threshold else None
+                ),
+            )
+        )
+    return tables
+
+
+def group_labels(by: str, values: set[str]) -> dict[str, str]:
+    """The words for each group value: forum names, or the equality answers' labels."""
+    if by == "forum":
+        from engage.forums.models import Forum
+
+        ids = [int(v) for v in values if v.isdigit()]
+        names = dict(
+            db.session.execute(select(Forum.id, Forum.name).where(Forum.id.in_(ids))).tuples().all()
+        )
+        labels = {str(k): v for k, v in names.items()}
+        labels[""] = str(_l("Not in a forum"))
+        return labels
+    from engage.people.forms import EQUALITY_LABELS
+
+    return {v: str(EQUALITY_LABELS.get(v, v)) for v in values}
+
+
+def trend(round_: SurveyRound, locale: str, threshold: int) -> list[Measure]:
+    """Each outcome measure across every round of the same survey that has closed (and this
+    one), oldest first: one query for all of them."""
+    rounds = db.session.scalars(
+        select(SurveyRound)
+        .where(
+            SurveyRound.slug == round_.slug,
+            (SurveyRound.id == round_.id)
+            | SurveyRound.state.in_([RoundState.CLOSED.value, RoundState.SHARED.value]),
+        )
+        .order_by(SurveyRound.opens_at, SurveyRound.id)
+    ).all()
+    measures = round_.definition.measures()
+    if not measures:
+        return []
+    rows = _frame(
+        db.session.execute(
+            select(Answer.round_id, Answer.question_id, Answer.value, func.count())
+            .where(Answer.round_id.in_([r.id for r in rounds]), Answer.value.is_not(None))
+            .group_by(Answer.round_id, Answer.question_id, Answer.value)
+        ),
+        ["round_id", "question_id", "value", "n"],
+    )
+    out = []
+    for measure, question in measures.items():
+        line = Measure(measure=measure, question_label=question.label(locale))
+        for other in rounds:
+            asked = other.definition.measures().get(measure)
+            if asked is None:
+                continue
+            mine = rows[
+                (rows["round_id"] == other.id)
+                & (rows["question_id"] == asked.id)
+                & (rows["value"] != PREFER_NOT)
+            ]
+            answered = int(mine["n"].sum())
+            percent = _positive(asked, mine["value"], mine["n"]) if answered >= threshold else None
+            line.points.append(
+                TrendPoint(round_id=other.id, label=other.title, answered=answered, percent=percent)
+            )
+        out.append(line)
+    return out
+
+
+def free_text(round_: SurveyRound) -> list[Answer]:
+    """What people wrote in their own words, by question (managers only)."""
+    return list(
+        db.session.scalars(
+            select(Answer)
+            .where(Answer.round_id == round_.id, Answer.text.is_not(None))
+            .order_by(Answer.question_id, Answer.id)
+        )
+    )
+
+
+@dataclass
+class Headline:
+    measure: str
+    percent: float | None
+    answered: int
+
+
+def headline_measures(start: date, end: date, threshold: int | None = None) -> dict[str, Headline]:
+    """The outcome measures (% feel heard, % told their story more than once ...) over every
+    round that closed between ``start`` and ``end``, answers pooled. For the dashboard."""
+    from engage.surveys.services import suppression_threshold
+
+    threshold = threshold or suppression_threshold()
+    rounds = db.session.scalars(
+        select(SurveyRound).where(
+            SurveyRound.state.in_([RoundState.CLOSED.value, RoundState.SHARED.value]),
+            SurveyRound.closes_at >= dates.start_of_day(start),
+            SurveyRound.closes_at < dates.start_of_day(end + timedelta(days=1)),
+        )
+    ).all()
+    if not rounds:
+        return {}
+    rows = _frame(
+        db.session.execute(
+            select(Answer.round_id, Answer.question_id, Answer.value, func.count())
+            .where(
+                Answer.round_id.in_([r.id for r in rounds]),
+                Answer.value.is_not(None),
+                Answer.value != PREFER_NOT,
+            )
+            .group_by(Answer.round_id, Answer.question_id, Answer.value)
+        ),
+        ["round_id", "question_id", "value", "n"],
+    )
+    pooled: dict[str, list[tuple[int, int]]] = {}
+    for round_ in rounds:
+        definition: Definition = round_.definition
+        for measure, question in definition.measures().items():
+            mine = rows[(rows["round_id"] == round_.id) & (rows["question_id"] == question.id)]
+            answered = int(mine["n"].sum())
+            agreeing = _counted(question, mine["value"], mine["n"]) or 0
+            pooled.setdefault(measure, []).append((agreeing, answered))
+    out = {}
+    for measure, parts in pooled.items():
+        answered = sum(n for _a, n in parts)
+        agreeing = sum(a for a, _n in parts)
+        shown = answered >= threshold and answered > 0
+        out[measure] = Headline(
+            measure=measure,
+            percent=round(100.0 * agreeing / answered, 1) if shown else None,
+            answered=answered,
+        )
+    return out
