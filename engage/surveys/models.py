@@ -234,6 +234,7 @@ class Response(db.Model):
     ethnicity: Mapped[str] = mapped_column(String(60), default="")
     age_band: Mapped[str] = mapped_column(String(20), default="")
     disability: Mapped[str] = mapped_column(String(20), default="")
+    sexual_orientation: Mapped[str] = mapped_column(String(40), default="")
     # A paper form's key, so a double press types it in once.
     submission_key: Mapped[str | None] = mapped_column(String(40), unique=True)
 

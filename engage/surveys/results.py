@@ -36,6 +36,7 @@ BREAKDOWNS: dict[str, Any] = {
     "ethnicity": _l("Ethnic group"),
     "age_band": _l("Age"),
     "disability": _l("Disability or long-term condition"),
+    "sexual_orientation": _l("Sexual orientation"),
 }
 
 _GROUP_COLUMNS = {
@@ -44,6 +45,7 @@ _GROUP_COLUMNS = {
     "ethnicity": Response.ethnicity,
     "age_band": Response.age_band,
     "disability": Response.disability,
+    "sexual_orientation": Response.sexual_orientation,
 }
 
 #: Question types whose answers are counted (free text is read, not counted).
@@ -324,15 +326,19 @@ def trend(round_: SurveyRound, locale: str, threshold: int) -> list[Measure]:
     return out
 
 
-def free_text(round_: SurveyRound) -> list[Answer]:
-    """What people wrote in their own words, by question (managers only)."""
-    return list(
-        db.session.scalars(
-            select(Answer)
-            .where(Answer.round_id == round_.id, Answer.text.is_not(None))
-            .order_by(Answer.question_id, Answer.id)
-        )
+def free_text(round_: SurveyRound, page: int, size: int = 50) -> tuple[list[Answer], int]:
+    """One page of what people wrote in their own words, by question (managers only), and how
+    many there are in all."""
+    where = (Answer.round_id == round_.id, Answer.text.is_not(None))
+    total = db.session.scalar(select(func.count()).select_from(Answer).where(*where)) or 0
+    rows = db.session.scalars(
+        select(Answer)
+        .where(*where)
+        .order_by(Answer.question_id, Answer.id)
+        .offset((page - 1) * size)
+        .limit(size)
     )
+    return list(rows), total
 
 
 @dataclass

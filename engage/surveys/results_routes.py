@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engage.core import audit, dates
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of, requested_page
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.people.models import Organisation
@@ -18,6 +19,9 @@ from engage.surveys import permissions as perm
 from engage.surveys.forms import RaiseFromAnswerForm
 from engage.surveys.models import Answer, SurveyError
 from engage.surveys.routes import _language, _round
+
+#: Free-text answers shown a page at a time: a big round has thousands.
+FREE_TEXT_PAGE = 50
 
 
 def _results_round(round_id: int):
@@ -42,6 +46,13 @@ def results_page(round_id: int):
     threshold = services.suppression_threshold()
     by = _breakdown_choice()
     counts = results.answer_counts(round_, by)
+    free_text, free_page = [], None
+    if perm.can_read_free_text(current_user):
+        wanted = requested_page()
+        free_text, total = results.free_text(round_, wanted, FREE_TEXT_PAGE)
+        free_page = page_of(total, FREE_TEXT_PAGE, wanted)
+        if free_page.number != wanted:  # asked beyond the last page: show the last
+            free_text, _total = results.free_text(round_, free_page.number, FREE_TEXT_PAGE)
     return render(
         "surveys/results.html",
         round=round_,
@@ -52,7 +63,8 @@ def results_page(round_id: int):
         by=by,
         breakdown_labels=results.BREAKDOWNS,
         breakdowns=results.breakdowns(round_, counts, by, language, threshold) if by else [],
-        free_text=results.free_text(round_) if perm.can_read_free_text(current_user) else [],
+        free_text=free_text,
+        free_page=free_page,
         language=language,
     )
 

@@ -110,6 +110,8 @@ def answer_link(round_id: int, token: str):
     links = dict(session.get(LINKS_KEY, {}))
     links[str(round_id)] = invitee.user_id
     session[LINKS_KEY] = links
+    if invitee.user.locale and not current_user.is_authenticated:
+        session["locale"] = invitee.user.locale  # the survey in the language they chose
     return redirect(url_for("surveys.start", round_id=round_id), 303)
 
 

@@ -446,7 +446,7 @@ def _groups(round_: SurveyRound, person: User | None) -> dict[str, Any]:
         select(EqualityMonitoring).where(EqualityMonitoring.user_id == person.id)
     )
     if equality is not None:
-        for name in ("gender", "ethnicity", "age_band", "disability"):
+        for name in ("gender", "ethnicity", "age_band", "disability", "sexual_orientation"):
             groups[name] = getattr(equality, name) or ""
     return groups
 

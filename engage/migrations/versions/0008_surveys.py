@@ -83,6 +83,7 @@ def upgrade():
     sa.Column('ethnicity', sa.String(length=60), nullable=False),
     sa.Column('age_band', sa.String(length=20), nullable=False),
     sa.Column('disability', sa.String(length=20), nullable=False),
+    sa.Column('sexual_orientation', sa.String(length=40), nullable=False),
     sa.Column('submission_key', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['entered_by_id'], ['user.id'], name=op.f('fk_survey_response_entered_by_id_user')),
     sa.ForeignKeyConstraint(['forum_id'], ['forum.id'], name=op.f('fk_survey_response_forum_id_forum')),
