@@ -123,7 +123,7 @@ def seed(rng: random.Random, accounts: dict[str, User], peers: list[User]) -> No
         days=28,
         people=rng.sample(active, k=min(24, len(active))),
         lean=0.6,
-        paper=4,
+        paper=6,
         finish="share",
     )
     _run(

@@ -56,7 +56,7 @@ class _AtLeastOne:
 def question_field(question: Question, locale: str, easy_read: bool) -> wtforms.Field:
     """The form field that asks ``question`` in the person's language (and easy read)."""
     label = question.label(locale, easy_read=easy_read)
-    help_text = question.help_text(locale) or None
+    help_text = question.help_text(locale) or ""
     required = question.required
     if question.type in ("agree", "single"):
         return RadioField(
@@ -77,8 +77,8 @@ def question_field(question: Question, locale: str, easy_read: bool) -> wtforms.
             validators=[_AtLeastOne()] if required else [],
         )
     if question.type == "number":
-        low = question.min if question.min is not None else -LARGEST_NUMBER
-        high = question.max if question.max is not None else LARGEST_NUMBER
+        low = max(question.min, -LARGEST_NUMBER) if question.min is not None else -LARGEST_NUMBER
+        high = min(question.max, LARGEST_NUMBER) if question.max is not None else LARGEST_NUMBER
         return IntegerField(
             label,
             description=help_text,

@@ -41,7 +41,8 @@ def _linked_person(round_: SurveyRound) -> User | None:
     user_id = session.get(LINKS_KEY, {}).get(str(round_.id))
     if user_id is None or db.session.get(RoundInvitee, (round_.id, user_id)) is None:
         return None
-    return db.session.get(User, user_id)
+    person = db.session.get(User, user_id)
+    return person if person is not None and person.is_active else None
 
 
 def _respondent(round_: SurveyRound) -> User:

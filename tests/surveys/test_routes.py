@@ -38,6 +38,7 @@ def test_a_peer_answers_one_question_at_a_time_and_checks_before_sending(
     assert "Start now" in start and "anonymous" in start
     page = client.get(f"/surveys/{round_id}/questions/feel_heard").get_data(as_text=True)
     assert "Question 1 of 7" in page and "I feel heard and listened to" in page
+    assert "&lt;span" not in page and ">None<" not in page  # the heading is markup, no empty hint
     assert f'href="/surveys/{round_id}"' in page  # back to the start
     response = _answer(client, round_id, "feel_heard", "4")
     assert response.status_code == 303
