@@ -15,7 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
@@ -247,7 +247,18 @@ class Answer(db.Model):
     text its text; results group by these columns in SQL."""
 
     __tablename__ = "survey_answer"
-    __table_args__ = (Index("ix_survey_answer_round_question", "round_id", "question_id"),)
+    __table_args__ = (
+        Index("ix_survey_answer_round_question", "round_id", "question_id"),
+        # Free-text answers a page at a time, without walking every counted answer.
+        Index(
+            "ix_survey_answer_text",
+            "round_id",
+            "question_id",
+            "id",
+            postgresql_where=text("text IS NOT NULL"),
+            sqlite_where=text("text IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[str] = mapped_column(
@@ -260,3 +271,24 @@ class Answer(db.Model):
     text: Mapped[str | None] = mapped_column(Text)
     # The register item raised from this free-text answer, once a manager raised one.
     raised_item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+
+
+#: What results are broken down by, each a column copied onto a response ("all": no group).
+DIMENSIONS = ("all", "forum", "gender", "ethnicity", "age_band", "disability", "sexual_orientation")
+
+
+class Tally(db.Model):
+    """How many answers of a round gave each value, overall and in each group: kept up to date
+    as each response is stored, so results read a few hundred rows however many people
+    answered, and no results page ever scans the answers."""
+
+    __tablename__ = "survey_tally"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_round.id", ondelete="CASCADE"), primary_key=True
+    )
+    dimension: Mapped[str] = mapped_column(String(20), primary_key=True)  # one of DIMENSIONS
+    group: Mapped[str] = mapped_column("group_value", String(60), primary_key=True)  # "": none
+    question_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(400), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)

@@ -1,7 +1,8 @@
-"""Survey results: counted in SQL, shaped with pandas, small groups suppressed.
+"""Survey results: counted as answers arrive, shaped with pandas, small groups suppressed.
 
-A round's page takes one grouped query of its answers (question × answer × the chosen group),
-whatever the number of responses: nothing loads answers as objects. The trend takes one more
+Each response adds to its round's tallies (``models.Tally``: question × answer × group), so a
+round's page reads one small query whatever the number of responses, and nothing loads
+answers as objects. The trend takes one more
 query across the rounds of the same survey. Results only ever show a group of at least the
 suppression threshold (``services.suppression_threshold``); a question fewer people answered
 than that is not shown at all.
@@ -18,13 +19,13 @@ from typing import Any
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import func, select
 
 from engage.core import dates
 from engage.core.suppression import Cell, suppress
 from engage.extensions import db
 from engage.surveys.definitions import AGREE_VALUES, PREFER_NOT, Definition, Question
-from engage.surveys.models import Answer, Response, RoundState, SurveyRound
+from engage.surveys.models import Answer, RoundState, SurveyRound, Tally
 
 #: Agreeing: "agree" and "strongly agree".
 AGREEING = frozenset({"4", "5"})
@@ -37,15 +38,6 @@ BREAKDOWNS: dict[str, Any] = {
     "age_band": _l("Age"),
     "disability": _l("Disability or long-term condition"),
     "sexual_orientation": _l("Sexual orientation"),
-}
-
-_GROUP_COLUMNS = {
-    "forum": Response.forum_id,
-    "gender": Response.gender,
-    "ethnicity": Response.ethnicity,
-    "age_band": Response.age_band,
-    "disability": Response.disability,
-    "sexual_orientation": Response.sexual_orientation,
 }
 
 #: Question types whose answers are counted (free text is read, not counted).
@@ -117,28 +109,29 @@ def _frame(rows: Iterable[Any], columns: list[str]) -> pd.DataFrame:
 
 
 def answer_counts(round_: SurveyRound, by: str | None = None) -> pd.DataFrame:
-    """The round's counted answers as (question_id, value, group, n): one grouped query."""
-    columns = [Answer.question_id, Answer.value]
-    group = _GROUP_COLUMNS.get(by or "")
-    if group is not None:
-        # Every group as text, "" for none, so forum ids and equality answers read alike.
-        group = func.coalesce(cast(group, String), "")
-    query = select(*columns, *([group] if group is not None else []), func.count())
-    query = query.where(Answer.round_id == round_.id, Answer.value.is_not(None))
-    if group is not None:
-        query = query.join(Response, Response.id == Answer.response_id)
-        query = query.group_by(*columns, group)
-    else:
-        query = query.group_by(*columns)
-    frame = _frame(
-        db.session.execute(query),
-        ["question_id", "value", "group", "n"]
-        if group is not None
-        else ["question_id", "value", "n"],
+    """The round's counted answers as (question_id, value, group, n), read from its tallies:
+    one query of a few hundred rows, however many people answered."""
+    dimension = by if by in BREAKDOWNS else "all"
+    return _frame(
+        db.session.execute(
+            select(Tally.question_id, Tally.value, Tally.group, Tally.n).where(
+                Tally.round_id == round_.id, Tally.dimension == dimension
+            )
+        ),
+        ["question_id", "value", "group", "n"],
     )
-    if group is None:
-        frame["group"] = ""
-    return frame
+
+
+def _overall(round_ids: list[int]) -> pd.DataFrame:
+    """(round_id, question_id, value, n) of every answer in these rounds, from their tallies."""
+    return _frame(
+        db.session.execute(
+            select(Tally.round_id, Tally.question_id, Tally.value, Tally.n).where(
+                Tally.round_id.in_(round_ids), Tally.dimension == "all"
+            )
+        ),
+        ["round_id", "question_id", "value", "n"],
+    )
 
 
 def _counted(question: Question, values: pd.Series, counts: pd.Series) -> int | None:
@@ -297,14 +290,7 @@ def trend(round_: SurveyRound, locale: str, threshold: int) -> list[Measure]:
     measures = round_.definition.measures()
     if not measures:
         return []
-    rows = _frame(
-        db.session.execute(
-            select(Answer.round_id, Answer.question_id, Answer.value, func.count())
-            .where(Answer.round_id.in_([r.id for r in rounds]), Answer.value.is_not(None))
-            .group_by(Answer.round_id, Answer.question_id, Answer.value)
-        ),
-        ["round_id", "question_id", "value", "n"],
-    )
+    rows = _overall([r.id for r in rounds])
     out = []
     for measure, question in measures.items():
         line = Measure(measure=measure, question_label=question.label(locale))
@@ -363,18 +349,8 @@ def headline_measures(start: date, end: date, threshold: int | None = None) -> d
     ).all()
     if not rounds:
         return {}
-    rows = _frame(
-        db.session.execute(
-            select(Answer.round_id, Answer.question_id, Answer.value, func.count())
-            .where(
-                Answer.round_id.in_([r.id for r in rounds]),
-                Answer.value.is_not(None),
-                Answer.value != PREFER_NOT,
-            )
-            .group_by(Answer.round_id, Answer.question_id, Answer.value)
-        ),
-        ["round_id", "question_id", "value", "n"],
-    )
+    rows = _overall([r.id for r in rounds])
+    rows = rows[rows["value"] != PREFER_NOT]
     pooled: dict[str, list[tuple[int, int]]] = {}
     for round_ in rounds:
         definition: Definition = round_.definition

@@ -210,6 +210,8 @@ def check(round_id: int):
     missing = services.missing_answers(round_.definition, answers)
     error = None
     if form.validate_on_submit():
+        if services.has_responded(round_, person):  # another press of "Send" got there first
+            return render("surveys/answered.html", round=round_)
         if missing:
             error = _("Some questions still need an answer. Use the Change links to answer them.")
         else:

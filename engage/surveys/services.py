@@ -15,6 +15,8 @@ from typing import Any
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from engage.core import audit, dates, outbox
 from engage.core import settings as stored_settings
@@ -25,6 +27,7 @@ from engage.extensions import db
 from engage.people.models import EqualityMonitoring, Role, User, UserRole, hash_token, new_token
 from engage.surveys import definitions as defs
 from engage.surveys.models import (
+    DIMENSIONS,
     Answer,
     Audience,
     Draft,
@@ -33,6 +36,7 @@ from engage.surveys.models import (
     RoundState,
     SurveyError,
     SurveyRound,
+    Tally,
 )
 
 #: The reminder goes when this little time is left (or half-way, for a short round).
@@ -302,8 +306,15 @@ def person_for_link(round_id: int, token: str) -> RoundInvitee | None:
 
 
 def has_responded(round_: SurveyRound, person: User) -> bool:
-    invitee = _invitee(round_, person)
-    return invitee is not None and invitee.responded
+    """Asked of the database each time, never of a row loaded earlier in the request: a press
+    of "Send" a moment ago may have answered since."""
+    return bool(
+        db.session.scalar(
+            select(RoundInvitee.responded).where(
+                RoundInvitee.round_id == round_.id, RoundInvitee.user_id == person.id
+            )
+        )
+    )
 
 
 def draft_answers(round_: SurveyRound, person: User) -> dict[str, Any]:
@@ -471,6 +482,7 @@ def _store(
     db.session.add(response)
     db.session.flush()
     definition = round_.definition
+    counted: list[tuple[str, str]] = []
     for question in definition.visible_questions(answers):
         value = answers.get(question.id)
         if value in (None, "", []):
@@ -486,8 +498,39 @@ def _store(
         else:
             row.value = str(value)
         db.session.add(row)
+        if row.value is not None:
+            counted.append((question.id, row.value))
     db.session.flush()
+    _count(round_.id, response, counted)
     return response
+
+
+def _count(round_id: int, response: Response, counted: list[tuple[str, str]]) -> None:
+    """Add one response's answers to the round's tallies, overall and in each of its groups,
+    in one statement. Rows are written in one order, so two responses stored at once wait for
+    each other instead of deadlocking."""
+    groups = {"all": ""}
+    for dimension in DIMENSIONS[1:]:
+        value = getattr(response, dimension if dimension != "forum" else "forum_id")
+        groups[dimension] = "" if value is None else str(value)
+    rows = sorted(
+        (
+            {"round_id": round_id, "dimension": d, "group_value": g, "question_id": q, "value": v}
+            for d, g in groups.items()
+            for q, v in counted
+        ),
+        key=lambda row: (row["dimension"], row["group_value"], row["question_id"], row["value"]),
+    )
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(Tally.__table__).values([{**row, "n": 1} for row in rows])
+    statement = statement.on_conflict_do_update(
+        index_elements=["round_id", "dimension", "group_value", "question_id", "value"],
+        set_={"n": Tally.__table__.c.n + statement.excluded.n},
+    )
+    db.session.execute(statement)
 
 
 # Lists -------------------------------------------------------------------------------------

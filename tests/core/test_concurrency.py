@@ -420,3 +420,56 @@ def test_a_survey_sent_10_times_at_once_is_one_response(site):
     assert by_link.get(f"/surveys/{round_id}/answer/a-personal-link-token").status == 303
     assert "already answered" in by_link.get(f"/surveys/{round_id}").text
     _no_server_errors(site)
+
+
+def test_ten_people_sending_survey_answers_at_once_are_all_counted(site):
+    """Each response adds to its round's tallies in one upsert; ten at once must all count,
+    none lost to a race and none deadlocked."""
+    from engage.surveys import definitions
+    from engage.surveys import services as surveys
+    from engage.surveys.models import Audience, Response, Tally
+
+    with site.app.test_request_context():
+        manager = db.session.scalar(sa.select(User).where(User.username == "manager"))
+        round_ = surveys.create_round(
+            manager,
+            definitions.latest(definitions.all_definitions(), "coproduction-partners"),
+            title=f"Ten at once {uuid.uuid4().hex[:6]}",
+            audience=Audience.ALL_PEERS,
+            opens_at=utcnow() - timedelta(minutes=1),
+            closes_at=utcnow() + timedelta(days=7),
+        )
+        round_id = round_.id
+        db.session.commit()
+    answers = {
+        "feel_heard": "4",
+        "views_valued": "5",
+        "makes_a_difference": "3",
+        "feel_informed": "2",
+        "inclusive_environment": "4",
+        "fits_my_needs": "4",
+    }
+    people = site.crowd(AT_ONCE)[10:]
+    check = f"/surveys/{round_id}/check"
+    presses = []
+    for visitor in people:
+        for question, value in answers.items():
+            path = f"/surveys/{round_id}/questions/{question}"
+            fields = visitor.form_fields(path, path)
+            assert visitor.send("POST", path, {**fields, "answer": value}).status == 303
+        fields = visitor.form_fields(check, check)
+        presses.append(lambda v=visitor, f=fields: v.send("POST", check, f).status)
+    assert all_at_once(presses) == [303] * len(people)
+    with site.app.app_context():
+        responses = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Response).where(Response.round_id == round_id)
+        )
+        counted = db.session.scalar(
+            sa.select(sa.func.sum(Tally.n)).where(
+                Tally.round_id == round_id,
+                Tally.dimension == "all",
+                Tally.question_id == "feel_heard",
+            )
+        )
+    assert responses == counted == len(people)
+    _no_server_errors(site)

@@ -125,3 +125,51 @@ def test_results_take_the_same_queries_whatever_the_number_of_answers(
     few = count_queries(app, client, url)
     _people_answer(app, make_user, round_id, ["man"] * 10 + ["woman"] * 5)
     assert count_queries(app, client, url) == few
+
+
+def test_the_tallies_always_match_the_answers(app, make_round, make_user, manager):
+    """Results read the tallies kept as answers arrive; they must agree with a recount."""
+    from sqlalchemy import func, select
+
+    from engage.surveys.models import Answer, Tally
+
+    round_id = make_round()
+    _people_answer(app, make_user, round_id, ["woman", "man", None, "woman"])
+    with app.test_request_context():
+        services.submit_paper(
+            db.session.get(User, manager.id),
+            db.session.get(SurveyRound, round_id),
+            dict(PARTNERS_ANSWERS),
+        )
+        recount = dict(
+            db.session.execute(
+                select(Answer.question_id + ":" + Answer.value, func.count())
+                .where(Answer.round_id == round_id, Answer.value.is_not(None))
+                .group_by(Answer.question_id, Answer.value)
+            )
+            .tuples()
+            .all()
+        )
+        for dimension in ("all", "gender", "forum", "ethnicity"):
+            tallied = dict(
+                db.session.execute(
+                    select(Tally.question_id + ":" + Tally.value, func.sum(Tally.n))
+                    .where(Tally.round_id == round_id, Tally.dimension == dimension)
+                    .group_by(Tally.question_id, Tally.value)
+                )
+                .tuples()
+                .all()
+            )
+            assert tallied == recount, dimension
+        genders = dict(
+            db.session.execute(
+                select(Tally.group, Tally.n).where(
+                    Tally.round_id == round_id,
+                    Tally.dimension == "gender",
+                    Tally.question_id == "feel_heard",
+                )
+            )
+            .tuples()
+            .all()
+        )
+        assert genders == {"woman": 2, "man": 1, "": 2}
