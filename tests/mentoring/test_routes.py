@@ -524,3 +524,30 @@ def test_a_date_after_now_is_fine_for_clock_pinned_pages(client, clock, manager)
     clock(datetime(2027, 3, 28, 0, 30, tzinfo=UTC))  # the night the clocks go forward
     sign_in(client, "manager")
     assert client.get("/applications").status_code == 200
+
+
+def test_the_board_and_list_make_the_same_queries_however_many_applications(
+    app, client, manager, roles
+):
+    from engage.mentoring import services
+    from engage.mentoring.models import ContactWay
+    from tests.conftest import count_queries
+
+    def add(count: int, start: int) -> None:
+        with app.test_request_context():
+            actor = db.session.get(User, manager.id)
+            for n in range(start, start + count):
+                role = db.session.get(PeerRole, roles["mentor" if n % 2 else "champion"])
+                application, _made = services.apply(
+                    role=role, name=f"Person {n}", contact_way=ContactWay.TEXT, phone="07700 900000"
+                )
+                for stage in (Stage.CONVERSATION, Stage.REFERENCES)[: n % 3]:
+                    services.move(actor, application, stage)
+            db.session.commit()
+
+    sign_in(client, "manager")
+    add(6, 0)
+    few = {url: count_queries(app, client, url) for url in ("/applications", "/applications/list")}
+    add(60, 6)
+    many = {url: count_queries(app, client, url) for url in ("/applications", "/applications/list")}
+    assert few == many, (few, many)
