@@ -87,7 +87,6 @@ def join():
         except MentoringError as error:
             db.session.rollback()
             form.role.errors = [str(error)]
-            problem = str(error)
         else:
             db.session.commit()
             session[JOINED] = {"way": application.contact_way}

@@ -301,6 +301,15 @@ class Application(CreatedMixin, db.Model):
             return back + [Stage.WITHDRAWN, Stage.NOT_PROGRESSED]
         return [s for s in [current.next, *_STOPS] if s in TRANSITIONS[current]]
 
+    def what_stops(self, target: Stage) -> str | None:
+        """Why a move to ``target`` would be refused by a gate now (a role to choose, a check
+        or decision to record, an account to make), or None. The page says it beforehand."""
+        try:
+            self._check_gates(self.stage_enum, target)
+        except MentoringError as error:
+            return str(error)
+        return None
+
     def move_to(self, target: Stage, actor: User | None, reason: str = "") -> Stage:
         """Move along TRANSITIONS and the gates, appending the move (who, when, why) to its
         history. Returns the stage it left. Raises :class:`MentoringError`."""

@@ -42,7 +42,6 @@ from engage.mentoring.models import (
     STAGE_MEANINGS,
     Application,
     CheckLevel,
-    ContactWay,
     DbsCheck,
     DbsOutcome,
     PeerRole,
@@ -231,7 +230,6 @@ def _application_context(application: Application, show_checks: bool) -> dict[st
         "application": application,
         "meaning": STAGE_MEANINGS[application.stage_enum],
         "moves": application.next_moves(),
-        "form": MoveForm(formdata=None, version=str(application.version)),
         "waiting_days": services.days_waiting(application),
         "actor_names": names,
         "messages": services.messages_for(application),
@@ -683,7 +681,3 @@ def _activated(application: Application, done: services.Activation):
         )
         return redirect_to(url_for("people.sign_in_link", person_id=done.user.id))
     return redirect_to(url_for("mentoring.application", application_id=application.id))
-
-
-#: Used by the templates to name a way of contact.
-WAYS = {way.value: CHANNEL_LABELS[way.value] for way in ContactWay}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -407,15 +406,3 @@ def roles_held(user: User) -> list[RoleHeld]:
             .order_by(RoleHeld.to_date.is_not(None), RoleHeld.from_date.desc())
         )
     )
-
-
-def contact_summary(application: Application) -> dict[str, Any]:
-    """How to reach the person, as the application page shows it."""
-    return {
-        "way": application.contact_way,
-        "email": application.email,
-        "phone": application.phone,
-        "postal_address": application.postal_address,
-        "worker_name": application.worker_name,
-        "worker_contact": application.worker_contact,
-    }

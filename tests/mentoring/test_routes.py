@@ -551,3 +551,13 @@ def test_the_board_and_list_make_the_same_queries_however_many_applications(
     add(60, 6)
     many = {url: count_queries(app, client, url) for url in ("/applications", "/applications/list")}
     assert few == many, (few, many)
+
+
+def test_the_page_says_what_is_needed_before_the_next_stage(
+    client, manager, make_application, move_along
+):
+    application_id = make_application("mentor")
+    move_along(application_id, Stage.CONVERSATION, Stage.REFERENCES, Stage.CHECKS)
+    sign_in(client, "manager")
+    page = client.get(f"/applications/{application_id}").get_data(as_text=True)
+    assert "Before “Induction”: Record the DBS check before induction." in page
