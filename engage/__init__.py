@@ -150,6 +150,7 @@ DOMAINS = (
     "opportunities",
     "payments",
     "surveys",
+    "mentoring",
     "admin",
 )
 

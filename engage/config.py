@@ -49,6 +49,13 @@ DEFAULTS: dict[str, Any] = {
     # limit is generous: a hostel or drop-in centre puts many people behind one address.
     "LOGIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     "LOGIN_LIMIT_PER_ADDRESS": "100 per 15 minutes",
+    # Applications sent from one network address at /join (peer roles). Generous enough for a
+    # worker at a drop-in centre helping several people in one session, tight enough that a
+    # flood of made-up applications stops at once.
+    "JOIN_LIMIT_PER_ADDRESS": "10 per hour",
+    # What the /join confirmation promises: someone contacts the applicant within this many
+    # working days.
+    "JOIN_REPLY_WORKING_DAYS": 10,
     # How long an invitation link and a password reset link work.
     "INVITATION_DAYS": 14,
     "PASSWORD_RESET_HOURS": 2,

@@ -77,6 +77,19 @@ MATRIX = {
     "/surveys": set(Role),
     "/surveys/new": {Role.MANAGER},
     "/surveys/settings": {Role.ADMIN, Role.MANAGER},
+    "/roles": {Role.ADMIN, Role.MANAGER},
+    "/roles/new": {Role.ADMIN, Role.MANAGER},
+    "/roles/{role}": {Role.ADMIN, Role.MANAGER},
+    "/training/courses": {Role.ADMIN, Role.MANAGER},
+    "/training/courses/new": {Role.ADMIN, Role.MANAGER},
+    "/applications": {Role.MANAGER},
+    "/applications/list": {Role.MANAGER},
+    "/applications/{application}": {Role.MANAGER},
+    "/applications/{application}/move?to=on_hold": {Role.MANAGER},
+    "/applications/{application}/role": {Role.MANAGER},
+    "/applications/{application}/references/new": {Role.MANAGER},
+    "/applications/{application}/dbs/new": {Role.MANAGER},
+    "/applications/{application}/activate": {Role.MANAGER},
 }
 HIDDEN = {
     "/people/{peer}",
@@ -89,6 +102,12 @@ HIDDEN = {
     "/people/{peer}/payments",
     "/people/{peer}/payments/statement",
     "/people/{peer}/bank-details",
+    "/applications/{application}",
+    "/applications/{application}/move?to=on_hold",
+    "/applications/{application}/role",
+    "/applications/{application}/references/new",
+    "/applications/{application}/dbs/new",
+    "/applications/{application}/activate",
 }
 
 
@@ -96,11 +115,12 @@ HIDDEN = {
 def test_every_page_refuses_the_roles_it_should(app, client, make_user, role):
     peer = make_user("theirs", roles={Role.PEER})
     claim = _claim_of(app, peer)
+    role_id, application = _application(app)
     if role is not None:
         make_user("me", roles={role})
         assert sign_in(client, "me").status_code == 303
     for template, allowed in MATRIX.items():
-        url = template.format(peer=peer.id, claim=claim)
+        url = template.format(peer=peer.id, claim=claim, role=role_id, application=application)
         status = client.get(url).status_code
         if role is None:
             assert status == 302, url  # sent to sign in
@@ -132,6 +152,40 @@ def _claim_of(app, person) -> int:
         )
         db.session.commit()
         return claim.id
+
+
+def _application(app) -> tuple[int, int]:
+    """A peer role and an application for it, as /join makes it."""
+    from engage.extensions import db
+    from engage.mentoring import services as mentoring
+    from engage.mentoring.models import CheckLevel, ContactWay
+
+    with app.test_request_context():
+        role = mentoring.save_role(
+            None,
+            None,
+            name="Peer mentor",
+            description="Walk alongside someone.",
+            check_level=CheckLevel.ENHANCED,
+            paid=True,
+            is_active=True,
+            courses=[],
+        )
+        application, _made = mentoring.apply(
+            role=role, name="Ann", contact_way=ContactWay.EMAIL, email="ann@example.org"
+        )
+        db.session.commit()
+        return role.id, application.id
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "visitor")
+def test_anyone_can_apply_for_a_peer_role(client, make_user, role):
+    """/join needs no account: visitors and every role open it."""
+    if role is not None:
+        make_user("me", roles={role})
+        assert sign_in(client, "me").status_code == 303
+    assert client.get("/join").status_code == 200
+    assert client.get("/join/thanks").status_code == 200
 
 
 def test_a_peer_asking_for_another_peers_record_gets_404(client, make_user):

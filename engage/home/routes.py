@@ -14,6 +14,7 @@ from engage.extensions import db
 from engage.forums import meetings
 from engage.forums.models import REPLY_LABELS
 from engage.home import bp
+from engage.mentoring import services as mentoring
 from engage.payments import home as payments
 from engage.people.models import Role
 from engage.surveys import services as surveys
@@ -35,6 +36,7 @@ def index():
         meetings=meetings.home_summary(current_user, now),
         money=payments.home_summary(current_user, dates.local_today()),
         surveys=surveys.waiting_for(current_user),
+        applications_waiting=(mentoring.waiting_to_be_contacted() if Role.MANAGER in roles else 0),
         reply_labels=REPLY_LABELS,
     )
 

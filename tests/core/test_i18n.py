@@ -85,6 +85,12 @@ PEER_JOURNEY = [
             "link_not_working",
         )
     ),
+    # Applying for a peer role at /join, and what applicants are sent.
+    "templates/mentoring/join.html",
+    "templates/mentoring/join_thanks.html",
+    "engage/mentoring/join_forms.py",
+    "engage/mentoring/join_routes.py",
+    "engage/mentoring/letters.py",
     "engage/surveys/definitions.py",
     "engage/surveys/forms.py",
     "engage/surveys/services.py",

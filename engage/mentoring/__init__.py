@@ -1,0 +1,43 @@
+"""Peer roles and recruitment: people with lived experience become peer mentors, ambassadors,
+peer researchers and involvement champions. Anyone can say they are interested at /join,
+without an account (or a worker can do it with them); managers take each application from a
+first conversation through references, checks, induction and training to an active peer with
+their own account and the role they hold. Admins and managers keep the roles and the training
+courses each needs. DBS checks keep their outcome and dates only, and a disclosure leads to an
+individual decision, never to an automatic no."""
+
+from datetime import datetime
+
+from flask import Blueprint
+
+from engage.core.domains import DemoPartnership, demo_step, tick_job
+
+bp = Blueprint("mentoring", __name__)
+
+
+@bp.app_context_processor
+def _permissions() -> dict:
+    from engage.mentoring import permissions
+
+    return {"mentoring_perm": permissions}
+
+
+@tick_job(60)
+def warn_renewals(now: datetime) -> str:
+    """Warn managers and the person 60, 30 and 7 days before a DBS check is due for renewal."""
+    from engage.core import dates
+    from engage.mentoring import checks
+
+    warned = checks.send_renewal_warnings(dates.local_date(now))
+    return f"Warned about {warned} DBS check(s) due for renewal."
+
+
+@demo_step(60)
+def seed_demo(partnership: DemoPartnership) -> None:
+    """After the people (the demo peer holds a role) and the other domains."""
+    from engage.mentoring import demo as demo_data
+
+    demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
+
+
+from engage.mentoring import join_routes, models, routes, setup_routes  # noqa: E402,F401

@@ -1,0 +1,329 @@
+"""Demo recruitment: the training catalogue, four peer roles with the courses and checks they
+need, and about 25 applications at every stage, each with the history it would have had
+(one made by a worker with someone, DBS checks with renewals coming up, one disclosure with
+its decision). The demo ``peer`` holds the role of peer mentor."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, time, timedelta
+
+from engage.core import dates
+from engage.core.db import clock_at
+from engage.extensions import db
+from engage.mentoring import checks, services
+from engage.mentoring.models import (
+    Application,
+    CheckLevel,
+    ContactWay,
+    DbsOutcome,
+    ReferenceOutcome,
+    RiskDecisionKind,
+    Stage,
+)
+from engage.people.models import User
+
+#: (name, what it covers, months it counts for or None)
+COURSES = [
+    ("Safeguarding", "Spotting harm and abuse, and what to do about it.", 36),
+    ("Boundaries", "Keeping yourself and the people you support safe in a peer role.", None),
+    ("Trauma-informed practice", "How trauma affects people, and working in ways that help.", 36),
+    (
+        "Confidentiality and data protection",
+        "What you can share, with whom, and how to keep people's information safe.",
+        24,
+    ),
+    ("Lone working", "Staying safe when you meet people on your own.", 36),
+    ("Self-care", "Looking after yourself while you support others.", None),
+    ("Motivational interviewing", "Conversations that help people find their own reasons.", None),
+]
+
+#: (name, description for applicants, check, paid, courses)
+ROLES = [
+    (
+        "Peer mentor",
+        "Walk alongside someone going through what you went through. Meet them, listen, and "
+        "help them find their way through services.",
+        CheckLevel.ENHANCED,
+        True,
+        [
+            "Safeguarding",
+            "Boundaries",
+            "Trauma-informed practice",
+            "Confidentiality and data protection",
+            "Lone working",
+            "Self-care",
+        ],
+    ),
+    (
+        "Ambassador",
+        "Speak up for people with lived experience at meetings, events and interview panels, "
+        "and help services listen.",
+        CheckLevel.NONE,
+        True,
+        ["Boundaries", "Confidentiality and data protection", "Self-care"],
+    ),
+    (
+        "Peer researcher",
+        "Help find out what people think of services: ask questions, listen, and help write "
+        "up what you heard.",
+        CheckLevel.BASIC,
+        True,
+        ["Safeguarding", "Confidentiality and data protection", "Trauma-informed practice"],
+    ),
+    (
+        "Involvement champion",
+        "Help others get involved: welcome new people to forums, share news, and tell us what "
+        "gets in the way.",
+        CheckLevel.NONE,
+        False,
+        ["Boundaries", "Self-care"],
+    ),
+]
+
+#: (name, role or None for "not sure yet", where it ends, how to contact them). A name of
+#: None is one of the demo's peers, whose account the application is linked to.
+APPLICANTS = [
+    ("Tom", "Peer mentor", Stage.APPLIED, ContactWay.TEXT),
+    ("Nadia", None, Stage.APPLIED, ContactWay.EMAIL),
+    ("Piotr", "Ambassador", Stage.APPLIED, ContactWay.PHONE),
+    ("Hana", "Involvement champion", Stage.APPLIED, ContactWay.WORKER),  # made with a worker
+    ("Sean", None, Stage.CONVERSATION, ContactWay.POST),
+    ("Amira", "Peer researcher", Stage.CONVERSATION, ContactWay.EMAIL),
+    ("Gary", "Peer mentor", Stage.CONVERSATION, ContactWay.TEXT),
+    ("Lucy", "Peer mentor", Stage.REFERENCES, ContactWay.EMAIL),
+    ("Dean", "Ambassador", Stage.REFERENCES, ContactWay.TEXT),
+    ("Chloe", "Peer researcher", Stage.REFERENCES, ContactWay.EMAIL),
+    ("Kofi", "Peer mentor", Stage.CHECKS, ContactWay.TEXT),
+    ("Beth", "Peer mentor", Stage.CHECKS, ContactWay.EMAIL),  # disclosed, decision to make
+    ("Ryan", "Peer researcher", Stage.CHECKS, ContactWay.PHONE),
+    ("Sofia", "Peer mentor", Stage.INDUCTION, ContactWay.EMAIL),  # disclosed, go ahead
+    ("Mick", "Involvement champion", Stage.INDUCTION, ContactWay.TEXT),
+    ("Jade", "Peer mentor", Stage.TRAINING, ContactWay.EMAIL),
+    ("Ali", "Ambassador", Stage.TRAINING, ContactWay.TEXT),
+    # Active: people who already have an account (the demo's other peers) took on a role.
+    (None, "Peer researcher", Stage.ACTIVE, ContactWay.EMAIL),
+    (None, "Peer mentor", Stage.ACTIVE, ContactWay.TEXT),
+    (None, "Ambassador", Stage.ACTIVE, ContactWay.EMAIL),
+    ("Omar", "Peer mentor", Stage.ON_HOLD, ContactWay.TEXT),
+    ("Sue", "Involvement champion", Stage.ON_HOLD, ContactWay.EMAIL),
+    ("Nat", "Ambassador", Stage.WITHDRAWN, ContactWay.TEXT),
+    ("Wayne", None, Stage.NOT_PROGRESSED, ContactWay.EMAIL),
+]
+
+WHAT_DRAWS = [
+    "I want to give back. A peer mentor helped me when nobody else did.",
+    "I know what it is like to be passed from service to service.",
+    "I would like to use what I went through to help someone else.",
+    "My worker said I would be good at this, and I think she is right.",
+    "I want services to listen to people like me.",
+]
+AVAILABILITY = ["Weekday mornings", "Any day but Friday", "Afternoons", "Tuesdays and Thursdays"]
+
+
+def _at(days_ago: float) -> datetime:
+    """A moment ``days_ago`` days before today, in the working day, as UTC."""
+    day = dates.local_today() - timedelta(days=int(days_ago))
+    return datetime.combine(day, time(10, 30), tzinfo=dates.local_timezone()).astimezone(UTC)
+
+
+def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None:
+    manager = people["manager"]
+    courses = {
+        name: services.save_course(
+            manager, None, name=name, description=about, valid_months=months, is_active=True
+        )
+        for name, about, months in COURSES
+    }
+    roles = {
+        name: services.save_role(
+            manager,
+            None,
+            name=name,
+            description=about,
+            check_level=level,
+            paid=paid,
+            is_active=True,
+            courses=[courses[c] for c in needed],
+        )
+        for name, about, level, paid, needed in ROLES
+    }
+    today = dates.local_today()
+    # The demo makes no accounts of its own: people made active are peers who have one.
+    accounts = list(peers) or [people["peer2"]]
+    for number, (name, role, end, way) in enumerate(APPLICANTS):
+        account = None
+        if name is None:
+            if not accounts:
+                continue
+            account = accounts.pop(0)
+            name = account.display_name
+            way = ContactWay.EMAIL if account.email else ContactWay.TEXT
+        _story(
+            rng, manager, number, name, roles.get(role) if role else None, end, way, today, account
+        )
+    _sam(manager, people["peer"], roles["Peer mentor"], today)
+    db.session.flush()
+
+
+def _story(rng, manager, number, name, role, end, way, today, account=None) -> Application:  # noqa: ANN001, PLR0913
+    """One application, applied for and moved along to ``end`` at believable moments."""
+    finished = end in (Stage.ACTIVE, Stage.WITHDRAWN, Stage.NOT_PROGRESSED, Stage.ON_HOLD)
+    route = [Stage.APPLIED, Stage.CONVERSATION, Stage.REFERENCES, Stage.CHECKS]
+    route += [Stage.INDUCTION, Stage.TRAINING, Stage.ACTIVE]
+    stop = {
+        Stage.ON_HOLD: Stage.REFERENCES,
+        Stage.WITHDRAWN: Stage.CONVERSATION,
+        Stage.NOT_PROGRESSED: Stage.CONVERSATION,
+    }.get(end, end)
+    steps = route[1 : route.index(stop) + 1] + ([end] if end != stop else [])
+    spacing = rng.randint(6, 10)
+    started = (len(steps) + 1) * spacing + rng.randint(1, 12) + (20 if finished else 0)
+    contact = {
+        ContactWay.EMAIL: {
+            "email": getattr(account, "email", None) or f"{name.lower()}@example.org"
+        },
+        ContactWay.TEXT: {"phone": getattr(account, "phone", None) or f"07700 91{number:04d}"},
+        ContactWay.PHONE: {"phone": f"0117 496 {number:04d}"},
+        ContactWay.POST: {"postal_address": f"Flat {number + 1}, 12 River Street, Riverside"},
+        ContactWay.WORKER: {
+            "worker_name": "Rachel",
+            "worker_contact": "Riverside Outreach Team, 0117 496 0000",
+        },
+    }[way]
+    with clock_at(_at(started)):
+        application, _made = services.apply(
+            role=role,
+            name=name,
+            contact_way=way,
+            what_draws=rng.choice(WHAT_DRAWS),
+            availability=rng.choice(AVAILABILITY),
+            access_needs="Easy read, please" if number % 7 == 3 else "",
+            helper_name="Rachel" if way == ContactWay.WORKER else "",
+            helper_organisation="Riverside Outreach Team" if way == ContactWay.WORKER else "",
+            locale="pl" if name == "Piotr" else "en",
+            **contact,
+        )
+    days_ago = started
+    for target in steps:
+        days_ago -= spacing
+        with clock_at(_at(max(days_ago, 1))):
+            _before(manager, application, target, today)
+            if target == Stage.ACTIVE:
+                services.activate(manager, application, existing=account)
+            else:
+                services.move(manager, application, target, **_why(target, application.name))
+    if end == Stage.ACTIVE and application.current_check is not None:
+        # An active peer's check comes up for renewal within the week.
+        application.current_check.renewal_date = today + timedelta(days=6)
+    return application
+
+
+def _why(target: Stage, name: str) -> dict[str, str]:
+    return {
+        Stage.ON_HOLD: {"reason": "Moving house this month; asked to pick it up after."},
+        Stage.WITHDRAWN: {"reason": "Started a new job and has less time for now."},
+        Stage.NOT_PROGRESSED: {
+            "reason": "Would like to start with the forum first and build up from there.",
+            "note_to_person": "We would love to see you at the Expert Citizen Forum.",
+        },
+    }.get(target, {})
+
+
+def _before(manager: User, application: Application, target: Stage, today) -> None:  # noqa: ANN001
+    """What has to be done before a move: a role chosen, references, the DBS check."""
+    if target == Stage.REFERENCES:
+        if application.role is None:
+            return
+        reference = checks.add_reference(
+            manager,
+            application,
+            referee_name="Their support worker",
+            how_to_reach="0117 496 0101",
+            requested_on=dates.local_today(),
+        )
+        if application.name not in ("Lucy", "Dean", "Chloe"):
+            checks.update_reference(
+                manager,
+                reference,
+                referee_name=reference.referee_name,
+                how_to_reach=reference.how_to_reach,
+                requested_on=reference.requested_on,
+                received_on=dates.local_today(),
+                outcome=ReferenceOutcome.SUPPORTS,
+            )
+    if target == Stage.INDUCTION or (
+        target == Stage.CHECKS and application.name in ("Beth", "Kofi")
+    ):
+        level = application.role.check_level_enum if application.role else CheckLevel.NONE
+        if level == CheckLevel.NONE:
+            return
+        disclosed = application.name in ("Beth", "Sofia")
+        certificate = dates.local_today()
+        # Some renewals come up soon, so the warnings have something to say.
+        renewal = {
+            "Jade": today + timedelta(days=25),
+            "Kofi": today + timedelta(days=50),
+        }.get(application.name, certificate + timedelta(days=3 * 365))
+        check = checks.record_check(
+            manager,
+            application,
+            level=level,
+            certificate_date=certificate,
+            outcome=DbsOutcome.DISCLOSED if disclosed else DbsOutcome.CLEAR,
+            renewal_date=max(renewal, certificate + timedelta(days=1)),
+        )
+        if application.name == "Sofia":
+            checks.record_decision(
+                manager,
+                check,
+                decision=RiskDecisionKind.PROCEED_WITH_SUPPORT,
+                review_date=today + timedelta(days=90),
+            )
+
+
+def _sam(manager: User, peer: User, role, today) -> None:  # noqa: ANN001
+    """The demo peer applied last year, went through every stage and holds the role now."""
+    with clock_at(_at(420)):
+        application, _made = services.apply(
+            role=role,
+            name=peer.display_name,
+            contact_way=ContactWay.TEXT,
+            phone=peer.phone or "07700 900001",
+            what_draws="A peer mentor helped me get my first flat. I want to do that for someone.",
+            availability="Weekdays",
+        )
+    days_ago = 420
+    for target in (
+        Stage.CONVERSATION,
+        Stage.REFERENCES,
+        Stage.CHECKS,
+        Stage.INDUCTION,
+        Stage.TRAINING,
+        Stage.ACTIVE,
+    ):
+        days_ago -= 30
+        with clock_at(_at(days_ago)):
+            if target == Stage.REFERENCES:
+                reference = checks.add_reference(
+                    manager,
+                    application,
+                    referee_name="Housing support worker",
+                    how_to_reach="0117 496 0202",
+                    requested_on=dates.local_today(),
+                )
+                reference.received_on = dates.local_today()
+                reference.outcome = ReferenceOutcome.SUPPORTS.value
+            if target == Stage.INDUCTION:
+                checks.record_check(
+                    manager,
+                    application,
+                    level=CheckLevel.ENHANCED,
+                    certificate_date=dates.local_today(),
+                    outcome=DbsOutcome.CLEAR,
+                    renewal_date=today + timedelta(days=40),
+                )
+            if target == Stage.ACTIVE:
+                services.activate(manager, application, existing=peer)
+            else:
+                services.move(manager, application, target)

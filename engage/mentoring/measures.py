@@ -1,0 +1,92 @@
+"""What recruitment counts, for the dashboard: applications by stage and period, people
+active in each peer role, and DBS checks coming up for renewal.
+
+Every function takes plain dates (the partnership's days, inclusive) and returns plain
+numbers, so a page, a board pack or a funder report can use them alike. Each runs a fixed
+number of queries, however many applications there are.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select
+
+from engage.core import dates
+from engage.extensions import db
+from engage.mentoring import checks
+from engage.mentoring.models import (
+    Application,
+    ApplicationMove,
+    DbsCheck,
+    PeerRole,
+    RoleHeld,
+    Stage,
+)
+
+
+def _between(column, start: date, end: date):  # noqa: ANN001, ANN202
+    """``column`` (a UTC time) falls on one of the partnership's days ``start`` to ``end``."""
+    return (column >= dates.start_of_day(start)) & (
+        column < dates.start_of_day(end + timedelta(days=1))
+    )
+
+
+def applications_by_stage(start: date, end: date) -> dict[Stage, int]:
+    """Applications made from ``start`` to ``end``, by the stage each is at now (every stage
+    is in the answer, with 0 where there are none)."""
+    rows = db.session.execute(
+        select(Application.stage, func.count(Application.id))
+        .where(_between(Application.created_at, start, end))
+        .group_by(Application.stage)
+    ).all()
+    found = dict(rows)
+    return {stage: found.get(stage.value, 0) for stage in Stage}
+
+
+def reached_stage(start: date, end: date) -> dict[Stage, int]:
+    """How many applications moved into each stage from ``start`` to ``end`` (applying counts
+    as reaching "applied"): "how many became active this quarter"."""
+    rows = db.session.execute(
+        select(ApplicationMove.to_stage, func.count(func.distinct(ApplicationMove.application_id)))
+        .where(_between(ApplicationMove.at, start, end))
+        .group_by(ApplicationMove.to_stage)
+    ).all()
+    found = dict(rows)
+    return {stage: found.get(stage.value, 0) for stage in Stage}
+
+
+def active_peers_by_role(on: date) -> dict[str, int]:
+    """People holding each peer role on the day ``on``, by role name (roles nobody holds are
+    0). Someone holding two roles counts once in each."""
+    held = (
+        select(RoleHeld.role_id, func.count(func.distinct(RoleHeld.user_id)).label("people"))
+        .where(
+            RoleHeld.from_date <= on,
+            or_(RoleHeld.to_date.is_(None), RoleHeld.to_date >= on),
+        )
+        .group_by(RoleHeld.role_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(PeerRole.name, func.coalesce(held.c.people, 0))
+        .outerjoin(held, held.c.role_id == PeerRole.id)
+        .order_by(PeerRole.name)
+    ).all()
+    return dict(rows)
+
+
+def active_peers(on: date) -> int:
+    """Distinct people holding any peer role on the day ``on``."""
+    return db.session.scalar(
+        select(func.count(func.distinct(RoleHeld.user_id))).where(
+            RoleHeld.from_date <= on,
+            or_(RoleHeld.to_date.is_(None), RoleHeld.to_date >= on),
+        )
+    )
+
+
+def checks_expiring(start: date, end: date) -> int:
+    """Current DBS checks due for renewal from ``start`` to ``end`` (inclusive)."""
+    query = checks.current_checks_query().where(DbsCheck.renewal_date.between(start, end))
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))

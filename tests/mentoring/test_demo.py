@@ -1,0 +1,40 @@
+"""The demo's recruitment: applications at every stage with histories that run in order, one
+made with a worker, checks coming up for renewal, and the demo peer holding a role."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from engage import demo
+from engage.core import dates
+from engage.core.db import clock_at
+from engage.extensions import db
+from engage.mentoring import measures
+from engage.mentoring.models import Application, RoleHeld, Stage
+from engage.people.models import User
+
+
+def test_the_demo_has_applications_at_every_stage(app):
+    now = datetime(2027, 3, 31, 23, 30, tzinfo=UTC)  # 1 April in London, a month end
+    with app.test_request_context(), clock_at(now):
+        demo.seed(extra_peers=5)
+        db.session.flush()
+        today = dates.local_today()
+        rows = db.session.scalars(select(Application)).all()
+        assert 24 <= len(rows) <= 30
+        assert {row.stage for row in rows} == {stage.value for stage in Stage}
+        assert sum(row.made_with_worker for row in rows) == 1
+        for row in rows:
+            times = [move.at for move in row.moves]
+            assert times == sorted(times) and times[0] == row.created_at, row.name
+            assert all(at <= now for at in times), row.name
+            assert row.moves[-1].to_stage == row.stage, row.name
+            if row.stage == Stage.ACTIVE.value:
+                assert row.user_id is not None
+        assert measures.checks_expiring(today, today + timedelta(days=60)) >= 3
+        peer = db.session.scalar(select(User).where(User.username == "peer"))
+        held = db.session.scalars(select(RoleHeld).where(RoleHeld.user_id == peer.id)).all()
+        assert [h.role.name for h in held] == ["Peer mentor"] and held[0].to_date is None
+        assert sum(measures.active_peers_by_role(today).values()) >= 3
