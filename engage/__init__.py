@@ -31,6 +31,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(settings)
+    proxies = int(settings["PROXY_COUNT"])
+    if proxies > 0:
+        # Behind a proxy every request comes from the proxy's address: without this, one
+        # person's failed sign-ins or applications would use up everyone's allowance.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     _check_two_step_roles(settings["TWO_STEP_ROLES"])
     if settings["ENV"] == "production" and settings["SECRET_KEY"] == config_module.DEV_SECRET_KEY:
         # However it is served, production never signs cookies with the published key.

@@ -67,6 +67,10 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOCALE": "en",
     "DEFAULT_TIMEZONE": "Europe/London",
     "GUNICORN_WORKERS": 2,
+    # How many reverse proxies (nginx, a load balancer) stand in front of engage. Their
+    # X-Forwarded-For, -Proto and -Host headers are believed that many hops deep, so sign-in
+    # and /join limits count each visitor's own address, not the proxy's. 0: no proxy.
+    "PROXY_COUNT": 0,
     # How long before a forum meeting its reminder goes (sent by engage tick).
     "REMINDER_HOURS": 48,
     # An overdue register item escalates a level and gets this many more days.

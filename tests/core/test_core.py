@@ -189,3 +189,31 @@ def test_development_answers_to_any_host_name(tmp_path):
         200,
         503,
     )
+
+
+def test_behind_a_proxy_each_visitor_keeps_their_own_address(tmp_path):
+    """With ENGAGE_PROXY_COUNT the forwarded address is the visitor's (sign-in and /join
+    limits count it); without, a forwarded header is never believed."""
+    from flask import request
+
+    from engage import create_app
+
+    def seen(proxies: int) -> str:
+        app = create_app(
+            {
+                "INSTANCE_PATH": str(tmp_path / str(proxies)),
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/proxy{proxies}.db",
+                "SECRET_KEY": "x" * 40,
+                "PROXY_COUNT": proxies,
+            }
+        )
+        app.add_url_rule("/_address", "address", lambda: request.remote_addr)
+        answer = app.test_client().get(
+            "/_address",
+            headers={"X-Forwarded-For": "203.0.113.9"},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        )
+        return answer.get_data(as_text=True)
+
+    assert seen(1) == "203.0.113.9"
+    assert seen(0) == "10.0.0.1"
