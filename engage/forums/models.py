@@ -7,6 +7,8 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
@@ -83,6 +85,10 @@ class Forum(CreatedMixin, db.Model):
     terms_of_reference: Mapped[str] = mapped_column(Text, default="")
     chair_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     open_to_all: Mapped[bool] = mapped_column(default=True)  # False: invitation only
+    # The training forum: training sessions are its meetings, so that invitations, replies,
+    # the waiting list, reminders, calendars and attendance are the forums' own code. It is
+    # kept out of the forum lists (see engage.mentoring.training).
+    is_training: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     chair: Mapped[User | None] = relationship()
 
@@ -139,6 +145,12 @@ class Meeting(CreatedMixin, db.Model):
     minutes: Mapped[str] = mapped_column(Text, default="")
     decisions: Mapped[str] = mapped_column(Text, default="")
     wellbeing_check_in: Mapped[bool] = mapped_column(default=True)
+    # What taking part is given as: the rate-card activity, and whether it is paid (False:
+    # recorded as unpaid time). Training sessions are "training", paid or not per session.
+    activity: Mapped[str] = mapped_column(
+        String(30), default="forum_meeting", server_default="forum_meeting"
+    )
+    paid: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
 
     forum: Mapped[Forum] = relationship()
     venue: Mapped[Venue | None] = relationship()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from engage.core.db import CreatedMixin, utcnow
 from engage.core.rules import IllegalMove
 from engage.extensions import db
+from engage.forums.models import Meeting
 from engage.people.models import User
 
 
@@ -589,3 +590,108 @@ class RoleHeld(db.Model):
 
     role: Mapped[PeerRole] = relationship()
     user: Mapped[User] = relationship()
+
+
+# Training ----------------------------------------------------------------------------------
+
+
+class TrainingSession(CreatedMixin, db.Model):
+    """A course delivered on a day: a meeting of the training forum (its date, place or link,
+    capacity, invitations, replies, waiting list and attendance are the meeting's), and the
+    course that attending it completes."""
+
+    __tablename__ = "training_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), unique=True
+    )
+    trainer: Mapped[str] = mapped_column(String(120), default="")  # who delivers it
+
+    course: Mapped[Course] = relationship()
+    meeting: Mapped[Meeting] = relationship()
+
+
+class Completion(CreatedMixin, db.Model):
+    """Someone finished a course: by attending a session, or recorded by hand (done
+    elsewhere). It counts until ``expires_on`` (None: it never runs out)."""
+
+    __tablename__ = "course_completion"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),  # attending completes once
+        Index("ix_course_completion_user_course", "user_id", "course_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    completed_on: Mapped[date]
+    expires_on: Mapped[date | None] = mapped_column(index=True)
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("training_session.id", ondelete="SET NULL")
+    )
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    course: Mapped[Course] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class TrainingExpiryWarning(db.Model):
+    """An expiry warning that went for a completion (60, 30 or 7 days ahead), so each goes
+    once."""
+
+    __tablename__ = "training_expiry_warning"
+    __table_args__ = (UniqueConstraint("completion_id", "days_ahead"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    completion_id: Mapped[int] = mapped_column(
+        ForeignKey("course_completion.id", ondelete="CASCADE")
+    )
+    days_ahead: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Supervision -------------------------------------------------------------------------------
+
+
+class SupervisionKind(enum.StrEnum):
+    SUPERVISION = "supervision"
+    REFLECTIVE = "reflective"  # reflective practice, often in a group
+
+    @property
+    def label(self) -> str:
+        return str(SUPERVISION_KIND_LABELS[self])
+
+
+SUPERVISION_KIND_LABELS = {
+    SupervisionKind.SUPERVISION: _l("Supervision"),
+    SupervisionKind.REFLECTIVE: _l("Reflective practice"),
+}
+
+
+class SupervisionSession(CreatedMixin, db.Model):
+    """A supervision or reflective-practice session someone had. The notes are private: only
+    the supervisor and managers read them, and every read is audited."""
+
+    __tablename__ = "supervision_session"
+    __table_args__ = (Index("ix_supervision_session_person_held", "person_id", "held_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12), default=SupervisionKind.SUPERVISION.value)
+    held_on: Mapped[date]
+    minutes: Mapped[int]
+    notes: Mapped[str] = mapped_column(Text, default="")  # private
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    person: Mapped[User] = relationship(foreign_keys=[person_id])
+    supervisor: Mapped[User] = relationship(foreign_keys=[supervisor_id])
+
+    @property
+    def kind_enum(self) -> SupervisionKind:
+        return SupervisionKind(self.kind)

@@ -203,6 +203,9 @@ class Opportunity(CreatedMixin, db.Model):
     status: Mapped[str] = mapped_column(
         String(12), default=OpportunityStatus.OPEN.value, index=True
     )
+    # A peer role whose check and training this work needs: a manager choosing someone whose
+    # check or training has run out is warned first, and going ahead needs a reason.
+    peer_role_id: Mapped[int | None] = mapped_column(ForeignKey("peer_role.id"))
 
     @property
     def status_enum(self) -> OpportunityStatus:
@@ -239,5 +242,7 @@ class Interest(CreatedMixin, db.Model):
     selected: Mapped[bool] = mapped_column(default=False)
     completed_at: Mapped[datetime | None]
     involvement_recorded_at: Mapped[datetime | None]
+    # Why they were chosen although a check or training the work needs had run out.
+    override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     user: Mapped[User] = relationship()
