@@ -11,6 +11,11 @@ Arguments (keywords): ``person`` (User), ``activity`` (a rate-card activity key 
 person's statement shows it: the meeting's title, the opportunity's), ``paid`` (bool, default
 True: False records the time as voluntary, unpaid). The payload carries everything a receiver
 needs, so payments never reads another domain's tables.
+
+``took_part`` is sent once per person and meeting, when they are first marked as having taken
+part (attended, late or left early), in the same transaction. Arguments: ``person``,
+``meeting`` (a forums Meeting) and ``actor``. Training listens: attending a training session
+completes its course.
 """
 
 from blinker import Namespace
@@ -18,3 +23,4 @@ from blinker import Namespace
 _signals = Namespace()
 
 involvement_given = _signals.signal("involvement-given")
+took_part = _signals.signal("took-part")

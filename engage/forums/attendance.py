@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from engage.core import audit, dates
 from engage.core.db import utcnow
-from engage.core.signals import involvement_given
+from engage.core.signals import involvement_given, took_part
 from engage.extensions import db
 from engage.forums.models import Attendance, ForumError, Meeting, Presence
 from engage.forums.replies import invitees
@@ -111,13 +111,16 @@ def mark_attendance(
             involvement_given.send(
                 current_app._get_current_object(),
                 person=person,
-                activity="forum_meeting",
+                activity=meeting.activity,
                 on=meeting.starts_at.date(),
                 minutes=minutes,
                 source=f"meeting:{meeting.id}",
                 actor=actor,
                 description=meeting.title or meeting.forum.name,
-                paid=True,
+                paid=meeting.paid,
+            )
+            took_part.send(
+                current_app._get_current_object(), person=person, meeting=meeting, actor=actor
             )
             row.involvement_recorded_at = utcnow()
             given += 1

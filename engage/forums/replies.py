@@ -26,6 +26,14 @@ def _when(meeting: Meeting) -> str:
     return format_datetime(meeting.starts_at, "EEEE d MMMM, HH:mm")
 
 
+def what(meeting: Meeting) -> str:
+    """What a message calls the meeting: its forum's name, or for a training session (a
+    meeting of the training forum) its own title, the course."""
+    if meeting.forum.is_training and meeting.title:
+        return meeting.title
+    return meeting.forum.name
+
+
 def _current_member_ids(forum_id: int) -> set[int]:
     return set(
         db.session.scalars(
@@ -45,8 +53,14 @@ def invite_members(meeting: Meeting, notify: bool = True) -> int:
     A paused member gets no invitation to answer at all (a forum rule: no invitations while
     paused). Whether the invitation's message may go (consent to contact) is the outbox's call.
     """
-    member_ids = _current_member_ids(meeting.forum_id)
-    if not member_ids:
+    return invite_people(meeting, _current_member_ids(meeting.forum_id), notify=notify)
+
+
+def invite_people(meeting: Meeting, user_ids: set[int], notify: bool = True) -> int:
+    """Invite these people (active, not paused, not invited already) to ``meeting``, each told
+    in their own language with a link to reply. Returns how many were invited: the training
+    gaps matrix invites everyone missing a course through this, as a forum invites members."""
+    if not user_ids:
         return 0
     already = set(
         db.session.scalars(select(Invitation.user_id).where(Invitation.meeting_id == meeting.id))
@@ -54,7 +68,7 @@ def invite_members(meeting: Meeting, notify: bool = True) -> int:
     people = db.session.scalars(
         select(User)
         .join(Profile)
-        .where(User.id.in_(member_ids - already), User.is_active, Profile.paused_at.is_(None))
+        .where(User.id.in_(set(user_ids) - already), User.is_active, Profile.paused_at.is_(None))
     ).all()
     for person in people:
         db.session.add(Invitation(meeting_id=meeting.id, user_id=person.id))
@@ -63,12 +77,12 @@ def invite_members(meeting: Meeting, notify: bool = True) -> int:
                 outbox.queue(
                     kind=outbox.Kind.INVOLVEMENT,
                     user=person,
-                    subject=_("You are invited: %(forum)s", forum=meeting.forum.name),
+                    subject=_("You are invited: %(forum)s", forum=what(meeting)),
                     body=_(
                         "Hello %(name)s,\n\nYou are invited to %(forum)s on %(when)s.\n"
                         "Tell us if you can come, and what you need, here:\n%(link)s\n",
                         name=person.display_name,
-                        forum=meeting.forum.name,
+                        forum=what(meeting),
                         when=_when(meeting),
                         link=absolute_url("forums.meeting", meeting_id=meeting.id),
                     ),
@@ -168,12 +182,12 @@ def _promote_one(meeting: Meeting) -> bool:
         outbox.queue(
             kind=outbox.Kind.UPDATE,
             user=person,
-            subject=_("A place is free for you: %(forum)s", forum=meeting.forum.name),
+            subject=_("A place is free for you: %(forum)s", forum=what(meeting)),
             body=_(
                 "Good news, %(name)s. A place came free at %(forum)s on %(when)s, so you are "
                 "now coming. If you cannot come any more, tell us here:\n%(link)s\n",
                 name=person.display_name,
-                forum=meeting.forum.name,
+                forum=what(meeting),
                 when=_when(meeting),
                 link=absolute_url("forums.meeting", meeting_id=meeting.id),
             ),
@@ -209,11 +223,11 @@ def send_reminders(now: datetime) -> int:
             outbox.queue(
                 kind=outbox.Kind.INVOLVEMENT,
                 user=person,
-                subject=_("Reminder: %(forum)s", forum=meeting.forum.name),
+                subject=_("Reminder: %(forum)s", forum=what(meeting)),
                 body=_(
                     "Hello %(name)s, a reminder that %(forum)s is on %(when)s.\n%(link)s\n",
                     name=person.display_name,
-                    forum=meeting.forum.name,
+                    forum=what(meeting),
                     when=_when(meeting),
                     link=absolute_url("forums.meeting", meeting_id=meeting.id),
                 ),
@@ -234,12 +248,12 @@ def tell_those_coming(meeting: Meeting, cancelled: bool = False) -> None:
         person = row.user
         with in_their_language(person):
             subject = (
-                _("Cancelled: %(forum)s", forum=meeting.forum.name)
+                _("Cancelled: %(forum)s", forum=what(meeting))
                 if cancelled
-                else _("Changed: %(forum)s", forum=meeting.forum.name)
+                else _("Changed: %(forum)s", forum=what(meeting))
             )
             values = {
-                "forum": meeting.forum.name,
+                "forum": what(meeting),
                 "when": _when(meeting),
                 "link": absolute_url("forums.meeting", meeting_id=meeting.id),
             }
