@@ -119,6 +119,8 @@ WHAT_DRAWS = [
     "I want services to listen to people like me.",
 ]
 AVAILABILITY = ["Weekday mornings", "Any day but Friday", "Afternoons", "Tuesdays and Thursdays"]
+#: Why the demo's peers were made active although their training is not all recorded here.
+GOING_AHEAD = "Did the courses with their last organisation; certificates seen, to add here."
 
 
 def _at(days_ago: float) -> datetime:
@@ -210,7 +212,7 @@ def _story(rng, manager, number, name, role, end, way, today, account=None) -> A
         with clock_at(_at(max(days_ago, 1))):
             _before(manager, application, target, today)
             if target == Stage.ACTIVE:
-                services.activate(manager, application, existing=account)
+                services.activate(manager, application, existing=account, reason=GOING_AHEAD)
             else:
                 services.move(manager, application, target, **_why(target, application.name))
     if end == Stage.ACTIVE and application.current_check is not None:
@@ -324,6 +326,6 @@ def _sam(manager: User, peer: User, role, today) -> None:  # noqa: ANN001
                     renewal_date=today + timedelta(days=40),
                 )
             if target == Stage.ACTIVE:
-                services.activate(manager, application, existing=peer)
+                services.activate(manager, application, existing=peer, reason=GOING_AHEAD)
             else:
                 services.move(manager, application, target)
