@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, time, timedelta
 
+from sqlalchemy import select
+
 from engage.core import dates
 from engage.core.db import clock_at
 from engage.extensions import db
@@ -15,6 +17,7 @@ from engage.mentoring import checks, services
 from engage.mentoring.models import (
     Application,
     CheckLevel,
+    Completion,
     ContactWay,
     DbsOutcome,
     ReferenceOutcome,
@@ -119,6 +122,8 @@ WHAT_DRAWS = [
     "I want services to listen to people like me.",
 ]
 AVAILABILITY = ["Weekday mornings", "Any day but Friday", "Afternoons", "Tuesdays and Thursdays"]
+#: Why the demo's peers were made active although their training is not all recorded here.
+GOING_AHEAD = "Did the courses with their last organisation; certificates seen, to add here."
 
 
 def _at(days_ago: float) -> datetime:
@@ -163,6 +168,7 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
             rng, manager, number, name, roles.get(role) if role else None, end, way, today, account
         )
     _sam(manager, people["peer"], roles["Peer mentor"], today)
+    _opportunity_needing_a_role(manager, roles["Ambassador"], people.get("peer2"), today)
     db.session.flush()
 
 
@@ -210,7 +216,7 @@ def _story(rng, manager, number, name, role, end, way, today, account=None) -> A
         with clock_at(_at(max(days_ago, 1))):
             _before(manager, application, target, today)
             if target == Stage.ACTIVE:
-                services.activate(manager, application, existing=account)
+                services.activate(manager, application, existing=account, reason=GOING_AHEAD)
             else:
                 services.move(manager, application, target, **_why(target, application.name))
     if end == Stage.ACTIVE and application.current_check is not None:
@@ -324,6 +330,50 @@ def _sam(manager: User, peer: User, role, today) -> None:  # noqa: ANN001
                     renewal_date=today + timedelta(days=40),
                 )
             if target == Stage.ACTIVE:
-                services.activate(manager, application, existing=peer)
+                services.activate(manager, application, existing=peer, reason=GOING_AHEAD)
             else:
                 services.move(manager, application, target)
+
+
+def _opportunity_needing_a_role(manager: User, role, ran_out: User | None, today) -> None:  # noqa: ANN001
+    """The leaflet review needs an ambassador's training: everyone interested has it, except
+    ``ran_out``, whose confidentiality course ran out two months ago, so a manager choosing
+    people sees the warning (and the override with a reason)."""
+    from engage.opportunities.models import Interest, Opportunity, OpportunityStatus
+
+    opportunity = db.session.scalar(
+        select(Opportunity).where(
+            Opportunity.title == "Review our new hostel leaflet",
+            Opportunity.status == OpportunityStatus.OPEN.value,
+        )
+    )
+    if opportunity is None:
+        return
+    opportunity.peer_role_id = role.id
+    interested = db.session.scalars(
+        select(Interest.user_id).where(Interest.opportunity_id == opportunity.id)
+    ).all()
+    for user_id in interested:
+        for course in role.courses:
+            if db.session.scalar(
+                select(Completion.id).where(
+                    Completion.user_id == user_id, Completion.course_id == course.id
+                )
+            ):
+                continue  # already recorded (the training part of the demo)
+            done = today - timedelta(days=120)
+            if ran_out is not None and user_id == ran_out.id and course.valid_months:
+                done = today - timedelta(days=30 * course.valid_months + 60)
+            db.session.add(
+                Completion(
+                    user_id=user_id,
+                    course_id=course.id,
+                    completed_on=done,
+                    expires_on=(
+                        done + timedelta(days=30 * course.valid_months)
+                        if course.valid_months
+                        else None
+                    ),
+                    recorded_by_id=manager.id,
+                )
+            )

@@ -292,6 +292,18 @@ class ActivateForm(Form):
         widget=GovRadioInput(),
         validators=[InputRequired(message=_l("Say whether they agreed to be contacted"))],
     )
+    # Shown when a check or training the role needs is missing or has run out; the service
+    # decides whether it is needed.
+    reason = TextAreaField(
+        _l("Going ahead although… why? (for the record)"),
+        description=_l(
+            "For example: they did the course with another organisation and we have seen the "
+            "certificate. Only managers read this; it is not sent. Do not write anything "
+            "about a criminal record here."
+        ),
+        widget=GovTextArea(),
+        validators=[Optional(), at_most(2000)],
+    )
     submit = submit(_l("Make active"))
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001

@@ -31,3 +31,10 @@ def can_view_application(user: Any, application: Any) -> bool:
 def can_see_checks(user: Any) -> bool:
     """DBS outcomes and risk-assessment decisions: managers only, every view audited."""
     return has_role(user, Role.MANAGER)
+
+
+def can_see_readiness(user: Any) -> bool:
+    """Whose DBS check or training for a role is missing or has run out, and the reasons
+    given for going ahead anyway: managers only (they choose people and make them active).
+    Never the person's own view, nor a partner's."""
+    return has_role(user, Role.MANAGER)

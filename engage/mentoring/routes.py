@@ -240,6 +240,14 @@ def _application_context(application: Application, show_checks: bool) -> dict[st
         "needed_level": application.role.check_level_enum if application.role else None,
         "review_overdue": checks.review_overdue(application) if show_checks else False,
         "reason_needed": REASON_NEEDED,
+        # Before "Make active": what the role needs that is missing or has run out.
+        "activation_warnings": (
+            services.activation_problems(
+                application, application.user or services.matching_account(application)
+            )
+            if application.stage_enum == Stage.TRAINING
+            else []
+        ),
         "no_check": CheckLevel.NONE,
         "disclosed": DbsOutcome.DISCLOSED.value,
     }
@@ -621,6 +629,9 @@ def activate(application_id: int):
             form.account.data = EXISTING_ACCOUNT
             form.existing_login.data = match.username
     problem, status = None, 200
+    # Whose training counts: the account that would hold the role (the one the page offers).
+    holder = match if form.account.data == EXISTING_ACCOUNT else None
+    warnings = None
     if application.stage_enum != Stage.TRAINING:
         problem = _("Only an application at “Training” can be made active.")
     elif form.validate_on_submit():
@@ -631,6 +642,7 @@ def activate(application_id: int):
                 form.existing_login.errors.append(
                     _("There is no account with that username or email address")
                 )
+        holder = existing
         if not form.errors:
             try:
                 with saving():
@@ -641,9 +653,13 @@ def activate(application_id: int):
                         existing=existing,
                         username=form.username.data or "",
                         contact_consent=form.contact_consent.data == "yes",
+                        reason=form.reason.data or "",
                     )
             except ChangedMeanwhile as error:
                 problem, status = str(error), 409
+            except services.ReasonNeeded as error:
+                form.reason.errors.append(str(error))
+                warnings = error.problems
             except IllegalMove as error:
                 problem = str(error)
             else:
@@ -651,11 +667,14 @@ def activate(application_id: int):
             db.session.rollback()
             application = _load(application_id)
             form.version.data = str(application.version)
+    if warnings is None and application.stage_enum == Stage.TRAINING:
+        warnings = services.activation_problems(application, holder)
     return render(
         "mentoring/activate.html",
         form=form,
         application=application,
         match=match,
+        warnings=warnings or [],
         problem=problem,
         status=status,
     )

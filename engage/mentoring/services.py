@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from engage.core import audit, dates, outbox
 from engage.core.i18n import in_their_language
 from engage.extensions import db
-from engage.mentoring import letters
+from engage.mentoring import letters, readiness
 from engage.mentoring.models import (
     Application,
     ApplicationMessage,
@@ -294,6 +294,15 @@ def days_waiting(application: Application, today: date | None = None) -> int:
 # Becoming active ---------------------------------------------------------------------------
 
 
+class ReasonNeeded(MentoringError):
+    """Going ahead although a check or training the role needs is missing or has run out
+    needs a reason for the record. ``problems`` says what (for the page to show again)."""
+
+    def __init__(self, message: str, problems: list[readiness.Problem]):
+        super().__init__(message)
+        self.problems = problems
+
+
 @dataclass
 class Activation:
     """What making someone active did: their account, and the sign-in link made for a new
@@ -311,6 +320,18 @@ def matching_account(application: Application) -> User | None:
     return db.session.scalar(select(User).where(User.email == application.email.lower()))
 
 
+def activation_problems(
+    application: Application, existing: User | None = None
+) -> list[readiness.Problem]:
+    """What a manager is warned about, today, before making ``application`` active with
+    ``existing``'s account (None: a new account, which has no training recorded yet)."""
+    if application.role is None:
+        return []
+    return readiness.problems_for_application(
+        application, dates.local_today(), getattr(existing, "id", None)
+    )
+
+
 def activate(
     actor: User,
     application: Application,
@@ -318,21 +339,39 @@ def activate(
     existing: User | None = None,
     username: str = "",
     contact_consent: bool = False,
+    reason: str = "",
 ) -> Activation:
     """Make an application at Training active: link ``existing`` (a peer's account), or make
     a new peer account from the application and send its invitation by their way; then
-    record the role held from today. Raises :class:`MentoringError` (or the people
-    domain's ``AccountError``, for a username or e-mail already taken)."""
+    record the role held from today.
+
+    When a DBS check or a course the role needs is missing or has run out
+    (:mod:`engage.mentoring.readiness`; a new account has no training recorded yet), going
+    ahead needs ``reason``: it is kept as the move's reason and the audit log records what
+    was missing (never the reason's words). Raises :class:`ReasonNeeded` without one, and
+    :class:`MentoringError` (or the people domain's ``AccountError``, for a username or
+    e-mail already taken) for anything else."""
     if application.stage_enum != Stage.TRAINING:
         raise MentoringError(_("Only an application at “Training” can be made active."))
     if application.role is None:
         raise MentoringError(_("Choose the role they will hold first."))
     link, sent = None, False
+    if existing is not None and not (existing.is_active and existing.has_role(Role.PEER)):
+        raise MentoringError(
+            _("That account is not an active peer's account. Ask an admin to check it.")
+        )
+    # Before anything is made or sent: the warning the manager was shown must be answered.
+    problems = activation_problems(application, existing)
+    reason = (reason or "").strip()
+    if problems and not reason:
+        raise ReasonNeeded(
+            _(
+                "Say why you are going ahead although a check or training the role needs "
+                "is missing or has run out."
+            ),
+            problems,
+        )
     if existing is not None:
-        if not existing.is_active or not existing.has_role(Role.PEER):
-            raise MentoringError(
-                _("That account is not an active peer's account. Ask an admin to check it.")
-            )
         user = existing
         audit.record(
             "application.account_linked", actor=actor, subject=user, application=application.id
@@ -343,7 +382,7 @@ def activate(
         sent = bool(user.email or user.phone)
     application.user = user
     application.user_id = user.id
-    application.move_to(Stage.ACTIVE, actor)
+    application.move_to(Stage.ACTIVE, actor, reason)
     already = db.session.scalar(
         select(RoleHeld.id).where(
             RoleHeld.user_id == user.id,
@@ -367,6 +406,15 @@ def activate(
         application=application.id,
         role=application.role_id,
     )
+    if problems:
+        audit.record(
+            "application.activated_despite_warning",
+            actor=actor,
+            subject=user,
+            application=application.id,
+            role=application.role_id,
+            problems=readiness.kinds(problems),
+        )
     db.session.flush()
     return Activation(user=user, link=link, sent=sent)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    Field,
     IntegerField,
     RadioField,
     SelectField,
@@ -11,7 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from engage.core.forms import (
     DateBounds,
@@ -25,6 +28,7 @@ from engage.core.forms import (
     at_most,
     submit,
 )
+from engage.core.forms import SelectField as PlainSelectField
 from engage.forums.models import RUNG_LABELS
 from engage.opportunities.models import ACTIVITY_LABELS, KIND_LABELS
 
@@ -138,7 +142,30 @@ class OpportunityForm(Form):
         widget=GovRadioInput(),
         validators=[InputRequired(message=_l("Choose a rung on the ladder"))],
     )
+    peer_role = PlainSelectField(
+        _l("Does it need the checks and training of a peer role? (optional)"),
+        description=_l(
+            "Before you choose someone whose DBS check or training for that role is missing "
+            "or has run out, you will be warned, and going ahead will need a reason."
+        ),
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
     submit = submit(_l("Publish the opportunity"))
+
+
+class OpportunityRoleForm(Form):
+    peer_role = PlainSelectField(
+        _l("Does it need the checks and training of a peer role?"),
+        description=_l(
+            "Before you choose someone whose DBS check or training for that role is missing "
+            "or has run out, you will be warned, and going ahead will need a reason. People "
+            "chosen already stay chosen."
+        ),
+        widget=GovSelect(),
+        validators=[Optional()],
+    )
+    submit = submit(_l("Save"))
 
 
 class LinkOpportunityForm(Form):
@@ -164,11 +191,71 @@ class ConfirmForm(Form):
     submit = submit(_l("Confirm"))
 
 
+class _People(SelectMultipleField):
+    """People to choose by user id; anything not on the page (someone chosen meanwhile, a
+    changed form) gets a plain message."""
+
+    def process_formdata(self, valuelist):  # noqa: ANN001, ANN201
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = []
+            raise ValueError(str(_l("Choose from the people shown"))) from None
+
+    def pre_validate(self, form):  # noqa: ANN001, ANN201
+        offered = {value for value, _label in self.choices}
+        if any(value not in offered for value in self.data or []):
+            raise ValidationError(
+                str(_l("Choose from the people shown: the list may have changed meanwhile"))
+            )
+
+
+#: The name of the reason field for one interested person.
+REASON_PREFIX = "reason_"
+
+
 class SelectPeopleForm(Form):
-    people = SelectMultipleField(
+    people = _People(
         _l("Who will do it?"),
         coerce=int,
         widget=GovCheckboxesInput(),
         validators=[InputRequired(message=_l("Choose at least one person"))],
     )
     submit = submit(_l("Choose these people and tell everyone"))
+
+    @classmethod
+    def for_people(cls, user_ids: Iterable[int], **kwargs) -> SelectPeopleForm:  # noqa: ANN003
+        """The form with a reason box for each of ``user_ids`` (the interested people): the
+        page shows the boxes of those with a warning, and what was typed in any of them
+        comes back if the choice is refused."""
+
+        class WithReasons(cls):
+            pass
+
+        for user_id in user_ids:
+            setattr(
+                WithReasons,
+                f"{REASON_PREFIX}{int(user_id)}",
+                TextAreaField(
+                    _l("Going ahead although… why? (for the record)"),
+                    description=_l(
+                        "Only managers read this; it is not sent. Do not write anything "
+                        "about a criminal record here."
+                    ),
+                    widget=GovTextArea(),
+                    validators=[Optional(), at_most(2000)],
+                ),
+            )
+        return WithReasons(**kwargs)
+
+    def reason_field(self, user_id: int) -> Field | None:
+        """The reason box for one person, if the form has one."""
+        return self._fields.get(f"{REASON_PREFIX}{int(user_id)}")
+
+    def reasons(self) -> dict[int, str]:
+        """What was typed in each reason box, by user id."""
+        return {
+            int(name.removeprefix(REASON_PREFIX)): field.data or ""
+            for name, field in self._fields.items()
+            if name.startswith(REASON_PREFIX)
+        }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -19,6 +20,9 @@ from engage.core.rules import IllegalMove
 from engage.extensions import db
 from engage.forums.models import Rung
 from engage.people.models import Organisation, User
+
+if TYPE_CHECKING:
+    from engage.mentoring.models import PeerRole
 
 # Consultation requests ---------------------------------------------------------------------
 
@@ -206,6 +210,8 @@ class Opportunity(CreatedMixin, db.Model):
     # A peer role whose check and training this work needs: a manager choosing someone whose
     # check or training has run out is warned first, and going ahead needs a reason.
     peer_role_id: Mapped[int | None] = mapped_column(ForeignKey("peer_role.id"))
+
+    peer_role: Mapped[PeerRole | None] = relationship("PeerRole")
 
     @property
     def status_enum(self) -> OpportunityStatus:

@@ -20,6 +20,7 @@ from engage.core.numbers import page_of
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.forums.models import RUNG_LABELS, Forum
+from engage.mentoring.permissions import can_see_readiness
 from engage.opportunities import bp, services
 from engage.opportunities.forms import (
     ConfirmForm,
@@ -27,6 +28,7 @@ from engage.opportunities.forms import (
     InterestForm,
     LinkOpportunityForm,
     OpportunityForm,
+    OpportunityRoleForm,
     RequestForm,
     SelectPeopleForm,
 )
@@ -164,6 +166,19 @@ def _forum_choices() -> list[tuple[str, str]]:
     return [("", _("No particular forum: tell every peer"))] + [(str(i), n) for i, n in forums]
 
 
+def _role_choices(current: int | None = None) -> list[tuple[str, str]]:
+    return [("", _("No: it needs no particular check or training"))] + [
+        (str(role.id), role.name) for role in services.peer_roles_to_choose(current)
+    ]
+
+
+def _chosen_role(value: str | None) -> int | None:
+    """The role id a form sent ("" is none); the service checks it is one that may be
+    chosen."""
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
 def _opportunity_details(form: OpportunityForm) -> dict[str, Any]:
     return {
         "title": form.title.data.strip(),
@@ -174,6 +189,7 @@ def _opportunity_details(form: OpportunityForm) -> dict[str, Any]:
         "closes_on": form.closes_on.data,
         "paid": form.paid.data == "yes",
         "rung": form.rung.data,
+        "peer_role_id": _chosen_role(form.peer_role.data),
     }
 
 
@@ -186,6 +202,7 @@ def _fill(form: OpportunityForm, values: dict[str, Any]) -> None:
     form.closes_on.data = values["closes_on"]
     form.paid.data = "yes" if values["paid"] else "no"
     form.rung.data = values["rung"]
+    form.peer_role.data = str(values.get("peer_role_id") or "")
 
 
 @bp.route("/requests/<int:request_id>/accept", methods=["GET", "POST"])
@@ -195,6 +212,7 @@ def accept_request(request_id: int):
     allow(can_manage_opportunities(current_user))
     form = OpportunityForm(prefix="new")
     form.forum.choices = _forum_choices()
+    form.peer_role.choices = _role_choices()
     link_form = LinkOpportunityForm(prefix="link")
     unlinked = db.session.scalars(
         select(Opportunity)
@@ -339,16 +357,23 @@ def new_opportunity():
     allow(can_manage_opportunities(current_user))
     form = OpportunityForm()
     form.forum.choices = _forum_choices()
+    form.peer_role.choices = _role_choices()
     if request.method == "GET":
         form.rung.data = form.rung.data or "consultation"
+    problem = None
     if form.validate_on_submit():
-        opportunity = services.publish(
-            current_user._get_current_object(), **_opportunity_details(form)
-        )
-        db.session.commit()
-        flash(_("Published. Peers who can take it up have been told."), "success")
-        return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
-    return render("opportunities/new.html", form=form)
+        try:
+            opportunity = services.publish(
+                current_user._get_current_object(), **_opportunity_details(form)
+            )
+        except OpportunityError as error:
+            db.session.rollback()
+            problem = str(error)
+        else:
+            db.session.commit()
+            flash(_("Published. Peers who can take it up have been told."), "success")
+            return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
+    return render("opportunities/new.html", form=form, problem=problem)
 
 
 def _load_opportunity(opportunity_id: int) -> Opportunity:
@@ -391,9 +416,14 @@ def _show(
         if mine:
             interest_form.submit.label.text = _("Save my note")
     people = services.interests(opportunity) if manager else []
-    if select_form is None:
-        select_form = SelectPeopleForm(formdata=None)
     waiting = [p for p in people if not p.selected]
+    readiness = (
+        services.chosen_problems(opportunity, [p.user_id for p in waiting])
+        if can_see_readiness(current_user)
+        else {}
+    )
+    if select_form is None:
+        select_form = SelectPeopleForm.for_people(readiness, formdata=None)
     forum = db.session.get(Forum, opportunity.forum_id) if opportunity.forum_id else None
     source = (
         db.session.get(ConsultationRequest, opportunity.request_id)
@@ -416,6 +446,8 @@ def _show(
         chosen=[p for p in people if p.selected],
         waiting=waiting,
         benefit_warnings=services.benefit_warnings(opportunity, waiting),
+        readiness_warnings=readiness,
+        ticked=set(select_form.people.data or []),
         period_labels={k.value: v for k, v in PERIOD_LABELS.items()},
         forum=forum,
         source=source,
@@ -464,21 +496,34 @@ def opportunity_withdraw(opportunity_id: int):
 def opportunity_select(opportunity_id: int):
     opportunity = _load_opportunity(opportunity_id)
     allow(can_manage_opportunities(current_user))
-    form = SelectPeopleForm()
-    form.people.choices = [
-        (row.user_id, row.user.display_name)
-        for row in services.interests(opportunity)
-        if not row.selected
-    ]
+    waiting = [row for row in services.interests(opportunity) if not row.selected]
+    form = SelectPeopleForm.for_people(row.user_id for row in waiting)
+    form.people.choices = [(row.user_id, row.user.display_name) for row in waiting]
     if not form.validate_on_submit():
         return _show(opportunity, select_form=form, status=400)
     try:
         chosen = services.select_people(
-            current_user._get_current_object(), opportunity, form.people.data
+            current_user._get_current_object(),
+            opportunity,
+            form.people.data,
+            reasons=form.reasons(),
         )
     except OpportunityError as error:
         db.session.rollback()
-        return _show(_load_opportunity(opportunity_id), problem=str(error), status=409)
+        problem, status = str(error), 409
+        if isinstance(error, services.ReasonNeeded):
+            # A question to answer, like any form's: each warned person's own box says what
+            # is needed, and the summary links to it.
+            status = 200
+            boxes = {uid: form.reason_field(uid) for uid in error.messages}
+            if all(boxes.values()):
+                for uid, box in boxes.items():
+                    box.errors.append(error.messages[uid])
+                problem = None
+        # What was ticked and typed stays, with the page as it is now.
+        return _show(
+            _load_opportunity(opportunity_id), select_form=form, problem=problem, status=status
+        )
     db.session.commit()
     flash(
         _(
@@ -488,6 +533,41 @@ def opportunity_select(opportunity_id: int):
         "success",
     )
     return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
+
+
+@bp.route("/opportunities/<int:opportunity_id>/role", methods=["GET", "POST"])
+@login_required
+def opportunity_role(opportunity_id: int):
+    """Which peer role's check and training the work needs."""
+    opportunity = _load_opportunity(opportunity_id)
+    allow(can_manage_opportunities(current_user))
+    form = OpportunityRoleForm()
+    form.peer_role.choices = _role_choices(opportunity.peer_role_id)
+    if request.method == "GET":
+        form.peer_role.data = str(opportunity.peer_role_id or "")
+    problem, status = None, 200
+    if opportunity.status == OpportunityStatus.COMPLETED.value:
+        problem = _("This opportunity is already completed.")
+    elif form.validate_on_submit():
+        try:
+            services.set_peer_role(
+                current_user._get_current_object(), opportunity, _chosen_role(form.peer_role.data)
+            )
+        except OpportunityError as error:
+            db.session.rollback()
+            problem, status = str(error), 409
+            opportunity = _load_opportunity(opportunity_id)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect_to(url_for("opportunities.opportunity", opportunity_id=opportunity.id))
+    return render(
+        "opportunities/role.html",
+        form=form,
+        opportunity=opportunity,
+        problem=problem,
+        status=status,
+    )
 
 
 @bp.route("/opportunities/<int:opportunity_id>/completed/<int:user_id>", methods=["POST"])

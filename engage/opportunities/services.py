@@ -8,13 +8,14 @@ goes out in its recipient's own language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from babel.lists import format_list
 from flask import current_app
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -27,6 +28,8 @@ from engage.core.rules import IllegalMove
 from engage.core.signals import involvement_given
 from engage.extensions import db
 from engage.forums.models import Forum, ForumMember, Rung
+from engage.mentoring import readiness
+from engage.mentoring.models import PeerRole
 from engage.opportunities.models import (
     ConsultationRequest,
     Interest,
@@ -41,6 +44,15 @@ from engage.people.models import Organisation, Profile, Role, User, UserRole
 
 class OpportunityError(IllegalMove):
     """A change that cannot be made; the message is safe to show."""
+
+
+class ReasonNeeded(OpportunityError):
+    """Choosing someone whose check or training for the work has run out needs a reason.
+    ``messages`` says, for each such person (by user id), what to give."""
+
+    def __init__(self, message: str, messages: dict[int, str]):
+        super().__init__(message)
+        self.messages = messages
 
 
 #: The activity an accepted request becomes, by what the partner asked for.
@@ -244,8 +256,11 @@ def request_counts(start: date, end: date) -> RequestCounts:
 
 def publish(actor: User, *, notify: bool = True, **details: Any) -> Opportunity:
     """Publish an opportunity (``details`` are Opportunity columns) and tell the peers who
-    may take it up. Paused peers can still find it, but are not sent anything."""
+    may take it up. Paused peers can still find it, but are not sent anything. A
+    ``peer_role_id`` must be a role that is offered now. Raises :class:`OpportunityError`."""
     details = {k: v for k, v in details.items() if v is not None}  # None: the column default
+    if "peer_role_id" in details:
+        _check_role(details["peer_role_id"])
     opportunity = Opportunity(status=OpportunityStatus.OPEN.value, **details)
     db.session.add(opportunity)
     db.session.flush()
@@ -253,6 +268,52 @@ def publish(actor: User, *, notify: bool = True, **details: Any) -> Opportunity:
     if notify:
         _tell_new(opportunity)
     return opportunity
+
+
+def _check_role(role_id: int | None, unchanged: int | None = None) -> PeerRole | None:
+    """The peer role an opportunity may need: one offered now (or the one it already
+    needs). Raises :class:`OpportunityError` for any other id (gone, closed, made up)."""
+    if role_id is None:
+        return None
+    role = db.session.get(PeerRole, int(role_id))
+    if role is None or not (role.is_active or role.id == unchanged):
+        raise OpportunityError(_("That peer role is not offered now. Choose another, or none."))
+    return role
+
+
+def peer_roles_to_choose(current: int | None = None) -> list[PeerRole]:
+    """The peer roles an opportunity can need, by name: those offered now, and ``current``
+    (the one it needs already) even if it is not offered any more."""
+    query = select(PeerRole).order_by(PeerRole.name)
+    if current is None:
+        query = query.where(PeerRole.is_active.is_(True))
+    else:
+        query = query.where(or_(PeerRole.is_active.is_(True), PeerRole.id == current))
+    return list(db.session.scalars(query))
+
+
+def set_peer_role(actor: User, opportunity: Opportunity, role_id: int | None) -> bool:
+    """Say which peer role's check and training the work needs (None: none). People chosen
+    already stay chosen; the warning is for choosing from now on. Returns whether anything
+    changed. Raises :class:`OpportunityError`."""
+    if opportunity.status == OpportunityStatus.COMPLETED.value:
+        raise OpportunityError(_("This opportunity is already completed."))
+    role = _check_role(role_id, unchanged=opportunity.peer_role_id)
+    new_id = getattr(role, "id", None)
+    if new_id == opportunity.peer_role_id:
+        return False
+    before = opportunity.peer_role_id
+    opportunity.peer_role_id = new_id
+    opportunity.peer_role = role
+    audit.record(
+        "opportunity.role_changed",
+        actor=actor,
+        opportunity=opportunity.id,
+        role=new_id,
+        before=before,
+    )
+    db.session.flush()
+    return True
 
 
 def _peers_to_tell(opportunity: Opportunity) -> list[User]:
@@ -365,10 +426,22 @@ def interests(opportunity: Opportunity) -> list[Interest]:
     )
 
 
-def select_people(actor: User, opportunity: Opportunity, user_ids: Iterable[int]) -> list[User]:
+def select_people(
+    actor: User,
+    opportunity: Opportunity,
+    user_ids: Iterable[int],
+    reasons: Mapping[int, str] | None = None,
+) -> list[User]:
     """Choose who does the work. The chosen are told; the first time people are chosen, the
     others who were interested are told, kindly, that it was not this time. Choosing more
-    people later tells only the newly chosen."""
+    people later tells only the newly chosen.
+
+    When the work needs a peer role, choosing someone whose check or training for it is
+    missing or has run out (:mod:`engage.mentoring.readiness`, as of today) needs a reason
+    for them in ``reasons`` (by user id): it is kept on their interest, and the audit log
+    records what had run out (never the reason's words). Raises :class:`ReasonNeeded`
+    naming whoever has none, and :class:`OpportunityError` for anything else; either way
+    nothing is changed."""
     if opportunity.status == OpportunityStatus.COMPLETED.value:
         raise OpportunityError(_("This opportunity is already completed."))
     wanted = {int(i) for i in user_ids}
@@ -387,9 +460,22 @@ def select_people(actor: User, opportunity: Opportunity, user_ids: Iterable[int]
                 places=opportunity.places,
             )
         )
+    warned = chosen_problems(opportunity, [row.user_id for row in newly])
+    reasons = {int(k): (v or "").strip() for k, v in (reasons or {}).items()}
+    _check_reasons([row for row in newly if row.user_id in warned], reasons)
     first_time = opportunity.status == OpportunityStatus.OPEN.value
     for row in newly:
         row.selected = True
+        if row.user_id in warned:
+            row.override_reason = reasons[row.user_id]
+            audit.record(
+                "opportunity.chosen_despite_warning",
+                actor=actor,
+                subject=row.user,
+                opportunity=opportunity.id,
+                role=opportunity.peer_role_id,
+                problems=readiness.kinds(warned[row.user_id]),
+            )
         _tell_chosen(row.user, opportunity)
     if first_time:
         for row in rows:
@@ -404,6 +490,39 @@ def select_people(actor: User, opportunity: Opportunity, user_ids: Iterable[int]
     )
     db.session.flush()
     return [row.user for row in newly]
+
+
+def chosen_problems(
+    opportunity: Opportunity, user_ids: Iterable[int]
+) -> dict[int, list[readiness.Problem]]:
+    """For work that needs a peer role: whose check or training for it is missing or has run
+    out today, by user id (the others are left out). Shown to managers next to each name
+    before they choose; a fixed number of queries, however many people."""
+    if opportunity.peer_role_id is None or opportunity.status == OpportunityStatus.COMPLETED:
+        return {}
+    return readiness.problems_for(user_ids, opportunity.peer_role, dates.local_today())
+
+
+def _check_reasons(warned: list[Interest], reasons: Mapping[int, str]) -> None:
+    missing = [row for row in warned if not reasons.get(row.user_id)]
+    if not missing:
+        return
+    names = [row.user.display_name for row in missing]
+    raise ReasonNeeded(
+        _(
+            "Say why you are choosing %(names)s although a check or training this work needs "
+            "is missing or has run out.",
+            names=format_list(names, locale=get_locale() or "en"),
+        ),
+        {
+            row.user_id: _(
+                "Say why you are choosing %(name)s although a check or training this work "
+                "needs is missing or has run out",
+                name=row.user.display_name,
+            )
+            for row in missing
+        },
+    )
 
 
 def _tell_chosen(person: User, opportunity: Opportunity) -> None:

@@ -1,9 +1,9 @@
 """Peer roles in a real browser: someone applies at /join on a 320 px phone with the keyboard
 only, without an account (making one mistake first, and keeping what they typed); a manager
 moves the application card by card along the board (htmx moves it in place), records the DBS
-check the role needs, and makes them active, which gives them an account and sends their
-invitation. Every page on the way is checked with axe-core and for console and
-Content-Security-Policy errors.
+check the role needs, and makes them active (their training is not recorded yet: the warning
+asks for a reason first), which gives them an account and sends their invitation. Every page
+on the way is checked with axe-core and for console and Content-Security-Policy errors.
 
 Application ids are never assumed: the manager finds the application by its name on the board
 (other browser tests share the live server and its demo database).
@@ -162,10 +162,23 @@ def test_someone_applies_on_a_phone_and_a_manager_makes_them_active(new_context,
         expect(desk.locator(".govuk-notification-banner")).to_contain_text(
             f"{name} moved to “{stage}”."
         )
+    # The role's training is not recorded for them (a new account has none): the page says
+    # so before the move, and going ahead needs a reason.
+    expect(desk.locator("main")).to_contain_text(
+        f"Before you make {name} active: something the role needs is missing"
+    )
     desk.get_by_role("link", name="Make active").click()
     expect(_h1(desk)).to_have_text(f"Make {name} active")
-    m.check("make active")
+    expect(desk.locator("#readiness")).to_contain_text("There is no record of them doing")
+    m.check("make active, with the training warning")
     desk.get_by_label("Yes", exact=True).check()
+    desk.get_by_role("button", name="Make active").click()
+    expect(desk.locator(".govuk-error-summary")).to_contain_text("Say why you are going ahead")
+    m.check("make active without a reason")
+    expect(desk.get_by_label("Yes", exact=True)).to_be_checked()  # kept
+    desk.get_by_label(re.compile("Going ahead although")).fill(
+        "They did the courses with us in the training stage; records to follow."
+    )
     desk.get_by_role("button", name="Make active").click()
     expect(desk.locator(".govuk-notification-banner")).to_contain_text(
         f"{name} is active. We have sent them an invitation to sign in."

@@ -38,3 +38,25 @@ def test_the_demo_has_applications_at_every_stage(app):
         held = db.session.scalars(select(RoleHeld).where(RoleHeld.user_id == peer.id)).all()
         assert [h.role.name for h in held] == ["Peer mentor"] and held[0].to_date is None
         assert sum(measures.active_peers_by_role(today).values()) >= 3
+
+
+def test_the_demo_has_an_opportunity_whose_warning_shows(app):
+    """The leaflet review needs an ambassador's training; one peer interested in it has let
+    their confidentiality course run out, so choosing shows the warning."""
+    from engage.opportunities import services as opportunities
+    from engage.opportunities.models import Opportunity
+
+    now = datetime(2027, 3, 31, 12, 0, tzinfo=UTC)
+    with app.test_request_context(), clock_at(now):
+        demo.seed(extra_peers=5)
+        db.session.flush()
+        opportunity = db.session.scalar(
+            select(Opportunity).where(Opportunity.title == "Review our new hostel leaflet")
+        )
+        assert opportunity.peer_role.name == "Ambassador"
+        waiting = opportunities.interests(opportunity)
+        warned = opportunities.chosen_problems(opportunity, [row.user_id for row in waiting])
+        peer2 = db.session.scalar(select(User).where(User.username == "peer2"))
+        assert list(warned) == [peer2.id]
+        [problem] = warned[peer2.id]
+        assert problem.kind == "training_ran_out" and "Confidentiality" in problem.text

@@ -13,7 +13,7 @@ from engage.extensions import db
 from engage.mentoring.models import Application, DbsCheck, PeerRole, RoleHeld, Stage
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
-from tests.mentoring.conftest import NOW, TO_TRAINING, TODAY, day
+from tests.mentoring.conftest import GOING_AHEAD, NOW, TO_TRAINING, TODAY, day
 
 
 def _application(app, application_id: int) -> Application:
@@ -79,6 +79,7 @@ def test_a_manager_moves_an_application_from_applied_to_active_and_the_peer_sign
             "account": "new",
             "username": "",
             "contact_consent": "yes",
+            "reason": GOING_AHEAD,
         },
     )
     assert response.status_code == 303
@@ -113,7 +114,12 @@ def test_activation_links_the_account_with_their_email(
     response = post(
         client,
         f"/applications/{application_id}/activate",
-        {"account": "existing", "existing_login": "annie", "contact_consent": "no"},
+        {
+            "account": "existing",
+            "existing_login": "annie",
+            "contact_consent": "no",
+            "reason": GOING_AHEAD,
+        },
     )
     assert response.status_code == 303
     assert _application(app, application_id).user_id == existing.id
@@ -148,7 +154,7 @@ def test_activation_mistakes_are_said_plainly(
         ({"account": "new", "username": "someone", "contact_consent": "yes"}, "already taken"),
     ]
     for data, message in cases:
-        response = post(client, url, data)
+        response = post(client, url, data | {"reason": GOING_AHEAD})
         assert response.status_code in (200, 400), (data, response.status_code)
         assert message in response.get_data(as_text=True), data
     assert _application(app, application_id).stage == "training"
@@ -433,7 +439,9 @@ def test_the_peer_never_sees_their_own_check_outcome_on_their_pages(
         from engage.mentoring import services
 
         done = services.activate(
-            db.session.get(User, manager.id), db.session.get(Application, disclosed)
+            db.session.get(User, manager.id),
+            db.session.get(Application, disclosed),
+            reason=GOING_AHEAD,
         )
         done.user.password_hash = db.session.get(User, manager.id).password_hash
         username = done.user.username

@@ -24,7 +24,7 @@ from engage.mentoring.models import (
     Stage,
 )
 from engage.people.models import ConsentPurpose, Invitation, Role, User
-from tests.mentoring.conftest import TO_TRAINING, TODAY, day
+from tests.mentoring.conftest import GOING_AHEAD, TO_TRAINING, TODAY, day
 
 
 def _messages(application_id: int) -> list[Notification]:
@@ -196,7 +196,7 @@ def test_activation_makes_a_peer_account_invites_them_and_records_the_role(
     with app.test_request_context():
         actor = db.session.get(User, manager.id)
         application = db.session.get(Application, application_id)
-        done = services.activate(actor, application, contact_consent=True)
+        done = services.activate(actor, application, contact_consent=True, reason=GOING_AHEAD)
         db.session.commit()
         user = done.user
         assert user.role_set == {Role.PEER} and user.email == "ann@example.org"
@@ -226,6 +226,7 @@ def test_activation_links_an_existing_peer_account(
             db.session.get(User, manager.id),
             application,
             existing=db.session.get(User, existing.id),
+            reason=GOING_AHEAD,
         )
         db.session.commit()
         assert done.link is None and done.user.id == existing.id
@@ -264,7 +265,9 @@ def test_activation_without_email_or_phone_asks_for_a_printed_link(
     move_along(application_id, *TO_TRAINING)
     with app.test_request_context():
         done = services.activate(
-            db.session.get(User, manager.id), db.session.get(Application, application_id)
+            db.session.get(User, manager.id),
+            db.session.get(Application, application_id),
+            reason=GOING_AHEAD,
         )
         assert not done.sent and done.link is not None
         assert done.user.profile.contact_channel == "post"
@@ -320,7 +323,7 @@ def _active_with_renewal(app, manager, make_application, move_along, renewal_in:
     move_along(application_id, *TO_TRAINING)
     with app.test_request_context():
         application = db.session.get(Application, application_id)
-        services.activate(db.session.get(User, manager.id), application)
+        services.activate(db.session.get(User, manager.id), application, reason=GOING_AHEAD)
         application.current_check.renewal_date = day(renewal_in)
         db.session.commit()
     return application_id
@@ -418,7 +421,7 @@ def test_measures_count_applications_people_and_checks(
     move_along(first, *TO_TRAINING)
     with app.test_request_context():
         application = db.session.get(Application, first)
-        services.activate(db.session.get(User, manager.id), application)
+        services.activate(db.session.get(User, manager.id), application, reason=GOING_AHEAD)
         application.current_check.renewal_date = day(20)
         db.session.commit()
         by_stage = measures.applications_by_stage(TODAY, TODAY)
@@ -447,6 +450,7 @@ def test_consent_is_not_assumed(app, manager, make_application, move_along):
             db.session.get(User, manager.id),
             db.session.get(Application, application_id),
             contact_consent=False,
+            reason=GOING_AHEAD,
         )
         # Without their yes, invitations to take part wait; news about their account goes.
         assert done.user.invitations_held_because() == "no_consent"
