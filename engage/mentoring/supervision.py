@@ -73,7 +73,10 @@ def _check(
     kind: SupervisionKind,
     held_on: date,
     minutes: int,
+    keeping: int | None = None,
 ) -> None:
+    """The rules for logging or changing a session. ``keeping``: the supervisor a session
+    already has, who may stay on it after leaving the staff (history is not rewritten)."""
     if not has_held_a_role(person.id):
         raise SupervisionError(
             _(
@@ -81,14 +84,14 @@ def _check(
                 name=person.display_name,
             )
         )
+    kept = supervisor is not None and supervisor.id == keeping
     if (
         supervisor is None
-        or not supervisor.is_active
-        or not supervisor.has_role(*SUPERVISOR_ROLES)
         or supervisor.id == person.id
+        or not (kept or (supervisor.is_active and supervisor.has_role(*SUPERVISOR_ROLES)))
     ):
         raise SupervisionError(_("Choose who led the session from the list"))
-    if supervisor.id != actor.id and not can_name_any_supervisor(actor):
+    if supervisor.id != actor.id and not kept and not can_name_any_supervisor(actor):
         raise SupervisionError(_("You can log only the sessions you led yourself."))
     SupervisionKind(kind)  # a kind that does not exist raises ValueError: a programming slip
     if held_on > dates.local_today():
@@ -158,7 +161,13 @@ def change_session(
     """Correct a session, with the same rules as logging one. The route checks the version
     the page showed first (``check_version``), so a stale form changes nothing."""
     _check(
-        actor, session.person, supervisor=supervisor, kind=kind, held_on=held_on, minutes=minutes
+        actor,
+        session.person,
+        supervisor=supervisor,
+        kind=kind,
+        held_on=held_on,
+        minutes=minutes,
+        keeping=session.supervisor_id,
     )
     session.supervisor_id = supervisor.id
     session.kind = SupervisionKind(kind).value

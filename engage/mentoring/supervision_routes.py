@@ -69,12 +69,14 @@ def supervision_list(person_id: int):
     )
 
 
-def _form_choices(form: SupervisionForm, current: int | None = None) -> None:
-    """Managers choose anyone who supervises; anyone else only themselves (and a session's
-    present supervisor stays in the list)."""
+def _form_choices(form: SupervisionForm, current: User | None = None) -> None:
+    """Managers choose anyone who supervises; anyone else only themselves. A session's
+    present supervisor stays in the list, even after leaving the staff."""
     people = supervision.supervisors()
     if not can_name_any_supervisor(current_user):
-        people = [p for p in people if p[0] in (current_user.id, current)]
+        people = [p for p in people if p[0] == current_user.id]
+    if current is not None and all(uid != current.id for uid, _name in people):
+        people.append((current.id, current.display_name))
     form.supervisor.choices = [("", _("Choose who led it"))] + [
         (str(uid), name) for uid, name in people
     ]
@@ -166,7 +168,7 @@ def change_supervision(person_id: int, session_id: int):
     session = _session(person, session_id)
     allow(can_change_supervision(current_user, session), hide=True)
     form = SupervisionForm()
-    _form_choices(form, session.supervisor_id)
+    _form_choices(form, session.supervisor)
     if request.method == "GET":
         form.version.data = str(session.version)
         form.held_on.data = session.held_on

@@ -412,3 +412,31 @@ def test_supervised_hours_in_a_period_and_by_role(app, ctx, manager, role_holder
         "Involvement champion": Decimal("1.0"),
         "Peer mentor": Decimal("2.3"),
     }
+
+
+def test_a_session_keeps_its_supervisor_after_they_leave_the_staff(
+    app, client, manager, role_holder, log_session, make_user
+):
+    sam = role_holder("sam")
+    leaver = make_user("leaver", roles={Role.MANAGER})
+    session_id = log_session(sam, supervisor=leaver, notes=NOTES)
+    with app.app_context():
+        person = db.session.get(User, leaver.id)
+        person.is_active = False
+        db.session.commit()
+    url = f"/people/{sam.id}/supervision/{session_id}/change"
+    sign_in(client, "manager")
+    page = client.get(url).get_data(as_text=True)
+    assert f'<option value="{leaver.id}" selected>Leaver</option>' in page
+    data = _form(client, url) | {
+        "held_on": day(-7).isoformat(),
+        "supervisor": str(leaver.id),
+        "kind": "supervision",
+        "minutes": "50",
+        "notes": NOTES,
+    }
+    assert client.post(url, data=data).status_code == 303
+    [session] = _sessions(app, sam.id)
+    assert (session.supervisor_id, session.minutes) == (leaver.id, 50)
+    # Nobody new can name them.
+    assert "Leaver" not in client.get(f"/people/{sam.id}/supervision/new").get_data(as_text=True)
