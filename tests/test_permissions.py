@@ -90,6 +90,12 @@ MATRIX = {
     "/applications/{application}/references/new": {Role.MANAGER},
     "/applications/{application}/dbs/new": {Role.MANAGER},
     "/applications/{application}/activate": {Role.MANAGER},
+    "/me/passport": set(Role),
+    "/people/{peer}/passport": {Role.MANAGER},
+    "/people/{peer}/reference-letter": {Role.MANAGER},
+    "/people/{peer}/supervision": {Role.MANAGER, Role.ADMIN},
+    "/people/{peer}/supervision/new": {Role.MANAGER, Role.ADMIN},
+    "/roles/reference-letter": {Role.ADMIN},
 }
 HIDDEN = {
     "/people/{peer}",
@@ -108,6 +114,10 @@ HIDDEN = {
     "/applications/{application}/references/new",
     "/applications/{application}/dbs/new",
     "/applications/{application}/activate",
+    "/people/{peer}/passport",
+    "/people/{peer}/reference-letter",
+    "/people/{peer}/supervision",
+    "/people/{peer}/supervision/new",
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -16,7 +17,7 @@ from engage.core import audit, dates
 from engage.core.db import utcnow
 from engage.core.signals import involvement_given, took_part
 from engage.extensions import db
-from engage.forums.models import Attendance, ForumError, Meeting, Presence
+from engage.forums.models import Attendance, Forum, ForumError, Meeting, Presence
 from engage.forums.replies import invitees
 from engage.people.models import Profile, User
 
@@ -150,3 +151,47 @@ def presence_counts(meeting: Meeting) -> Counter:
             ).all()
         )
     )
+
+
+# What a person took part in, for other domains (the progression passport) -------------------
+
+#: The marks that mean someone took part (came, came late, or left early).
+TOOK_PART = tuple(p.value for p in Presence if p.took_part)
+
+
+@dataclass(frozen=True)
+class ForumTakenPart:
+    """A forum whose meetings someone took part in: how many, the first and the last day."""
+
+    forum: str
+    meetings: int
+    first: date
+    last: date
+
+
+def forums_taken_part(user_id: int) -> list[ForumTakenPart]:
+    """The forums whose meetings ``user_id`` took part in (by the register), the most first:
+    one query, however many meetings. Training sessions (meetings of the training forum) are
+    not forum involvement and are left out; a cancelled meeting has no register."""
+    rows = db.session.execute(
+        select(
+            Forum.name,
+            func.count(Attendance.id),
+            func.min(Meeting.starts_at),
+            func.max(Meeting.starts_at),
+        )
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Forum, Forum.id == Meeting.forum_id)
+        .where(
+            Attendance.user_id == user_id,
+            Attendance.presence.in_(TOOK_PART),
+            Forum.is_training.is_(False),
+            Meeting.cancelled.is_(False),
+        )
+        .group_by(Forum.id, Forum.name)
+    ).all()
+    taken = [
+        ForumTakenPart(name, count, dates.local_date(first), dates.local_date(last))
+        for name, count, first, last in rows
+    ]
+    return sorted(taken, key=lambda row: (-row.meetings, row.forum))

@@ -4,7 +4,10 @@ without an account (or a worker can do it with them); managers take each applica
 first conversation through references, checks, induction and training to an active peer with
 their own account and the role they hold. Admins and managers keep the roles and the training
 courses each needs. DBS checks keep their outcome and dates only, and a disclosure leads to an
-individual decision, never to an automatic no."""
+individual decision, never to an automatic no. Managers log the supervision and reflective
+practice peers have (its notes private to the supervisor and managers); each person's
+progression passport gathers what they have done, and a manager prints a reference letter
+from it for a job application."""
 
 from datetime import datetime
 
@@ -40,4 +43,19 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.mentoring import join_routes, models, routes, setup_routes  # noqa: E402,F401
+@demo_step(65)
+def seed_supervision_demo(partnership: DemoPartnership) -> None:
+    """After recruitment (the demo's active peers hold their roles by then)."""
+    from engage.mentoring import demo as demo_data
+
+    demo_data.seed_supervision(partnership.rng, partnership.accounts)
+
+
+from engage.mentoring import (  # noqa: E402,F401
+    join_routes,
+    models,
+    passport_routes,
+    routes,
+    setup_routes,
+    supervision_routes,
+)

@@ -1,7 +1,8 @@
 """Demo recruitment: the training catalogue, four peer roles with the courses and checks they
 need, and about 25 applications at every stage, each with the history it would have had
 (one made by a worker with someone, DBS checks with renewals coming up, one disclosure with
-its decision). The demo ``peer`` holds the role of peer mentor."""
+its decision). The demo ``peer`` holds the role of peer mentor. Then supervision for everyone
+holding a role (``seed_supervision``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from engage.core import dates
 from engage.core.db import clock_at
 from engage.extensions import db
-from engage.mentoring import checks, services
+from engage.mentoring import checks, services, supervision
 from engage.mentoring.models import (
     Application,
     CheckLevel,
@@ -22,7 +23,9 @@ from engage.mentoring.models import (
     DbsOutcome,
     ReferenceOutcome,
     RiskDecisionKind,
+    RoleHeld,
     Stage,
+    SupervisionKind,
 )
 from engage.people.models import User
 
@@ -377,3 +380,54 @@ def _opportunity_needing_a_role(manager: User, role, ran_out: User | None, today
                     recorded_by_id=manager.id,
                 )
             )
+
+
+# Supervision -------------------------------------------------------------------------------
+
+#: What a demo supervisor might write: private to them and the managers.
+SUPERVISION_NOTES = [
+    "Talked through a first meeting that felt hard. Agreed to meet the mentee somewhere quieter "
+    "next time.",
+    "Went over boundaries: giving out a personal phone number. Agreed to use the work phone only.",
+    "Feeling more confident. Would like to try an interview panel next.",
+    "Tired after a busy month. Agreed a lighter fortnight and a check-in by phone.",
+    "Reflected on a mentee being turned away by a service. Raised it in the register.",
+    "Goals for the next three months: lead part of a forum meeting, and the lone working course.",
+]
+REFLECTIVE_NOTES = [
+    "Group session: what we do when someone we support stops replying.",
+    "Group session: looking after ourselves when stories bring back our own.",
+    "Group session: sharing what went well this month.",
+]
+
+
+def seed_supervision(rng: random.Random, people: dict[str, User]) -> None:
+    """Supervision for everyone holding a peer role: for the demo ``peer`` (Sam) a session
+    with the manager about every four weeks since he took on the role and group reflective
+    practice about every eight, so his passport is worth printing; a first session or two
+    for the peers made active more recently. Each is logged on its own day, by the manager."""
+    manager = people["manager"]
+    today = dates.local_today()
+    held = db.session.scalars(select(RoleHeld).order_by(RoleHeld.from_date, RoleHeld.id)).all()
+    for row in held:
+        started = (today - row.from_date).days
+        person = row.user
+        if person.id == people["peer"].id:
+            plan = [(d, SupervisionKind.SUPERVISION) for d in range(started - 14, 1, -28)]
+            plan += [(d, SupervisionKind.REFLECTIVE) for d in range(started - 30, 1, -56)]
+        else:
+            plan = [(d, SupervisionKind.SUPERVISION) for d in range(started - 7, 1, -28)][:2]
+        for days_ago, kind in sorted(plan, reverse=True):
+            with clock_at(_at(days_ago)):
+                one_to_one = kind == SupervisionKind.SUPERVISION
+                notes = SUPERVISION_NOTES if one_to_one else REFLECTIVE_NOTES
+                supervision.log_session(
+                    manager,
+                    person,
+                    supervisor=manager,
+                    kind=kind,
+                    held_on=dates.local_today(),
+                    minutes=rng.choice([45, 60, 60, 75, 90]) if one_to_one else 120,
+                    notes=rng.choice(notes),
+                )
+    db.session.flush()

@@ -1,5 +1,6 @@
 """Staff forms: peer roles and courses, moving applications, references, DBS checks and
-decisions, and becoming active. The public form people apply with is in ``join_forms.py``."""
+decisions, becoming active, supervision sessions, and the reference letter and its wording.
+The public form people apply with is in ``join_forms.py``."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from engage.core.forms import (
     IntegerField,
     RadioField,
     SelectField,
+    SubmissionKey,
     at_most,
     submit,
 )
@@ -32,8 +34,11 @@ from engage.mentoring.models import (
     DBS_OUTCOME_LABELS,
     REFERENCE_OUTCOME_LABELS,
     RISK_DECISION_LABELS,
+    SUPERVISION_KIND_LABELS,
     CheckLevel,
+    SupervisionKind,
 )
+from engage.mentoring.supervision import MAX_MINUTES, MIN_MINUTES
 
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 DATE_HINT = _l("For example, 2027-03-31")
@@ -312,3 +317,97 @@ class ActivateForm(Form):
             self.existing_login.errors.append(str(_l("Enter their username or email address")))
             valid = False
         return valid
+
+
+# Supervision and the reference letter --------------------------------------------------------
+
+
+class SupervisionForm(Form):
+    """Log or correct a supervision or reflective-practice session."""
+
+    version = HiddenField()
+    submission_key = SubmissionKey()
+    held_on = _date(
+        _l("Date of the session"),
+        DateBounds.past(5),
+        optional=False,
+        message=_l("Enter the date of the session"),
+    )
+    supervisor = SelectField(
+        _l("Who led it?"),
+        widget=GovSelect(),
+        validators=[InputRequired(message=_l("Choose who led the session"))],
+    )
+    kind = RadioField(
+        _l("What kind of session was it?"),
+        choices=[(kind.value, label) for kind, label in SUPERVISION_KIND_LABELS.items()],
+        default=SupervisionKind.SUPERVISION.value,
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Choose the kind of session"))],
+    )
+    minutes = IntegerField(
+        _l("How long did it last, in minutes?"),
+        description=_l("For example, 60 for an hour"),
+        widget=GovTextInput(),
+        invalid_message=_l("Enter a whole number of minutes, like 60"),
+        validators=[
+            InputRequired(message=_l("Enter how long it lasted")),
+            NumberRange(
+                min=MIN_MINUTES,
+                max=MAX_MINUTES,
+                message=_l(
+                    "Enter how long it lasted, from %(least)d to %(most)d minutes",
+                    least=MIN_MINUTES,
+                    most=MAX_MINUTES,
+                ),
+            ),
+        ],
+    )
+    notes = TextAreaField(
+        _l("Notes (optional)"),
+        description=_l(
+            "Private: only the person who led it and managers can read them, and each time "
+            "they are read is recorded. The person supervised never sees them."
+        ),
+        widget=GovTextArea(),
+        validators=[Optional(), at_most(10000)],
+    )
+    submit = submit(_l("Save the session"))
+
+
+class LetterForm(Form):
+    """What a manager adds before printing a reference letter. Nothing is kept."""
+
+    job_title = StringField(
+        _l("Your job title (optional)"),
+        description=_l("It goes under your name."),
+        widget=GovTextInput(),
+        validators=[Optional(), at_most(100)],
+    )
+    own_words = TextAreaField(
+        _l("A paragraph of your own (optional)"),
+        description=_l(
+            "For example, what they are good at, or something they did that you remember. "
+            "It goes before the closing words. It is not kept: copy it somewhere if you want "
+            "it again."
+        ),
+        widget=GovTextArea(),
+        validators=[Optional(), at_most(3000)],
+    )
+    submit = submit(_l("Put this in the letter"))
+
+
+class LetterWordingForm(Form):
+    opening = TextAreaField(
+        _l("Opening"),
+        description=_l("Before the facts: who it is for and who it is about."),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Enter the opening words")), at_most(3000)],
+    )
+    closing = TextAreaField(
+        _l("Closing"),
+        description=_l("After the facts, before the manager's name."),
+        widget=GovTextArea(),
+        validators=[InputRequired(message=_l("Enter the closing words")), at_most(3000)],
+    )
+    submit = submit(_l("Save the wording"))

@@ -1,5 +1,5 @@
 """What recruitment counts, for the dashboard: applications by stage and period, people
-active in each peer role, and DBS checks coming up for renewal.
+active in each peer role, DBS checks coming up for renewal, and hours of supervision.
 
 Every function takes plain dates (the partnership's days, inclusive) and returns plain
 numbers, so a page, a board pack or a funder report can use them alike. Each runs a fixed
@@ -9,8 +9,9 @@ number of queries, however many applications there are.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from engage.core import dates
 from engage.extensions import db
@@ -22,6 +23,7 @@ from engage.mentoring.models import (
     PeerRole,
     RoleHeld,
     Stage,
+    SupervisionSession,
 )
 
 
@@ -90,3 +92,41 @@ def checks_expiring(start: date, end: date) -> int:
     """Current DBS checks due for renewal from ``start`` to ``end`` (inclusive)."""
     query = checks.current_checks_query().where(DbsCheck.renewal_date.between(start, end))
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def _hours(minutes: int | None) -> Decimal:
+    """Minutes as hours to one decimal place (90 -> 1.5)."""
+    return (Decimal(minutes or 0) / 60).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def supervised_hours(start: date, end: date) -> Decimal:
+    """Hours of supervision and reflective practice held from ``start`` to ``end``
+    (inclusive), to one decimal place. One query."""
+    minutes = db.session.scalar(
+        select(func.coalesce(func.sum(SupervisionSession.minutes), 0)).where(
+            SupervisionSession.held_on.between(start, end)
+        )
+    )
+    return _hours(minutes)
+
+
+def supervised_hours_by_role(start: date, end: date) -> dict[str, Decimal]:
+    """:func:`supervised_hours` by the peer role the person held on the day of each session,
+    by role name (roles with none are left out). A session of someone holding two roles that
+    day counts in both; one before any role (in training, say) counts in neither. One query."""
+    rows = db.session.execute(
+        select(PeerRole.name, func.sum(SupervisionSession.minutes))
+        .join(
+            RoleHeld,
+            and_(
+                RoleHeld.user_id == SupervisionSession.person_id,
+                RoleHeld.from_date <= SupervisionSession.held_on,
+                or_(RoleHeld.to_date.is_(None), RoleHeld.to_date >= SupervisionSession.held_on),
+            ),
+        )
+        .join(PeerRole, PeerRole.id == RoleHeld.role_id)
+        .where(SupervisionSession.held_on.between(start, end))
+        .group_by(PeerRole.name)
+        .order_by(PeerRole.name)
+    ).all()
+    return {name: _hours(minutes) for name, minutes in rows}

@@ -685,6 +685,8 @@ class SupervisionSession(CreatedMixin, db.Model):
     minutes: Mapped[int]
     notes: Mapped[str] = mapped_column(Text, default="")  # private
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # A random key carried by the form, so a double press logs one session.
+    submission_key: Mapped[str | None] = mapped_column(String(40), unique=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -627,3 +627,33 @@ def benefit_warnings(opportunity: Opportunity, waiting: list[Interest]) -> dict[
     today = dates.local_today()
     fee = rate_card.projected_fee(opportunity.activity, today)
     return earnings.warnings_for_people(people, today, fee)
+
+
+# What a person did, for other domains (the progression passport) ---------------------------
+
+
+@dataclass(frozen=True)
+class DoneOpportunity:
+    """An opportunity someone was chosen for and did: its title and the day it was done."""
+
+    title: str
+    activity: str
+    done_on: date
+
+
+def completed_by(user_id: int) -> list[DoneOpportunity]:
+    """The opportunities ``user_id`` was chosen for and did, the latest first: one query."""
+    rows = db.session.execute(
+        select(Opportunity.title, Opportunity.activity, Interest.completed_at)
+        .join(Opportunity, Opportunity.id == Interest.opportunity_id)
+        .where(
+            Interest.user_id == user_id,
+            Interest.selected.is_(True),
+            Interest.completed_at.is_not(None),
+        )
+        .order_by(Interest.completed_at.desc(), Interest.id.desc())
+    ).all()
+    return [
+        DoneOpportunity(title, activity, dates.local_date(done_at))
+        for title, activity, done_at in rows
+    ]

@@ -3,7 +3,9 @@
 // one-line script at the top of the body (BODY_SCRIPT in engage/core/security.py), so
 // the page is drawn as these components will leave it.
 import { initAll } from '../govuk/govuk-frontend.min.js'
+import { initPrintButtons } from './print-button.mjs'
 import { initShrinkPhotos } from './shrink-photos.mjs'
 
 initAll()
 initShrinkPhotos()
+initPrintButtons()

@@ -91,6 +91,8 @@ PEER_JOURNEY = [
     "engage/mentoring/join_forms.py",
     "engage/mentoring/join_routes.py",
     "engage/mentoring/letters.py",
+    # Their own progression passport.
+    "templates/mentoring/passport.html",
     "engage/surveys/definitions.py",
     "engage/surveys/forms.py",
     "engage/surveys/services.py",

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from engage.extensions import db
-from engage.mentoring import checks, services
+from engage.mentoring import checks, services, supervision
 from engage.mentoring.models import (
     Application,
     CheckLevel,
@@ -17,7 +17,9 @@ from engage.mentoring.models import (
     DbsOutcome,
     PeerRole,
     RiskDecisionKind,
+    RoleHeld,
     Stage,
+    SupervisionKind,
 )
 from engage.people.models import Role, User
 from tests.conftest import csrf_token
@@ -208,3 +210,46 @@ def applications(app) -> list[Application]:
 
 def day(offset: int) -> date:
     return TODAY + timedelta(days=offset)
+
+
+# Supervision and the passport ------------------------------------------------------------------
+
+
+@pytest.fixture
+def role_holder(app, make_user, roles):
+    """``role_holder(username, role="mentor", since=day(-200), **user)``: a peer who holds a
+    peer role from ``since`` (as becoming active records it), committed; returns the user."""
+
+    def make(username: str = "sam", role: str = "mentor", since: date | None = None, **user):
+        person = make_user(username, roles={Role.PEER}, **user)
+        with app.test_request_context():
+            db.session.add(
+                RoleHeld(user_id=person.id, role_id=roles[role], from_date=since or day(-200))
+            )
+            db.session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
+def log_session(app, manager):
+    """``log_session(person, notes=..., held_on=..., minutes=..., kind=..., supervisor=...)``:
+    a session logged through the service by the manager, committed; returns its id."""
+
+    def make(person, supervisor=None, **values) -> int:
+        with app.test_request_context():
+            actor = db.session.get(User, manager.id)
+            session = supervision.log_session(
+                actor,
+                db.session.get(User, person.id),
+                supervisor=db.session.get(User, (supervisor or manager).id),
+                kind=values.pop("kind", SupervisionKind.SUPERVISION),
+                held_on=values.pop("held_on", day(-7)),
+                minutes=values.pop("minutes", 60),
+                notes=values.pop("notes", ""),
+            )
+            db.session.commit()
+            return session.id
+
+    return make

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from engage.core import audit
 from engage.core.db import utcnow
@@ -28,6 +28,7 @@ from engage.payments.models import (
     PaymentItem,
     Rate,
     RecordStatus,
+    activity_label,
 )
 from engage.payments.rate_card import projected_fee, rate_for
 from engage.people.models import PaymentPreference, Role, User
@@ -313,3 +314,58 @@ def waiting_count() -> int:
         )
         or 0
     )
+
+
+# What a person has given, for other domains (the progression passport) ----------------------
+
+#: Records that count as time given: everything but a mistake (rejected) and a payment
+#: reversed as not owed (cancelled), the same rule as the dashboard's involvement hours
+#: (``analysis.involvement_by_activity``). Declined and unpaid time is time given all the same.
+NOT_TIME_GIVEN = (RecordStatus.REJECTED.value, RecordStatus.CANCELLED.value)
+
+
+@dataclass(frozen=True)
+class TimeGiven:
+    """Time a person gave to one kind of activity: how many records, the minutes they say
+    (records without a length count as records only), and how many of those minutes still
+    wait for a manager's approval."""
+
+    activity: str
+    records: int
+    minutes: int
+    pending_minutes: int
+    first: date
+    last: date
+
+    @property
+    def activity_label(self) -> str:
+        return activity_label(self.activity)
+
+
+def time_given_by(person_id: int) -> list[TimeGiven]:
+    """Everything ``person_id`` has given, by activity (most minutes first): one query, however
+    many records. Other domains read a person's time through this, not the table."""
+    pending = InvolvementRecord.status == RecordStatus.PENDING.value
+    rows = db.session.execute(
+        select(
+            InvolvementRecord.activity,
+            func.count(InvolvementRecord.id),
+            func.coalesce(func.sum(InvolvementRecord.minutes), 0),
+            func.coalesce(
+                func.sum(case((pending, InvolvementRecord.minutes), else_=0)),
+                0,
+            ),
+            func.min(InvolvementRecord.activity_date),
+            func.max(InvolvementRecord.activity_date),
+        )
+        .where(
+            InvolvementRecord.person_id == person_id,
+            InvolvementRecord.status.not_in(NOT_TIME_GIVEN),
+        )
+        .group_by(InvolvementRecord.activity)
+    ).all()
+    given = [
+        TimeGiven(activity, count, int(minutes), int(pending_minutes), first, last)
+        for activity, count, minutes, pending_minutes, first, last in rows
+    ]
+    return sorted(given, key=lambda row: (-row.minutes, -row.records, row.activity))
