@@ -4,7 +4,9 @@ without an account (or a worker can do it with them); managers take each applica
 first conversation through references, checks, induction and training to an active peer with
 their own account and the role they hold. Admins and managers keep the roles and the training
 courses each needs. DBS checks keep their outcome and dates only, and a disclosure leads to an
-individual decision, never to an automatic no."""
+individual decision, never to an automatic no. Training sessions are meetings of the training
+forum; taking part completes the course, with its expiry, and a gaps matrix shows who is
+missing what their role needs."""
 
 from datetime import datetime
 
@@ -32,6 +34,16 @@ def warn_renewals(now: datetime) -> str:
     return f"Warned about {warned} DBS check(s) due for renewal."
 
 
+@tick_job(61)
+def warn_training_expiry(now: datetime) -> str:
+    """Warn the person, kindly, and managers 60, 30 and 7 days before training runs out."""
+    from engage.core import dates
+    from engage.mentoring import training
+
+    warned = training.send_expiry_warnings(dates.local_date(now))
+    return f"Warned about {warned} completion(s) of training running out."
+
+
 @demo_step(60)
 def seed_demo(partnership: DemoPartnership) -> None:
     """After the people (the demo peer holds a role) and the other domains."""
@@ -40,4 +52,8 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.mentoring import join_routes, models, routes, setup_routes  # noqa: E402,F401
+from engage.core.signals import took_part  # noqa: E402
+from engage.mentoring import join_routes, models, routes, setup_routes, training, training_routes  # noqa: E402,F401  # noqa: E402,F401
+
+# Taking part in a training session (a meeting of the training forum) completes its course.
+took_part.connect(training.on_took_part)
