@@ -5,7 +5,6 @@ the dashboard counts. Every test runs at the pinned NOW of tests/mentoring/conft
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -687,7 +686,3 @@ def test_people_trained_and_sessions_delivered(app, clock, manager, holder, cour
         assert measures.training_sessions_delivered(day(0), day(10)) == 1
         assert measures.training_sessions_delivered(day(4), day(10)) == 0
 
-
-def test_the_demo_peer_has_training(app):
-    """Checked in tests/mentoring/test_demo.py with the rest of the demo."""
-    assert re.compile("x")
