@@ -685,4 +685,3 @@ def test_people_trained_and_sessions_delivered(app, clock, manager, holder, cour
         assert measures.people_trained(day(-20), day(0)) == 1
         assert measures.training_sessions_delivered(day(0), day(10)) == 1
         assert measures.training_sessions_delivered(day(4), day(10)) == 0
-
