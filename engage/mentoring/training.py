@@ -558,23 +558,22 @@ def column_summaries(
     today: date, now: datetime, role_id: int | None = None
 ) -> dict[int, ColumnSummary]:
     """Per course, how many people in the view are in each state, and how many "invite
-    everyone missing this" would invite to its next session (one aggregate query)."""
+    everyone missing this" would invite to its next session (one aggregate query: each
+    person and course's state is worked out once, in a subquery, then counted)."""
     needs = _needs(role_id).subquery()
     best = _best().subquery()
     following = _next_meetings(now).subquery()
     state = _state_sql(best, today)
     invitable = and_(
-        state.in_([TrainingState.MISSING.value, TrainingState.EXPIRED.value]),
         following.c.meeting_id.is_not(None),
         Invitation.id.is_(None),
         Profile.paused_at.is_(None),
     )
-    rows = db.session.execute(
+    each = (
         select(
-            needs.c.course_id,
+            needs.c.course_id.label("course_id"),
             state.label("state"),
-            func.count().label("people"),
-            func.sum(case((invitable, 1), else_=0)).label("to_invite"),
+            case((invitable, 1), else_=0).label("invitable"),
         )
         .select_from(needs)
         .outerjoin(
@@ -589,13 +588,19 @@ def column_summaries(
             ),
         )
         .outerjoin(Profile, Profile.user_id == needs.c.user_id)
-        .group_by(needs.c.course_id, state)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(each.c.course_id, each.c.state, func.count(), func.sum(each.c.invitable)).group_by(
+            each.c.course_id, each.c.state
+        )
     ).all()
     found: dict[int, ColumnSummary] = {}
-    for course_id, state_value, people, to_invite in rows:
+    for course_id, state_value, people, invitable_count in rows:
         summary = found.setdefault(course_id, ColumnSummary())
         summary.counts[state_value] += people
-        summary.to_invite += int(to_invite or 0)
+        if TrainingState(state_value).to_do:
+            summary.to_invite += int(invitable_count or 0)
     return found
 
 

@@ -10,7 +10,9 @@ managers' pages are 403 for everyone else; a session someone may not ask a place
 from __future__ import annotations
 
 import csv
+import functools
 import io
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, make_response, request, url_for
@@ -18,6 +20,7 @@ from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -276,8 +279,32 @@ def gaps():
         "mentoring/gaps.html",
         matrix=matrix,
         filters={"role": str(matrix.role_id)} if matrix.role_id else {},
-        states=list(svc.TrainingState),
+        **_cell_words(),
     )
+
+
+def _cell_words() -> dict[str, Any]:
+    """What the matrix's cells say, made once a page rather than once a cell: a page holds
+    hundreds of cells, and each translation and date format costs."""
+    tags = {
+        state: Markup('<strong class="govuk-tag govuk-tag--{}">{}</strong>').format(
+            state.colour, state.label
+        )
+        for state in svc.TrainingState
+    }
+
+    @functools.cache
+    def runs_out(state: str, day: date) -> str:
+        text = format_date(day, "d MMM y")
+        if state == svc.TrainingState.EXPIRED:
+            return _("ran out %(day)s", day=text)
+        return _("runs out %(day)s", day=text)
+
+    return {
+        "tags": tags,
+        "runs_out": runs_out,
+        "not_needed": svc.TrainingState.NOT_NEEDED.label,
+    }
 
 
 @bp.route("/training/gaps/invite", methods=["POST"])
