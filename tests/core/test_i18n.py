@@ -91,6 +91,9 @@ PEER_JOURNEY = [
     "engage/mentoring/join_forms.py",
     "engage/mentoring/join_routes.py",
     "engage/mentoring/letters.py",
+    # A peer's own training page (/training) and what its sessions are called.
+    "templates/mentoring/training.html",
+    "templates/mentoring/_training_macros.html",
     "engage/surveys/definitions.py",
     "engage/surveys/forms.py",
     "engage/surveys/services.py",
