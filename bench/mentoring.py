@@ -1,9 +1,11 @@
-"""How fast is the recruitment pipeline (``/applications``: the board by stage, its filters, the
-list and one application) with 5,000 applications, how much memory does a worker need, and
-does the number of SQL queries stay the same as applications grow?
+"""How fast are the recruitment pipeline (``/applications``: the board by stage, its filters,
+the list and one application) with 5,000 applications and the training gaps matrix
+(``/training/gaps``: active people × the courses their roles need) with 2,000 people × 10
+courses, how much memory does a worker need, and does the number of SQL queries stay the same
+as applications and people grow?
 
     .venv/bin/python bench/mentoring.py [--applications 5000] [--first-step 100]
-        [--requests 100] [--page-budget 15]
+        [--people 2000] [--people-first-step 100] [--requests 100] [--page-budget 15]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
         [--scratch-database engage_bench_mentoring] [--explain] [--show-queries]
 
@@ -22,6 +24,12 @@ Steps (see bench/README.md, "mentoring.py"):
    PostgreSQL) across every stage, each with the ``application_move`` rows of the way it
    took (some on hold and back), the references and DBS checks its stage implies, and a
    risk decision after each disclosure. On PostgreSQL ``VACUUM (ANALYZE)`` after each step.
+   At the same two steps (``--people-first-step`` people, then ``--people``), active people
+   are bulk-inserted for the gaps matrix (``TrainingSeeder``): an account with a profile,
+   a peer role held (a fifth hold two), and for each course their roles need a completion
+   done long ago, running out within 60 days, ran out, or none (the catalogue is made 10
+   courses, and the roles need between 4 and 8 of them). Three coming sessions, some of
+   those missing invited. The demo's own sessions and people come first.
 4. After each step an in-process ``app.test_client()`` signs in as ``manager`` and counts
    each page's SQL statements (the counts of both steps must be equal; if not, the
    statements that changed are printed and the script exits with 1), and times each page
@@ -129,7 +137,7 @@ def pick(rng: random.Random, weights: dict):
     return rng.choices(list(weights), list(weights.values()))[0]
 
 
-def pages(ids: dict[str, int], list_pages: int) -> list[Page]:
+def pages(ids: dict[str, int], list_pages: int, gaps_pages: int = 1) -> list[Page]:
     role = ids["role"]
     return [
         Page("/applications", "manager", "/applications"),
@@ -139,6 +147,11 @@ def pages(ids: dict[str, int], list_pages: int) -> list[Page]:
         # The last page of the list: the deepest OFFSET.
         Page("/applications/list?page=<last>", "manager", f"/applications/list?page={list_pages}"),
         Page("/applications/<busy>", "manager", f"/applications/{ids['busy']}"),
+        Page("/training/gaps", "manager", "/training/gaps"),
+        Page("/training/gaps?role=<peer mentor>", "manager", f"/training/gaps?role={role}"),
+        # The last page of the matrix: the deepest OFFSET.
+        Page("/training/gaps?page=<last>", "manager", f"/training/gaps?page={gaps_pages}"),
+        Page("/training (manager)", "manager", "/training"),
     ]
 
 
@@ -522,6 +535,207 @@ class MentoringSeeder:
         return out
 
 
+#: Courses added to the demo's seven, so the matrix has 10 columns.
+EXTRA_COURSES = [("Peer support skills", 24), ("First aid", 36), ("Equality and diversity", None)]
+#: Where someone is with a course their role needs (share of all).
+TRAINING_MIX = {"done": 60, "expiring": 8, "expired": 10, "missing": 22}
+
+
+class TrainingSeeder:
+    """For the gaps matrix: 10 courses, the roles needing 4 to 8 each, and active people in
+    bulk, each holding a role (a fifth two) with completions in every state."""
+
+    def __init__(self, app, manager: int) -> None:
+        self.app = app
+        self.rng = random.Random(2027)
+        self.manager = manager
+        self.needs: dict[int, list[int]] = {}  # role id -> course ids
+        self.courses: dict[int, int | None] = {}  # course id -> valid months
+        self.made = 0
+
+    def base(self) -> None:
+        from sqlalchemy import select
+
+        from engage.core import dates
+        from engage.extensions import db
+        from engage.mentoring import services, training
+        from engage.mentoring.models import Course, PeerRole
+        from engage.people.models import User
+
+        with self.app.test_request_context():
+            manager = db.session.get(User, self.manager)
+            for name, months in EXTRA_COURSES:
+                services.save_course(
+                    manager, None, name=name, description="", valid_months=months, is_active=True
+                )
+            courses = list(db.session.scalars(select(Course).order_by(Course.id)))
+            assert len(courses) == 10, len(courses)
+            self.courses = {c.id: c.valid_months for c in courses}
+            for n, role in enumerate(db.session.scalars(select(PeerRole).order_by(PeerRole.id))):
+                wanted = courses[: 8 - 2 * (n % 3)] if n % 2 == 0 else courses[-(4 + n) :]
+                services.save_role(
+                    manager,
+                    role,
+                    name=role.name,
+                    description=role.description,
+                    check_level=role.check_level_enum,
+                    paid=role.paid,
+                    is_active=role.is_active,
+                    courses=wanted,
+                )
+                self.needs[role.id] = [c.id for c in wanted]
+            today = dates.local_today()
+            for k, course in enumerate(courses[-3:]):
+                training.create_session(
+                    manager,
+                    course,
+                    starts_at=datetime.combine(
+                        today + timedelta(days=20 + 7 * k), dt.time(10), UTC
+                    ),
+                    duration_minutes=180,
+                    paid=True,
+                    capacity=20,
+                )
+            db.session.commit()
+            db.session.remove()
+
+    def count(self) -> int:
+        """Active people holding a role now (the matrix's rows)."""
+        from sqlalchemy import func, select
+
+        from engage.extensions import db
+        from engage.mentoring.models import RoleHeld
+
+        with self.app.app_context():
+            n = db.session.scalar(
+                select(func.count(func.distinct(RoleHeld.user_id))).where(
+                    RoleHeld.to_date.is_(None)
+                )
+            )
+            db.session.remove()
+        return n
+
+    def grow_to(self, total: int) -> None:
+        from sqlalchemy import insert, select, text
+
+        from engage.core import dates
+        from engage.extensions import db
+        from engage.forums.models import Meeting
+        from engage.mentoring.models import TrainingSession
+
+        rng = self.rng
+        with self.app.app_context():
+            engine = db.engine
+            today = dates.local_today()
+            coming = db.session.execute(
+                select(TrainingSession.course_id, TrainingSession.meeting_id)
+                .join(Meeting, Meeting.id == TrainingSession.meeting_id)
+                .where(Meeting.starts_at > datetime.now(UTC))
+            ).all()
+            next_meeting = dict(coming)
+            db.session.remove()
+            need = total - self.count()
+            if need <= 0:
+                return
+            tables = ("user", "profile", "user_role", "role_held", "course_completion",
+                      "meeting_invitation")  # fmt: skip
+            with engine.connect() as connection:
+                ids = {
+                    t: connection.execute(
+                        text(f'SELECT coalesce(max(id), 0) + 1 FROM "{t}"')
+                    ).scalar()
+                    for t in tables
+                }
+            rows: dict[str, list[dict]] = {t: [] for t in tables}
+            now = datetime.now(UTC)
+            role_ids = list(self.needs)
+            for _ in range(need):
+                uid = ids["user"]
+                ids["user"] += 1
+                name = f"{rng.choice(NAMES)} {uid}"
+                rows["user"].append(
+                    {"id": uid, "username": f"trained{uid}", "email": None, "is_active": True,
+                     "created_at": now, "created_by_id": self.manager}
+                )  # fmt: skip
+                rows["profile"].append(
+                    {"id": ids["profile"], "user_id": uid, "preferred_name": name,
+                     "paused_at": now if rng.random() < 0.03 else None}
+                )  # fmt: skip
+                ids["profile"] += 1
+                rows["user_role"].append({"id": ids["user_role"], "user_id": uid, "role": "peer"})
+                ids["user_role"] += 1
+                held = rng.sample(role_ids, 2 if rng.random() < 0.2 else 1)
+                for role in held:
+                    rows["role_held"].append(
+                        {"id": ids["role_held"], "user_id": uid, "role_id": role,
+                         "from_date": today - timedelta(days=rng.randint(30, 900)),
+                         "to_date": None, "application_id": None}
+                    )  # fmt: skip
+                    ids["role_held"] += 1
+                for course in sorted({c for r in held for c in self.needs[r]}):
+                    state = pick(rng, TRAINING_MIX)
+                    months = self.courses[course]
+                    if state == "missing" or (months is None and state != "done"):
+                        if course in next_meeting and rng.random() < 0.3:
+                            rows["meeting_invitation"].append(
+                                {"id": ids["meeting_invitation"],
+                                 "meeting_id": next_meeting[course], "user_id": uid,
+                                 "reply": "invited", "invited_at": now}
+                            )  # fmt: skip
+                            ids["meeting_invitation"] += 1
+                        continue
+                    days_left = {
+                        "done": rng.randint(61, 700),
+                        "expiring": rng.randint(1, 60),
+                        "expired": -rng.randint(0, 400),
+                    }[state]
+                    runs_out = today + timedelta(days=days_left)
+                    done_on = runs_out - timedelta(days=round((months or 36) * 30.44))
+                    rows["course_completion"].append(
+                        {"id": ids["course_completion"], "user_id": uid, "course_id": course,
+                         "completed_on": min(done_on, today),
+                         "expires_on": runs_out if months else None,
+                         "session_id": None, "recorded_by_id": self.manager,
+                         "created_at": now}
+                    )  # fmt: skip
+                    ids["course_completion"] += 1
+            with engine.begin() as connection:
+                for table in tables:
+                    batch = rows[table]
+                    if batch:
+                        connection.execute(insert(db.metadata.tables[table]), batch)
+                        fix_sequence(connection, table)
+            if engine.dialect.name == "postgresql":
+                with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                    for table in tables:
+                        c.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
+            db.session.remove()
+        self.made += need
+
+    def sizes(self) -> dict[str, int]:
+        from sqlalchemy import func, select
+
+        from engage.extensions import db
+
+        out = {}
+        with self.app.app_context():
+            for table in ("role_held", "course_completion", "training_session",
+                          "meeting_invitation"):  # fmt: skip
+                out[table] = db.session.scalar(
+                    select(func.count()).select_from(db.metadata.tables[table])
+                )
+            db.session.remove()
+        out["people holding a role"] = self.count()
+        return out
+
+
+def gaps_pages(seeder: TrainingSeeder) -> int:
+    """How many pages the unfiltered gaps matrix fills."""
+    from engage.mentoring.training import GAPS_PAGE_SIZE
+
+    return max(-(-seeder.count() // GAPS_PAGE_SIZE), 1)
+
+
 def list_pages(seeder: MentoringSeeder) -> int:
     """How many pages the unfiltered list fills (its last is the deepest OFFSET)."""
     from engage.mentoring.routes import PAGE_SIZE
@@ -555,6 +769,8 @@ def report(
         f"gunicorn 2 sync workers, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
         f"load average {load[0]:.1f} before / {load[1]:.1f} before timing / {load[-1]:.1f} after"
     )
+    print("steps: " + sizes.pop("steps"))
+    print("training: " + ", ".join(f"{k} {v:,}" for k, v in sizes.pop("training").items()))
     by_stage = sizes.pop("by stage")
     by_role = sizes.pop("by role")
     print("rows: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
@@ -649,6 +865,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--first-step", type=int, default=100, help="applications when queries are first counted"
     )
+    parser.add_argument(
+        "--people", type=int, default=2000, help="active people in the gaps matrix in all"
+    )
+    parser.add_argument(
+        "--people-first-step", type=int, default=100, help="people when queries are first counted"
+    )
     parser.add_argument("--requests", type=int, default=100, help="timed requests per page")
     parser.add_argument(
         "--page-budget", type=float, default=15.0, help="stop timing a page after this many s"
@@ -698,6 +920,8 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         seeder = MentoringSeeder(app)
         seeder.base()
+        people = TrainingSeeder(app, seeder.manager)
+        people.base()
         seconds["demo"] = time.perf_counter() - t
         if seeder.count() > args.first_step:
             parser.error(f"the demo already has {seeder.count()} applications: raise --first-step")
@@ -706,19 +930,31 @@ def main(argv: list[str] | None = None) -> int:
         queries: dict[int, dict[tuple[str, str], list[str]]] = {}
         profiles: dict[int, dict[tuple[str, str], PageProfile]] = {}
         seed_time = count_time = 0.0
-        for n in (args.first_step, args.applications):
+        if people.count() > args.people_first_step:
+            parser.error(f"the demo already has {people.count()} people: raise --people-first-step")
+        for n, k in ((args.first_step, args.people_first_step), (args.applications, args.people)):
             t = time.perf_counter()
             seeder.grow_to(n)
+            people.grow_to(k)
             seed_time += time.perf_counter() - t
-            page_list = pages(ids, list_pages(seeder))
+            page_list = pages(ids, list_pages(seeder), gaps_pages(people))
             t = time.perf_counter()
             queries[n] = count_queries(app, page_list)
             profiles[n] = profile_pages(app, page_list, args.repeats)
             count_time += time.perf_counter() - t
-            print(f"seeded {n:,} applications, counted queries, timed in-process", flush=True)
+            print(
+                f"seeded {n:,} applications and {k:,} people in roles, counted queries, "
+                "timed in-process",
+                flush=True,
+            )
         seconds["seed applications"] = seed_time
         seconds["count and profile"] = count_time
         sizes = seeder.sizes()
+        sizes["training"] = people.sizes()
+        sizes["steps"] = (
+            f"{args.first_step:,} applications with {args.people_first_step:,} people, "
+            f"then {args.applications:,} with {args.people:,}"
+        )
 
         body = in_process_clients(app, {"manager"})["manager"].get("/applications").get_data()
         ceiling_file = instance / "ceiling.html"

@@ -96,6 +96,12 @@ MATRIX = {
     "/people/{peer}/supervision": {Role.MANAGER, Role.ADMIN},
     "/people/{peer}/supervision/new": {Role.MANAGER, Role.ADMIN},
     "/roles/reference-letter": {Role.ADMIN},
+    "/training": set(Role),
+    "/training/gaps": {Role.MANAGER},
+    "/training/gaps.csv": {Role.MANAGER},
+    "/training/sessions/new": {Role.MANAGER},
+    "/training/sessions/{session}": {Role.MANAGER},
+    "/training/completions/new": {Role.MANAGER},
 }
 HIDDEN = {
     "/people/{peer}",
@@ -126,11 +132,14 @@ def test_every_page_refuses_the_roles_it_should(app, client, make_user, role):
     peer = make_user("theirs", roles={Role.PEER})
     claim = _claim_of(app, peer)
     role_id, application = _application(app)
+    session = _training_session(app, make_user)
     if role is not None:
         make_user("me", roles={role})
         assert sign_in(client, "me").status_code == 303
     for template, allowed in MATRIX.items():
-        url = template.format(peer=peer.id, claim=claim, role=role_id, application=application)
+        url = template.format(
+            peer=peer.id, claim=claim, role=role_id, application=application, session=session
+        )
         status = client.get(url).status_code
         if role is None:
             assert status == 302, url  # sent to sign in
@@ -162,6 +171,33 @@ def _claim_of(app, person) -> int:
         )
         db.session.commit()
         return claim.id
+
+
+def _training_session(app, make_user) -> int:
+    """A coming training session, put on by another manager."""
+    from datetime import timedelta
+
+    from engage.core.db import utcnow
+    from engage.extensions import db
+    from engage.mentoring import services as mentoring
+    from engage.mentoring import training
+    from engage.people.models import User
+
+    organiser = make_user("organiser", roles={Role.MANAGER})
+    with app.test_request_context():
+        actor = db.session.get(User, organiser.id)
+        course = mentoring.save_course(
+            actor, None, name="Safeguarding", description="", valid_months=36, is_active=True
+        )
+        session, _made = training.create_session(
+            actor,
+            course,
+            starts_at=utcnow() + timedelta(days=10),
+            duration_minutes=120,
+            paid=True,
+        )
+        db.session.commit()
+        return session.id
 
 
 def _application(app) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from flask import current_app
 
 from engage.core.db import utcnow
@@ -46,3 +47,15 @@ def years_before(day: date, years: int) -> date:
 def years_after(day: date, years: int) -> date:
     """The same day ``years`` later (29 February becomes 28 February)."""
     return years_before(day, -years)
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (31 January plus one month is the last
+    day of February): how long a training completion counts."""
+    return day + relativedelta(months=months)
+
+
+def at_local_time(day: date, clock: time) -> datetime:
+    """The instant (UTC) it is ``clock`` on ``day`` in the partnership's zone: what a person
+    means by a date and time typed in a form."""
+    return datetime.combine(day, clock, tzinfo=local_timezone()).astimezone(UTC)

@@ -17,6 +17,14 @@ def _permissions() -> dict:
     return {"forum_perm": permissions}
 
 
+@bp.app_template_filter("meeting_name")
+def _meeting_name(meeting) -> str:  # noqa: ANN001
+    """What a list calls a meeting: its forum's name, or a training session's course."""
+    from engage.forums.replies import what
+
+    return what(meeting)
+
+
 @tick_job(20)
 def remind(now: datetime) -> str:
     """Everyone coming to a meeting soon is reminded once."""

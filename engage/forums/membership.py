@@ -51,8 +51,10 @@ def create_forum(
 
 
 def visible_forums(user: User, manager: bool) -> list[Forum]:
-    """Every forum for managers; otherwise open forums and the ones the person belongs to."""
-    query = select(Forum).order_by(Forum.name)
+    """Every forum for managers; otherwise open forums and the ones the person belongs to.
+    The training forum is never listed: its meetings are training sessions, found at
+    /training and in each person's own meetings."""
+    query = select(Forum).where(Forum.is_training.is_(False)).order_by(Forum.name)
     if not manager:
         mine = select(ForumMember.forum_id).where(
             ForumMember.user_id == user.id, ForumMember.left_on.is_(None)

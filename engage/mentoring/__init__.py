@@ -4,10 +4,12 @@ without an account (or a worker can do it with them); managers take each applica
 first conversation through references, checks, induction and training to an active peer with
 their own account and the role they hold. Admins and managers keep the roles and the training
 courses each needs. DBS checks keep their outcome and dates only, and a disclosure leads to an
-individual decision, never to an automatic no. Managers log the supervision and reflective
-practice peers have (its notes private to the supervisor and managers); each person's
-progression passport gathers what they have done, and a manager prints a reference letter
-from it for a job application."""
+individual decision, never to an automatic no. Training sessions are meetings of the training
+forum; taking part completes the course, with its expiry, and a gaps matrix shows who is
+missing what their role needs. Managers log the supervision and reflective practice peers
+have (its notes private to the supervisor and managers); each person's progression passport
+gathers what they have done, and a manager prints a reference letter from it for a job
+application."""
 
 from datetime import datetime
 
@@ -35,6 +37,16 @@ def warn_renewals(now: datetime) -> str:
     return f"Warned about {warned} DBS check(s) due for renewal."
 
 
+@tick_job(61)
+def warn_training_expiry(now: datetime) -> str:
+    """Warn the person, kindly, and managers 60, 30 and 7 days before training runs out."""
+    from engage.core import dates
+    from engage.mentoring import training
+
+    warned = training.send_expiry_warnings(dates.local_date(now))
+    return f"Warned about {warned} completion(s) of training running out."
+
+
 @demo_step(60)
 def seed_demo(partnership: DemoPartnership) -> None:
     """After the people (the demo peer holds a role) and the other domains."""
@@ -51,6 +63,7 @@ def seed_supervision_demo(partnership: DemoPartnership) -> None:
     demo_data.seed_supervision(partnership.rng, partnership.accounts)
 
 
+from engage.core.signals import took_part  # noqa: E402
 from engage.mentoring import (  # noqa: E402,F401
     join_routes,
     models,
@@ -58,4 +71,9 @@ from engage.mentoring import (  # noqa: E402,F401
     routes,
     setup_routes,
     supervision_routes,
+    training,
+    training_routes,
 )
+
+# Taking part in a training session (a meeting of the training forum) completes its course.
+took_part.connect(training.on_took_part)

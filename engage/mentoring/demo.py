@@ -1,8 +1,15 @@
-"""Demo recruitment: the training catalogue, four peer roles with the courses and checks they
-need, and about 25 applications at every stage, each with the history it would have had
-(one made by a worker with someone, DBS checks with renewals coming up, one disclosure with
-its decision). The demo ``peer`` holds the role of peer mentor. Then supervision for everyone
-holding a role (``seed_supervision``)."""
+"""Demo recruitment and training: the training catalogue, four peer roles with the courses and
+checks they need, and about 25 applications at every stage, each with the history it would
+have had (one made by a worker with someone, DBS checks with renewals coming up, one
+disclosure with its decision). The demo ``peer`` holds the role of peer mentor.
+
+Training: past sessions whose attendance completed their course, courses done elsewhere
+(some running out within weeks, one ran out), and coming sessions with everyone missing the
+course invited, except the last Safeguarding session, left for the gaps matrix's "invite"
+button. The demo ``peer`` (Sam) has completions and a place on the next Lone working session.
+
+Then supervision for everyone holding a role (``seed_supervision``).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +19,18 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 
 from engage.core import dates
-from engage.core.db import clock_at
+from engage.core.db import clock_at, utcnow
+from engage.core.demo import happened_at
 from engage.extensions import db
-from engage.mentoring import checks, services, supervision
+from engage.forums import attendance, replies
+from engage.forums.models import Presence, Reply, Venue
+from engage.mentoring import checks, services, supervision, training
 from engage.mentoring.models import (
     Application,
     CheckLevel,
     Completion,
     ContactWay,
+    Course,
     DbsOutcome,
     ReferenceOutcome,
     RiskDecisionKind,
@@ -171,8 +182,10 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
             rng, manager, number, name, roles.get(role) if role else None, end, way, today, account
         )
     _sam(manager, people["peer"], roles["Peer mentor"], today)
-    _opportunity_needing_a_role(manager, roles["Ambassador"], people.get("peer2"), today)
+    _training(rng, manager, people["peer"], courses, today)
     db.session.flush()
+    # After training: the people interested who have no completion yet get one here.
+    _opportunity_needing_a_role(manager, roles["Ambassador"], people.get("peer2"), today)
 
 
 def _story(rng, manager, number, name, role, end, way, today, account=None) -> Application:  # noqa: ANN001, PLR0913
@@ -430,4 +443,124 @@ def seed_supervision(rng: random.Random, people: dict[str, User]) -> None:
                     minutes=rng.choice([45, 60, 60, 75, 90]) if one_to_one else 120,
                     notes=rng.choice(notes),
                 )
+
+
+# Training ------------------------------------------------------------------------------------
+
+#: Sessions: (course, days from today (before: negative), hour, paid, capacity, online).
+#: Older ones were unpaid, so nobody's time waits for approval for months.
+PAST_SESSIONS = [
+    ("Safeguarding", -200, 10, False, 12, False),
+    ("Boundaries", -150, 13, False, None, False),
+    ("Self-care", -45, 10, False, 15, True),
+    ("Confidentiality and data protection", -20, 10, True, 12, False),
+]
+FUTURE_SESSIONS = [
+    ("Lone working", 12, 10, True, 10, False),
+    ("Trauma-informed practice", 26, 13, True, 15, True),
+    ("Confidentiality and data protection", 40, 10, True, 12, False),
+    ("Safeguarding", 60, 10, True, 12, False),  # nobody invited yet: the gaps matrix's turn
+]
+
+
+def _holders() -> dict[int, set[int]]:
+    """Course id → the people whose current roles need it."""
+    from engage.mentoring.models import role_course
+
+    found: dict[int, set[int]] = {}
+    for user_id, course_id in db.session.execute(
+        select(RoleHeld.user_id, role_course.c.course_id)
+        .join(role_course, role_course.c.role_id == RoleHeld.role_id)
+        .where(RoleHeld.to_date.is_(None))
+        .order_by(RoleHeld.user_id)
+    ).all():
+        found.setdefault(course_id, set()).add(user_id)
+    return found
+
+
+def _before_now(moment: datetime) -> datetime:
+    """``moment``, or a little before now if that is later (the demo never happens ahead)."""
+    return min(moment, utcnow() - timedelta(minutes=5))
+
+
+def _put_on(manager: User, course: Course, day, hour: int, paid: bool, capacity, online: bool):  # noqa: ANN001, ANN202, PLR0913
+    """A session, put on three weeks before it (or now, for one within three weeks)."""
+    start = datetime.combine(day, time(hour), tzinfo=dates.local_timezone()).astimezone(UTC)
+    venue = db.session.scalar(select(Venue).order_by(Venue.id).limit(1))
+    planned = _before_now(start - timedelta(days=21))
+    with happened_at(planned):
+        session, _made = training.create_session(
+            manager,
+            course,
+            starts_at=start,
+            duration_minutes=180,
+            paid=paid,
+            trainer="Trauma Informed Bristol" if online else "Riverside Training Team",
+            venue_id=None if online or venue is None else venue.id,
+            online_link="https://meet.example.org/riverside-training" if online else "",
+            capacity=capacity,
+        )
+    return session, planned
+
+
+def _training(rng: random.Random, manager: User, sam: User, courses: dict, today) -> None:  # noqa: ANN001
+    needs = _holders()
+    # Done elsewhere, before they came to us: Sam's confidentiality training runs out in
+    # about a month, his trauma-informed practice ran out last month; another peer's lone
+    # working runs out within a fortnight.
+    elsewhere = [
+        (sam.id, "Confidentiality and data protection", today - timedelta(days=700)),
+        (sam.id, "Trauma-informed practice", today - timedelta(days=3 * 365 + 25)),
+    ]
+    lone = sorted(needs.get(courses["Lone working"].id, set()) - {sam.id})
+    if lone:
+        elsewhere.append((lone[0], "Lone working", today - timedelta(days=3 * 365 - 15)))
+    for user_id, name, on in elsewhere:
+        with happened_at(_at((today - on).days - 7)):
+            training.record_completion(manager, db.session.get(User, user_id), courses[name], on)
+    # Past sessions: those whose role needs the course were invited, and came.
+    for name, offset, hour, paid, capacity, online in PAST_SESSIONS:
+        course = courses[name]
+        session, planned = _put_on(
+            manager, course, today + timedelta(days=offset), hour, paid, capacity, online
+        )
+        meeting = session.meeting
+        people = sorted(needs.get(course.id, set()))
+        if offset < -100:  # before the newer peers were on their way
+            people = [sam.id]
+        if name == "Confidentiality and data protection":  # Sam's still counts, for now
+            people = [p for p in people if p != sam.id]
+        with happened_at(planned + timedelta(hours=1)):
+            replies.invite_people(meeting, set(people), notify=True)
+        marks = {}
+        for user_id in people:
+            with happened_at(planned + timedelta(days=rng.randint(1, 5))):
+                replies.reply(db.session.get(User, user_id), meeting, Reply.YES)
+            marks[user_id] = (
+                Presence.ATTENDED
+                if user_id == sam.id
+                else rng.choice([Presence.ATTENDED, Presence.ATTENDED, Presence.LATE])
+            )
+        if marks:
+            with happened_at(meeting.ends_at + timedelta(minutes=30)):
+                attendance.mark_attendance(manager, meeting, marks)
+    # Coming sessions: everyone missing the course (or whose completion ran out) invited,
+    # some replied; Sam has a place on Lone working.
+    for name, offset, hour, paid, capacity, online in FUTURE_SESSIONS:
+        session, planned = _put_on(
+            manager, courses[name], today + timedelta(days=offset), hour, paid, capacity, online
+        )
+        if name == "Safeguarding":
+            continue
+        with happened_at(_before_now(planned + timedelta(hours=1))):
+            training.invite_missing(manager, session)
+        for invitee in sorted(replies.invitees(session.meeting), key=lambda i: i.user_id):
+            if invitee.user_id == sam.id:
+                answer = Reply.YES if name == "Lone working" else None
+            else:
+                answer = rng.choice([Reply.YES, Reply.MAYBE, None])
+            if answer is None:
+                continue
+            with happened_at(_before_now(planned + timedelta(days=1))):
+                replies.reply(db.session.get(User, invitee.user_id), session.meeting, answer)
     db.session.flush()

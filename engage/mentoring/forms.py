@@ -1,6 +1,6 @@
 """Staff forms: peer roles and courses, moving applications, references, DBS checks and
-decisions, becoming active, supervision sessions, and the reference letter and its wording.
-The public form people apply with is in ``join_forms.py``."""
+decisions, becoming active, training sessions and completions, supervision sessions, and the
+reference letter and its wording. The public form people apply with is in ``join_forms.py``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from engage.core.forms import (
     at_most,
     submit,
 )
+from engage.forums.forms import MeetingDetailsForm
 from engage.mentoring.models import (
     CHECK_LEVEL_LABELS,
     DBS_OUTCOME_LABELS,
@@ -411,3 +412,86 @@ class LetterWordingForm(Form):
         validators=[InputRequired(message=_l("Enter the closing words")), at_most(3000)],
     )
     submit = submit(_l("Save the wording"))
+
+
+# Training ----------------------------------------------------------------------------------
+
+
+class SessionForm(MeetingDetailsForm):
+    """A training session: the course, and what a meeting is (the forums' own fields: when,
+    where or online, how many places), who trains and whether taking part is paid."""
+
+    course = SelectField(
+        _l("Course"),
+        widget=GovSelect(),
+        validators=[InputRequired(message=_l("Choose the course"))],
+    )
+    title = StringField(
+        _l("Title (optional)"),
+        description=_l("Leave it empty to use the course's name."),
+        widget=GovTextInput(),
+        validators=[Optional(), at_most(150)],
+    )
+    capacity = IntegerField(
+        _l("How many places? (optional)"),
+        description=_l(
+            "Leave it empty if there is no limit. When it is full, people join a waiting list."
+        ),
+        widget=GovTextInput(),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=500, message=_l("Enter a number of places from 1 to 500")),
+        ],
+        invalid_message=_l("Enter a number of places, like 12"),
+    )
+    # Training is not a rung of the ladder of co-production.
+    rung = None
+    trainer = StringField(
+        _l("Who is training? (optional)"),
+        description=_l("A name, or an organisation."),
+        widget=GovTextInput(),
+        validators=[Optional(), at_most(120)],
+    )
+    paid = RadioField(
+        _l("Are people paid for their time?"),
+        description=_l("Paid time is given at the rate card's rate for training."),
+        choices=YES_NO,
+        default="yes",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Say whether people are paid for their time"))],
+    )
+    submit = submit(_l("Put on the session"))
+
+
+class InviteMissingForm(Form):
+    """ "Invite everyone missing this": the session and the role filter are in hidden fields."""
+
+    session = HiddenField()
+    role = HiddenField()
+
+
+class PlaceForm(Form):
+    """Asking for a place: only the CSRF token."""
+
+
+class CompletionForm(Form):
+    login = StringField(
+        _l("Their username or email address"),
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message=_l("Enter their username or email address")),
+            at_most(254),
+        ],
+    )
+    course = SelectField(
+        _l("Course"),
+        widget=GovSelect(),
+        validators=[InputRequired(message=_l("Choose the course"))],
+    )
+    completed_on = _date(
+        _l("Date they did it"),
+        DateBounds.past(40),
+        optional=False,
+        message=_l("Enter the date they did it, like 2027-03-31"),
+    )
+    submit = submit(_l("Record it"))

@@ -1,6 +1,7 @@
 """What we write to people who applied for a peer role: the confirmation, the kind message
-when an application goes no further, and a DBS renewal coming up. Each returns a subject and
-a body; call it inside ``in_their_language(...)``, so it reads in the person's language.
+when an application goes no further, a DBS renewal coming up, and training that runs out.
+Each returns a subject and a body; call it inside ``in_their_language(...)``, so it reads in
+the person's language.
 
 These words are read by people who may have been turned away before. They say what happens
 next and when, never judge, never give an internal reason, and never mention what a DBS
@@ -74,6 +75,24 @@ def renewal_due(name: str, day: date) -> tuple[str, str]:
         "all you do.\n\n%(partnership)s\n",
         name=name,
         day=format_date(day, "d MMMM y"),
+        partnership=_partnership(),
+    )
+    return subject, body
+
+
+def training_runs_out(name: str, course: str, day: date, link: str) -> tuple[str, str]:
+    """A course they did runs out soon: routine, and we will offer them a place."""
+    subject = _("Your %(course)s training is due again", course=course)
+    body = _(
+        "Hello %(name)s,\n\nYour %(course)s training runs out on %(day)s. This is routine: "
+        "everyone in a peer role does some training again from time to time. We will offer "
+        "you a place on a session before then, and you do not need to do anything now.\n\n"
+        "You can see your training here:\n%(link)s\n\nThank you for all you do.\n\n"
+        "%(partnership)s\n",
+        name=name,
+        course=course,
+        day=format_date(day, "d MMMM y"),
+        link=link,
         partnership=_partnership(),
     )
     return subject, body

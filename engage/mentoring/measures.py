@@ -1,5 +1,6 @@
-"""What recruitment counts, for the dashboard: applications by stage and period, people
-active in each peer role, DBS checks coming up for renewal, and hours of supervision.
+"""What recruitment and training count, for the dashboard: applications by stage and period,
+people active in each peer role, DBS checks coming up for renewal, people trained, training
+sessions delivered and hours of supervision.
 
 Every function takes plain dates (the partnership's days, inclusive) and returns plain
 numbers, so a page, a board pack or a funder report can use them alike. Each runs a fixed
@@ -15,16 +16,21 @@ from sqlalchemy import and_, func, or_, select
 
 from engage.core import dates
 from engage.extensions import db
+from engage.forums.attendance import TOOK_PART
+from engage.forums.models import Attendance, Meeting
 from engage.mentoring import checks
 from engage.mentoring.models import (
     Application,
     ApplicationMove,
+    Completion,
     DbsCheck,
     PeerRole,
     RoleHeld,
     Stage,
     SupervisionSession,
+    TrainingSession,
 )
+from engage.people.models import Role, UserRole
 
 
 def _between(column, start: date, end: date):  # noqa: ANN001, ANN202
@@ -130,3 +136,29 @@ def supervised_hours_by_role(start: date, end: date) -> dict[str, Decimal]:
         .order_by(PeerRole.name)
     ).all()
     return {name: _hours(minutes) for name, minutes in rows}
+
+
+def people_trained(start: date, end: date) -> int:
+    """Peers trained for co-production from ``start`` to ``end``: distinct peers who completed
+    any course on one of those days (at a session, or recorded as done elsewhere)."""
+    peers = select(UserRole.user_id).where(UserRole.role == Role.PEER.value)
+    return db.session.scalar(
+        select(func.count(func.distinct(Completion.user_id))).where(
+            Completion.completed_on.between(start, end), Completion.user_id.in_(peers)
+        )
+    )
+
+
+def training_sessions_delivered(start: date, end: date) -> int:
+    """Training sessions delivered from ``start`` to ``end``: not cancelled, on one of those
+    days (the partnership's), and at least one person took part."""
+    came = select(Attendance.meeting_id).where(Attendance.presence.in_(TOOK_PART))
+    return db.session.scalar(
+        select(func.count(TrainingSession.id))
+        .join(Meeting, Meeting.id == TrainingSession.meeting_id)
+        .where(
+            Meeting.cancelled.is_(False),
+            _between(Meeting.starts_at, start, end),
+            Meeting.id.in_(came),
+        )
+    )

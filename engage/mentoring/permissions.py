@@ -115,3 +115,28 @@ def can_write_reference(user: Any, person: Any) -> bool:
 def can_set_reference_wording(user: Any) -> bool:
     """The reference letter's opening and closing words are the admins' to set."""
     return has_role(user, Role.ADMIN)
+
+
+# Training ----------------------------------------------------------------------------------
+
+
+def can_run_training(user: Any) -> bool:
+    """Managers put on sessions, see everyone's training and the gaps matrix, invite people
+    and record courses done elsewhere."""
+    return has_role(user, Role.MANAGER)
+
+
+def can_see_own_training(user: Any) -> bool:
+    """Anyone signed in sees their own training at /training (and nobody else's)."""
+    return signed_in(user)
+
+
+def puts_training_in_menu(user: Any) -> bool:
+    """Peers and managers find "Training" in the menu."""
+    return has_role(user, Role.PEER, Role.MANAGER)
+
+
+def can_take_place(user: Any, session: Any, needs_course: bool) -> bool:
+    """Someone may ask for a place on a coming session of a course a role of theirs needs
+    (an invitation is not needed); cancelled sessions take nobody."""
+    return signed_in(user) and needs_course and not session.meeting.cancelled

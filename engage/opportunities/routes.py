@@ -162,7 +162,9 @@ def consultation_request(request_id: int):
 
 
 def _forum_choices() -> list[tuple[str, str]]:
-    forums = db.session.execute(select(Forum.id, Forum.name).order_by(Forum.name)).all()
+    forums = db.session.execute(
+        select(Forum.id, Forum.name).where(Forum.is_training.is_(False)).order_by(Forum.name)
+    ).all()
     return [("", _("No particular forum: tell every peer"))] + [(str(i), n) for i, n in forums]
 
 

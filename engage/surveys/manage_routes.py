@@ -72,7 +72,9 @@ def _peer_choices() -> list[tuple[str, str]]:
 def _forum_choices() -> list[tuple[str, str]]:
     from engage.forums.models import Forum
 
-    forums = db.session.scalars(select(Forum).order_by(Forum.name))
+    forums = db.session.scalars(
+        select(Forum).where(Forum.is_training.is_(False)).order_by(Forum.name)
+    )
     return [("", _("Choose a forum"))] + [(str(f.id), f.name) for f in forums]
 
 

@@ -2,8 +2,11 @@
 only, without an account (making one mistake first, and keeping what they typed); a manager
 moves the application card by card along the board (htmx moves it in place), records the DBS
 check the role needs, and makes them active (their training is not recorded yet: the warning
-asks for a reason first), which gives them an account and sends their invitation. Every page
-on the way is checked with axe-core and for console and Content-Security-Policy errors.
+asks for a reason first), which gives them an account and sends their invitation. The role
+needs Safeguarding: the manager invites everyone missing it to its next session from the gaps
+matrix, and the new peer accepts their invitation, signs in and sees that session as their
+next training (on a phone). Every page on the way is checked with axe-core and for console
+and Content-Security-Policy errors.
 
 Application ids are never assumed: the manager finds the application by its name on the board
 (other browser tests share the live server and its demo database).
@@ -76,7 +79,7 @@ def _no_sideways_scroll(page, where: str) -> None:
     assert width <= PHONE["width"], f"{where} scrolls sideways at 320 px ({width}px wide)"
 
 
-def test_someone_applies_on_a_phone_and_a_manager_makes_them_active(new_context, sign_in):
+def test_someone_applies_on_a_phone_and_a_manager_makes_them_active(new_context, sign_in, sign_out):
     name = f"Keyboard {secrets.token_hex(3)}"
 
     # 1. On a phone, with the keyboard only, without an account.
@@ -185,7 +188,73 @@ def test_someone_applies_on_a_phone_and_a_manager_makes_them_active(new_context,
     )
     expect(desk.locator("main")).to_contain_text("Active")
     m.check("application, active")
+    application_url = desk.url
+
+    # 5. Their role needs Safeguarding: invite everyone missing it to its next session.
+    _menu(desk, "Training")
+    expect(_h1(desk)).to_have_text("Training")
+    m.check("training, manager")
+    desk.get_by_role("link", name="Who is missing what").first.click()
+    expect(_h1(desk)).to_have_text("Who is missing what")
+    desk.get_by_label("Role").select_option(label=ROLE)
+    desk.get_by_role("button", name="Filter").click()
+    expect(desk.locator("table").last).to_contain_text(name)
+    m.check("gaps matrix, one role")
+    row = desk.locator("table").last.locator("tr", has_text=name)
+    expect(row).to_contain_text("Not done yet")
+    invite = desk.get_by_role(
+        "button",
+        name=re.compile(r"^Invite the \d+ (person|people) missing this to .*: Safeguarding$"),
+    )
+    invite.click()
+    expect(desk.locator(".govuk-notification-banner")).to_contain_text("to Safeguarding on")
+    m.check("gaps matrix, after inviting")
     m.assert_clean()
+
+    # 6. A sign-in link for them (as for someone without email), which they accept on a phone.
+    desk.goto(application_url)
+    desk.get_by_role("link", name=re.compile(re.escape(name))).last.click()
+    desk.get_by_role("link", name="Make a sign-in link").click()
+    desk.get_by_label("Also send it to them by their preferred way of contact").uncheck()
+    desk.get_by_role("button", name="Make a sign-in link").click()
+    link = desk.locator("code.engage-link-text").inner_text().strip()
+    username = re.search(r"Their username is (\S+)\.", desk.locator("main").inner_text())[1]
+
+    peer = new_context(viewport=PHONE).new_page()
+    q = PageChecks(peer)
+    peer.goto(urlsplit(link).path)
+    expect(_h1(peer)).to_have_text(f"Welcome, {name}")
+    q.check("accept the invitation, phone")
+    password = "river otter lantern"
+    peer.get_by_label("New password").fill(password)
+    peer.get_by_role("button", name="Save password").click()
+    expect(peer.locator(".govuk-notification-banner")).to_contain_text("Your account is ready")
+    peer.wait_for_load_state()  # the menu toggle works once the page's script has run
+    sign_out(peer)
+    sign_in(peer, username, password)
+    _menu(peer, "Training")
+    expect(_h1(peer)).to_have_text("Training")
+    next_training = peer.locator("#next + ul li", has_text="Safeguarding")
+    expect(next_training).to_contain_text("Safeguarding")
+    expect(next_training).to_contain_text("Not replied yet")
+    q.check("training, new peer, phone")
+    _no_sideways_scroll(peer, "/training")
+    next_training.get_by_role("link", name=re.compile("See the session")).click()
+    expect(_h1(peer)).to_have_text("Safeguarding")
+    peer.get_by_role("button", name="Yes, I can come").click()
+    expect(peer.locator("#reply")).to_contain_text("You are coming")
+    q.check("training session, new peer, phone")
+    _no_sideways_scroll(peer, "training session page")
+    q.assert_clean()
+
+
+def _menu(page, label: str) -> None:
+    """Follow a link of the menu (opening it first on a narrow screen)."""
+    page.wait_for_load_state()
+    toggle = page.locator(".govuk-service-navigation__toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    page.locator(".govuk-service-navigation").get_by_role("link", name=label, exact=True).click()
 
 
 def _column(stage: str) -> str:

@@ -93,6 +93,9 @@ PEER_JOURNEY = [
     "engage/mentoring/letters.py",
     # Their own progression passport.
     "templates/mentoring/passport.html",
+    # A peer's own training page (/training) and what its sessions are called.
+    "templates/mentoring/training.html",
+    "templates/mentoring/_training_macros.html",
     "engage/surveys/definitions.py",
     "engage/surveys/forms.py",
     "engage/surveys/services.py",

@@ -38,6 +38,7 @@ def test_the_demo_has_applications_at_every_stage(app):
         held = db.session.scalars(select(RoleHeld).where(RoleHeld.user_id == peer.id)).all()
         assert [h.role.name for h in held] == ["Peer mentor"] and held[0].to_date is None
         assert sum(measures.active_peers_by_role(today).values()) >= 3
+        _check_training(peer, today, now)
 
 
 def test_the_demo_has_an_opportunity_whose_warning_shows(app):
@@ -60,3 +61,32 @@ def test_the_demo_has_an_opportunity_whose_warning_shows(app):
         assert list(warned) == [peer2.id]
         [problem] = warned[peer2.id]
         assert problem.kind == "training_ran_out" and "Confidentiality" in problem.text
+
+
+def _check_training(peer: User, today, now) -> None:
+    """Past sessions delivered, coming ones with invitations, training running out within
+    weeks (and one ran out), and the demo peer with completions and a coming session."""
+    from engage.forums.models import Invitation, Meeting
+    from engage.mentoring import training
+    from engage.mentoring.models import Completion, TrainingSession
+
+    sessions = db.session.scalars(select(TrainingSession)).all()
+    meetings = [db.session.get(Meeting, s.meeting_id) for s in sessions]
+    assert sum(m.starts_at < now for m in meetings) >= 3
+    assert sum(m.starts_at > now for m in meetings) >= 3
+    assert measures.training_sessions_delivered(today - timedelta(days=365), today) >= 3
+    assert measures.people_trained(today - timedelta(days=365), today) >= 2
+    for completion in db.session.scalars(select(Completion)):
+        assert completion.completed_on <= today
+        assert dates.local_date(completion.created_at) >= completion.completed_on
+    matrix = training.gaps_matrix(today, now)
+    states = {cell.state for row in matrix.rows for cell in row.cells}
+    assert {"done", "expiring", "expired", "missing"} <= {s.value for s in states}
+    assert any(summary.to_invite for summary in matrix.summaries.values())
+    own = training.own_training(peer, today, now)
+    assert len(own.done) >= 4
+    invited = [(s, i) for s, i, _open in own.sessions if i is not None]
+    assert any(i.reply == "yes" for _s, i in invited)
+    assert db.session.scalar(
+        select(db.func.count(Invitation.id)).where(Invitation.user_id == peer.id)
+    )

@@ -302,6 +302,7 @@ def test_the_passport_and_letter_never_hold_notes_dbs_outcomes_or_risk_decisions
             db.session.get(User, manager.id),
             db.session.get(Application, disclosed),
             existing=db.session.get(User, beth.id),
+            reason="Training booked for next month",  # the role's courses are not done yet
         )
         db.session.commit()
     journey(beth)
