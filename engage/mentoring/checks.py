@@ -48,6 +48,13 @@ def _open(application: Application) -> None:
         raise MentoringError(_("This application has finished: its checks cannot change."))
 
 
+def _checks_can_change(application: Application) -> None:
+    """A DBS check is recorded while the application is on its way, and again once they are
+    active: a renewed certificate is a new check (the renewal warnings ask for one)."""
+    if not application.checks_can_change:
+        raise MentoringError(_("This application has finished: its checks cannot change."))
+
+
 def add_reference(
     actor: User,
     application: Application,
@@ -124,8 +131,9 @@ def record_check(
     outcome: DbsOutcome,
     renewal_date: date | None,
 ) -> DbsCheck:
-    """Record a DBS certificate's level, date, outcome and renewal date (nothing more)."""
-    _open(application)
+    """Record a DBS certificate's level, date, outcome and renewal date (nothing more): for an
+    application on its way, or a renewal for someone active."""
+    _checks_can_change(application)
     _check_fields(level, certificate_date, renewal_date)
     check = DbsCheck(
         level=CheckLevel(level).value,

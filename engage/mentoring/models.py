@@ -290,6 +290,11 @@ class Application(CreatedMixin, db.Model):
         return self.name
 
     @property
+    def checks_can_change(self) -> bool:
+        """On its way, or active (a renewed DBS check is recorded on it)."""
+        return self.stage_enum.is_open or self.stage_enum == Stage.ACTIVE
+
+    @property
     def current_check(self) -> DbsCheck | None:
         """The latest DBS check recorded; earlier ones are history."""
         return self.dbs_checks[-1] if self.dbs_checks else None

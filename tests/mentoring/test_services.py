@@ -455,3 +455,39 @@ def test_consent_is_not_assumed(app, manager, make_application, move_along):
         # Without their yes, invitations to take part wait; news about their account goes.
         assert done.user.invitations_held_because() == "no_consent"
         assert not services.people.active_consents(done.user).get(ConsentPurpose.CONTACT.value)
+
+
+def test_a_renewed_check_is_recorded_for_someone_active_but_not_after_withdrawing(
+    app, manager, make_user, disclosed, make_application, move_along
+):
+    """The renewal warnings ask for a new certificate, so an active peer's application takes
+    a new check (it becomes the current one); a withdrawn application takes none."""
+    beth = make_user("beth")
+    move_along(disclosed, Stage.INDUCTION, Stage.TRAINING)
+    withdrawn = make_application("mentor")
+    with app.test_request_context():
+        actor = db.session.get(User, manager.id)
+        application = db.session.get(Application, disclosed)
+        services.activate(
+            actor, application, existing=db.session.get(User, beth.id), reason="Booked"
+        )
+        renewed = checks.record_check(
+            actor,
+            application,
+            level=CheckLevel.ENHANCED,
+            certificate_date=day(-1),
+            outcome=DbsOutcome.CLEAR,
+            renewal_date=day(1000),
+        )
+        assert application.current_check is renewed
+        other = db.session.get(Application, withdrawn)
+        services.move(actor, other, Stage.WITHDRAWN, reason="Moved away")
+        with pytest.raises(MentoringError, match="has finished"):
+            checks.record_check(
+                actor,
+                other,
+                level=CheckLevel.BASIC,
+                certificate_date=day(-1),
+                outcome=DbsOutcome.CLEAR,
+                renewal_date=day(1000),
+            )
