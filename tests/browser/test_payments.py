@@ -255,9 +255,10 @@ def test_a_claim_with_the_keyboard_only_at_320_pixels(new_context, sign_in):
 
 
 # The claim form at 320 px without JavaScript, before fields only some expenses need were
-# shown only for those: 2,612 px tall, 27 keys for a bus fare with a photo.
+# shown only for those: 2,612 px tall, 27 keys for a bus fare with a photo. The keys count
+# the Tabs through the menu from the top of the page: 25 since peers' menu has "Training".
 FORM_HEIGHT_LIMIT = 2100
-CLAIM_KEYS_LIMIT = 24
+CLAIM_KEYS_LIMIT = 25
 
 
 def _check_as_drawn(checks: PageChecks, page, label: str) -> None:
