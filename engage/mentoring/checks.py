@@ -35,7 +35,8 @@ from engage.mentoring.models import (
     Stage,
 )
 from engage.mentoring.services import tell_applicant
-from engage.people.models import Role, User, UserRole
+from engage.people import services as people_services
+from engage.people.models import Role, User
 
 #: Renewal warnings go this many days ahead, each once.
 WARN_DAYS = (60, 30, 7)
@@ -242,14 +243,7 @@ def current_checks_query():  # noqa: ANN201
 
 
 def _managers() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == Role.MANAGER.value, User.is_active.is_(True))
-            .order_by(User.id)
-        )
-    )
+    return people_services.active_with_role(Role.MANAGER)
 
 
 def send_renewal_warnings(today: date) -> int:

@@ -54,7 +54,8 @@ from engage.mentoring.models import (
     TrainingSession,
     role_course,
 )
-from engage.people.models import Profile, Role, User, UserRole
+from engage.people import services as people_services
+from engage.people.models import Profile, Role, User
 
 #: The rate-card activity a training session's attendance is given as.
 TRAINING_ACTIVITY = "training"
@@ -876,14 +877,7 @@ def _expiring_completions(today: date, last: date):  # noqa: ANN202
 
 
 def _managers() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(UserRole, UserRole.user_id == User.id)
-            .where(UserRole.role == Role.MANAGER.value, User.is_active.is_(True))
-            .order_by(User.id)
-        )
-    )
+    return people_services.active_with_role(Role.MANAGER)
 
 
 def send_expiry_warnings(today: date) -> int:

@@ -31,6 +31,7 @@ from engage.people.models import (
     Profile,
     Role,
     User,
+    UserRole,
     UserSession,
     hash_token,
     new_token,
@@ -363,6 +364,19 @@ def reset_password(user: User, new_password: str) -> None:
 
 
 # Admin -------------------------------------------------------------------------------------
+
+
+def active_with_role(role: Role) -> list[User]:
+    """Everyone active who holds ``role``, oldest account first: who a domain tells when
+    something needs a manager (a DBS check or training running out)."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role == role.value, User.is_active.is_(True))
+            .order_by(User.id)
+        )
+    )
 
 
 def set_roles(actor: User, user: User, roles: set[Role]) -> None:
