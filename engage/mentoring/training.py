@@ -264,25 +264,33 @@ def complete_from_session(
     )
     if earlier is not None:
         return earlier
-    course = session.course
     day = dates.local_date(session.meeting.starts_at)
+    return _complete(actor, person, session.course, day, session, "training.completed")
+
+
+def _complete(  # noqa: PLR0913
+    actor: User | None,
+    person: User,
+    course: Course,
+    day: date,
+    session: TrainingSession | None,
+    action: str,
+) -> Completion:
+    """Add a completion of ``course`` on ``day``, running out after the course's months,
+    and audit it as ``action``."""
     completion = Completion(
         user_id=person.id,
         course_id=course.id,
         completed_on=day,
         expires_on=expiry_of(course, day),
-        session_id=session.id,
+        session_id=session.id if session else None,
         recorded_by_id=getattr(actor, "id", None),
     )
     db.session.add(completion)
     db.session.flush()
+    details = {"session": session.id} if session else {}
     audit.record(
-        "training.completed",
-        actor=actor,
-        subject=person,
-        course=course.id,
-        session=session.id,
-        completion=completion.id,
+        action, actor=actor, subject=person, course=course.id, completion=completion.id, **details
     )
     return completion
 
@@ -306,21 +314,8 @@ def record_completion(
     )
     if earlier is not None:
         return earlier, False
-    completion = Completion(
-        user_id=person.id,
-        course_id=course.id,
-        completed_on=completed_on,
-        expires_on=expiry_of(course, completed_on),
-        recorded_by_id=actor.id,
-    )
-    db.session.add(completion)
-    db.session.flush()
-    audit.record(
-        "training.completion_recorded",
-        actor=actor,
-        subject=person,
-        course=course.id,
-        completion=completion.id,
+    completion = _complete(
+        actor, person, course, completed_on, None, "training.completion_recorded"
     )
     return completion, True
 
