@@ -99,7 +99,8 @@ def parse_filters(args: Mapping[str, Any]) -> AuditFilters:
 
 
 def _matches(person: Any, value: str) -> Any:
-    return or_(func.lower(person.username) == value, func.lower(person.email) == value)
+    # Both are stored lower-case (and ``value`` was lowered), so their unique indexes serve.
+    return or_(person.username == value, person.email == value)
 
 
 def search(filters: AuditFilters) -> Select:

@@ -223,3 +223,17 @@ def test_only_admins_search_or_download(client, signed_in, log, role):
 
 def test_signed_out_people_are_sent_to_sign_in(client, log):
     assert client.get("/admin/audit.csv").status_code in (302, 303)
+
+
+def test_a_download_is_bounded(client, signed_in, log, app, monkeypatch):
+    from engage.admin import audit_search
+
+    monkeypatch.setattr(audit_search, "EXPORT_LIMIT", 2)
+    signed_in(Role.ADMIN)
+    rows = read_csv(client.get("/admin/audit.csv?actor=mo"))
+    assert len(rows) == 1 + 2
+    with app.app_context():
+        entry = db.session.scalar(
+            db.select(AuditEntry).where(AuditEntry.action == "audit.exported")
+        )
+        assert entry.detail_dict["rows"] == 2 and entry.detail_dict["limited"] is True
