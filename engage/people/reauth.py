@@ -122,6 +122,26 @@ def ask_again(next_path: str | None = None) -> None:
     g.reauth_again_url = confirm_url(next_path or _here())
 
 
+@bp.app_context_processor
+def _confirmed_recently() -> dict[str, bool]:
+    # A download link with ``download`` would save the confirmation page as the file: pages
+    # leave it off until the person has confirmed, so the link takes them to confirm first.
+    def confirmed() -> bool:
+        return current_user.is_authenticated and recently_confirmed(current_user)
+
+    return {"confirmed_recently": _Lazy(confirmed)}
+
+
+class _Lazy:
+    """True or false when a template asks, so pages that never ask never query."""
+
+    def __init__(self, test) -> None:  # noqa: ANN001
+        self._test = test
+
+    def __bool__(self) -> bool:
+        return self._test()
+
+
 def _limit_key() -> str:
     return f"reauth:{current_user.get_id()}" if current_user.is_authenticated else "reauth:-"
 
