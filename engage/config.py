@@ -62,6 +62,11 @@ DEFAULTS: dict[str, Any] = {
     # A signed-in session ends after this long without use, and after this long in any case.
     "SESSION_IDLE_HOURS": 8,
     "SESSION_MAX_DAYS": 14,
+    # Minutes after typing their password again in which someone may change bank details, an
+    # email address or a password, or download a payment run, before being asked again.
+    "REAUTH_MINUTES": 5,
+    # Wrong passwords or codes allowed at "confirm it is you", per account.
+    "REAUTH_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
     # None: Secure cookies in production only (the development server is plain http).
     "SESSION_COOKIE_SECURE": None,
     "DEFAULT_LOCALE": "en",

@@ -250,6 +250,27 @@ def post(client: FlaskClient, url: str, data: dict | None = None, form_url: str 
     return client.post(url, data=data)
 
 
+def confirm_it_is_you(client: FlaskClient, password: str = PASSWORD, code: str | None = None):
+    """Type the password (and code) again at /confirm-it-is-you, as before changing bank
+    details, an email address or a password, or downloading a payment run."""
+    data = {"password": password, "next": "/me"}
+    if code is not None:
+        data["code"] = code
+    return post(client, "/confirm-it-is-you", data)
+
+
+@pytest.fixture
+def confirmed(client: FlaskClient):
+    """``confirmed()``: the signed-in test client has just confirmed it is them."""
+
+    def confirm(password: str = PASSWORD, code: str | None = None, on=None):  # noqa: ANN001
+        response = confirm_it_is_you(on or client, password, code)
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return response
+
+    return confirm
+
+
 @pytest.fixture
 def signed_in(client: FlaskClient, make_user):
     """Sign in as a new user with the given roles: ``signed_in(Role.MANAGER)``."""

@@ -128,7 +128,7 @@ HIDDEN = {
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "visitor")
-def test_every_page_refuses_the_roles_it_should(app, client, make_user, role):
+def test_every_page_refuses_the_roles_it_should(app, client, make_user, confirmed, role):
     peer = make_user("theirs", roles={Role.PEER})
     claim = _claim_of(app, peer)
     role_id, application = _application(app)
@@ -136,6 +136,7 @@ def test_every_page_refuses_the_roles_it_should(app, client, make_user, role):
     if role is not None:
         make_user("me", roles={role})
         assert sign_in(client, "me").status_code == 303
+        confirmed()  # pages that ask for the password again are tested in people/test_reauth
     for template, allowed in MATRIX.items():
         url = template.format(
             peer=peer.id, claim=claim, role=role_id, application=application, session=session

@@ -41,4 +41,4 @@ def _permissions() -> dict:
     return {"perm": permissions}
 
 
-from engage.people import accounts, models, routes  # noqa: E402,F401  (routes register on bp)
+from engage.people import accounts, models, reauth, routes  # noqa: E402,F401  (routes register on bp)

@@ -29,6 +29,7 @@ from engage.people.forms import (
 )
 from engage.people.models import User
 from engage.people.permissions import can_change_own_security
+from engage.people.reauth import confirm_url, confirmation_redirect, recently_confirmed
 
 #: How long someone has to type their two-step code after their password.
 PENDING_SECONDS = 300
@@ -213,12 +214,18 @@ def set_language():
 @login_required
 def change_password():
     allow(can_change_own_security(current_user, current_user))
+    if request.method == "GET" and (ask := confirmation_redirect()) is not None:
+        return ask
     form = ChangePasswordForm()
     form._personal = {
         "username": current_user.username,
         "email": current_user.email or "",
         "name": current_user.profile.preferred_name,
     }
+    if request.method == "POST" and not recently_confirmed(current_user):
+        # Passwords are never shown again on a page, so going to confirm loses nothing typed.
+        flash(_("For your safety, enter your password again. Nothing has been changed yet."))
+        return redirect_to(confirm_url(url_for("people.change_password")))
     if form.validate_on_submit():
         if not check_password(current_user.password_hash, form.current_password.data):
             form.current_password.errors.append(_("Your current password is not right"))

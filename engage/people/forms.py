@@ -68,6 +68,26 @@ class CodeForm(Form):
     submit = submit(_l("Continue"))
 
 
+class ConfirmItIsYouForm(Form):
+    """Password again (and the two-step code, removed by the route when not set)."""
+
+    password = PasswordField(
+        _l("Password"),
+        widget=GovPasswordInput(),
+        validators=[InputRequired(message=_l("Enter your password"))],
+    )
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l("The 6 numbers shown in the app. They change every 30 seconds."),
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message=_l("Enter the 6 numbers from your app")),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("Enter the code as 6 numbers")),
+        ],
+    )
+    submit = submit(_l("Continue"))
+
+
 class ForgotPasswordForm(Form):
     login = StringField(
         _l("Email address or username"),

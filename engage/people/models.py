@@ -213,6 +213,8 @@ class UserSession(CreatedMixin, db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(String(200))
+    # When the person last typed their password (and code) again here: see people/reauth.py.
+    confirmed_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -47,6 +47,7 @@ from engage.people.permissions import (
     can_list_people,
     can_view_profile,
 )
+from engage.people.reauth import ask_again, confirmation_redirect, recently_confirmed
 
 PAGE_SIZE = 50
 
@@ -185,9 +186,17 @@ def contact(person_id: int | None = None):
     person = _person(person_id)
     form = ContactForm(obj=person.profile)
     if request.method == "GET":
+        # The email address is here: password again before the form is shown, so nothing
+        # typed is lost (people/reauth.py).
+        if can_edit_profile(current_user, person) and (ask := confirmation_redirect()):
+            return ask
         form.email.data = person.email or ""
         form.phone.data = person.phone or ""
-    if form.validate_on_submit():
+    email_changes = (form.email.data or "").strip().lower() != (person.email or "").lower()
+    if request.method == "POST" and email_changes and not recently_confirmed(current_user):
+        # The few minutes ran out while they typed: keep what they typed, save nothing.
+        ask_again(_profile_url(person, "contact"))
+    elif form.validate_on_submit():
         error = _save_section(
             person,
             "contact",

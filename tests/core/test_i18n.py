@@ -53,6 +53,8 @@ PEER_JOURNEY = [
     "templates/people/change_password.html",
     "templates/people/two_factor_setup.html",
     "templates/people/two_factor_on.html",
+    "templates/people/confirm_it_is_you.html",
+    "engage/people/reauth.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates" / "errors").glob("*.html")),
     "engage/core/forms.py",
     "engage/people/forms.py",

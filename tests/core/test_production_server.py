@@ -16,6 +16,7 @@ import threading
 import pytest
 
 from tests.servers import (
+    DEMO_PASSWORD,
     Server,
     Visitor,
     engage_env,
@@ -110,7 +111,22 @@ def test_at_the_same_time_every_answer_belongs_to_its_own_visitor(production_ser
 def test_a_stolen_finance_cookie_is_the_only_way_into_finance_pages(production_server):
     url = production_server.url
     finance = Visitor(url).sign_in("finance")
-    assert finance.get("/payments/runs/1.csv").status == 200
+    # The file holds bank details: finance types their password again first, and the
+    # confirmation (kept on the server, against this session) holds across both workers.
+    answer = finance.get("/payments/runs/1.csv")
+    assert answer.status in (302, 303)
+    assert answer.location == "/confirm-it-is-you"
+    answer = finance.post(
+        "/confirm-it-is-you",
+        {"password": DEMO_PASSWORD},
+        form_page="/confirm-it-is-you?next=/payments/runs/1.csv",
+    )
+    assert answer.status == 303 and answer.location == "/payments/runs/1.csv"
+    for _ in range(4):
+        assert finance.get("/payments/runs/1.csv").status == 200
+    # Someone else signed in as finance elsewhere has not confirmed anything.
+    elsewhere = Visitor(url).sign_in("finance")
+    assert elsewhere.get("/payments/runs/1.csv").status in (302, 303)
     assert _is_sent_to_sign_in(Visitor(url).get("/payments/runs/1.csv"))
     peer = Visitor(url).sign_in("peer")
     assert peer.get("/payments/runs/1.csv").status in (403, 404)

@@ -338,14 +338,16 @@ def test_who_may_open_a_peers_payments_pages(client, people, username, status):
     ("username", "status"),
     [("ann", 200), ("bob", 404), ("mgr", 200), ("fin", 200), ("adm", 404)],
 )
-def test_who_may_open_a_peers_bank_details(client, people, username, status):
+def test_who_may_open_a_peers_bank_details(client, confirmed, people, username, status):
     sign_in(client, username)
+    confirmed()
     assert client.get(f"/people/{people['ann'].id}/bank-details").status_code == status
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
-def test_everyone_has_their_own_payments_pages(client, signed_in, role):
+def test_everyone_has_their_own_payments_pages(client, confirmed, signed_in, role):
     signed_in(role)
+    confirmed()
     for url in (
         "/me/payments",
         "/me/payments/statement",
@@ -453,8 +455,9 @@ def _never_in_full(page: str) -> None:
     assert ACCOUNT not in page and SORT_CODE not in page and "40-11-62" not in page
 
 
-def test_a_peer_gives_bank_details_and_only_ever_sees_them_masked(app, client, people):
+def test_a_peer_gives_bank_details_and_only_ever_sees_them_masked(app, client, confirmed, people):
     sign_in(client, "ann")
+    confirmed()
     page = client.get("/me/bank-details").get_data(as_text=True)
     assert "Only our finance team can see them" in page and "Give bank details" in page
     response = post(client, "/me/bank-details", BANK)
@@ -478,10 +481,11 @@ def test_a_peer_gives_bank_details_and_only_ever_sees_them_masked(app, client, p
         assert re.search(rf'<input[^>]*name="{field}"[^>]*value=""', page), field
 
 
-def test_every_view_of_bank_details_is_audited(app, client, people):
+def test_every_view_of_bank_details_is_audited(app, client, confirmed, people):
     give_bank_details(app, people["ann"], **BANK)
     before = len(_audits(app, "bank_details.viewed"))
     sign_in(client, "ann")
+    confirmed()
     client.get("/me/payments")
     client.get("/me/bank-details")
     switch_to(client, "fin")
@@ -494,6 +498,7 @@ def test_every_view_of_bank_details_is_audited(app, client, people):
     ]
     # A manager sees only whether they are given, so nothing is shown and nothing is logged.
     switch_to(client, "mgr")
+    confirmed()
     page = client.get(f"/people/{people['ann'].id}/bank-details").get_data(as_text=True)
     assert "Bank details have been given." in page and "••••" not in page and "6819" not in page
     page = client.get(f"/people/{people['ann'].id}/payments").get_data(as_text=True)
@@ -502,9 +507,10 @@ def test_every_view_of_bank_details_is_audited(app, client, people):
     assert len(_audits(app, "bank_details.viewed")) == before + 3
 
 
-def test_a_manager_gives_bank_details_on_behalf_and_it_is_recorded(app, client, people):
+def test_a_manager_gives_bank_details_on_behalf_and_it_is_recorded(app, client, confirmed, people):
     ann = people["ann"]
     sign_in(client, "mgr")
+    confirmed()
     url = f"/people/{ann.id}/bank-details"
     page = client.get(url).get_data(as_text=True)
     assert "You are working on behalf of Ann" in page
@@ -519,9 +525,10 @@ def test_a_manager_gives_bank_details_on_behalf_and_it_is_recorded(app, client, 
     assert "The ones we have are not shown here" in page
 
 
-def test_finance_sees_bank_details_masked_but_cannot_change_them(app, client, people):
+def test_finance_sees_bank_details_masked_but_cannot_change_them(app, client, confirmed, people):
     give_bank_details(app, people["ann"], **BANK)
     sign_in(client, "fin")
+    confirmed()
     url = f"/people/{people['ann'].id}/bank-details"
     page = client.get(url).get_data(as_text=True)
     _never_in_full(page)
@@ -546,9 +553,10 @@ def test_finance_sees_bank_details_masked_but_cannot_change_them(app, client, pe
     ],
 )
 def test_bank_details_that_cannot_be_right_are_refused(
-    app, client, people, changes, message, field
+    app, client, confirmed, people, changes, message, field
 ):
     sign_in(client, "ann")
+    confirmed()
     response = post(client, "/me/bank-details", dict(BANK, **changes))
     page = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -30,7 +30,7 @@ def exact(cell) -> Decimal:
 
 
 @pytest.fixture
-def run(app, client, make_user, make_rate, make_record, make_claim):
+def run(app, client, make_user, make_rate, make_record, make_claim, confirmed):
     """A run with bank, voucher and cash payees; one payee's name is a formula, one is paid
     three claims of 10p. Returns the run id, signed in as finance."""
     finance = make_user("fin", roles={Role.FINANCE})
@@ -68,6 +68,7 @@ def run(app, client, make_user, make_rate, make_record, make_claim):
         db.session.commit()
         run_id = made.id
     assert sign_in(client, "fin").status_code == 303
+    confirmed()  # the files ask for the password again
     return run_id
 
 

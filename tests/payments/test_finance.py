@@ -42,9 +42,11 @@ def finance_actor(make_user):
 
 
 @pytest.fixture
-def finance_user(client, finance_actor):
-    """The finance officer, signed in."""
+def finance_user(client, finance_actor, confirmed):
+    """The finance officer, signed in, having just typed their password again (the payment
+    files ask for it)."""
     assert sign_in(client, "fin").status_code == 303
+    confirmed()
     return finance_actor
 
 

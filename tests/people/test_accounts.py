@@ -80,11 +80,12 @@ def test_session_is_rotated_and_revoked_at_sign_out(app, client, make_user):
     assert thief.get("/me").status_code == 302
 
 
-def test_password_change_ends_other_sessions(app, client, make_user):
+def test_password_change_ends_other_sessions(app, client, make_user, confirmed):
     make_user("sam")
     other = app.test_client()
     sign_in(other, "sam")
     sign_in(client, "sam")
+    confirmed()
     response = post(
         client,
         "/me/password",
@@ -95,9 +96,10 @@ def test_password_change_ends_other_sessions(app, client, make_user):
     assert client.get("/me").status_code == 200
 
 
-def test_common_passwords_are_refused(client, make_user):
+def test_common_passwords_are_refused(client, make_user, confirmed):
     make_user("sam")
     sign_in(client, "sam")
+    confirmed()
     response = post(client, "/me/password", {"current_password": PASSWORD, "password": "password1"})
     assert response.status_code == 200
     assert "too easy to guess" in response.get_data(as_text=True)

@@ -46,8 +46,9 @@ def test_errors_keep_what_was_typed(client, signed_in):
     assert 'value="they/them"' in body
 
 
-def test_contact_by_text_needs_a_number(client, signed_in):
+def test_contact_by_text_needs_a_number(client, signed_in, confirmed):
     signed_in(Role.PEER)
+    confirmed()
     response = post(client, "/me/contact", {"contact_channel": "text", "phone": ""})
     assert "Fill this in so we can contact you the way you chose" in response.get_data(as_text=True)
 

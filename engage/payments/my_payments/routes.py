@@ -51,6 +51,7 @@ from engage.payments.permissions import (
 from engage.payments.time_given import services as time_given
 from engage.people.models import PAYMENT_LABELS, PaymentPreference, User
 from engage.people.permissions import can_act_on_behalf, can_edit_profile
+from engage.people.reauth import ask_again, confirmation_redirect, recently_confirmed
 
 PAGE_SIZE = 20
 
@@ -280,9 +281,16 @@ def bank_details(person_id: int | None = None):
     can_edit = can_edit_bank_details(current_user, person)
     # The form never starts with the numbers we hold: only what was typed comes back.
     form = BankDetailsForm() if can_edit else None
+    if request.method == "GET" and can_edit and (ask := confirmation_redirect()) is not None:
+        # Asked before the form is shown, so nothing typed is lost.
+        return ask
     if request.method == "POST":
         allow(can_edit)
-        if form.validate_on_submit():
+        confirmed = recently_confirmed(current_user)
+        if not confirmed:
+            # The few minutes ran out while they typed: keep what they typed, save nothing.
+            ask_again(url_for("payments.bank_details", **_pid(person)))
+        if form.validate_on_submit() and confirmed:
             try:
                 set_bank_details(
                     current_user._get_current_object(),

@@ -46,6 +46,7 @@ from engage.payments.models import (
 from engage.payments.runs import exports, services
 from engage.payments.runs.forms import CLAIM, FEE, MarkPaidForm, NewRunForm, ReverseForm
 from engage.people.models import Profile, User
+from engage.people.reauth import confirmation_redirect
 
 PAGE_SIZE = 25
 #: How many people a name search lists; more than this asks for more of the name.
@@ -336,6 +337,9 @@ def _export(run_id: int, extension: str):
     # The files hold bank details in full: finance only, and every download is audited.
     allow(perm.can_make_runs(current_user))
     run = _load_run(run_id)
+    # Password (and code) again first: a signed-in browser left open is not enough.
+    if (ask := confirmation_redirect()) is not None:
+        return ask
     try:
         if extension == "csv":
             body = exports.run_csv(run).encode("utf-8-sig")  # the BOM tells spreadsheets: UTF-8
