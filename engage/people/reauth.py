@@ -99,11 +99,12 @@ def confirm_url(next_path: str | None = None) -> str:
     return url_for("people.confirm_it_is_you", next=next_path or _here())
 
 
-def confirmation_redirect():
-    """A redirect to "confirm it is you" (coming back here), or None when recently confirmed."""
+def confirmation_redirect(next_path: str | None = None):
+    """A redirect to "confirm it is you" (coming back to ``next_path``, or here), or None when
+    recently confirmed."""
     if recently_confirmed(current_user):
         return None
-    return redirect_to(confirm_url())
+    return redirect_to(confirm_url(next_path))
 
 
 def require_recent_confirmation(view):

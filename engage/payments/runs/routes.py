@@ -337,8 +337,10 @@ def _export(run_id: int, extension: str):
     # The files hold bank details in full: finance only, and every download is audited.
     allow(perm.can_make_runs(current_user))
     run = _load_run(run_id)
-    # Password (and code) again first: a signed-in browser left open is not enough.
-    if (ask := confirmation_redirect()) is not None:
+    # Password (and code) again first: a signed-in browser left open is not enough. Back to
+    # the run's page afterwards (its links then download): coming back to the file itself
+    # would leave them looking at the confirmation page while the file arrives.
+    if (ask := confirmation_redirect(url_for("payments.run", run_id=run.id))) is not None:
         return ask
     try:
         if extension == "csv":
