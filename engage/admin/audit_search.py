@@ -78,7 +78,8 @@ def parse_filters(args: Mapping[str, Any]) -> AuditFilters:
     errors: dict[str, str] = {}
 
     def text(name: str, longest: int) -> str:
-        value = " ".join(str(args.get(name) or "").split())
+        # Control characters (a NUL, which PostgreSQL refuses in text) are never in a name.
+        value = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", str(args.get(name) or "")).split())
         if len(value) > longest:
             errors[name] = _("That is too long to be a username or e-mail address.")
             return ""

@@ -8,6 +8,7 @@ Create Date: 2026-12-07 03:10:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
+import engage.core.db  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -19,7 +20,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("user_session", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("confirmed_at", sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column("confirmed_at", engage.core.db.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade():
