@@ -35,3 +35,6 @@ def seed_demo(partnership: DemoPartnership) -> None:
 
 
 from engage.changes import boards, models, routes  # noqa: E402,F401
+
+# Its part of a person's data download (/me/data).
+from engage.changes import personal_data  # noqa: E402,F401

@@ -59,3 +59,6 @@ from engage.payments.claims.links import register_claim_links  # noqa: E402
 
 # An expenses claim can say which meeting it was for.
 register_claim_links(recent_meetings)
+
+# Its part of a person's data download (/me/data).
+from engage.forums import personal_data  # noqa: E402,F401

@@ -77,3 +77,6 @@ from engage.mentoring import (  # noqa: E402,F401
 
 # Taking part in a training session (a meeting of the training forum) completes its course.
 took_part.connect(training.on_took_part)
+
+# Its part of a person's data download (/me/data).
+from engage.mentoring import personal_data  # noqa: E402,F401

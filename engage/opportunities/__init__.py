@@ -30,3 +30,6 @@ from engage.payments.claims.links import register_claim_links  # noqa: E402
 
 # An expenses claim can say which opportunity it was for.
 register_claim_links(chosen_opportunities)
+
+# Its part of a person's data download (/me/data).
+from engage.opportunities import personal_data  # noqa: E402,F401

@@ -69,3 +69,6 @@ from engage.payments.my_payments import routes as my_payments_routes  # noqa: E4
 from engage.payments.runs import routes as runs_routes  # noqa: E402,F401
 from engage.payments.settings import routes as settings_routes  # noqa: E402,F401
 from engage.payments.time_given import routes as time_given_routes  # noqa: E402,F401
+
+# Its part of a person's data download (/me/data).
+from engage.payments import personal_data  # noqa: E402,F401

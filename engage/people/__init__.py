@@ -42,3 +42,6 @@ def _permissions() -> dict:
 
 
 from engage.people import accounts, models, reauth, routes  # noqa: E402,F401  (routes register on bp)
+
+# Download my data, subject access requests, and the people domain's part of the download.
+from engage.people import data_requests, data_routes, personal_data  # noqa: E402,F401

@@ -53,3 +53,6 @@ def seed_demo(partnership: DemoPartnership) -> None:
 
 
 from engage.surveys import manage_routes, models, results_routes, routes  # noqa: E402,F401
+
+# Its part of a person's data download (/me/data).
+from engage.surveys import personal_data  # noqa: E402,F401
