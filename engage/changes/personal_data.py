@@ -49,19 +49,12 @@ def _item_row(item: Item) -> dict:
 def export(person: User) -> Iterator[DataFile]:
     name = someone(person)
     raised = list(
-        db.session.scalars(
-            select(Item)
-            .where(Item.raised_by_id == person.id)
-            .order_by(Item.id)
-        )
+        db.session.scalars(select(Item).where(Item.raised_by_id == person.id).order_by(Item.id))
     )
     yield DataFile(
         "register-items-you-raised",
         _("Blockages you raised on the register (or staff raised for you), as they are now."),
-        [
-            {**_item_row(item), "raised_by": name(item.entered_by_id) or _("you")}
-            for item in raised
-        ],
+        [{**_item_row(item), "raised_by": name(item.entered_by_id) or _("you")} for item in raised],
     )
     ids = [item.id for item in raised]
     events = (
@@ -71,7 +64,10 @@ def export(person: User) -> Iterator[DataFile]:
     )
     yield DataFile(
         "register-updates",
-        _("Every update on the items you raised: what changed, when, and by whom (staff are not named)."),
+        _(
+            "Every update on the items you raised: what changed, when, and by whom (staff "
+            "are not named)."
+        ),
         [
             {
                 "item": event.item_id,

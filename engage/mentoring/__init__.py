@@ -68,6 +68,7 @@ from engage.mentoring import (  # noqa: E402,F401
     join_routes,
     models,
     passport_routes,
+    personal_data,
     routes,
     setup_routes,
     supervision_routes,
@@ -77,6 +78,3 @@ from engage.mentoring import (  # noqa: E402,F401
 
 # Taking part in a training session (a meeting of the training forum) completes its course.
 took_part.connect(training.on_took_part)
-
-# Its part of a person's data download (/me/data).
-from engage.mentoring import personal_data  # noqa: E402,F401

@@ -150,7 +150,9 @@ def export(person: User) -> Iterator[DataFile]:
     check_ids = [check.id for check in checks]
     decisions = (
         db.session.scalars(
-            select(RiskDecision).where(RiskDecision.check_id.in_(check_ids)).order_by(RiskDecision.id)
+            select(RiskDecision)
+            .where(RiskDecision.check_id.in_(check_ids))
+            .order_by(RiskDecision.id)
         )
         if check_ids
         else []

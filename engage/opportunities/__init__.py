@@ -24,12 +24,9 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.opportunities import models, routes  # noqa: E402,F401
+from engage.opportunities import models, personal_data, routes  # noqa: E402,F401
 from engage.opportunities.claim_links import chosen_opportunities  # noqa: E402
 from engage.payments.claims.links import register_claim_links  # noqa: E402
 
 # An expenses claim can say which opportunity it was for.
 register_claim_links(chosen_opportunities)
-
-# Its part of a person's data download (/me/data).
-from engage.opportunities import personal_data  # noqa: E402,F401

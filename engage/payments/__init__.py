@@ -56,7 +56,7 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.payments import models  # noqa: E402,F401
+from engage.payments import models, personal_data  # noqa: E402,F401
 from engage.payments.time_given import services as time_given  # noqa: E402
 
 # Attendance and finished opportunities (forums) become involvement records here.
@@ -69,6 +69,3 @@ from engage.payments.my_payments import routes as my_payments_routes  # noqa: E4
 from engage.payments.runs import routes as runs_routes  # noqa: E402,F401
 from engage.payments.settings import routes as settings_routes  # noqa: E402,F401
 from engage.payments.time_given import routes as time_given_routes  # noqa: E402,F401
-
-# Its part of a person's data download (/me/data).
-from engage.payments import personal_data  # noqa: E402,F401

@@ -161,7 +161,9 @@ def prepare_download(
 
 
 def download_for(token: str) -> DataDownload | None:
-    return db.session.scalar(select(DataDownload).where(DataDownload.token_hash == hash_token(token)))
+    return db.session.scalar(
+        select(DataDownload).where(DataDownload.token_hash == hash_token(token))
+    )
 
 
 def use_download(actor: User, download: DataDownload) -> bool:

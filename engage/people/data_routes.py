@@ -201,9 +201,7 @@ def data_request(request_id: int):
     recorded_by = db.session.get(User, item.recorded_by_id) if item.recorded_by_id else None
     downloads = list(
         db.session.scalars(
-            select(DataDownload)
-            .where(DataDownload.request_id == item.id)
-            .order_by(DataDownload.id)
+            select(DataDownload).where(DataDownload.request_id == item.id).order_by(DataDownload.id)
         )
     )
     return render(
@@ -229,9 +227,7 @@ def prepare_data_request(request_id: int):
     if form.validate_on_submit():
         if not recently_confirmed(current_user):
             return redirect_to(confirm_url(here))
-        _download, token = prepare_download(
-            current_user._get_current_object(), item.subject, item
-        )
+        _download, token = prepare_download(current_user._get_current_object(), item.subject, item)
         db.session.commit()
         _remember(f"request-{item.id}", token)
     return redirect_to(here)
@@ -252,7 +248,6 @@ def data_request_done(request_id: int):
             db.session.commit()
             flash(_("Marked as done."), "success")
     return redirect_to(url_for("people.data_requests"))
-
 
 
 @bp.app_context_processor

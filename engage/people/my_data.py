@@ -245,7 +245,9 @@ def write_zip(person: User, target: IO[bytes]) -> list[DataFile]:
                 elif item.data is not None:
                     archive.writestr(f"files/{item.name}", item.data)
                 kept.append(
-                    item if item.rows is not None else DataFile(f"files/{item.name}", item.description)
+                    item
+                    if item.rows is not None
+                    else DataFile(f"files/{item.name}", item.description)
                 )
             archive.writestr("README.txt", "\ufeff" + readme(person, kept, made_at))
     return kept
@@ -253,7 +255,7 @@ def write_zip(person: User, target: IO[bytes]) -> list[DataFile]:
 
 def build(person: User) -> IO[bytes]:
     """``person``'s ZIP in a temporary file (deleted when closed), positioned at its start."""
-    spool = tempfile.TemporaryFile()
+    spool = tempfile.TemporaryFile()  # noqa: SIM115  (handed to send_file, which closes it)
     try:
         write_zip(person, spool)
     except BaseException:

@@ -71,9 +71,7 @@ def export(person: User) -> Iterator[DataFile]:
         row = {
             "preferred_name": profile.preferred_name,
             "pronouns": profile.pronouns,
-            "best_way_to_contact": _label(
-                CONTACT_LABELS, ContactChannel, profile.contact_channel
-            ),
+            "best_way_to_contact": _label(CONTACT_LABELS, ContactChannel, profile.contact_channel),
             "postal_address": profile.postal_address,
             "support_worker": profile.worker_name,
             "support_worker_contact": profile.worker_contact,

@@ -51,9 +51,7 @@ def export(person: User) -> Iterator[DataFile]:
     ).all()
     titles = {response.id: survey.title for response, survey in responses}
     answers = (
-        db.session.scalars(
-            select(Answer).where(Answer.response_id.in_(titles)).order_by(Answer.id)
-        )
+        db.session.scalars(select(Answer).where(Answer.response_id.in_(titles)).order_by(Answer.id))
         if titles
         else []
     )

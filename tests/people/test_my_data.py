@@ -122,7 +122,7 @@ def shared(app, make_user, clock):
             kind="bus",
             amount=Decimal("3.40"),
             spent_on=dates.local_today(),
-            description="=HYPERLINK(\"http://evil\")",
+            description='=HYPERLINK("http://evil")',
             receipts=[receipt],
         )
         bank_details.set_bank_details(
@@ -222,9 +222,7 @@ def _prepare(client, confirmed):
     page = client.get("/me/data")
     token = page.get_data(as_text=True)
     assert "Prepare my download" in token
-    response = client.post(
-        "/me/data", data={"csrf_token": _csrf(page.get_data(as_text=True))}
-    )
+    response = client.post("/me/data", data={"csrf_token": _csrf(page.get_data(as_text=True))})
     assert response.status_code == 303
     page = client.get("/me/data").get_data(as_text=True)
     assert "Your download is ready" in page

@@ -1,5 +1,5 @@
-"""people"s data rights: subject access requests (with their one-month due date) and
-single-use, expiring links to download a person"s data
+"""people's data rights: subject access requests (with their one-month due date) and
+single-use, expiring links to download a person's data
 
 Revision ID: 0013_data_requests
 Revises: 0012_reauth
