@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,
     # The partnership's name, shown in the header and in messages.
     "PARTNERSHIP_NAME": "Riverside Changing Futures",
+    # Who people should ask about their data, named in their data download's README (e.g.
+    # "our data protection officer, dpo@example.org"). Empty: "the lived experience team".
+    "PRIVACY_CONTACT": "",
     # Where links in e-mails and texts point to. In production it is also the one host name the
     # site answers to (a request naming another host gets 400), with TRUSTED_HOSTS added.
     "BASE_URL": "http://127.0.0.1:5000",

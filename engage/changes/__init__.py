@@ -34,4 +34,4 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers[:12])
 
 
-from engage.changes import boards, models, routes  # noqa: E402,F401
+from engage.changes import boards, models, personal_data, routes  # noqa: E402,F401

@@ -1,5 +1,5 @@
-"""What each domain adds to the whole: its scheduled jobs (``engage tick``) and its part of the
-demo partnership (``engage demo``).
+"""What each domain adds to the whole: its scheduled jobs (``engage tick``), its part of the
+demo partnership (``engage demo``) and its part of a person's data download (``/me/data``).
 
 A domain registers them from its own package (its ``__init__.py``), so core never imports a
 domain and a new domain adds itself without editing core. The README's "Adding a domain" lists
@@ -9,9 +9,10 @@ every other place a new domain touches.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 #: A scheduled job: does its work at ``now`` (flushing, never committing: ``engage tick``
@@ -75,3 +76,55 @@ def tick_jobs() -> list[_Job]:
 
 def demo_steps() -> list[DemoStep]:
     return [step for _order, step in sorted(_demo_steps, key=lambda pair: pair[0])]
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file in a person's data download (``engage.people.my_data``).
+
+    ``name`` is the file's name without an extension for a table (``forums-replies``: it
+    becomes ``forums-replies.csv`` and ``forums-replies.json``), or with one for an uploaded
+    file (``receipts/claim-3-1.jpg``). ``description`` says in plain words what it holds, for
+    the README. A table gives ``rows`` (dicts with the same keys, in column order); an uploaded
+    file gives ``path`` (read from disk while the ZIP is written, never all at once) or ``data``.
+    """
+
+    name: str
+    description: str
+    rows: list[dict[str, Any]] | None = None
+    path: Path | None = None
+    data: bytes | None = None
+
+
+#: A domain's part of a person's data: every record it holds about ``person``, with other
+#: people's names redacted (``engage.people.my_data.someone``). Reads through the models'
+#: attributes, so columns encrypted at rest come out readable.
+PersonalDataExporter = Callable[[Any], Iterable[DataFile]]
+
+
+@dataclass(frozen=True)
+class _Exporter:
+    order: int
+    export: PersonalDataExporter
+    #: The tables whose rows about a person this exporter puts in the download: a test fails
+    #: when a table with a column pointing at ``user.id`` is in no exporter (or exclusion).
+    tables: tuple[str, ...]
+
+
+_exporters: list[_Exporter] = []
+
+
+def personal_data(order: int, *, tables: Iterable[str]):  # noqa: ANN201
+    """Register a domain's part of "download my data"; parts come in ``order``, lowest first.
+    ``tables`` names every table the exporter covers. Use as a decorator."""
+
+    def register(export: PersonalDataExporter) -> PersonalDataExporter:
+        if all(existing.export is not export for existing in _exporters):
+            _exporters.append(_Exporter(order, export, tuple(tables)))
+        return export
+
+    return register
+
+
+def personal_data_exporters() -> list[_Exporter]:
+    return sorted(_exporters, key=lambda exporter: exporter.order)

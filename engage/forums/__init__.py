@@ -53,7 +53,7 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.forums import calendar, models, organiser_routes, routes  # noqa: E402,F401
+from engage.forums import calendar, models, organiser_routes, personal_data, routes  # noqa: E402,F401
 from engage.forums.claim_links import recent_meetings  # noqa: E402
 from engage.payments.claims.links import register_claim_links  # noqa: E402
 

@@ -68,6 +68,7 @@ from engage.mentoring import (  # noqa: E402,F401
     join_routes,
     models,
     passport_routes,
+    personal_data,
     routes,
     setup_routes,
     supervision_routes,

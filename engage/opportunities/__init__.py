@@ -24,7 +24,7 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.opportunities import models, routes  # noqa: E402,F401
+from engage.opportunities import models, personal_data, routes  # noqa: E402,F401
 from engage.opportunities.claim_links import chosen_opportunities  # noqa: E402
 from engage.payments.claims.links import register_claim_links  # noqa: E402
 

@@ -41,4 +41,13 @@ def _permissions() -> dict:
     return {"perm": permissions}
 
 
-from engage.people import accounts, models, reauth, routes  # noqa: E402,F401  (routes register on bp)
+# (routes register on bp; data_routes: download my data and subject access requests)
+from engage.people import (  # noqa: E402,F401
+    accounts,
+    data_requests,
+    data_routes,
+    models,
+    personal_data,
+    reauth,
+    routes,
+)

@@ -54,6 +54,8 @@ PEER_JOURNEY = [
     "templates/people/two_factor_setup.html",
     "templates/people/two_factor_on.html",
     "templates/people/confirm_it_is_you.html",
+    "templates/people/my_data.html",
+    "templates/people/my_data_link.html",
     "engage/people/reauth.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates" / "errors").glob("*.html")),
     "engage/core/forms.py",
