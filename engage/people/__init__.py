@@ -41,4 +41,14 @@ def _permissions() -> dict:
     return {"perm": permissions}
 
 
-from engage.people import accounts, models, reauth, routes  # noqa: E402,F401  (routes register on bp)
+# Routes register on bp; erasure and retention add their pages, the people domain's own
+# erasure step and the retention job for engage tick.
+from engage.people import (  # noqa: E402,F401
+    accounts,
+    erasure,
+    erasure_routes,
+    models,
+    reauth,
+    retention,
+    routes,
+)

@@ -65,6 +65,16 @@ def can_manage_users(user: Any) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+def can_erase_people(user: Any) -> bool:
+    """Erasing someone cannot be undone: admins only (and never themselves or the last
+    admin: engage.people.erasure.check_can_erase)."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_change_retention(user: Any) -> bool:
+    return has_role(user, Role.ADMIN)
+
+
 def can_view_outbox(user: Any) -> bool:
     """Admins read every message; managers open the outbox only to pass on (or explain) the
     messages that never reached a peer (see :func:`can_view_message`)."""
