@@ -158,6 +158,15 @@ def erase(person: User, actor: User | None, reason: str = "") -> bool:
     queued = list(db.session.info.get(_FILES_KEY, []))
     try:
         with db.session.begin_nested():
+            # Claim the erasure first: of two presses (or two admins) at once, the second
+            # waits here for the first to commit, then finds nothing to claim.
+            claimed = db.session.execute(
+                update(User)
+                .where(User.id == person.id, User.erased_at.is_(None))
+                .values(erased_at=utcnow())
+            ).rowcount
+            if not claimed:
+                return False
             for step in erasure_steps():
                 step(person, actor)
             db.session.flush()

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engage.changes.models import Item, Support
 from engage.core import domains
@@ -279,3 +279,25 @@ def test_the_reason_is_kept_without_their_name(app, make_user):
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "person.erased"))
         assert "Mabel" not in entry.detail and "mabel@" not in entry.detail
         assert "asked us" in entry.detail
+
+
+def test_two_erasures_at_once_erase_once(app, make_user):
+    """The second of two requests loaded the person before the first committed: it finds
+    the erasure already claimed and does nothing (on PostgreSQL it waits for the first)."""
+    admin = make_user("eraser", roles={Role.ADMIN})
+    peer = make_user("raced")
+    with app.test_request_context():
+        person = db.session.get(User, peer.id)  # loaded before the other request's erasure
+        db.session.execute(
+            update(User)
+            .where(User.id == peer.id)
+            .values(erased_at=NOW)
+            .execution_options(synchronize_session=False)
+        )
+        assert person.erased_at is None
+        assert not erasure.erase(person, db.session.get(User, admin.id), "")
+        assert person.username == "raced"
+        assert (
+            db.session.scalar(select(AuditEntry).where(AuditEntry.action == "person.erased"))
+            is None
+        )

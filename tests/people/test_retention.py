@@ -206,3 +206,27 @@ def test_the_admin_page_lists_each_rule_and_what_it_will_do_next(app, client, ma
             select(AuditEntry).where(AuditEntry.action == "retention.changed")
         )
         assert '"after": 60' in entry.detail
+
+
+def test_an_inactive_peer_who_cannot_be_erased_yet_does_not_stop_the_others(
+    app, clock, make_user, monkeypatch
+):
+    from engage.people import erasure
+
+    first = make_user("first")
+    second = make_user("second")
+    real_erase = erasure.erase
+
+    def erase(person, actor, reason=""):  # noqa: ANN001
+        if person.id == first.id:
+            raise erasure.ErasureError("money still to pay them")
+        return real_erase(person, actor, reason)
+
+    monkeypatch.setattr(erasure, "erase", erase)
+    later = T0 + relativedelta(years=6) + DAY
+    clock(later)
+    with app.test_request_context():
+        assert retention.apply_all(later)["inactive_peers_years"] == 1
+        db.session.commit()
+        assert db.session.get(User, first.id).erased_at is None
+        assert db.session.get(User, second.id).erased_at is not None
