@@ -13,6 +13,7 @@ from engage.extensions import db
 from engage.forums.meetings import schedule
 from engage.forums.membership import add_member, create_forum
 from engage.forums.models import Reply
+from engage.forums.papers import add_paper
 from engage.forums.replies import reply
 from engage.mentoring import services as mentoring
 from engage.mentoring import supervision
@@ -27,7 +28,7 @@ from engage.people import services as people
 from engage.people.models import ConsentPurpose, Role, User
 from engage.surveys import services as surveys
 from engage.surveys.models import Audience
-from tests.payments.conftest import photo_bytes
+from tests.payments.conftest import pdf_bytes, photo_bytes
 from tests.surveys.conftest import conditional_definition
 
 #: The moment the erasure tests run at (a Wednesday, far from a clock change).
@@ -113,6 +114,9 @@ def build_peer(app, make_user) -> tuple[Built, User, User]:
             count=1,
         )
         reply(person, meeting, Reply.YES)
+        # A paper for the meeting (the organiser's, not theirs: it stays, and the file scan
+        # reads it too).
+        add_paper(staff_user, meeting, "Agenda", pdf_bytes())
         # The register: an item they raised, named, and one they supported.
         item = register.raise_item(
             person,

@@ -301,3 +301,40 @@ def test_two_erasures_at_once_erase_once(app, make_user):
             db.session.scalar(select(AuditEntry).where(AuditEntry.action == "person.erased"))
             is None
         )
+
+
+def test_a_place_they_had_goes_to_the_first_person_waiting(app, make_user):
+    from datetime import timedelta
+
+    from engage.forums.meetings import schedule
+    from engage.forums.membership import create_forum
+    from engage.forums.models import Reply
+    from engage.forums.replies import reply
+
+    admin = make_user("eraser", roles={Role.ADMIN, Role.MANAGER})
+    leaving = make_user("leaving")
+    waiting = make_user("waiting")
+    with app.test_request_context():
+        actor = db.session.get(User, admin.id)
+        forum = create_forum(actor, name="Small Forum", purpose="Advise", open_to_all=True)
+        (meeting,) = schedule(
+            None,
+            forum,
+            starts_at=NOW + timedelta(days=7),
+            duration_minutes=60,
+            every_weeks=None,
+            count=1,
+            capacity=1,
+        )
+        reply(db.session.get(User, leaving.id), meeting, Reply.YES)
+        assert reply(db.session.get(User, waiting.id), meeting, Reply.YES).reply == "waiting"
+        db.session.commit()
+        meeting_id = meeting.id
+    _erase(app, leaving.id, admin.id)
+    with app.test_request_context():
+        row = db.session.scalar(
+            select(Invitation).where(
+                Invitation.meeting_id == meeting_id, Invitation.user_id == waiting.id
+            )
+        )
+        assert row.reply == "yes"

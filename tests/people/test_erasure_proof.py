@@ -89,9 +89,13 @@ def test_nothing_that_says_who_they_were_is_left_anywhere(
     # rows from before. engage keeps SQLite's secure_delete on for the real file.)
     assert not Path(built.receipt_path).exists()
     instance = Path(app.instance_path)
+    scanned = []
     for path in instance.rglob("*"):
         if path.is_file() and not path.name.startswith("test.db"):
             assert _found(_file_text(path)) == [], path
+            scanned.append(path)
+    assert instance / "erasure-log.jsonl" in scanned
+    assert any(path.parent.name == "papers" for path in scanned)
 
     # Exports staff can download.
     assert sign_in(client, staff.username).status_code == 303

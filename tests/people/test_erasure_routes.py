@@ -127,3 +127,19 @@ def test_the_account_page_links_to_erasing(client, admin, make_user):
     assert f"/people/{peer.id}/erase" in page
     own = client.get(f"/admin/users/{admin.id}").get_data(as_text=True)
     assert f"/people/{admin.id}/erase" not in own
+
+
+def test_a_tombstone_cannot_be_brought_back(app, client, admin, make_user, confirmed):
+    peer = make_user("tobegone")
+    confirmed()
+    url = f"/people/{peer.id}/erase"
+    assert _send(client, url, reason="Asked", typed="tobegone").status_code == 303
+    page = client.get(f"/admin/users/{peer.id}").get_data(as_text=True)
+    assert "Reactivate account" not in page and "sign-in-link" not in page
+    assert client.get(f"/people/{peer.id}/sign-in-link").status_code == 404
+    client.post(
+        f"/admin/users/{peer.id}/reactivate",
+        data={"csrf_token": csrf_token(client, f"/admin/users/{peer.id}")},
+    )
+    with app.test_request_context():
+        assert not db.session.get(User, peer.id).is_active
