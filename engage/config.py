@@ -87,6 +87,11 @@ DEFAULTS: dict[str, Any] = {
     # None: "admin,finance" in production (finance sees bank details and makes payment runs;
     # admins change roles), none in development so the demo signs in with a password.
     "TWO_STEP_ROLES": None,
+    # The erasure log: one line (an account number and a time, never a name) per person erased,
+    # kept outside the database so erasures are applied again after restoring a backup made
+    # before them. None: erasure-log.jsonl in the instance folder. Keep it with your backups'
+    # configuration, not inside them.
+    "ERASURE_LOG": None,
 }
 
 

@@ -98,7 +98,8 @@ READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL lets readers carry on while one request writes; the busy timeout makes a second
-    writer wait instead of failing at once."""
+    writer wait instead of failing at once. Deleted content is overwritten (secure_delete), so
+    what an erasure removes does not linger in the file's free pages."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         # Let SQLAlchemy, not pysqlite, issue BEGIN, so savepoints and rollbacks are real.
         dbapi_connection.isolation_level = None
@@ -107,6 +108,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

@@ -1,5 +1,6 @@
 """What each domain adds to the whole: its scheduled jobs (``engage tick``), its part of the
-demo partnership (``engage demo``) and its part of a person's data download (``/me/data``).
+demo partnership (``engage demo``), its part of a person's data download (``/me/data``)
+and its part of erasing a person (``erasure_step``).
 
 A domain registers them from its own package (its ``__init__.py``), so core never imports a
 domain and a new domain adds itself without editing core. The README's "Adding a domain" lists
@@ -43,8 +44,15 @@ class DemoPartnership:
 #: committing.
 DemoStep = Callable[[DemoPartnership], None]
 
+#: A domain's part of erasing a person (``engage.people.erasure.erase``): anonymises what the
+#: domain holds about ``person`` (the first argument), flushing, never committing; ``actor``
+#: (the second) is the admin erasing them, or None for a retention rule. Files to delete go
+#: to ``engage.people.erasure.delete_after_commit``.
+ErasureStep = Callable[[Any, Any], None]
+
 _jobs: list[_Job] = []
 _demo_steps: list[tuple[int, DemoStep]] = []
+_erasure_steps: list[tuple[int, ErasureStep]] = []
 
 
 def tick_job(order: int, *, after_commit: Callable[[], None] | None = None):  # noqa: ANN201
@@ -68,6 +76,22 @@ def demo_step(order: int):  # noqa: ANN201
         return step
 
     return register
+
+
+def erasure_step(order: int):  # noqa: ANN201
+    """Register a domain's part of erasing a person; steps run in ``order``, lowest first, all
+    in one transaction (the people domain's own step comes last). Use as a decorator."""
+
+    def register(step: ErasureStep) -> ErasureStep:
+        if all(existing is not step for _order, existing in _erasure_steps):
+            _erasure_steps.append((order, step))
+        return step
+
+    return register
+
+
+def erasure_steps() -> list[ErasureStep]:
+    return [step for _order, step in sorted(_erasure_steps, key=lambda pair: pair[0])]
 
 
 def tick_jobs() -> list[_Job]:

@@ -59,3 +59,4 @@ from engage.payments.claims.links import register_claim_links  # noqa: E402
 
 # An expenses claim can say which meeting it was for.
 register_claim_links(recent_meetings)
+from engage.forums import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)

@@ -78,3 +78,4 @@ from engage.mentoring import (  # noqa: E402,F401
 
 # Taking part in a training session (a meeting of the training forum) completes its course.
 took_part.connect(training.on_took_part)
+from engage.mentoring import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)

@@ -30,3 +30,4 @@ from engage.payments.claims.links import register_claim_links  # noqa: E402
 
 # An expenses claim can say which opportunity it was for.
 register_claim_links(chosen_opportunities)
+from engage.opportunities import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)

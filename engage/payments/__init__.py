@@ -64,6 +64,7 @@ involvement_given.connect(time_given.on_involvement_given)
 
 # Each set of pages registers its routes on the one blueprint, so URLs and endpoint names
 # ("payments.claim", "payments.time_records", ...) do not depend on the module they live in.
+from engage.payments import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)
 from engage.payments.claims import routes as claims_routes  # noqa: E402,F401
 from engage.payments.my_payments import routes as my_payments_routes  # noqa: E402,F401
 from engage.payments.runs import routes as runs_routes  # noqa: E402,F401

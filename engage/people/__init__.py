@@ -41,13 +41,18 @@ def _permissions() -> dict:
     return {"perm": permissions}
 
 
-# (routes register on bp; data_routes: download my data and subject access requests)
+# Routes register on bp; data_routes add download my data and subject access requests;
+# erasure and retention add their pages, the people domain's own erasure step and the
+# retention job for engage tick.
 from engage.people import (  # noqa: E402,F401
     accounts,
     data_requests,
     data_routes,
+    erasure,
+    erasure_routes,
     models,
     personal_data,
     reauth,
+    retention,
     routes,
 )

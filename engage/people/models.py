@@ -105,6 +105,9 @@ class User(CreatedMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # The organisation a partner officer or board member works for (None for most peers).
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # Set when the person was erased (engage.people.erasure): the row stays as a tombstone,
+    # "A former member", so the records kept for the statutory period still add up.
+    erased_at: Mapped[datetime | None]
 
     roles: Mapped[list[UserRole]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", back_populates="user"
@@ -158,7 +161,13 @@ class User(CreatedMixin, db.Model):
         return None
 
     @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
     def display_name(self) -> str:
+        if self.erased_at is not None:
+            return str(_l("A former member"))
         if self.profile and self.profile.preferred_name:
             return self.profile.preferred_name
         return self.username

@@ -54,14 +54,26 @@ def can_issue_sign_in_link(user: Any, person: Any) -> bool:
 
     Only for an account that is a peer's and nothing more: a link for a finance, admin, board,
     partner or manager account would let whoever holds it take that account over. Admins can
-    do it for anyone.
+    do it for anyone. Never for an erased person's tombstone: nobody may use it again.
     """
+    if getattr(person, "erased_at", None) is not None:
+        return False
     if has_role(user, Role.ADMIN):
         return True
     return has_role(user, Role.MANAGER) and is_peer_only(person)
 
 
 def can_manage_users(user: Any) -> bool:
+    return has_role(user, Role.ADMIN)
+
+
+def can_erase_people(user: Any) -> bool:
+    """Erasing someone cannot be undone: admins only (and never themselves or the last
+    admin: engage.people.erasure.check_can_erase)."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_change_retention(user: Any) -> bool:
     return has_role(user, Role.ADMIN)
 
 

@@ -396,6 +396,8 @@ def set_roles(actor: User, user: User, roles: set[Role]) -> None:
 def set_active(actor: User, user: User, active: bool) -> None:
     if actor.id == user.id and not active:
         raise AccountError(_("You cannot deactivate your own account."))
+    if active and user.erased_at is not None:
+        raise AccountError(_("This person has been erased. Their account cannot be used again."))
     user.is_active = active
     if not active:
         revoke_sessions(user)

@@ -52,4 +52,5 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
+from engage.surveys import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)
 from engage.surveys import manage_routes, models, personal_data, results_routes, routes  # noqa: E402,F401
