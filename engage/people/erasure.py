@@ -41,6 +41,7 @@ from engage.core.db import utcnow
 from engage.core.domains import erasure_step, erasure_steps
 from engage.core.outbox import Notification
 from engage.extensions import db
+from engage.people.data_requests import DataDownload, DataRequest
 from engage.people.models import (
     ConsentRecord,
     EqualityMonitoring,
@@ -219,6 +220,17 @@ def erase_account(person: User, actor: User | None) -> None:
         .values(revoked_at=now, user_agent=None)
     )
     db.session.execute(delete(Invitation).where(Invitation.user_id == person.id))
+    # A subject access request stays as a record that it was answered; staff notes about it
+    # lose the person's name, and a download link not yet used stops working.
+    for request in db.session.scalars(
+        select(DataRequest).where(DataRequest.subject_id == person.id)
+    ):
+        request.notes = redact(request.notes, words)
+    db.session.execute(
+        delete(DataDownload).where(
+            DataDownload.subject_id == person.id, DataDownload.used_at.is_(None)
+        )
+    )
     db.session.execute(delete(EqualityMonitoring).where(EqualityMonitoring.user_id == person.id))
     # What they agreed to stays as a record, withdrawn now, with no identity left.
     db.session.execute(

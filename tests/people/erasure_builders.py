@@ -24,6 +24,7 @@ from engage.payments.claims import receipts
 from engage.payments.claims import services as claims
 from engage.payments.runs import services as runs
 from engage.payments.time_given import services as time_given
+from engage.people import data_requests
 from engage.people import services as people
 from engage.people.models import ConsentPurpose, Role, User
 from engage.surveys import services as surveys
@@ -204,6 +205,15 @@ def build_peer(app, make_user) -> tuple[Built, User, User]:
         claims.approve(staff_user, claim)
         run, _made = runs.create_run(staff_user, "quill-run-key", [], [claim.id])
         runs.mark_paid(staff_user, run)
+        # A subject access request whose notes name them, and a link not yet used.
+        request = data_requests.record_request(
+            staff_user,
+            person,
+            received_on=local_today(),
+            channel=data_requests.Channel.EMAIL,
+            notes=f"{NAME} asked by e-mail from {EMAIL}",
+        )
+        data_requests.prepare_download(staff_user, person, request)
         db.session.commit()
         return (
             Built(
