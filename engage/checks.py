@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from engage.config import DEV_SECRET_KEY
 from engage.extensions import db
@@ -285,6 +286,9 @@ CHECKS: tuple[Check, ...] = (
     _survey_definitions,
 )
 
+#: The checks that read the database.
+DATABASE_CHECKS = frozenset({_database, _demo_data, _survey_definitions})
+
 
 def production_problems(app: Flask, workers: int | None = None) -> list[Problem]:
     """Everything that must be put right before this instance serves real people.
@@ -296,11 +300,25 @@ def production_problems(app: Flask, workers: int | None = None) -> list[Problem]
     problems: list[Problem] = []
     with app.app_context():
         try:
+            try:
+                tables = frozenset(inspect(db.engine).get_table_names())
+            except SQLAlchemyError as error:
+                # Say so, and still check everything that does not need the database.
+                problems.append(
+                    Problem(
+                        f"The database cannot be reached ({type(error.orig or error).__name__}).",
+                        "check ENGAGE_DATABASE_URL, that the database server is running and "
+                        "that this account may connect to it.",
+                    )
+                )
+                tables = None
             facts = Facts(
                 workers=workers or int(app.config["GUNICORN_WORKERS"]),
-                tables=frozenset(inspect(db.engine).get_table_names()),
+                tables=tables or frozenset(),
             )
             for check in CHECKS:
+                if tables is None and check in DATABASE_CHECKS:
+                    continue
                 problems.extend(check(app, facts))
         finally:
             db.session.remove()

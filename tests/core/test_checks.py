@@ -197,3 +197,36 @@ def test_engage_check_as_the_operator_runs_it(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no problems found" in done.stdout
+
+
+def test_engage_serve_refuses_production_with_the_same_list(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from engage.cli import main
+
+    monkeypatch.setenv("ENGAGE_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("ENGAGE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ENGAGE_ENV", "production")
+    monkeypatch.setenv("ENGAGE_SECRET_KEY", "k" * 40)
+    result = CliRunner().invoke(main, ["serve", "--workers", "3"])
+    assert result.exit_code != 0
+    assert "Refusing to start in production" in result.output
+    assert "3 workers would each count separately" in result.output
+    assert result.output.count("  fix: ") >= 4
+
+
+def test_a_database_that_cannot_be_reached_is_said_plainly(tmp_path):
+    """The other checks still run; no traceback."""
+    wrong = engage_env(
+        tmp_path,
+        "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        ENGAGE_ENV="production",
+        ENGAGE_GUNICORN_WORKERS="1",
+    )
+    done = subprocess.run(  # noqa: S603
+        engage_command("check"), env=wrong, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "- The database cannot be reached" in done.stdout
+    assert "ENGAGE_DATABASE_URL" in done.stdout and "Traceback" not in done.stderr
+    assert "https://" in done.stdout  # the checks that need no database still ran
