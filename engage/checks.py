@@ -167,7 +167,9 @@ def _database(app: Flask, facts: Facts) -> list[Problem]:
     if dialect == "postgresql":
         return []
     if dialect == "sqlite":
-        mode = str(db.session.execute(text("PRAGMA journal_mode")).scalar() or "").lower()
+        # Asked on a connection of its own: the PRAGMA reports the file's mode as opened.
+        with db.engine.connect() as connection:
+            mode = str(connection.execute(text("PRAGMA journal_mode")).scalar() or "").lower()
         if mode == "wal":
             return []
         return [

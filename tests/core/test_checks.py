@@ -110,19 +110,27 @@ def test_the_database_must_be_postgresql_or_sqlite_in_wal_mode(app, configure, m
     with app.test_request_context():
         assert checks._database(app, facts) == []  # the test database, whichever it is, passes
 
-    class Result:
+    class Connection:  # an SQLite file on a disk that refused WAL
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, statement):
+            return self
+
         def scalar(self):
             return "delete"
 
-    class FakeDb:  # an SQLite file on a disk that refused WAL
+    class FakeDb:
         class engine:  # noqa: N801
             class dialect:  # noqa: N801
                 name = "sqlite"
 
-        class session:  # noqa: N801
             @staticmethod
-            def execute(statement):
-                return Result()
+            def connect():
+                return Connection()
 
     monkeypatch.setattr(checks, "db", FakeDb)
     found = checks._database(app, facts)
