@@ -3,7 +3,8 @@ the domains (core imports no domain).
 
 ``engage run`` (development server), ``engage serve`` (production, gunicorn),
 ``engage db upgrade|downgrade`` (Flask-Migrate), ``engage demo``, ``engage create-admin``,
-``engage backup PATH``, ``engage outbox send`` and ``engage translations ...``.
+``engage backup PATH``, ``engage check`` (is this instance ready for production?),
+``engage outbox send`` and ``engage translations ...``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from flask.cli import (
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
-from engage.config import DEV_SECRET_KEY
+from engage.checks import production_problems
 from engage.extensions import db
 
 
@@ -55,34 +56,29 @@ class ProductionRefused(click.ClickException):
     pass
 
 
-def production_problems(app: Flask) -> list[str]:
-    """Reasons this instance must not serve real people, in production mode."""
-    from engage.core import settings
-    from engage.core.security import check_password
-    from engage.demo import DEMO_PASSWORD, DEMO_USERNAMES
-    from engage.people.models import User
+def _refusal(problems: list) -> str:
+    """The problems as ``engage check`` and a refused ``engage serve`` print them."""
+    lines = [str(problem) for problem in problems]
+    return "\n".join(f"- {line}" for line in lines)
 
-    problems = []
-    if app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
-        problems.append("ENGAGE_SECRET_KEY is the development key: set a long random secret.")
-    if len(str(app.config["SECRET_KEY"])) < 32:
-        problems.append("ENGAGE_SECRET_KEY is too short: use at least 32 random characters.")
-    with app.app_context():
-        # Which tables exist is asked first: SQLite would refuse it once the session holds the
-        # write lock its queries take.
-        tables = inspect(db.engine)
-        has_settings, has_surveys = tables.has_table("setting"), tables.has_table("survey_round")
-        if has_settings:
-            if settings.get(settings.DEMO_MARKER):
-                problems.append("This database was made by `engage demo`: it holds demo accounts.")
-            users = db.session.scalars(select(User).where(User.username.in_(DEMO_USERNAMES)))
-            if any(check_password(u.password_hash, DEMO_PASSWORD) for u in users):
-                problems.append("A demo account with the demo password exists.")
-        if has_surveys:
-            from engage.surveys.services import definitions_changed_in_place
 
-            problems.extend(definitions_changed_in_place())
-    return problems
+@main.command("check", with_appcontext=False)
+@click.option("--workers", type=int, default=None, help="Default: ENGAGE_GUNICORN_WORKERS.")
+@pass_script_info
+def check(info: ScriptInfo, workers: int | None) -> None:
+    """Check this instance is set up to serve real people; print each problem and its fix.
+
+    Exits with status 1 when anything needs putting right (run it with the server's
+    environment)."""
+    app = info.load_app()
+    problems = production_problems(app, workers)
+    if not problems:
+        click.echo("engage check: no problems found. This instance is ready for production.")
+        return
+    count = len(problems)
+    click.echo(f"engage check: {count} problem{'s' if count != 1 else ''} to put right:")
+    click.echo(_refusal(problems))
+    sys.exit(1)
 
 
 @main.command("serve", with_appcontext=False)
@@ -105,26 +101,27 @@ def serve(info: ScriptInfo, bind: str, workers: int | None, threads: int, timeou
     # inherited by every worker and reused by every request it serves, and with it ``g`` and
     # whoever Flask-Login cached there (every visitor became the last person who signed in).
     app = info.load_app()
+    workers = workers or int(app.config["GUNICORN_WORKERS"])
+    if app.config["ENV"] == "production":
+        # The same checks as `engage check`.
+        problems = production_problems(app, workers)
+        if problems:
+            raise ProductionRefused(
+                "Refusing to start in production. Put these right (engage check lists them):\n"
+                + _refusal(problems)
+            )
+    elif workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
+        click.echo(
+            "Warning: sign-in limits would be counted per worker. Set "
+            "ENGAGE_RATELIMIT_STORAGE_URI to redis://... so all workers share them, or run one "
+            "worker.",
+            err=True,
+        )
     with app.app_context():
-        if app.config["ENV"] == "production":
-            problems = production_problems(app)
-            if problems:
-                raise ProductionRefused(
-                    "Refusing to start in production:\n- " + "\n- ".join(problems)
-                )
         # Close the checks' connections: a connection must never be shared across a fork.
         db.session.remove()
         db.engine.dispose()
     _refuse_inherited_context()
-    workers = workers or int(app.config["GUNICORN_WORKERS"])
-    if workers > 1 and app.config["RATELIMIT_STORAGE_URI"].startswith("memory://"):
-        message = (
-            "Sign-in limits would be counted per worker. Set ENGAGE_RATELIMIT_STORAGE_URI to "
-            "redis://... so all workers share them, or run one worker."
-        )
-        if app.config["ENV"] == "production":
-            raise ProductionRefused(message)
-        click.echo("Warning: " + message, err=True)
 
     class Server(BaseApplication):
         def load_config(self) -> None:

@@ -141,6 +141,8 @@ def load(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # saves; they still die with the session at sign-out.
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_HEADERS=["X-CSRFToken"],
+        # Links built outside a request (e-mails sent by engage tick) use the site's scheme.
+        PREFERRED_URL_SCHEME=urlsplit(config["BASE_URL"]).scheme or "http",
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         SQLALCHEMY_TRACK_MODIFICATIONS=False,
         RATELIMIT_HEADERS_ENABLED=True,

@@ -268,10 +268,15 @@ def item(item_id: int):
         select(Decision).where(Decision.item_id == item.id).order_by(Decision.decided_at)
     ).all()
     raiser = item.raised_by if perm.can_see_raiser(current_user, item) else None
+    # Staff are told when "You said, we did" leaves the raiser's words out (consent to quote).
+    withheld = (
+        services.quote_withheld_because(item) if perm.can_manage_item(current_user, item) else None
+    )
     return render(
         "changes/item.html",
         item=item,
         raiser=raiser,
+        quote_withheld=withheld,
         accounts=accounts,
         supported=_supports(item, current_user),
         events=events,
@@ -413,4 +418,10 @@ def you_said_we_did():
     query = select(Item).where(Item.state == State.RESOLVED.value)
     page = page_of(db.session.scalar(select(func.count()).select_from(query.subquery())), PAGE_SIZE)
     items = db.session.scalars(page.of(query.order_by(Item.resolved_at.desc()))).all()
-    return render("changes/you_said_we_did.html", items=items, page=page.number, pages=page.pages)
+    return render(
+        "changes/you_said_we_did.html",
+        items=items,
+        quotable=services.quotable(items),
+        page=page.number,
+        pages=page.pages,
+    )

@@ -378,6 +378,36 @@ def _owner_and_board(item: Item) -> list[User]:
     return list(db.session.scalars(select(User).where(User.id.in_(ids), User.is_active)))
 
 
+def quotable(items: list[Item]) -> set[int]:
+    """The ids of these items whose own words (title and account) "You said, we did" may show.
+
+    A peer's account is their words: it is shown there only while they consent to our using
+    their words (consent "photos and quotes"), asked each time the page is drawn so a
+    withdrawal stops it at once. Items from a meeting, casework, feedback or a survey were
+    written up and anonymised by staff, so their words are nobody's quote."""
+    from engage.people.models import ConsentPurpose
+    from engage.people.services import consenting
+
+    peers = {item.raised_by_id for item in items if item.source == Source.PEER.value}
+    agreed = consenting(peers, ConsentPurpose.PHOTOS_QUOTES)
+    return {
+        item.id for item in items if item.source != Source.PEER.value or item.raised_by_id in agreed
+    }
+
+
+def quote_withheld_because(item: Item) -> str | None:
+    """Why "You said, we did" leaves out this item's words, for staff: "withdrawn" (the
+    raiser withdrew consent to use their words), "not_given", or None when they are shown."""
+    if item.id in quotable([item]):
+        return None
+    from engage.people.models import ConsentPurpose
+    from engage.people.services import withdrew
+
+    if item.raised_by is not None and withdrew(item.raised_by, ConsentPurpose.PHOTOS_QUOTES):
+        return "withdrawn"
+    return "not_given"
+
+
 #: How many of the latest changes a peer's home page shows.
 HOME_CHANGES = 3
 
@@ -401,6 +431,7 @@ def home_summary(user: User, today: date) -> dict[str, Any]:
             .order_by(Item.resolved_at.desc(), Item.id.desc())
             .limit(HOME_CHANGES)
         ).all()
+        summary["we_did_quotable"] = quotable(summary["we_did"])
     if user.has_role(Role.MANAGER):
         summary["to_triage"] = db.session.scalar(
             select(func.count(Item.id)).where(Item.state == State.RAISED.value)

@@ -24,7 +24,9 @@ class AuditEntry(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # None: system
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)  # whose data
-    action: Mapped[str] = mapped_column(String(60))  # e.g. "profile.viewed", "roles.changed"
+    action: Mapped[str] = mapped_column(
+        String(60), index=True
+    )  # e.g. "profile.viewed", "roles.changed"
     on_behalf: Mapped[bool] = mapped_column(default=False)  # staff acted for the subject
     detail: Mapped[str] = mapped_column(Text, default="")  # JSON: what changed, never secrets
     ip: Mapped[str | None] = mapped_column(String(45))

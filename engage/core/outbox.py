@@ -363,6 +363,24 @@ def _held_because(user: Any | None, kind: Kind) -> Status | None:
     return Status(reason) if reason else None
 
 
+def hold_waiting(user: Any, status: Status) -> int:
+    """Hold back every involvement message to ``user`` still waiting to go (pending, or failed
+    and due to be tried again), keeping it with ``status`` as the reason and dropping its
+    secrets. Called when someone withdraws consent to contact or pauses, so what was queued
+    before (an invitation the mail server has not taken yet) never goes. Returns how many."""
+    result = db.session.execute(
+        update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.kind == Kind.INVOLVEMENT.value,
+            Notification.status.in_(RETRYABLE),
+        )
+        .values(status=status.value, secret_values=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def _channel_for(user: Any | None) -> Channel:
     preferred = getattr(getattr(user, "profile", None), "contact_channel", "email")
     if preferred == "text" and getattr(user, "phone", None):

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from engage.core.htmx import redirect_to, render
 from engage.core.i18n import LANGUAGES
 from engage.core.permissions import allow
-from engage.core.security import check_password, is_safe_next
+from engage.core.security import is_safe_next
 from engage.extensions import db, limiter, login_manager
 from engage.people import bp, services
 from engage.people.forms import (
@@ -226,20 +226,17 @@ def change_password():
         # Passwords are never shown again on a page, so going to confirm loses nothing typed.
         flash(_("For your safety, enter your password again. Nothing has been changed yet."))
         return redirect_to(confirm_url(url_for("people.change_password")))
+    # Not asked for the current password here: they typed it at "confirm it is you" moments
+    # ago (and the POST above is refused unless they did), so asking again adds nothing.
     if form.validate_on_submit():
-        if not check_password(current_user.password_hash, form.current_password.data):
-            form.current_password.errors.append(_("Your current password is not right"))
-        else:
-            user = current_user._get_current_object()
-            services.change_password(user, form.password.data, session.get("sid"))
-            # Rotate this browser's session too, so an old copy of its cookie stops working.
-            services.end_session(session.get("sid"))
-            _sign_in(user)
-            db.session.commit()
-            flash(
-                _("Your password has been changed. Other devices have been signed out."), "success"
-            )
-            return redirect_to(url_for("people.me"))
+        user = current_user._get_current_object()
+        services.change_password(user, form.password.data, session.get("sid"))
+        # Rotate this browser's session too, so an old copy of its cookie stops working.
+        services.end_session(session.get("sid"))
+        _sign_in(user)
+        db.session.commit()
+        flash(_("Your password has been changed. Other devices have been signed out."), "success")
+        return redirect_to(url_for("people.me"))
     return render("people/change_password.html", form=form)
 
 

@@ -105,6 +105,8 @@ def seed(rng: random.Random, extra_peers: int) -> DemoPartnership:
     peer.profile.payment_preference = "cash"
     peer.profile.benefits_warnings = True
     services.give_consent(peer, peer, ConsentPurpose.CONTACT)
+    # "You said, we did" quotes only people who agreed: the demo peers did, most others not.
+    services.give_consent(peer, peer, ConsentPurpose.PHOTOS_QUOTES)
     peer2 = made["peer2"]
     peer2.profile.pronouns = "they/them"
     peer2.profile.payment_preference = "decline"

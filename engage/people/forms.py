@@ -103,11 +103,9 @@ class NewPasswordForm(Form):
 
 
 class ChangePasswordForm(Form):
-    current_password = PasswordField(
-        _l("Current password"),
-        widget=GovPasswordInput(),
-        validators=[InputRequired(message=_l("Enter your current password"))],
-    )
+    """Only the new password: the page is shown, and saves, only to someone who has just
+    typed their current one at "confirm it is you" (engage.people.reauth)."""
+
     password = new_password_field()
     submit = submit(_l("Change password"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import re
 import time
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -450,11 +451,21 @@ def set_paused(actor: User, person: User, paused: bool, note: str = "") -> None:
     if paused and profile.paused_at is None:
         profile.paused_at = utcnow()
         profile.pause_note = note.strip()
+        _hold_waiting_invitations(person)
         audit.record("profile.paused", actor=actor, subject=person)
     elif not paused and profile.paused_at is not None:
         profile.paused_at = None
         profile.pause_note = ""
         audit.record("profile.resumed", actor=actor, subject=person)
+
+
+def _hold_waiting_invitations(person: User) -> int:
+    """Withdrawing consent to contact, or pausing, takes effect at once: invitations queued
+    before and not gone yet (the mail server was down, ``engage outbox send`` has not run) are
+    held with the same reason new ones get. Returns how many."""
+    db.session.flush()
+    reason = person.invitations_held_because()
+    return outbox.hold_waiting(person, outbox.Status(reason)) if reason else 0
 
 
 def active_consents(person: User) -> dict[str, ConsentRecord]:
@@ -499,7 +510,38 @@ def withdraw_consent(actor: User, person: User, purpose: ConsentPurpose) -> None
         return
     current.withdrawn_at = utcnow()
     current.withdrawn_by_id = actor.id if actor.id != person.id else None
-    audit.record("consent.withdrawn", actor=actor, subject=person, purpose=purpose.value)
+    held = _hold_waiting_invitations(person) if purpose == ConsentPurpose.CONTACT else 0
+    audit.record("consent.withdrawn", actor=actor, subject=person, purpose=purpose.value, held=held)
+    # Photos and quotes: pages that use someone's words ask consenting() each time they are
+    # shown, so they stop at once (see engage.changes, "You said, we did").
+
+
+def consenting(user_ids: Iterable[int], purpose: ConsentPurpose) -> set[int]:
+    """Of these people, those whose consent for ``purpose`` stands now (given, not
+    withdrawn). One query, asked each time a page uses it, so a withdrawal counts at once."""
+    ids = {user_id for user_id in user_ids if user_id is not None}
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(ConsentRecord.user_id).where(
+                ConsentRecord.user_id.in_(ids),
+                ConsentRecord.purpose == purpose.value,
+                ConsentRecord.withdrawn_at.is_(None),
+            )
+        )
+    )
+
+
+def withdrew(person: User, purpose: ConsentPurpose) -> bool:
+    """True when ``person`` gave consent for ``purpose`` once and has withdrawn it since (and
+    not given it again): staff pages say "withdrawn" rather than "not given"."""
+    rows = db.session.scalars(
+        select(ConsentRecord.withdrawn_at).where(
+            ConsentRecord.user_id == person.id, ConsentRecord.purpose == purpose.value
+        )
+    ).all()
+    return bool(rows) and all(at is not None for at in rows)
 
 
 def equality_for(person: User) -> EqualityMonitoring | None:

@@ -44,6 +44,14 @@ def run_rounds(now: datetime) -> str:
     return services.run_schedule(now)
 
 
+@tick_job(49)
+def finish_interrupted_answers(now: datetime) -> str:
+    """Store anonymous answers whose saving was interrupted after the "has responded" mark."""
+    from engage.surveys import services
+
+    return services.finish_interrupted(now)
+
+
 @demo_step(50)
 def seed_demo(partnership: DemoPartnership) -> None:
     """After the forums (a round's breakdown is by forum)."""

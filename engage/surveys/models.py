@@ -183,7 +183,8 @@ class RoundInvitee(db.Model):
 
 class Draft(db.Model):
     """Answers saved on the way through, so a person can stop and carry on later, on another
-    device. Deleted in the same transaction that stores the response."""
+    device. Deleted once the response is stored: in the same transaction in an identified
+    round, in a transaction of its own in an anonymous one."""
 
     __tablename__ = "survey_draft"
 
@@ -195,6 +196,9 @@ class Draft(db.Model):
     )
     answers_json: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Anonymous rounds: the id the response will have, set when "Send" marked the person as
+    # answered and cleared with the draft once the response is stored (see services.submit).
+    response_id: Mapped[str | None] = mapped_column(String(32))
 
     @property
     def answers(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ audit log or the outbox that joins it to anyone).
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from engage.core import audit, dates, outbox
 from engage.core import settings as stored_settings
@@ -37,7 +39,10 @@ from engage.surveys.models import (
     SurveyError,
     SurveyRound,
     Tally,
+    _random_key,
 )
+
+log = logging.getLogger("engage.surveys")
 
 #: The reminder goes when this little time is left (or half-way, for a short round).
 REMIND_BEFORE_CLOSE = timedelta(days=3)
@@ -225,8 +230,12 @@ def close_round(actor: User | None, round_: SurveyRound) -> None:
     now = utcnow()
     if round_.closes_at > now:
         round_.closes_at = now
-    # Half-finished answers will never be sent now; keep nothing people did not submit.
-    db.session.execute(delete(Draft).where(Draft.round_id == round_.id))
+    # Half-finished answers will never be sent now; keep nothing people did not submit. A
+    # draft already sent (an anonymous answer part-way through being stored) is kept for
+    # finish_interrupted: it is an answer given in time.
+    db.session.execute(
+        delete(Draft).where(Draft.round_id == round_.id, Draft.response_id.is_(None))
+    )
     audit.record("survey.round_closed", actor=actor, round=round_.id)
 
 
@@ -358,11 +367,30 @@ def missing_answers(definition: defs.Definition, answers: dict[str, Any]) -> lis
     ]
 
 
-def submit(round_: SurveyRound, person: User) -> Response:
+def submit(round_: SurveyRound, person: User) -> Response | None:
     """Store the person's draft as their one response.
 
     The "has responded" mark is set with one conditional update, so of ten presses at once
     (or a reused link) exactly one stores a response; the others are told they have answered.
+
+    In an anonymous round this is the one service that commits, because its promise is about
+    transactions. Written in one transaction, the anonymous response and the person's mark
+    would share a transaction id (PostgreSQL's ``xmin`` on both rows) and a commit time, and
+    whoever can read the database could join the answers back to the person. So it commits
+    three times, each step touching one side only:
+
+    1. the mark, and on the person's draft the id the response will have (the draft is kept);
+    2. the response, its answers and tallies, with that id and nothing about the person;
+    3. the draft's removal.
+
+    Nothing is lost and nobody answers twice: after step 1 the mark refuses a second answer
+    and the draft still holds the answers; if step 2 or 3 does not happen (an error, a killed
+    worker), ``engage tick`` finishes it from the draft (:func:`finish_interrupted`), and the
+    response's id (its primary key) stops it being stored twice. Returns the response, or
+    None when step 2 failed and was left for ``engage tick``.
+
+    Separate transactions committed a moment apart still sit near each other in time; what
+    they no longer share is an id that joins them for certain. Responses keep only the day.
     """
     _check_can_answer(round_, person)
     answers = draft_answers(round_, person)
@@ -383,12 +411,86 @@ def submit(round_: SurveyRound, person: User) -> Response:
     if claimed != 1:
         raise SurveyError(_("You have already answered this survey. Thank you."))
     db.session.refresh(invitee)
+    if round_.anonymous:
+        return _submit_anonymously(round_, person, answers)
     response = _store(round_, answers, person=person)
     db.session.execute(delete(Draft).where(Draft.round_id == round_.id, Draft.user_id == person.id))
-    if not round_.anonymous:
-        audit.record("survey.answered", actor=person, round=round_.id)
+    audit.record("survey.answered", actor=person, round=round_.id)
     db.session.flush()
     return response
+
+
+def _submit_anonymously(
+    round_: SurveyRound, person: User, answers: dict[str, Any]
+) -> Response | None:
+    """Steps 1 to 3 of :func:`submit` for an anonymous round; the mark is set already."""
+    round_id, person_id = round_.id, person.id
+    draft = db.session.get(Draft, (round_id, person_id))
+    if draft is None:  # every question was optional and left blank
+        draft = Draft(round_id=round_id, user_id=person_id)
+        db.session.add(draft)
+    draft.answers = answers
+    draft.response_id = _random_key()
+    db.session.commit()  # 1: the mark and the claimed id; no answer is written yet
+    try:
+        response = _store_claimed(draft)
+        db.session.commit()  # 2: the response, with nothing about the person
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("an anonymous response to round %s was left for engage tick", round_id)
+        return None
+    _forget_draft(round_id, person_id)
+    return response
+
+
+def _store_claimed(draft: Draft) -> Response:
+    """Store a claimed draft's answers as the anonymous response it claimed."""
+    round_ = db.session.get(SurveyRound, draft.round_id)
+    person = db.session.get(User, draft.user_id)
+    return _store(round_, draft.answers, person=person, response_id=draft.response_id)
+
+
+def _forget_draft(round_id: int, person_id: int) -> None:
+    """Step 3: remove the draft in a transaction of its own. A failure only leaves it for
+    ``engage tick``, which sees its response is stored and removes it."""
+    try:
+        db.session.execute(
+            delete(Draft).where(Draft.round_id == round_id, Draft.user_id == person_id)
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("a survey draft in round %s was left for engage tick", round_id)
+
+
+#: A claimed draft this old was left by a step that failed or a worker that died (the three
+#: steps of an anonymous submit take well under a second).
+INTERRUPTED_AFTER = timedelta(minutes=5)
+
+
+def finish_interrupted(now: datetime) -> str:
+    """``engage tick``: finish anonymous submits interrupted after the "has responded" mark.
+
+    Each left draft's response is stored unless it already is (its id says so), then the draft
+    is removed, each in its own transaction as in :func:`submit`."""
+    drafts = db.session.execute(
+        select(Draft.round_id, Draft.user_id, Draft.response_id).where(
+            Draft.response_id.is_not(None), Draft.updated_at < now - INTERRUPTED_AFTER
+        )
+    ).all()
+    stored = 0
+    for round_id, person_id, response_id in drafts:
+        if db.session.get(Response, response_id) is None:
+            try:
+                _store_claimed(db.session.get(Draft, (round_id, person_id)))
+                db.session.commit()
+            except SQLAlchemyError:  # kept for the next tick
+                db.session.rollback()
+                log.exception("could not store an interrupted answer in round %s", round_id)
+                continue
+            stored += 1
+        _forget_draft(round_id, person_id)
+    return f"Surveys: stored {stored} interrupted anonymous answer(s)."
 
 
 def submit_paper(
@@ -469,8 +571,10 @@ def _store(
     person: User | None,
     entered_by: User | None = None,
     on_paper: bool = False,
+    response_id: str | None = None,
 ) -> Response:
     response = Response(
+        id=response_id or _random_key(),
         round_id=round_.id,
         user_id=None if round_.anonymous or person is None else person.id,
         definition_version=round_.definition_version,

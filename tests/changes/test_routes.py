@@ -9,7 +9,8 @@ import pytest
 
 from engage.changes.models import Item, State, Support
 from engage.extensions import db
-from engage.people.models import Organisation, Role
+from engage.people import services as people_services
+from engage.people.models import ConsentPurpose, Organisation, Role, User
 from tests.conftest import csrf_token, post, sign_in
 
 
@@ -374,6 +375,10 @@ def test_you_said_we_did_is_in_a_peers_menu_and_on_their_home_page(
     from datetime import UTC, datetime
 
     raiser = make_user("raiser")
+    with app.test_request_context():  # titles are their words: shown as they agreed
+        person = db.session.get(User, raiser.id)
+        people_services.give_consent(person, person, ConsentPurpose.PHOTOS_QUOTES)
+        db.session.commit()
     nav_link = 'class="govuk-service-navigation__link" href="/you-said-we-did"'
     make_user("reader")
     sign_in(client, "reader")

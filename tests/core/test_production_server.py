@@ -140,7 +140,17 @@ def test_production_serves_a_real_database_only_to_its_own_host_name(tmp_path):
     """``ENGAGE_ENV=production`` on a real database (the demo one is refused: see
     tests/core/test_cli.py): served only to its own host name, with HSTS and __Host- cookies."""
     with scratch_database(tmp_path, "test_production_mode") as url:
-        production = engage_env(tmp_path, url, ENGAGE_ENV="production")
+        # Set up as `engage check` asks (it runs at start-up and refuses otherwise), with this
+        # computer's address trusted too so the test can reach it.
+        production = engage_env(
+            tmp_path,
+            url,
+            ENGAGE_ENV="production",
+            ENGAGE_BASE_URL="https://engage.example.org",
+            ENGAGE_TRUSTED_HOSTS="127.0.0.1",
+            ENGAGE_PROXY_COUNT="1",
+            ENGAGE_EMAIL_SENDER="smtp",
+        )
         run_engage(production, "db", "upgrade")
         server = Server(production, "serve", tmp_path / "server.log", "--workers", "1")
         try:

@@ -89,7 +89,7 @@ def test_password_change_ends_other_sessions(app, client, make_user, confirmed):
     response = post(
         client,
         "/me/password",
-        {"current_password": PASSWORD, "password": "violet staple lantern"},
+        {"password": "violet staple lantern"},
     )
     assert response.status_code == 303
     assert other.get("/me").status_code == 302
@@ -100,7 +100,7 @@ def test_common_passwords_are_refused(client, make_user, confirmed):
     make_user("sam")
     sign_in(client, "sam")
     confirmed()
-    response = post(client, "/me/password", {"current_password": PASSWORD, "password": "password1"})
+    response = post(client, "/me/password", {"password": "password1"})
     assert response.status_code == 200
     assert "too easy to guess" in response.get_data(as_text=True)
 
@@ -236,3 +236,25 @@ def test_expired_invitation_links_say_so_kindly(app, client, make_user):
     response = client.get(link.value.removeprefix("http://localhost"))
     assert response.status_code == 410
     assert "This link no longer works" in response.get_data(as_text=True)
+
+
+def test_the_account_limit_reads_alike_for_accounts_that_do_not_exist(client, make_user):
+    """The per-account limit (beside the per-address one) counts the name however it is
+    typed, and its answer for an unknown name is word for word the one for a real account."""
+    make_user("sam")
+    for typed in ("sam", " SAM", "Sam ", "sAm", "sam"):
+        assert sign_in(client, typed, "guess").status_code == 200
+    real = sign_in(client, "sam", PASSWORD)
+    for _ in range(5):
+        sign_in(client, "nobody", "guess")
+    unknown = sign_in(client, "nobody", "guess")
+    assert real.status_code == unknown.status_code == 429
+
+    def strip(response):
+        return re.sub(r'value="[^"]*"|"X-CSRFToken": "[^"]*"', "", response.get_data(as_text=True))
+
+    assert strip(real) == strip(unknown)
+    assert "wait 15 minutes" in strip(real)
+    # Another account is not held up by them.
+    make_user("alex")
+    assert sign_in(client, "alex", PASSWORD).status_code == 303

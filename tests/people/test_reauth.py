@@ -166,7 +166,6 @@ def test_a_password_change_that_was_not_confirmed_goes_to_confirm(app, client, s
     response = client.post(
         "/me/password",
         data={
-            "current_password": PASSWORD,
             "password": "violet staple lantern",
             "csrf_token": token,
         },
@@ -178,9 +177,7 @@ def test_a_password_change_that_was_not_confirmed_goes_to_confirm(app, client, s
 def test_a_password_change_works_once_confirmed(app, client, signed_in, confirmed):
     signed_in(Role.PEER)
     confirmed()
-    response = post(
-        client, "/me/password", {"current_password": PASSWORD, "password": "violet staple lantern"}
-    )
+    response = post(client, "/me/password", {"password": "violet staple lantern"})
     assert response.status_code == 303
     assert len(_audits(app, "account.password_changed")) == 1
 
@@ -298,3 +295,18 @@ def test_the_confirmation_is_kept_against_this_session_only(app, client, signed_
 def test_visitors_are_sent_to_sign_in(client):
     response = client.get("/confirm-it-is-you?next=/me/bank-details")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_password_page_does_not_ask_for_the_current_password_again(
+    app, client, signed_in, confirmed
+):
+    """Confirming it is you has just checked the current password: the page asks only for the
+    new one, and saving needs nothing more."""
+    signed_in(Role.PEER)
+    confirmed()
+    page = client.get("/me/password")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Current password" not in body and 'autocomplete="current-password"' not in body
+    assert post(client, "/me/password", {"password": "violet staple lantern"}).status_code == 303
+    assert len(_audits(app, "account.password_changed")) == 1

@@ -328,7 +328,7 @@ def test_a_survey_file_changed_after_people_answered_is_refused(
         monkeypatch.setattr(definitions, "all_definitions", lambda: {**files, key: edited})
         problems = services.definitions_changed_in_place()
         assert problems and "give the changed survey version 2" in problems[0]
-        assert any("coproduction-partners" in p for p in production_problems(app))
+        assert any("coproduction-partners" in p.what for p in production_problems(app))
         # Old answers stay readable from the round's own copy.
         assert (
             round_.definition.question("feel_heard").label("en") == "I feel heard and listened to."

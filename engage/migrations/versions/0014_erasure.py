@@ -2,7 +2,7 @@
 the moment they were erased
 
 Revision ID: 0014_erasure
-Revises: 0012_reauth
+Revises: 0013_data_requests
 Create Date: 2026-12-07 05:20:00.000000
 
 """
