@@ -3,7 +3,8 @@ the domains (core imports no domain).
 
 ``engage run`` (development server), ``engage serve`` (production, gunicorn),
 ``engage db upgrade|downgrade`` (Flask-Migrate), ``engage demo``, ``engage create-admin``,
-``engage backup PATH``, ``engage outbox send`` and ``engage translations ...``.
+``engage backup PATH``, ``engage outbox send``, ``engage keys new|rotate`` and
+``engage translations ...``.
 """
 
 from __future__ import annotations
@@ -67,6 +68,14 @@ def production_problems(app: Flask) -> list[str]:
         problems.append("ENGAGE_SECRET_KEY is the development key: set a long random secret.")
     if len(str(app.config["SECRET_KEY"])) < 32:
         problems.append("ENGAGE_SECRET_KEY is too short: use at least 32 random characters.")
+    from engage.core import encryption
+
+    if not encryption.keys_configured(app):
+        problems.append(
+            "ENGAGE_ENCRYPTION_KEYS is not set: bank details, DBS outcomes, supervision notes "
+            "and equality answers cannot be read or saved. Make a key with `engage keys new` "
+            "and keep a copy somewhere safe."
+        )
     with app.app_context():
         # Which tables exist is asked first: SQLite would refuse it once the session holds the
         # write lock its queries take.
@@ -280,6 +289,50 @@ def outbox_send() -> None:
     from engage.core import outbox
 
     click.echo(f"Sent {outbox.retry_failed()} message(s).")
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Encryption keys for the sensitive columns (ENGAGE_ENCRYPTION_KEYS)."""
+
+
+@keys_group.command("new", with_appcontext=False)
+def keys_new() -> None:
+    """Print a fresh encryption key (it is not stored anywhere: put it in the setting)."""
+    from engage.core import encryption
+
+    click.echo(encryption.new_key())
+
+
+@keys_group.command("rotate")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@with_appcontext
+def keys_rotate(batch_size: int) -> None:
+    """Re-encrypt every encrypted value under the first key in ENGAGE_ENCRYPTION_KEYS.
+
+    Put the new key first and keep the old one after it, restart the site, then run this:
+    it works in short transactions while the site keeps running. Afterwards the old key can
+    be removed from the setting.
+    """
+    from engage.core import encryption
+
+    if len(current_app.extensions.get("engage.encryption") or []) < 2:
+        click.echo(
+            "Only one key is configured: values are re-encrypted under it, but nothing is "
+            "rotated. Put the new key first in ENGAGE_ENCRYPTION_KEYS and keep the old one.",
+            err=True,
+        )
+    db.session.remove()
+    try:
+        counts = encryption.rotate(db.engine, db.metadata, batch_size=batch_size)
+    except encryption.EncryptionError as error:
+        raise click.ClickException(str(error)) from error
+    for name, count in counts.items():
+        click.echo(f"{name}: {count} re-encrypted")
+    click.echo(
+        f"Done: {sum(counts.values())} value(s) now under the first key. The other keys can "
+        "be removed from ENGAGE_ENCRYPTION_KEYS."
+    )
 
 
 @main.group("translations")

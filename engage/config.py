@@ -84,6 +84,12 @@ DEFAULTS: dict[str, Any] = {
     # None: "admin,finance" in production (finance sees bank details and makes payment runs;
     # admins change roles), none in development so the demo signs in with a password.
     "TWO_STEP_ROLES": None,
+    # Fernet keys for the sensitive columns (bank details, DBS outcomes and risk decisions,
+    # supervision notes, equality answers), separated by commas: the first encrypts, all are
+    # tried to decrypt. Make one with `engage keys new`; see the README on rotating them.
+    # Empty: in development a key is made once in the instance folder; production refuses to
+    # start.
+    "ENCRYPTION_KEYS": "",
 }
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,10 @@ def scratch_database(tmp_path: Path, name: str) -> Iterator[str]:
         admin.dispose()
 
 
+#: One key for every command a test runs (production makes none of its own).
+SERVER_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
 def engage_env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
     """The environment for an ``engage`` command: this test's instance folder and database,
     generous sign-in limits, and none of the developer's own ENGAGE_* settings."""
@@ -62,6 +67,7 @@ def engage_env(instance: Path, database_url: str, **extra: str) -> dict[str, str
         ENGAGE_LOGIN_LIMIT_PER_ACCOUNT="1000 per minute",
         ENGAGE_LOGIN_LIMIT_PER_ADDRESS="1000 per minute",
         ENGAGE_BASE_URL="http://127.0.0.1",
+        ENGAGE_ENCRYPTION_KEYS=SERVER_ENCRYPTION_KEY,
     )
     env.update(extra)
     return env
