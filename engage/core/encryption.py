@@ -136,6 +136,10 @@ class EncryptedText(TypeDecorator):
         super().__init__()
         self.blank_in_clear = blank_in_clear
 
+    @property
+    def python_type(self) -> type:
+        return str
+
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
         if value is None or (self.blank_in_clear and value == ""):
             return value
