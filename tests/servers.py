@@ -52,8 +52,9 @@ def scratch_database(tmp_path: Path, name: str) -> Iterator[str]:
         admin.dispose()
 
 
-#: One key for every command a test runs (production makes none of its own).
-SERVER_ENCRYPTION_KEY = Fernet.generate_key().decode()
+#: An encryption key for commands run in production mode (which makes none of its own). In
+#: development the instance folder's key file is shared by the test and its server.
+PRODUCTION_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
 def engage_env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:
@@ -67,7 +68,6 @@ def engage_env(instance: Path, database_url: str, **extra: str) -> dict[str, str
         ENGAGE_LOGIN_LIMIT_PER_ACCOUNT="1000 per minute",
         ENGAGE_LOGIN_LIMIT_PER_ADDRESS="1000 per minute",
         ENGAGE_BASE_URL="http://127.0.0.1",
-        ENGAGE_ENCRYPTION_KEYS=SERVER_ENCRYPTION_KEY,
     )
     env.update(extra)
     return env

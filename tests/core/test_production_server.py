@@ -17,6 +17,7 @@ import pytest
 
 from tests.servers import (
     DEMO_PASSWORD,
+    PRODUCTION_ENCRYPTION_KEY,
     Server,
     Visitor,
     engage_env,
@@ -140,7 +141,12 @@ def test_production_serves_a_real_database_only_to_its_own_host_name(tmp_path):
     """``ENGAGE_ENV=production`` on a real database (the demo one is refused: see
     tests/core/test_cli.py): served only to its own host name, with HSTS and __Host- cookies."""
     with scratch_database(tmp_path, "test_production_mode") as url:
-        production = engage_env(tmp_path, url, ENGAGE_ENV="production")
+        production = engage_env(
+            tmp_path,
+            url,
+            ENGAGE_ENV="production",
+            ENGAGE_ENCRYPTION_KEYS=PRODUCTION_ENCRYPTION_KEY,
+        )
         run_engage(production, "db", "upgrade")
         server = Server(production, "serve", tmp_path / "server.log", "--workers", "1")
         try:
