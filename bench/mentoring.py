@@ -480,6 +480,7 @@ class MentoringSeeder:
         """psycopg COPY on PostgreSQL; SQLAlchemy Core insert() executemany on SQLite."""
         from sqlalchemy import insert
 
+        from engage.core.encryption import EncryptedText, encrypt
         from engage.extensions import db
 
         with engine.begin() as connection:
@@ -488,11 +489,22 @@ class MentoringSeeder:
                     continue
                 names = list(batch[0])
                 if connection.dialect.name == "postgresql":
+                    # COPY bypasses column types: encrypt the encrypted columns (DBS outcomes
+                    # and decisions) here, as the models would.
+                    columns = db.metadata.tables[table].c
+                    encrypted = {
+                        name for name in names if isinstance(columns[name].type, EncryptedText)
+                    }
                     cursor = connection.connection.driver_connection.cursor()
                     quoted = ", ".join(f'"{name}"' for name in names)
                     with cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
                         for row in batch:
-                            copy.write_row([row[name] for name in names])
+                            copy.write_row(
+                                [
+                                    encrypt(row[name]) if name in encrypted else row[name]
+                                    for name in names
+                                ]
+                            )
                     cursor.close()
                 else:
                     connection.execute(insert(db.metadata.tables[table]), batch)

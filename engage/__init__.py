@@ -43,6 +43,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # However it is served, production never signs cookies with the published key.
         raise RuntimeError("Set ENGAGE_SECRET_KEY: production refuses the development key.")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    from engage.core import encryption
+
+    encryption.init_app(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'engage.db'}"

@@ -189,17 +189,16 @@ def _database(app: Flask, facts: Facts) -> list[Problem]:
 
 
 def _encryption_keys(app: Flask, facts: Facts) -> list[Problem]:
-    # Installations from before encryption at rest have no such setting: nothing to check.
-    if "ENCRYPTION_KEYS" not in app.config or app.config["ENV"] != "production":
-        return []
-    if app.config["ENCRYPTION_KEYS"]:
+    from engage.core import encryption
+
+    if app.config["ENV"] != "production" or encryption.keys_configured(app):
         return []
     return [
         Problem(
-            "No encryption keys are set: bank details and other sensitive records cannot be "
-            "encrypted in the database.",
-            "set ENGAGE_ENCRYPTION_KEYS (see the README's Production serving), and keep a copy "
-            "of the keys with your backups.",
+            "No encryption keys are set: bank details, DBS outcomes, supervision notes and "
+            "equality answers cannot be read or saved.",
+            "make a key with `engage keys new`, set ENGAGE_ENCRYPTION_KEYS to it, and keep a "
+            "copy somewhere safe, apart from your backups (without it they cannot be read).",
         )
     ]
 

@@ -4,7 +4,7 @@ the domains (core imports no domain).
 ``engage run`` (development server), ``engage serve`` (production, gunicorn),
 ``engage db upgrade|downgrade`` (Flask-Migrate), ``engage demo``, ``engage create-admin``,
 ``engage backup PATH``, ``engage check`` (is this instance ready for production?),
-``engage outbox send`` and ``engage translations ...``.
+``engage outbox send``, ``engage keys new|rotate`` and ``engage translations ...``.
 """
 
 from __future__ import annotations
@@ -277,6 +277,50 @@ def outbox_send() -> None:
     from engage.core import outbox
 
     click.echo(f"Sent {outbox.retry_failed()} message(s).")
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Encryption keys for the sensitive columns (ENGAGE_ENCRYPTION_KEYS)."""
+
+
+@keys_group.command("new", with_appcontext=False)
+def keys_new() -> None:
+    """Print a fresh encryption key (it is not stored anywhere: put it in the setting)."""
+    from engage.core import encryption
+
+    click.echo(encryption.new_key())
+
+
+@keys_group.command("rotate")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@with_appcontext
+def keys_rotate(batch_size: int) -> None:
+    """Re-encrypt every encrypted value under the first key in ENGAGE_ENCRYPTION_KEYS.
+
+    Put the new key first and keep the old one after it, restart the site, then run this:
+    it works in short transactions while the site keeps running. Afterwards the old key can
+    be removed from the setting.
+    """
+    from engage.core import encryption
+
+    if len(current_app.extensions.get("engage.encryption") or []) < 2:
+        click.echo(
+            "Only one key is configured: values are re-encrypted under it, but nothing is "
+            "rotated. Put the new key first in ENGAGE_ENCRYPTION_KEYS and keep the old one.",
+            err=True,
+        )
+    db.session.remove()
+    try:
+        counts = encryption.rotate(db.engine, db.metadata, batch_size=batch_size)
+    except encryption.EncryptionError as error:
+        raise click.ClickException(str(error)) from error
+    for name, count in counts.items():
+        click.echo(f"{name}: {count} re-encrypted")
+    click.echo(
+        f"Done: {sum(counts.values())} value(s) now under the first key. The other keys can "
+        "be removed from ENGAGE_ENCRYPTION_KEYS."
+    )
 
 
 @main.group("translations")

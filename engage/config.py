@@ -92,6 +92,12 @@ DEFAULTS: dict[str, Any] = {
     # before them. None: erasure-log.jsonl in the instance folder. Keep it with your backups'
     # configuration, not inside them.
     "ERASURE_LOG": None,
+    # Fernet keys for the sensitive columns (bank details, DBS outcomes and risk decisions,
+    # supervision notes, equality answers), separated by commas: the first encrypts, all are
+    # tried to decrypt. Make one with `engage keys new`; see the README on rotating them.
+    # Empty: in development a key is made once in the instance folder; production refuses to
+    # start.
+    "ENCRYPTION_KEYS": "",
 }
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,11 @@ def scratch_database(tmp_path: Path, name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+#: An encryption key for commands run in production mode (which makes none of its own). In
+#: development the instance folder's key file is shared by the test and its server.
+PRODUCTION_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
 def engage_env(instance: Path, database_url: str, **extra: str) -> dict[str, str]:

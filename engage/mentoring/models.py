@@ -17,6 +17,7 @@ from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
+from engage.core.encryption import EncryptedText
 from engage.core.rules import IllegalMove
 from engage.extensions import db
 from engage.forums.models import Meeting
@@ -501,7 +502,7 @@ class DbsCheck(CreatedMixin, db.Model):
     )
     level: Mapped[str] = mapped_column(String(10))  # a CheckLevel, basic or enhanced
     certificate_date: Mapped[date]
-    outcome: Mapped[str] = mapped_column(String(10))  # a DbsOutcome
+    outcome: Mapped[str] = mapped_column(EncryptedText())  # a DbsOutcome; encrypted at rest
     renewal_date: Mapped[date | None] = mapped_column(index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     version: Mapped[int] = mapped_column(default=1)
@@ -553,7 +554,7 @@ class RiskDecision(db.Model):
     check_id: Mapped[int] = mapped_column(
         ForeignKey("dbs_check.id", ondelete="CASCADE"), index=True
     )
-    decision: Mapped[str] = mapped_column(String(25))  # a RiskDecisionKind
+    decision: Mapped[str] = mapped_column(EncryptedText())  # a RiskDecisionKind; encrypted
     review_date: Mapped[date]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -688,7 +689,7 @@ class SupervisionSession(CreatedMixin, db.Model):
     kind: Mapped[str] = mapped_column(String(12), default=SupervisionKind.SUPERVISION.value)
     held_on: Mapped[date]
     minutes: Mapped[int]
-    notes: Mapped[str] = mapped_column(Text, default="")  # private
+    notes: Mapped[str] = mapped_column(EncryptedText(), default="")  # private; encrypted
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     # A random key carried by the form, so a double press logs one session.
     submission_key: Mapped[str | None] = mapped_column(String(40), unique=True)

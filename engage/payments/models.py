@@ -21,6 +21,7 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
+from engage.core.encryption import EncryptedText
 from engage.core.money import PENNY, MoneyColumn, to_money
 from engage.core.rules import IllegalMove
 from engage.extensions import db
@@ -246,10 +247,12 @@ class BankDetails(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
-    account_name: Mapped[str] = mapped_column(String(60))
-    sort_code: Mapped[str] = mapped_column(String(6))  # six digits, no dashes
-    account_number: Mapped[str] = mapped_column(String(8))  # eight digits
-    roll_number: Mapped[str] = mapped_column(String(18), default="")  # building societies
+    # Encrypted at rest (engage.core.encryption). A blank sort code or account number stays
+    # blank, so SQL can still tell who has somewhere a bank transfer can go.
+    account_name: Mapped[str] = mapped_column(EncryptedText())  # up to 60 characters
+    sort_code: Mapped[str] = mapped_column(EncryptedText(blank_in_clear=True))  # 6 digits
+    account_number: Mapped[str] = mapped_column(EncryptedText(blank_in_clear=True))  # 8 digits
+    roll_number: Mapped[str] = mapped_column(EncryptedText(), default="")  # building societies
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 

@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core.db import CreatedMixin, utcnow
+from engage.core.encryption import EncryptedText
 from engage.extensions import db
 
 
@@ -324,11 +325,13 @@ class EqualityMonitoring(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), unique=True)
-    gender: Mapped[str] = mapped_column(String(40), default="")
-    ethnicity: Mapped[str] = mapped_column(String(60), default="")
-    age_band: Mapped[str] = mapped_column(String(20), default="")
-    disability: Mapped[str] = mapped_column(String(20), default="")
-    sexual_orientation: Mapped[str] = mapped_column(String(40), default="")
+    # Every answer is encrypted at rest (engage.core.encryption), blanks too: the database
+    # does not even show which questions were left unanswered.
+    gender: Mapped[str] = mapped_column(EncryptedText(), default="")
+    ethnicity: Mapped[str] = mapped_column(EncryptedText(), default="")
+    age_band: Mapped[str] = mapped_column(EncryptedText(), default="")
+    disability: Mapped[str] = mapped_column(EncryptedText(), default="")
+    sexual_orientation: Mapped[str] = mapped_column(EncryptedText(), default="")
     # Comma-separated LivedExperience values the person chose to share.
-    lived_experience: Mapped[str] = mapped_column(String(200), default="")
+    lived_experience: Mapped[str] = mapped_column(EncryptedText(), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

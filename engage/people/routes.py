@@ -348,7 +348,12 @@ def consent(person_id: int | None = None):
 @profile_route("/equality", "equality", methods=("GET", "POST"))
 def equality(person_id: int | None = None):
     person = _person(person_id)
-    row = services.equality_for(person)
+    if request.method == "GET":
+        # Someone else's answers are shown in the form: that view is audited.
+        row = services.view_equality(current_user._get_current_object(), person)
+        db.session.commit()
+    else:
+        row = services.equality_for(person)
     form = EqualityForm(obj=row)
     if request.method == "GET" and row is not None:
         form.lived_experience.data = [v for v in row.lived_experience.split(",") if v]

@@ -550,6 +550,16 @@ def equality_for(person: User) -> EqualityMonitoring | None:
     )
 
 
+def view_equality(actor: User, person: User) -> EqualityMonitoring | None:
+    """A person's equality answers, to show on their equality page. A manager looking at a
+    peer's answers (assisted digital) is audited, the answers never copied into the entry; a
+    person looking at their own is not."""
+    row = equality_for(person)
+    if row is not None and actor.id != person.id:
+        audit.record("equality.viewed", actor=actor, subject=person)
+    return row
+
+
 def save_equality(actor: User, person: User, answers: dict[str, str]) -> None:
     row = equality_for(person)
     if row is None:

@@ -17,6 +17,7 @@ import pytest
 
 from tests.servers import (
     DEMO_PASSWORD,
+    PRODUCTION_ENCRYPTION_KEY,
     Server,
     Visitor,
     engage_env,
@@ -150,6 +151,7 @@ def test_production_serves_a_real_database_only_to_its_own_host_name(tmp_path):
             ENGAGE_TRUSTED_HOSTS="127.0.0.1",
             ENGAGE_PROXY_COUNT="1",
             ENGAGE_EMAIL_SENDER="smtp",
+            ENGAGE_ENCRYPTION_KEYS=PRODUCTION_ENCRYPTION_KEY,
         )
         run_engage(production, "db", "upgrade")
         server = Server(production, "serve", tmp_path / "server.log", "--workers", "1")

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from engage.core.encryption import EncryptedText
 from engage.mentoring.models import (
     REASON_NEEDED,
     ROUTE,
@@ -165,11 +166,20 @@ def test_a_role_needing_no_check_goes_to_induction_without_one(ctx):
 
 
 def test_the_models_never_keep_what_a_certificate_says():
-    """No column of a check or a decision can hold free text about a record."""
+    """No column of a check or a decision can hold free text about a record: the only text
+    columns are the level and the (encrypted) outcome and decision, each one of its enum's
+    values."""
     text_columns = {
         column.name
         for table in (DbsCheck.__table__, RiskDecision.__table__)
         for column in table.columns
-        if column.type.python_type is str
+        if isinstance(column.type, EncryptedText) or column.type.python_type is str
     }
     assert text_columns == {"level", "outcome", "decision"}
+    encrypted = {
+        column.name
+        for table in (DbsCheck.__table__, RiskDecision.__table__)
+        for column in table.columns
+        if isinstance(column.type, EncryptedText)
+    }
+    assert encrypted == {"outcome", "decision"}
