@@ -187,3 +187,26 @@ def test_behind_a_proxy_each_visitor_keeps_their_own_address(tmp_path):
 
     assert seen(1) == "203.0.113.9"
     assert seen(0) == "10.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("path", "writes"),
+    [
+        ("/claims/5", True),  # a staff member seeing a claim is audited
+        ("/claims/5/receipts/2", True),
+        ("/people/3", True),  # someone else's profile: audited
+        ("/me", False),  # one's own: nothing to record
+        ("/people/3/passport", True),
+        ("/me/passport", False),
+        ("/payments/runs/1.csv", True),
+        ("/", False),
+        ("/claims", False),
+    ],
+)
+def test_pages_that_write_when_read_say_so(app, path, writes):
+    """On SQLite such a page takes the write lock as it begins (engage.core.db), so it never
+    meets "database is locked" after someone else wrote."""
+    from engage.core.db import _view_writes
+
+    with app.test_request_context(path):
+        assert _view_writes() is writes
