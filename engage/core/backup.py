@@ -11,15 +11,17 @@ A backup is one ``.tar.gz`` archive:
   not the live SQLite database, its journal files, or temporary files.
 
 The database is copied first and the files second, so every file a copied row names is in the
-backup (a file is written before its row is committed). A receipt uploaded in between may come
-along without its row; ``engage tick`` never needs it and it harms nobody.
+backup (a file is written before its row is committed), unless it was deleted in the seconds
+between. A receipt uploaded in those seconds comes along without its row; after a restore
+``engage tick`` removes it once it is two days old.
 
-A restore checks every hash before it changes anything, puts the database back (SQLite through
-the backup API into the live file, so open connections never see half a file; PostgreSQL with
-``pg_restore --clean --if-exists --no-owner`` in one transaction), puts the files back exactly
-as they were (files added since are removed, as no row names them), migrates the database to
-head if the backup is older, and then runs every ``engage.core.domains.after_restore`` hook,
-such as erasing again the people erased since the backup.
+A restore checks every hash before it changes anything, then puts the database back (SQLite
+through the backup API into the live file, so open connections never see half a file;
+PostgreSQL: ``pg_restore --clean --if-exists --no-owner``, run by psql in one transaction),
+puts the files back exactly as they were (files added since are removed, as no row names
+them), migrates the database to head if the backup is older, and then runs every
+``engage.core.domains.after_restore`` hook, such as erasing again the people erased since
+the backup.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 
 from engage.core import domains
@@ -230,13 +233,14 @@ def _libpq() -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def _run(args: list[str], env: dict[str, str], what: str) -> None:
+def _run(args: list[str], env: dict[str, str], what: str) -> str:
     try:
         done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     except FileNotFoundError as error:
         raise BackupError(f"{args[0]} is not installed: install PostgreSQL's client.") from error
     if done.returncode != 0:
         raise BackupError(f"{what} failed:\n{done.stderr.strip()}")
+    return done.stdout
 
 
 def _pg_dump(target: Path) -> None:
@@ -249,20 +253,39 @@ def _pg_dump(target: Path) -> None:
 
 
 def _pg_restore(dump: Path) -> None:
+    """Put the dump back in one transaction: ``pg_restore --clean --if-exists --no-owner``
+    writes the SQL, and psql runs it as one transaction after dropping every table there is now
+    (a schema newer than the backup has tables and constraints its ``--clean`` cannot know
+    about; migrating to head makes them again). Any failure leaves the database as it was."""
     address, env = _libpq()
+    with db.engine.connect() as connection:
+        tables = sorted(inspect(connection).get_table_names())
+    db.engine.dispose()
+    script = dump.with_suffix(".sql")
     _run(
-        [
-            "pg_restore",
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--single-transaction",
-            f"--dbname={address}",
-            str(dump),
-        ],
+        ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--file={script}", str(dump)],
         env,
         "pg_restore",
     )
+    drops = "".join(f'DROP TABLE IF EXISTS "{name}" CASCADE;\n' for name in tables)
+    script.write_text(
+        "SET client_min_messages = warning;\n" + drops + script.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    _run(
+        [
+            "psql",
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            f"--file={script}",
+            f"--dbname={address}",
+        ],
+        env,
+        "Restoring the PostgreSQL database",
+    )
+    script.unlink()
 
 
 def _scripts() -> ScriptDirectory:
