@@ -3,14 +3,13 @@ the domains (core imports no domain).
 
 ``engage run`` (development server), ``engage serve`` (production, gunicorn),
 ``engage db upgrade|downgrade`` (Flask-Migrate), ``engage demo``, ``engage create-admin``,
-``engage backup PATH``, ``engage check`` (is this instance ready for production?),
-``engage outbox send``, ``engage keys new|rotate`` and ``engage translations ...``.
+``engage backup PATH``, ``engage restore PATH``, ``engage check`` (is this instance ready for
+production?), ``engage outbox send``, ``engage keys new|rotate`` and ``engage translations ...``.
 """
 
 from __future__ import annotations
 
 import gc
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,6 @@ from flask.cli import (
     with_appcontext,
 )
 from sqlalchemy import inspect, select
-from sqlalchemy.engine import make_url
 
 from engage.checks import production_problems
 from engage.extensions import db
@@ -216,26 +214,51 @@ def create_admin(username: str, email: str, password: str) -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup(path: Path) -> None:
-    """Write a consistent copy of the database to PATH while the site keeps running."""
-    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() != "sqlite":
-        safe = url.set(password=None).set(drivername="postgresql")
-        raise click.ClickException(
-            "For PostgreSQL use pg_dump, which takes a consistent snapshot online:\n"
-            f"  pg_dump --format=custom --file={path} '{safe.render_as_string()}'\n"
-            "Restore with: pg_restore --clean --dbname=<url> " + str(path)
+    """Write one archive (.tar.gz) to PATH holding the database and the instance folder's files
+    (receipts, papers, the erasure log), with a manifest of their hashes, while the site keeps
+    running."""
+    from engage.core import backup as backups
+
+    try:
+        manifest = backups.backup(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Backed up the {manifest.database} database and {len(manifest.files)} file(s) to {path}"
+    )
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed in production).")
+@with_appcontext
+def restore(path: Path, yes: bool) -> None:
+    """Put the database and the instance folder's files back as the backup at PATH holds them,
+    migrate the database to this version of engage, then erase again anyone erased since."""
+    from engage.core import backup as backups
+
+    try:
+        manifest = backups.read_manifest(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    if not yes:
+        if current_app.config["ENV"] == "production":
+            raise click.ClickException("In production, restore only with --yes.")
+        click.confirm(
+            f"Replace this site's database and files with the backup taken at "
+            f"{manifest.taken_at:%Y-%m-%d %H:%M} UTC? Everything changed since is lost",
+            abort=True,
         )
-    if path.exists():
-        raise click.ClickException(f"{path} exists already; choose a new file name.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    source = sqlite3.connect(url.database)
-    target = sqlite3.connect(path)
-    with target:
-        # SQLite's online backup API copies a consistent snapshot even while others write.
-        source.backup(target)
-    target.close()
-    source.close()
-    click.echo(f"Backed up to {path}")
+    try:
+        manifest, lines = backups.restore(path)
+    except backups.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(
+        f"Restored the {manifest.database} database and {len(manifest.files)} file(s) "
+        f"from the backup taken at {manifest.taken_at:%Y-%m-%d %H:%M} UTC."
+    )
+    for line in lines:
+        click.echo(line)
 
 
 @main.command("tick")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import contains_eager
 from engage.admin import audit_search, bp
 from engage.core import outbox as outbox_service
 from engage.core.audit import record as record_audit
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import page_of
 from engage.core.outbox import Notification
@@ -208,6 +209,7 @@ def audit():
 
 @bp.route("/audit.csv")
 @login_required
+@writes_when_read
 def audit_csv():
     """The entries the same filters find, as CSV (at most ``EXPORT_LIMIT``, newest first; text
     that could be a formula is neutralised). The download is itself audited, with its filters."""

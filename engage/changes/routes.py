@@ -44,6 +44,7 @@ from engage.changes.models import (
 )
 from engage.core import audit, dates
 from engage.core.conflicts import ChangedMeanwhile, check_version, saving
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_id, whole_number
 from engage.core.permissions import allow
@@ -165,6 +166,7 @@ def register():
 
 @bp.route("/register.csv")
 @login_required
+@writes_when_read
 def register_csv():
     """The filtered register as a spreadsheet file, for managers and boards."""
     allow(perm.sees_whole_register(current_user))

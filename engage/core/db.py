@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -95,6 +95,28 @@ WRITES_AFTER_READING = "writes_after_reading"
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def writes_when_read(view: Any = None, *, when: Callable[[dict], bool] | None = None) -> Any:
+    """Mark a view whose GET writes too (an audit entry of a staff member seeing a record, a
+    download logged): on SQLite it takes the write lock as it begins, as a POST does, and
+    waits its turn. Begun as a reader, its write would fail with "database is locked"
+    whenever someone else wrote meanwhile, and the whole request would run again.
+
+    ``when(view_args)`` narrows it to the addresses that write (e.g. someone else's profile,
+    not one's own). Put it directly above the ``def``, below ``login_required``."""
+
+    def mark(view: Any) -> Any:
+        view.writes_when_read = when or (lambda _args: True)
+        return view
+
+    return mark(view) if view is not None else mark
+
+
+def _view_writes() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    test = getattr(view, "writes_when_read", None)
+    return test is not None and bool(test(request.view_args or {}))
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL lets readers carry on while one request writes; the busy timeout makes a second
@@ -117,7 +139,8 @@ def _sqlite_begin(conn: Any) -> None:
     """On SQLite, a request that changes things (a POST) and every command take the write lock
     as their transaction begins ("BEGIN IMMEDIATE"), so concurrent writers queue (the busy
     timeout) instead of failing: SQLite cannot let a transaction that has read start writing
-    once someone else has written. Pages that only read begin as readers and never wait.
+    once someone else has written. Pages that only read begin as readers and never wait;
+    pages that also write when read say so (:func:`writes_when_read`).
     PostgreSQL needs none of this: there services lock the rows they change."""
     if conn.dialect.name != "sqlite":
         return
@@ -127,6 +150,7 @@ def _sqlite_begin(conn: Any) -> None:
             has_request_context()
             and request.method in READING_METHODS
             and not g.get(WRITES_AFTER_READING)
+            and not _view_writes()
         )
         mode = "" if reading else "IMMEDIATE"
     conn.exec_driver_sql(f"BEGIN {mode}".strip())

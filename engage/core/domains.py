@@ -1,6 +1,7 @@
 """What each domain adds to the whole: its scheduled jobs (``engage tick``), its part of the
-demo partnership (``engage demo``), its part of a person's data download (``/me/data``)
-and its part of erasing a person (``erasure_step``).
+demo partnership (``engage demo``), its part of a person's data download (``/me/data``),
+its part of erasing a person (``erasure_step``) and what must be done again after
+``engage restore``.
 
 A domain registers them from its own package (its ``__init__.py``), so core never imports a
 domain and a new domain adds itself without editing core. The README's "Adding a domain" lists
@@ -152,3 +153,42 @@ def personal_data(order: int, *, tables: Iterable[str]):  # noqa: ANN201
 
 def personal_data_exporters() -> list[_Exporter]:
     return sorted(_exporters, key=lambda exporter: exporter.order)
+
+
+#: Work after ``engage restore`` has put back a backup taken at ``taken_at`` (UTC) and migrated
+#: it to head, e.g. erasing again the people erased since then, so a restore never brings an
+#: erased person back. Flushes, never commits (``engage restore`` commits once for all of
+#: them), and returns one line for the log. Files listed by :func:`keep_on_restore` are still
+#: the current ones when it runs.
+AfterRestore = Callable[[datetime], str]
+
+_after_restore: list[tuple[int, AfterRestore]] = []
+_kept_on_restore: set[str] = set()
+
+
+def after_restore(order: int):  # noqa: ANN201
+    """Register work to do after a restore; it runs in ``order``, lowest first. Use as a
+    decorator."""
+
+    def register(hook: AfterRestore) -> AfterRestore:
+        if all(existing is not hook for _order, existing in _after_restore):
+            _after_restore.append((order, hook))
+        return hook
+
+    return register
+
+
+def after_restore_hooks() -> list[AfterRestore]:
+    return [hook for _order, hook in sorted(_after_restore, key=lambda pair: pair[0])]
+
+
+def keep_on_restore(relative_path: str) -> str:
+    """Name a file of the instance folder (e.g. ``"erasure-log.jsonl"``) that ``engage restore``
+    must not replace with the backup's older copy when it exists: a log of what happened
+    since, which an :func:`after_restore` hook reads. It is still backed up."""
+    _kept_on_restore.add(relative_path)
+    return relative_path
+
+
+def kept_on_restore() -> frozenset[str]:
+    return frozenset(_kept_on_restore)

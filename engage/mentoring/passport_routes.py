@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from engage.core import audit, dates
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.permissions import allow
 from engage.extensions import db
@@ -37,6 +38,7 @@ def _actor() -> User:
 @bp.route("/me/passport", endpoint="passport")
 @bp.route("/people/<int:person_id>/passport", endpoint="passport")
 @login_required
+@writes_when_read(when=lambda args: args.get("person_id") is not None)
 def passport(person_id: int | None = None):
     if person_id is None:
         person = _actor()

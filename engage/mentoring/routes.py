@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from engage.core import dates
 from engage.core.conflicts import ChangedMeanwhile, check_version, saving
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render, updated
 from engage.core.numbers import database_id, page_of
 from engage.core.permissions import allow
@@ -502,6 +503,7 @@ def _checks_page(application: Application) -> Application:
 @bp.route("/applications/<int:application_id>/dbs/new", methods=["GET", "POST"])
 @bp.route("/applications/<int:application_id>/dbs/<int:check_id>", methods=["GET", "POST"])
 @login_required
+@writes_when_read(when=lambda args: args.get("check_id") is not None)
 def dbs_check(application_id: int, check_id: int | None = None):
     application = _load(application_id)
     allow(can_see_checks(current_user), hide=True)
@@ -572,6 +574,7 @@ def dbs_check(application_id: int, check_id: int | None = None):
 
 @bp.route("/applications/<int:application_id>/dbs/<int:check_id>/decision", methods=["GET", "POST"])
 @login_required
+@writes_when_read
 def risk_decision(application_id: int, check_id: int):
     application = _load(application_id)
     allow(can_see_checks(current_user), hide=True)

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from engage.core import audit
 from engage.core.db import utcnow
-from engage.core.domains import erasure_step, erasure_steps
+from engage.core.domains import after_restore, erasure_step, erasure_steps, keep_on_restore
 from engage.core.outbox import Notification
 from engage.extensions import db
 from engage.people.data_requests import DataDownload, DataRequest
@@ -265,9 +265,14 @@ def erase_account(person: User, actor: User | None) -> None:
 # The erasure log, for restores ---------------------------------------------------------------
 
 
+#: The log's name in the instance folder (unless ENGAGE_ERASURE_LOG puts it elsewhere). A
+#: restore keeps today's copy, not the backup's older one, so it can erase people again.
+LOG_NAME = keep_on_restore("erasure-log.jsonl")
+
+
 def log_path() -> Path:
     configured = current_app.config.get("ERASURE_LOG")
-    return Path(configured) if configured else Path(current_app.instance_path) / "erasure-log.jsonl"
+    return Path(configured) if configured else Path(current_app.instance_path) / LOG_NAME
 
 
 def _append_to_log(user_id: int, at: datetime) -> None:
@@ -317,6 +322,12 @@ def reapply_logged_erasures() -> int:
     if done:
         log.info("Erased again %s account(s) from the erasure log.", done)
     return done
+
+
+@after_restore(10)
+def erase_again_after_restore(taken_at: datetime) -> str:
+    """A restored backup from before an erasure must not bring the person back."""
+    return f"Erased again {reapply_logged_erasures()} person(s) erased since the backup."
 
 
 def _erase_again(person: User) -> None:

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import page_of
 from engage.core.permissions import allow
@@ -116,6 +117,7 @@ def profile_route(rule: str, endpoint: str, methods=("GET",)):
 
 
 @profile_route("", "me")
+@writes_when_read(when=lambda args: args.get("person_id") is not None)
 def me(person_id: int | None = None):
     person = _person(person_id)
     if services.record_profile_view(current_user, person):

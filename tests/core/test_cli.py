@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import tarfile
 
 import pytest
 from click.testing import CliRunner
@@ -59,10 +60,12 @@ def test_demo_leaves_a_real_database_alone(run, tmp_path):
 
 def test_backup_makes_a_consistent_copy(run, tmp_path):
     run("demo", "--peers", "0")
-    target = tmp_path / "backups" / "copy.db"
+    target = tmp_path / "backups" / "copy.tar.gz"
     result = run("backup", str(target))
     assert result.exit_code == 0, result.output
-    with sqlite3.connect(target) as connection:
+    with tarfile.open(target) as archive:
+        (tmp_path / "copy.db").write_bytes(archive.extractfile("database.sqlite").read())
+    with sqlite3.connect(tmp_path / "copy.db") as connection:
         assert connection.execute("SELECT count(*) FROM user").fetchone()[0] == 7
     again = CliRunner().invoke(main, ["backup", str(target)])
     assert again.exit_code != 0 and "exists already" in again.output

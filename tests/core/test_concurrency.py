@@ -308,6 +308,15 @@ def test_pages_that_record_each_view_answer_20_at_once(site):
         )
     assert after - before == AT_ONCE
     _no_server_errors(site)
+    # The page takes SQLite's write lock as it begins (writes_when_read): it waits its turn
+    # instead of colliding and being run again.
+    assert "database is locked" not in _log_since(site)
+
+
+def _log_since(site: Site) -> str:
+    with site.server.log.open("rb") as handle:
+        handle.seek(site.log_start)
+        return handle.read().decode(errors="replace")
 
 
 def test_the_same_claim_form_sent_20_times_at_once_makes_one_claim(site):

@@ -143,3 +143,24 @@ def test_receipts_never_attached_are_swept_away(ctx, make_user):
     receipts.remove_swept_files()
     assert not path.exists() and receipts.path(new).exists()
     assert db.session.get(Receipt, new.id) is not None
+
+
+def test_receipt_files_no_row_names_are_swept_away_after_two_days(ctx):
+    """A server stopped between writing a receipt's file and committing its row leaves a file
+    nothing names: the sweep removes it once it is two days old, and never a fresh one."""
+    import os
+
+    from engage.core.db import utcnow
+
+    folder = receipts.folder()
+    orphan, fresh = folder / "orphan-crash-test.jpg", folder / "fresh-crash-test.jpg"
+    orphan.write_bytes(b"left by a killed request")
+    fresh.write_bytes(b"its row is being committed")
+    now = utcnow().timestamp()  # the tests' pinned "now", which file times must follow
+    os.utime(orphan, (now - 3 * 24 * 3600,) * 2)
+    os.utime(fresh, (now,) * 2)
+    assert receipts.sweep() == 1
+    assert orphan.exists()  # the files go only after the commit
+    receipts.remove_swept_files()
+    assert not orphan.exists() and fresh.exists()
+    fresh.unlink()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
@@ -106,8 +107,9 @@ def waiting(owner: User, ids: list[int]) -> list[Receipt]:
 
 
 def sweep(older_than_hours: int = 48) -> int:
-    """Remove receipts that were uploaded but never attached to a line (the form was left).
-    Returns how many went. The files go after the commit."""
+    """Remove receipts that were uploaded but never attached to a line (the form was left),
+    and files no receipt names (a server stopped between writing the file and committing its
+    row). Returns how many went. The files go after the commit."""
     from datetime import timedelta
 
     cutoff = utcnow() - timedelta(hours=older_than_hours)
@@ -119,8 +121,25 @@ def sweep(older_than_hours: int = 48) -> int:
     for receipt in stale:
         db.session.delete(receipt)
     db.session.flush()
-    db.session.info.setdefault("receipts_to_remove", []).extend(r.stored_name for r in stale)
-    return len(stale)
+    names = [r.stored_name for r in stale]
+    unnamed = [name for name in _files_nobody_names(cutoff) if name not in names]
+    names += unnamed
+    db.session.info.setdefault("receipts_to_remove", []).extend(names)
+    return len(stale) + len(unnamed)
+
+
+def _files_nobody_names(cutoff: datetime) -> list[str]:
+    """Receipt files written before ``cutoff`` that no row names: a row is committed within
+    moments of its file, so these are left by a request that never finished."""
+    before = (cutoff if cutoff.tzinfo else cutoff.replace(tzinfo=UTC)).timestamp()
+    old = [p.name for p in folder().iterdir() if p.is_file() and p.stat().st_mtime < before]
+    named: set[str] = set()
+    for start in range(0, len(old), 500):
+        chunk = old[start : start + 500]
+        named.update(
+            db.session.scalars(db.select(Receipt.stored_name).where(Receipt.stored_name.in_(chunk)))
+        )
+    return [name for name in old if name not in named]
 
 
 def remove_swept_files() -> None:

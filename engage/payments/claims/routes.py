@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from engage.core import audit, dates
 from engage.core.conflicts import ChangedMeanwhile, check_version, saving
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, database_ids, page_of, requested_id
 from engage.core.permissions import allow
@@ -364,6 +365,7 @@ def _has_bank_details(person: User) -> bool:
 
 @bp.route("/claims/<int:claim_id>")
 @login_required
+@writes_when_read
 def claim(claim_id: int):
     claim = _claim(claim_id)
     if current_user.id != claim.claimant_id:
@@ -468,6 +470,7 @@ def add_receipts(claim_id: int, line_id: int):
 
 @bp.route("/claims/<int:claim_id>/receipts/<int:receipt_id>")
 @login_required
+@writes_when_read
 def receipt(claim_id: int, receipt_id: int):
     """A receipt, only for those who may see its claim. Photos were redrawn when they were
     uploaded, so they are safe to show in the page; PDFs are always downloads."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from engage.core import audit, dates
 from engage.core.conflicts import ChangedMeanwhile, saving
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.money import format_money, to_money
 from engage.core.numbers import page_of, requested_page, whole_number
@@ -136,6 +137,7 @@ def finance_home():
 
 @bp.route("/payments/people/<int:person_id>")
 @login_required
+@writes_when_read
 def finance_person(person_id: int):
     """What someone has been paid in a tax year (``?year=2026`` for 2026/27), what is approved
     and waiting, and their bank details, masked (every view is audited)."""
@@ -378,12 +380,14 @@ def _export(run_id: int, extension: str):
 
 @bp.route("/payments/runs/<int:run_id>.csv")
 @login_required
+@writes_when_read
 def run_csv(run_id: int):
     return _export(run_id, "csv")
 
 
 @bp.route("/payments/runs/<int:run_id>.xlsx")
 @login_required
+@writes_when_read
 def run_xlsx(run_id: int):
     return _export(run_id, "xlsx")
 
