@@ -147,7 +147,7 @@ def test_the_register_is_as_a_running_site_leaves_it(seeded):
     from engage.changes import services
     from engage.core import dates
 
-    today = dates.local_today()
+    today = dates.local_date(seeded)  # the day the demo was made, pinned
     open_items = db.session.scalars(select(Item).where(Item.state.in_(services.ESCALATABLE)))
     for item in open_items:
         assert item.target_date is None or item.target_date >= today, item.title
@@ -204,6 +204,7 @@ def test_sams_time_waiting_for_approval_is_spread_over_the_week(seeded):
     ).all()
     assert len(waiting) >= 2
     days = {record.activity_date for record in waiting}
-    assert len(days) > 1 and days != {dates.local_today()}  # none of the pinned days is a Monday
+    # None of the pinned days is a Monday.
+    assert len(days) > 1 and days != {dates.local_date(seeded)}
     for record in waiting:  # each entered on the day of the work, or after it
         assert dates.local_date(record.created_at) >= record.activity_date
