@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -24,6 +25,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engage import create_app
+from engage.core import security
 from engage.core.db import clock_at
 from engage.core.security import hash_password
 from engage.extensions import db, limiter
@@ -33,6 +35,12 @@ from tests.senders import RecordingSender
 
 TEST_DATABASE_URL = os.environ.get("ENGAGE_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
+
+#: engage's own argon2 settings, as production hashes passwords (tests/core/test_core.py
+#: checks them), and argon2 at its lowest cost for the tests in this process.
+PRODUCTION_HASHER = security._hasher
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_FAST_DUMMY_HASH = FAST_HASHER.hash("engage-no-such-account")
 
 
 def reset_postgres_schema(app: Flask) -> None:
@@ -91,6 +99,19 @@ def _rollback(app: Flask) -> Iterator[None]:
         db.session = original
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash and check passwords in this process with argon2 at its lowest cost.
+
+    argon2 is slow on purpose (about a second on a busy machine), and most tests sign in at
+    least once. Each hash carries its own settings, so signing in, wrong passwords and
+    unknown accounts work exactly as they do in production, only cheaper. Servers the tests
+    start in processes of their own (tests/servers.py, tests/browser) keep the real cost.
+    """
+    monkeypatch.setattr(security, "_hasher", FAST_HASHER)
+    monkeypatch.setattr(security, "_DUMMY_HASH", _FAST_DUMMY_HASH)
 
 
 @pytest.fixture
@@ -169,7 +190,7 @@ def make_user(app: Flask):
                 password=None if password == PASSWORD else password,
             )
             if password == PASSWORD:
-                # argon2 is slow on purpose: hash the shared test password once per run.
+                # Hash the shared test password once per run.
                 user.password_hash = _password_hash()
             for name, value in profile.items():
                 setattr(user.profile if hasattr(user.profile, name) else user, name, value)

@@ -6,9 +6,10 @@ anyone who may not see them, so a record's existence is never revealed.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
-from engage.core import dates
 from engage.people.models import Role
 from tests.conftest import csrf_token, post, sign_in
 
@@ -134,9 +135,10 @@ HIDDEN = {
 
 
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "visitor")
-def test_every_page_refuses_the_roles_it_should(app, client, make_user, confirmed, role):
+def test_every_page_refuses_the_roles_it_should(app, client, make_user, confirmed, pin_today, role):
+    today = pin_today(date(2027, 3, 10))
     peer = make_user("theirs", roles={Role.PEER})
-    claim = _claim_of(app, peer)
+    claim = _claim_of(app, peer, today)
     role_id, application = _application(app)
     session = _training_session(app, make_user)
     if role is not None:
@@ -158,8 +160,8 @@ def test_every_page_refuses_the_roles_it_should(app, client, make_user, confirme
             assert status == 403, (role, url, status)
 
 
-def _claim_of(app, person) -> int:
-    """An expense claim of ``person``, sent for a decision."""
+def _claim_of(app, person, spent_on: date) -> int:
+    """An expense claim of ``person`` for ``spent_on``, sent for a decision."""
     from decimal import Decimal
 
     from engage.extensions import db
@@ -174,7 +176,7 @@ def _claim_of(app, person) -> int:
             method="bank",
             kind="bus",
             amount=Decimal("3.00"),
-            spent_on=dates.local_today(),
+            spent_on=spent_on,
         )
         db.session.commit()
         return claim.id

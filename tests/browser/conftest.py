@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,6 +32,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
 ]
 DEMO_PASSWORD = "engage-demo"  # noqa: S105  (the demo database's password)
+#: How long an action, a navigation or an ``expect`` waits. Generous: the suite shares small
+#: machines, and a wait ends as soon as what it waits for is there, so passing tests take no
+#: longer (``expect`` would give up after 5 s; a photo sent without JavaScript can take more).
+ACTION_TIMEOUT_MS = 20_000
 HERE = Path(__file__).parent
 
 
@@ -65,6 +70,13 @@ def _rollback():
     """Replace tests/conftest.py's autouse fixture of this name, which swaps ``db.session``
     for one bound to the unit tests' database. The live server must use its own database, and
     its requests really commit (each test here starts from what earlier ones left)."""
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():
+    """Replace tests/conftest.py's autouse fixture of this name: the live server and its demo
+    hash passwords as production does."""
     yield
 
 
@@ -143,6 +155,9 @@ def playwright_instance():
 
 @pytest.fixture(scope="session")
 def browser(playwright_instance):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
     browser = playwright_instance.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
@@ -159,7 +174,7 @@ def new_context(browser, live_server):
         options.setdefault("base_url", live_server.url)
         options.setdefault("locale", "en-GB")
         context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
         made.append(context)
         return context
 
@@ -175,6 +190,8 @@ def page(new_context):
 
 # --- helpers -----------------------------------------------------------------------------
 
+HOME = re.compile(r"^https?://[^/]+/$")
+
 
 def do_sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
     """Sign in through the real form at /login and wait for the home page."""
@@ -182,7 +199,7 @@ def do_sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
     page.get_by_label("Email address or username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+    page.wait_for_url(HOME)
 
 
 def do_sign_out(page) -> None:
@@ -194,13 +211,113 @@ def do_sign_out(page) -> None:
     page.wait_for_url(re.compile(r"/login(\?.*)?$"))
 
 
+@dataclass
+class StoredSignIn:
+    """The cookies (Playwright's ``storage_state``) of one sign-in through the form, and the
+    server's row for that signed-in session."""
+
+    cookies: list[dict]
+    session_id: int
+
+
+def _newest_session_id(live_server: LiveServer, username: str) -> int:
+    from engage.extensions import db
+    from engage.people.models import User, UserSession
+
+    with live_server.app.app_context():
+        try:
+            return db.session.scalar(
+                db.select(db.func.max(UserSession.id))
+                .join(User, User.id == UserSession.user_id)
+                .where(User.username == username)
+            )
+        finally:
+            db.session.remove()
+
+
+def _sessions_still_plain(live_server: LiveServer, ids: list[int]) -> set[int]:
+    """Of the session rows ``ids``, those still signed in and never confirmed again (the
+    password typed again at /confirm-it-is-you is kept on the session's row)."""
+    from engage.extensions import db
+    from engage.people.models import UserSession
+
+    with live_server.app.app_context():
+        try:
+            return set(
+                db.session.scalars(
+                    db.select(UserSession.id).where(
+                        UserSession.id.in_(ids),
+                        UserSession.revoked_at.is_(None),
+                        UserSession.confirmed_at.is_(None),
+                    )
+                )
+            )
+        finally:
+            db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def stored_sign_ins() -> dict[tuple[str, str], StoredSignIn]:
+    """(username, password) -> a sign-in made through the form by an earlier test."""
+    return {}
+
+
 @pytest.fixture
-def sign_in():
-    """``sign_in(page, username)``: the helper, as a fixture so tests need no imports."""
-    return do_sign_in
+def sign_in(live_server, stored_sign_ins):
+    """``sign_in(page, username)``: signed in, on the home page.
+
+    Signing in through the form (its argon2 check is slow on purpose) is done once per person
+    for the run: later tests start from the cookies it left (Playwright's ``storage_state``),
+    each in its own browser context. Tests about signing in itself use the form (they call
+    :func:`do_sign_in` or type into it). A session is used by one context of one test at a
+    time: a second sign-in of the same person in a test goes through the form, and a session
+    that was signed out, ended, or confirmed again at /confirm-it-is-you is never reused (the
+    confirmation belongs to that session, and would let a later test skip it)."""
+    used: dict[tuple[str, str], int] = {}
+
+    def sign_in(page, username: str, password: str = DEMO_PASSWORD) -> None:
+        key = (username, password)
+        stored = stored_sign_ins.get(key)
+        if stored is not None and key not in used:
+            page.context.add_cookies(stored.cookies)
+            page.goto("/")
+            if HOME.match(page.url):
+                used[key] = stored.session_id
+                return
+            # Ended since (a password changed, an account paused): sign in afresh.
+            page.context.clear_cookies()
+            del stored_sign_ins[key]
+        do_sign_in(page, username, password)
+        if key not in used:
+            session_id = _newest_session_id(live_server, username)
+            stored_sign_ins[key] = StoredSignIn(page.context.cookies(live_server.url), session_id)
+            used[key] = session_id
+
+    yield sign_in
+    if used:
+        plain = _sessions_still_plain(live_server, list(used.values()))
+        for key, session_id in used.items():
+            stored = stored_sign_ins.get(key)
+            if stored is not None and stored.session_id == session_id and session_id not in plain:
+                del stored_sign_ins[key]
 
 
 @pytest.fixture
 def sign_out():
     """``sign_out(page)``: press "Sign out" and wait for /login."""
     return do_sign_out
+
+
+# --- accessibility -------------------------------------------------------------------------
+
+_AXE_OPTIONS = {"resultTypes": ["violations"]}
+
+
+def axe_run(page) -> dict:
+    """axe-core's results for ``page`` as it is now. axe (570 kB) is put into each document
+    once, however many times it is checked (after htmx swaps, say)."""
+    from axe_playwright_python.base import AXE_SCRIPT
+
+    if not page.evaluate("() => typeof window.axe === 'object' && !!window.axe.run"):
+        page.evaluate(AXE_SCRIPT)
+    return page.evaluate("options => axe.run(document, options)", _AXE_OPTIONS)

@@ -13,9 +13,10 @@ from collections import deque
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
+
+from tests.browser.conftest import axe_run
 
 #: Demo accounts and the name the home page greets them by (engage/people/demo.py).
 ROLES = {
@@ -30,8 +31,6 @@ ROLES = {
 MAX_PAGES_PER_ROLE = 40
 HOME = re.compile(r"^https?://[^/]+/$")
 LOGIN = re.compile(r"/login(\?.*)?$")
-
-_axe = Axe()
 
 
 def _page_key(path: str) -> str:
@@ -54,9 +53,9 @@ def _links(page, origin: str) -> list[str]:
 
 
 def _axe_violations(page) -> list[str]:
-    results = _axe.run(page)
+    results = axe_run(page)
     found = []
-    for violation in results.response["violations"]:
+    for violation in results["violations"]:
         targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
         found.append(
             f"{violation['id']} ({violation['impact']}) at {urlsplit(page.url).path}: "

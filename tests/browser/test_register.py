@@ -16,17 +16,14 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.conftest import partnership_today
+from tests.browser.conftest import axe_run, partnership_today
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
-
-_axe = Axe()
 
 
 class PageChecks:
@@ -54,12 +51,12 @@ class PageChecks:
         page = self.page
         page.wait_for_load_state()
         started = time.perf_counter()
-        results = _axe.run(page)
+        results = axe_run(page)
         self.axe_seconds += time.perf_counter() - started
         url = urlsplit(page.url)
         where = f"{label} ({url.path}{'?' + url.query if url.query else ''})"
         self.checked.append(where)
-        for violation in results.response["violations"]:
+        for violation in results["violations"]:
             targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
             self.violations.append(
                 f"{violation['id']} ({violation['impact']}) on {where}: "

@@ -8,11 +8,8 @@ added to the claim form's page), so every one is checked whatever the demo data 
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD
 from tests.browser.test_register import PageChecks
 
 pytestmark = pytest.mark.browser
@@ -96,29 +93,20 @@ def _px(value: str) -> float:
     return float(value.removesuffix("px"))
 
 
-def _sign_in(page, username: str) -> None:
-    """Sign in whatever the page's language (the labels are translated)."""
-    page.goto("/login")
-    page.locator("input[name=login]").fill(username)
-    page.locator("input[name=password]").fill(DEMO_PASSWORD)
-    page.locator("form[action='/login'] [type=submit]").click()
-    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
-
-
-def _arabic_or_english(new_context, locale: str, viewport: dict):
+def _arabic_or_english(new_context, sign_in, locale: str, viewport: dict):
     """A peer's page in ``locale``: the demo peer has not chosen a language, so the browser's
     decides (nothing is saved that other tests would see)."""
     page = new_context(locale=locale, viewport=viewport).new_page()
-    _sign_in(page, "peer")
+    sign_in(page, "peer")
     assert page.locator("html").get_attribute("dir") == ("rtl" if locale == "ar" else "ltr")
     return page
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "ar"])
-def test_arrows_borders_and_columns_start_where_the_language_starts(new_context, locale):
+def test_arrows_borders_and_columns_start_where_the_language_starts(new_context, sign_in, locale):
     rtl = locale == "ar"
     start, end = ("right", "left") if rtl else ("left", "right")
-    page = _arabic_or_english(new_context, locale, DESKTOP)
+    page = _arabic_or_english(new_context, sign_in, locale, DESKTOP)
     checks = PageChecks(page)
     page.goto("/claims/new")
     checks.check(f"claim form in {locale}")
@@ -173,8 +161,8 @@ def test_arrows_borders_and_columns_start_where_the_language_starts(new_context,
 
 
 @pytest.mark.parametrize("locale", ["en-GB", "ar"])
-def test_the_menu_button_arrow_follows_its_word_on_a_phone(new_context, locale):
-    page = _arabic_or_english(new_context, locale, PHONE)
+def test_the_menu_button_arrow_follows_its_word_on_a_phone(new_context, sign_in, locale):
+    page = _arabic_or_english(new_context, sign_in, locale, PHONE)
     margins = page.locator(".govuk-service-navigation__toggle").evaluate(
         "e => { const s = getComputedStyle(e, '::after');"
         " return {left: s.marginLeft, right: s.marginRight}; }"
@@ -183,10 +171,10 @@ def test_the_menu_button_arrow_follows_its_word_on_a_phone(new_context, locale):
     assert margins[after] == "5px", margins
 
 
-def test_money_reads_right_to_left_in_arabic(new_context):
+def test_money_reads_right_to_left_in_arabic(new_context, sign_in):
     """In an Arabic sentence the pound sign is drawn to the left of the amount (read after
     it, as Arabic says it), and the digits keep their order."""
-    page = _arabic_or_english(new_context, "ar", DESKTOP)
+    page = _arabic_or_english(new_context, sign_in, "ar", DESKTOP)
     page.goto("/me/payments")
     where = page.evaluate(
         """() => {

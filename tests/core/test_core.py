@@ -31,6 +31,19 @@ def test_audit_log_is_append_only(ctx):
     db.session.rollback()
 
 
+def test_passwords_are_hashed_with_argon2id_at_full_cost():
+    """The tests hash with argon2 at its lowest cost to be quick (tests/conftest.py); engage
+    itself hashes at OWASP's cost or more (argon2id, 19 MiB, two passes)."""
+    from argon2 import Type
+
+    from tests.conftest import PRODUCTION_HASHER
+
+    assert PRODUCTION_HASHER.type is Type.ID
+    assert PRODUCTION_HASHER.memory_cost >= 19 * 1024
+    assert PRODUCTION_HASHER.time_cost >= 2
+    assert PRODUCTION_HASHER.verify(PRODUCTION_HASHER.hash("a long password"), "a long password")
+
+
 def test_security_headers(client):
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]

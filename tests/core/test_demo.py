@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import select
+from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engage import demo
 from engage.changes.demo import STORIES
 from engage.changes.models import ActionStep, BoardMeeting, Decision, Event, Item, State, Support
 from engage.core.db import clock_at
-from engage.extensions import db
+from engage.extensions import db, limiter
 from engage.payments.models import PaymentRun
 from engage.payments.runs import exports
 from engage.payments.runs import services as run_services
@@ -27,13 +29,64 @@ DAYS = [
 ]
 
 
-@pytest.fixture(params=DAYS, ids=lambda d: d.strftime("%Y-%m-%d-%H%M"))
-def seeded(request, app):
-    """A freshly seeded demo database (rolled back afterwards), made at a pinned moment."""
+def _bound_session(connection) -> scoped_session:
+    """A ``db.session`` on ``connection``, whose commits become savepoints (as in conftest)."""
+    return scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"),
+        scopefunc=_app_ctx_id,
+    )
+
+
+@pytest.fixture(scope="module", params=DAYS, ids=lambda d: d.strftime("%Y-%m-%d-%H%M"))
+def demo_database(request, app):
+    """The demo seeded at a pinned moment, once for all this module's tests on that day (a
+    seeding takes seconds): inside one outer transaction, rolled back after the last of them.
+    Yields the connection and the moment."""
     now = request.param
+    with app.app_context():
+        connection = db.engine.connect().execution_options(sqlite_begin="DEFERRED")
+        transaction = connection.begin()
+    original = db.session
+    db.session = _bound_session(connection)
+    try:
+        with app.test_request_context(), clock_at(now):
+            demo.seed()
+            db.session.commit()  # a savepoint of the outer transaction
+            db.session.remove()
+    finally:
+        db.session = original
+    try:
+        yield connection, now
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _rollback(app, demo_database):
+    """Replace conftest's fixture of this name: each test runs in a savepoint of the seeded
+    database, rolled back afterwards, so every test sees the demo exactly as it was made."""
+    connection, _now = demo_database
+    savepoint = connection.begin_nested()
+    original = db.session
+    db.session = _bound_session(connection)
+    limiter.reset()
+    try:
+        yield
+    finally:
+        with app.app_context():
+            db.session.remove()
+        db.session = original
+        if savepoint.is_active:
+            savepoint.rollback()
+
+
+@pytest.fixture
+def seeded(app, demo_database):
+    """The seeded demo database, in a request context with the clock at the moment it was
+    made; yields that moment."""
+    _connection, now = demo_database
     with app.test_request_context(), clock_at(now):
-        demo.seed()
-        db.session.flush()
         yield now
 
 
@@ -147,7 +200,7 @@ def test_the_register_is_as_a_running_site_leaves_it(seeded):
     from engage.changes import services
     from engage.core import dates
 
-    today = dates.local_today()
+    today = dates.local_date(seeded)  # the day the demo was made, pinned
     open_items = db.session.scalars(select(Item).where(Item.state.in_(services.ESCALATABLE)))
     for item in open_items:
         assert item.target_date is None or item.target_date >= today, item.title
@@ -204,6 +257,7 @@ def test_sams_time_waiting_for_approval_is_spread_over_the_week(seeded):
     ).all()
     assert len(waiting) >= 2
     days = {record.activity_date for record in waiting}
-    assert len(days) > 1 and days != {dates.local_today()}  # none of the pinned days is a Monday
+    # None of the pinned days is a Monday.
+    assert len(days) > 1 and days != {dates.local_date(seeded)}
     for record in waiting:  # each entered on the day of the work, or after it
         assert dates.local_date(record.created_at) >= record.activity_date

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 import pytest
 
-from engage.core.dates import local_today
-from engage.core.db import utcnow
+from engage.core.dates import local_date
 from engage.extensions import db
 from engage.forums.models import CalendarFeed, Forum, ForumMember, Invitation, Meeting, Venue
 from engage.people.models import Role, User
 from tests.conftest import csrf_token, post, sign_in
 
+#: The moment the calendar tests run at: the meetings are from ten days on, either side of the
+#: spring clock change (28 March 2027).
+NOW = datetime(2027, 3, 15, 9, 30, tzinfo=UTC)
+
 
 @pytest.fixture
-def world(app, make_user):
+def world(app, clock, make_user):
     """Two forums (one open, one invitation-only) with meetings, and people's replies."""
+    clock(NOW)
     me = make_user("mira", roles={Role.PEER})
     other = make_user("olga", roles={Role.PEER})
-    start = (utcnow() + timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
+    start = (NOW + timedelta(days=10)).replace(minute=0, second=0, microsecond=0)
     with app.app_context():
         venue = Venue(name="Community Hall", address="1 High Street\nTown")
         open_forum = Forum(name="Expert Citizen Forum", open_to_all=True)
@@ -29,7 +33,7 @@ def world(app, make_user):
         db.session.add_all([venue, open_forum, closed_forum])
         db.session.flush()
         db.session.add(
-            ForumMember(forum_id=closed_forum.id, user_id=other.id, joined_on=local_today())
+            ForumMember(forum_id=closed_forum.id, user_id=other.id, joined_on=local_date(NOW))
         )
 
         def meeting(forum, days, **kwargs):

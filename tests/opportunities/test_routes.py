@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.outbox import Notification
 from engage.core.signals import involvement_given
@@ -464,16 +463,18 @@ def test_only_chosen_people_can_be_marked_done(app, client, people, publish, int
 
 # Benefits warnings while choosing people ------------------------------------------------------
 
+#: The Wednesday the benefits-warning tests run on (pinned by ``warned``).
+WARNED_DAY = date(2027, 3, 24)
+
 
 @pytest.fixture
-def warned(app, make_user, people, clock):
+def warned(app, make_user, people, pin_today):
     """A £50 weekly limit, a panel paying £40 a task, and Wendy (who asked to be warned) with
     £40 of panel work already this week: being chosen would take her £30 over. The clock is
     pinned to a Wednesday, so "this week" never ends between her work and the page."""
-    from datetime import UTC, datetime
     from decimal import Decimal
 
-    clock(datetime(2027, 3, 24, 12, tzinfo=UTC))
+    pin_today(WARNED_DAY)
 
     from engage.payments import rate_card, thresholds
     from engage.payments.time_given import services as time_given
@@ -509,7 +510,7 @@ def warned(app, make_user, people, clock):
             None,
             db.session.get(User, wendy.id),
             activity="interview_panel",
-            on=dates.local_today(),
+            on=WARNED_DAY,
         )
         db.session.commit()
     return wendy
@@ -573,7 +574,7 @@ def test_benefits_warnings_keep_the_queries_bounded(
                 None,
                 db.session.get(User, person.id),
                 activity="interview_panel",
-                on=dates.local_today(),
+                on=WARNED_DAY,
             )
         db.session.commit()
     interested(opportunity_id, *more)

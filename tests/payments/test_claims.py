@@ -15,7 +15,7 @@ from engage.extensions import db
 from engage.payments.models import ClaimLine, ExpenseClaim, PaymentEvent, Receipt
 from engage.people.models import Role
 from tests.conftest import csrf_token, post, sign_in
-from tests.payments.conftest import claim, pdf_bytes, photo_bytes
+from tests.payments.conftest import NOW, claim, pdf_bytes, photo_bytes
 
 
 def _form(client, url: str) -> dict:
@@ -160,7 +160,7 @@ def test_mileage_is_paid_at_the_rate_in_force(app, client, signed_in, admin):
         rate_card.add_mileage_rate(
             db.session.get(type(admin), admin.id),
             per_mile=Decimal("0.45"),
-            effective_from=dates.local_today().replace(year=2020),
+            effective_from=dates.local_date(NOW).replace(year=2020),
         )
         db.session.commit()
     peer = signed_in(Role.PEER)

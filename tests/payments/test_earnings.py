@@ -12,7 +12,6 @@ import pytest
 from flask_babel import format_date
 from sqlalchemy import func, select
 
-from engage.core import dates
 from engage.core.audit import AuditEntry
 from engage.extensions import db
 from engage.payments.models import (
@@ -382,7 +381,7 @@ def test_the_statement_lists_payments_with_totals(app, client, people, make_reco
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     with app.app_context():
-        start, end = period_bounds(Period.TAX_YEAR, dates.local_today())
+        start, end = period_bounds(Period.TAX_YEAR, TODAY)
     assert f'value="{start.isoformat()}"' in page and f'value="{end.isoformat()}"' in page
     assert "June forum" in page and "Expert Citizen Forum" in page
     assert "Involvement payment" in page and "Expenses" in page and "Bank transfer" in page

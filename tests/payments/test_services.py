@@ -22,7 +22,7 @@ from engage.payments.models import (
 )
 from engage.payments.time_given import services as time_given
 from engage.people.models import Role, User
-from tests.payments.conftest import DAY, claim, record
+from tests.payments.conftest import DAY, NOW, claim, record
 
 
 def _user(make_user, **kwargs) -> User:
@@ -342,7 +342,7 @@ def test_nobody_decides_their_own_claim_or_one_they_entered(ctx, make_user, make
         method="bank",
         kind="bus",
         amount=Decimal("2"),
-        spent_on=dates.local_today(),
+        spent_on=dates.local_date(NOW),
     )
     assert not permissions.can_decide_claim(other_manager, entered)
     assert permissions.can_decide_claim(both, entered)
@@ -361,7 +361,7 @@ def test_the_claim_services_refuse_the_claimant_and_whoever_entered_it(ctx, make
         method="bank",
         kind="bus",
         amount=Decimal("2"),
-        spent_on=dates.local_today(),
+        spent_on=dates.local_date(NOW),
     )
     for actor, row, why in ((both, own, "your own claim"), (other_manager, entered, "entered")):
         with pytest.raises(IllegalMove, match=why):
