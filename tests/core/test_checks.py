@@ -139,14 +139,12 @@ def test_the_database_must_be_postgresql_or_sqlite_in_wal_mode(app, configure, m
     assert "PostgreSQL" in checks._database(app, facts)[0].fix
 
 
-def test_encryption_keys_must_be_set_when_the_setting_exists(app, configure, monkeypatch):
+def test_encryption_keys_must_be_set(app, configure, monkeypatch):
     configure()
-    monkeypatch.delitem(app.config, "ENCRYPTION_KEYS", raising=False)
-    assert problems(app) == []  # an engage without encryption at rest: nothing to check
-    monkeypatch.setitem(app.config, "ENCRYPTION_KEYS", [])
-    assert "encryption keys" in only(app).what
-    monkeypatch.setitem(app.config, "ENCRYPTION_KEYS", ["a-key"])
-    assert problems(app) == []
+    assert problems(app) == []  # the test app has its key
+    monkeypatch.setitem(app.extensions, "engage.encryption", [])
+    problem = only(app)
+    assert "encryption keys" in problem.what and "engage keys new" in problem.fix
 
 
 def test_rate_limits_must_be_shared_between_workers(app, configure):

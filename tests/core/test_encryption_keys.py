@@ -218,7 +218,7 @@ def test_production_never_makes_a_key_and_refuses_to_start_without_one(tmp_path)
         }
     )
     assert not (tmp_path / encryption.KEY_FILE).exists()
-    assert any("ENGAGE_ENCRYPTION_KEYS" in problem for problem in production_problems(app))
+    assert any("ENGAGE_ENCRYPTION_KEYS" in str(problem) for problem in production_problems(app))
     with app.app_context(), pytest.raises(encryption.EncryptionError, match="No encryption key"):
         encryption.encrypt("12345678")
     configured = create_app(
@@ -230,7 +230,7 @@ def test_production_never_makes_a_key_and_refuses_to_start_without_one(tmp_path)
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         }
     )
-    assert not any("ENCRYPTION" in problem for problem in production_problems(configured))
+    assert not any("ENCRYPTION" in str(problem) for problem in production_problems(configured))
 
 
 def test_a_key_that_is_not_a_key_is_refused_without_repeating_it(tmp_path):
