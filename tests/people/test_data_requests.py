@@ -149,3 +149,28 @@ def test_other_roles_never_see_requests(app, client, make_user, role):
             f"/admin/data-requests/{request_id}/{action}", data={"csrf_token": token}
         )
         assert response.status_code == 403
+
+
+def test_nul_characters_sent_in_the_form_are_dropped_not_a_server_error(
+    app, client, make_user, pin_today
+):
+    """PostgreSQL cannot store a NUL in text: one sent in a name or a note (a script, a bad
+    paste) is dropped as the form is read, so the request is recorded as if it was not there."""
+    pin_today(date(2027, 2, 1))
+    make_user("manager5", roles={Role.MANAGER})
+    peer = make_user("subject5")
+    assert sign_in(client, "manager5").status_code == 303
+    response = post(
+        client,
+        "/admin/data-requests/new",
+        {
+            "login": "subject5\x00",
+            "received_on": "2027-01-31",
+            "channel": "letter",
+            "notes": "Wants\x00 everything",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.scalar(db.select(DataRequest).where(DataRequest.subject_id == peer.id))
+        assert row.notes == "Wants everything"
