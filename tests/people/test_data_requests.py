@@ -94,6 +94,7 @@ def test_record_prepare_download_and_mark_done(app, client, make_user, confirmed
     assert post(client, prepare, form_url=detail_url).status_code == 303
     page = client.get(detail_url).get_data(as_text=True)
     token = page.split('href="/data-download/')[1].split('"')[0]
+    assert page.split(f'href="/data-download/{token}"')[1].startswith(">")  # no `download`
     download = client.get(f"/data-download/{token}")
     assert download.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(download.data))
