@@ -128,7 +128,8 @@ def filtered_items_query(user, filters: dict[str, str]):
 def _register_filters() -> dict[str, str]:
     """The filters in the address. A level or organisation that could not exist is dropped,
     so it is neither used nor carried into the next page's links."""
-    filters = {k: request.args.get(k, "").strip() for k in REGISTER_FILTERS}
+    # A NUL (which PostgreSQL refuses in text) is never in a title or a filter.
+    filters = {k: request.args.get(k, "").replace("\x00", "").strip() for k in REGISTER_FILTERS}
     if whole_number(filters["level"], min(Level), max(Level)) is None:
         filters["level"] = ""
     if database_id(filters["agency"]) is None:

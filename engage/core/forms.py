@@ -260,6 +260,12 @@ def without_bidi_controls(value: object) -> object:
     return value.translate(BIDI_CONTROLS) if isinstance(value, str) else value
 
 
+def without_nul(value: object) -> object:
+    """``value`` without NUL characters (text only). Nobody types one, and PostgreSQL refuses
+    them in text, so one sent in a form would otherwise end as a server error."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 class SubmissionKey(wtforms.HiddenField):
     """A hidden key that makes one form make one thing, however often it is sent (a double
     click, a resend after a lost connection, the same page in two tabs).
@@ -297,7 +303,8 @@ class Form(FlaskForm):
 
     Every text field of every form drops bidirectional controls as it reads what was typed
     (passwords excepted: they are never shown, and must stay exactly as typed), so no name,
-    title or note can make a page show something other than what is stored.
+    title or note can make a page show something other than what is stored; and NUL
+    characters, which PostgreSQL cannot store.
     """
 
     class Meta:
@@ -307,7 +314,8 @@ class Form(FlaskForm):
                 kind, wtforms.PasswordField
             ):
                 filters = tuple(unbound_field.kwargs.get("filters") or ())
-                options = {**options, "filters": (*filters, without_bidi_controls)}
+                cleaning = (without_bidi_controls, without_nul)
+                options = {**options, "filters": (*filters, *cleaning)}
             return super().bind_field(form, unbound_field, options)
 
 

@@ -187,7 +187,7 @@ def new_data_request():
             db.session.commit()
             flash(_("Request recorded. It is due by %(day)s.", day=item.due_on), "success")
             return redirect_to(url_for("people.data_request", request_id=item.id))
-    return render("people/data_request_new.html", form=form)
+    return render("people/data_request_new.html", status=400 if form.errors else 200, form=form)
 
 
 def _int_arg(name: str) -> int | None:

@@ -135,9 +135,11 @@ def identifiers(person: User) -> list[str]:
 
 
 def redact(text: str, words: list[str]) -> str:
-    """``text`` with every one of ``words`` (ignoring case) replaced by :data:`REPLACEMENT`."""
+    """``text`` with every one of ``words`` (ignoring case) replaced by :data:`REPLACEMENT`,
+    where it stands as a word of its own: "Sam" goes from "Sam's claim", never from "same"
+    or "Samira" (other people's messages must keep their own words)."""
     for word in words:
-        text = re.sub(re.escape(word), REPLACEMENT, text, flags=re.IGNORECASE)
+        text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", REPLACEMENT, text, flags=re.IGNORECASE)
     return text
 
 

@@ -103,6 +103,7 @@ def _retention_form(rows: list[retention.Forecast]) -> Form:
                 description=retention.UNIT_LABELS[row.rule.unit],
                 widget=GovTextInput(),
                 default=row.value,
+                invalid_message=message,
                 validators=[
                     InputRequired(message=message),
                     NumberRange(min=row.rule.lowest, max=row.rule.highest, message=message),

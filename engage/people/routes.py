@@ -391,7 +391,8 @@ def equality(person_id: int | None = None):
 @login_required
 def people_list():
     allow(can_list_people(current_user))
-    query_text = (request.args.get("q") or "").strip()
+    # A NUL (which PostgreSQL refuses in text) is never in a name.
+    query_text = (request.args.get("q") or "").replace("\x00", "").strip()
     query = (
         select(User)
         .join(Profile)

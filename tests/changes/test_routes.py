@@ -42,6 +42,13 @@ def test_a_peer_raises_an_item_and_is_told_what_happens_next(app, client, signed
     assert "Turned away without ID" in client.get("/register").get_data(as_text=True)
 
 
+def test_register_filters_with_a_nul_are_read_without_it(client, signed_in):
+    """PostgreSQL refuses a NUL in text: /register?q=%00 was a server error there."""
+    signed_in(Role.MANAGER)
+    for address in ("/register?q=%00", "/register?q=a%00b&state=%00&theme=%00"):
+        assert client.get(address).status_code == 200, address
+
+
 def test_raising_for_a_peer_speaks_to_the_manager_about_the_peer(app, client, make_user, signed_in):
     kit = make_user("kit", preferred_name="Kit")
     signed_in(Role.MANAGER)

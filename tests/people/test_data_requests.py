@@ -94,6 +94,7 @@ def test_record_prepare_download_and_mark_done(app, client, make_user, confirmed
     assert post(client, prepare, form_url=detail_url).status_code == 303
     page = client.get(detail_url).get_data(as_text=True)
     token = page.split('href="/data-download/')[1].split('"')[0]
+    assert page.split(f'href="/data-download/{token}"')[1].startswith(">")  # no `download`
     download = client.get(f"/data-download/{token}")
     assert download.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(download.data))
@@ -123,8 +124,10 @@ def test_managers_handle_peers_only_and_admins_anyone(app, client, make_user, pi
         "/admin/data-requests/new",
         {"login": "financier", "received_on": "2027-01-31", "channel": "email"},
     )
-    assert response.status_code == 200
-    assert "could not find a person you can do this for" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "could not find a person you can do this for" in page
+    assert "<title>Error: Record a subject access request" in page  # read out first
     admin = make_user("admin3", roles={Role.ADMIN})
     request_id = _request(app, admin, staff, date(2027, 1, 31))
     assert client.get(f"/admin/data-requests/{request_id}").status_code == 404
@@ -149,3 +152,28 @@ def test_other_roles_never_see_requests(app, client, make_user, role):
             f"/admin/data-requests/{request_id}/{action}", data={"csrf_token": token}
         )
         assert response.status_code == 403
+
+
+def test_nul_characters_sent_in_the_form_are_dropped_not_a_server_error(
+    app, client, make_user, pin_today
+):
+    """PostgreSQL cannot store a NUL in text: one sent in a name or a note (a script, a bad
+    paste) is dropped as the form is read, so the request is recorded as if it was not there."""
+    pin_today(date(2027, 2, 1))
+    make_user("manager5", roles={Role.MANAGER})
+    peer = make_user("subject5")
+    assert sign_in(client, "manager5").status_code == 303
+    response = post(
+        client,
+        "/admin/data-requests/new",
+        {
+            "login": "subject5\x00",
+            "received_on": "2027-01-31",
+            "channel": "letter",
+            "notes": "Wants\x00 everything",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with app.app_context():
+        row = db.session.scalar(db.select(DataRequest).where(DataRequest.subject_id == peer.id))
+        assert row.notes == "Wants everything"

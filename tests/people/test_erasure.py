@@ -338,3 +338,34 @@ def test_a_place_they_had_goes_to_the_first_person_waiting(app, make_user):
             )
         )
         assert row.reply == "yes"
+
+
+def test_their_name_goes_from_other_peoples_words_but_not_from_inside_other_words(app, make_user):
+    """A peer called Sam is taken out of messages to others and the reason, as a word of its
+    own; "same", "Samira" and "Sampson" in the same text are other people's words and stay."""
+    from engage.core.outbox import Notification
+
+    admin = make_user("eraser", roles={Role.ADMIN})
+    peer = make_user("sam", preferred_name="Sam")
+    with app.test_request_context():
+        db.session.add(
+            Notification(
+                channel="email",
+                subject="Sam's lift, same time",
+                body="Samira and Sampson: same place tomorrow. Sam (sam) will meet you. SAM.",
+                status="sent",
+            )
+        )
+        db.session.commit()
+    _erase(app, peer.id, admin.id, "Sam asked, the same day as Samira")
+    with app.test_request_context():
+        note = db.session.scalar(select(Notification))
+        assert note.subject == "[a former member]'s lift, same time"
+        assert note.body == (
+            "Samira and Sampson: same place tomorrow. [a former member] ([a former member]) "
+            "will meet you. [a former member]."
+        )
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "person.erased"))
+        assert (
+            "[a former member] asked, the same day as Samira" in json.loads(entry.detail)["reason"]
+        )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -253,6 +254,19 @@ def test_download_works_once_and_is_audited(app, client, shared, confirmed):
             db.select(AuditEntry.action).where(AuditEntry.subject_id == shared["ayesha"].id)
         ).all()
     assert "data_download.prepared" in actions and actions.count("my_data.downloaded") == 1
+
+
+def test_the_link_is_a_plain_link_so_a_second_press_shows_why_it_stopped(
+    app, client, shared, confirmed
+):
+    """No ``download`` attribute: the ZIP is saved anyway (Content-Disposition: attachment),
+    and a second press, or a press after it ran out, opens the page that says the link was
+    used, instead of the browser saving that page as a file named after the token."""
+    assert sign_in(client, "ayesha").status_code == 303
+    token = _prepare(client, confirmed)
+    page = client.get("/me/data").get_data(as_text=True)
+    link = re.search(rf'<a [^>]*href="/data-download/{token}"[^>]*>', page).group(0)
+    assert not re.search(r"\sdownload[\s>=]", link), link
 
 
 def test_link_runs_out_after_a_day(app, client, shared, confirmed, clock):

@@ -229,6 +229,15 @@ def test_people_search_answers_htmx_with_only_the_results(client, make_user, sig
     assert "<html" in boosted.get_data(as_text=True)  # boosted navigation gets the page
 
 
+def test_a_search_with_a_nul_in_it_is_read_without_it(client, make_user, signed_in):
+    """PostgreSQL refuses a NUL in text: /people?q=%00 was a server error there."""
+    make_user("kit", preferred_name="Kit")
+    signed_in(Role.MANAGER)
+    response = client.get("/people?q=k%00it")
+    assert response.status_code == 200
+    assert "Kit" in response.get_data(as_text=True)
+
+
 def test_every_peer_journey_is_reachable_from_the_peers_page(client, make_user, signed_in):
     """Assisted digital: reply to meetings, claim, raise an item, accept or decline payment."""
     peer = make_user("kit", preferred_name="Kit")

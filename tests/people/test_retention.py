@@ -3,6 +3,7 @@ day after; the admin page says what each rule will do next."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -206,6 +207,26 @@ def test_the_admin_page_lists_each_rule_and_what_it_will_do_next(app, client, ma
             select(AuditEntry).where(AuditEntry.action == "retention.changed")
         )
         assert '"after": 60' in entry.detail
+
+
+@pytest.mark.parametrize("typed", ["abc", "1e3", "2.5", "-5", "9" * 5000, "30\x00"])
+def test_a_setting_that_is_not_a_whole_number_says_what_to_type(app, client, make_user, typed):
+    make_user("keeper", roles={Role.ADMIN})
+    sign_in(client, "keeper")
+    url = "/admin/retention"
+    values = {r.key: str(r.default) for r in retention.RULES}
+    response = client.post(
+        url, data={**values, "sessions_days": typed, "csrf_token": csrf_token(client, url)}
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    # Beside the field itself, not only in the summary: an empty message there reads as
+    # "Error:" and nothing else.
+    message = re.search(r'id="sessions_days-error"[^>]*>(.*?)</p>', page, re.S)
+    assert message is not None
+    assert "Enter a whole number from 30 to 365" in message.group(1)
+    with app.test_request_context():
+        assert retention.value(retention.rule("sessions_days")) == 90
 
 
 def test_an_inactive_peer_who_cannot_be_erased_yet_does_not_stop_the_others(
