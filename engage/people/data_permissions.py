@@ -24,10 +24,13 @@ def can_list_data_requests(user: Any) -> bool:
 
 def can_handle_data_request_for(user: Any, person: Any) -> bool:
     """Admins handle a request from anyone; managers handle requests from peers (a request
-    from a member of staff goes to an admin, as their profiles are not the manager's to see)."""
+    from a member of staff goes to an admin, as their profiles are not the manager's to see),
+    and still close one whose person was erased meanwhile (no roles, nothing left to see)."""
     if has_role(user, Role.ADMIN):
         return True
-    return has_role(user, Role.MANAGER) and person.has_role(Role.PEER)
+    return has_role(user, Role.MANAGER) and (
+        person.has_role(Role.PEER) or person.erased_at is not None
+    )
 
 
 def can_use_download(user: Any, download: Any) -> bool:

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Text, select, update
+from sqlalchemy import ForeignKey, String, Text, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engage.core import audit, dates
@@ -197,10 +197,14 @@ def open_requests_first(for_user: User):  # noqa: ANN201 (a Select)
     then done ones, most recent first."""
     query = select(DataRequest)
     if not for_user.has_role(Role.ADMIN):
-        # Managers handle requests from peers; staff accounts' requests go to an admin.
+        # Managers handle requests from peers (and erased people, whose requests must still
+        # be closed); staff accounts' requests go to an admin.
         query = query.where(
-            DataRequest.subject_id.in_(
-                select(UserRole.user_id).where(UserRole.role == Role.PEER.value)
+            or_(
+                DataRequest.subject_id.in_(
+                    select(UserRole.user_id).where(UserRole.role == Role.PEER.value)
+                ),
+                DataRequest.subject_id.in_(select(User.id).where(User.erased_at.is_not(None))),
             )
         )
     return query.order_by(

@@ -177,3 +177,24 @@ def test_nul_characters_sent_in_the_form_are_dropped_not_a_server_error(
     with app.app_context():
         row = db.session.scalar(db.select(DataRequest).where(DataRequest.subject_id == peer.id))
         assert row.notes == "Wants everything"
+
+
+def test_a_manager_can_still_close_a_request_from_a_peer_erased_meanwhile(
+    app, client, make_user, pin_today
+):
+    from engage.people import erasure
+
+    pin_today(date(2027, 2, 1))
+    make_user("manager4", roles={Role.MANAGER})
+    admin = make_user("admin4", roles={Role.ADMIN})
+    make_user("admin5", roles={Role.ADMIN})
+    peer = make_user("leaving")
+    request_id = _request(app, admin, peer, date(2027, 1, 20))
+    with app.test_request_context():
+        assert erasure.erase(db.session.get(User, peer.id), db.session.get(User, admin.id))
+        db.session.commit()
+    assert sign_in(client, "manager4").status_code == 303
+    assert f"/admin/data-requests/{request_id}" in client.get("/admin/data-requests").get_data(
+        as_text=True
+    )
+    assert client.get(f"/admin/data-requests/{request_id}").status_code == 200
