@@ -107,6 +107,19 @@ def admins_left_after(person: User) -> int:
     )
 
 
+def _lock_admins() -> None:
+    """Lock every admin's account row, always in the same order, so that of two admins
+    erasing each other at the same moment the second waits for the first and then counts the
+    admins left afresh (PostgreSQL; SQLite already lets one writer in at a time)."""
+    db.session.execute(
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.ADMIN.value)
+        .order_by(User.id)
+        .with_for_update(of=User)
+    )
+
+
 def check_can_erase(actor: User | None, person: User) -> None:
     """Raise :class:`ErasureError` when ``person`` must not be erased by ``actor``."""
     if actor is not None and actor.id == person.id:
@@ -156,6 +169,15 @@ def erase(person: User, actor: User | None, reason: str = "") -> bool:
     """
     if person.erased_at is not None:
         return False
+    if person.has_role(Role.ADMIN):
+        _lock_admins()
+        db.session.refresh(person)
+        if actor is not None:
+            db.session.refresh(actor)
+        if person.erased_at is not None:
+            return False
+        if actor is not None and actor.erased_at is not None:
+            raise ErasureError(_("Your account has been erased."))
     check_can_erase(actor, person)
     words = identifiers(person)
     queued = list(db.session.info.get(_FILES_KEY, []))
