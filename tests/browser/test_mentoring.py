@@ -241,6 +241,9 @@ def test_someone_applies_on_a_phone_and_a_manager_makes_them_active(new_context,
     _no_sideways_scroll(peer, "/training")
     next_training.get_by_role("link", name=re.compile("See the session")).click()
     expect(_h1(peer)).to_have_text("Safeguarding")
+    # The reply is answered in place once htmx has run; a click before that is an ordinary
+    # form post, whose thank-you is a banner instead.
+    peer.wait_for_load_state()
     peer.get_by_role("button", name="Yes, I can come").click()
     expect(peer.locator("#reply")).to_contain_text("You are coming")
     q.check("training session, new peer, phone")
