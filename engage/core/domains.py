@@ -1,4 +1,5 @@
 """What each domain adds to the whole: its scheduled jobs (``engage tick``), its part of the
+dashboard (``dashboard_section``), its part of the
 demo partnership (``engage demo``), its part of a person's data download (``/me/data``),
 its part of erasing a person (``erasure_step``) and what must be done again after
 ``engage restore``.
@@ -192,3 +193,31 @@ def keep_on_restore(relative_path: str) -> str:
 
 def kept_on_restore() -> frozenset[str]:
     return frozenset(_kept_on_restore)
+
+
+@dataclass(frozen=True)
+class _Section:
+    order: int
+    key: str
+    build: Callable[[Any, Any], Any]
+
+
+_sections: list[_Section] = []
+
+
+def dashboard_section(order: int, key: str):  # noqa: ANN201
+    """Register a domain's section of the programme dashboard (and so of the board pack and
+    the funder report): a :data:`engage.core.figures.SectionBuilder`. Sections come in
+    ``order``, lowest first; ``key`` names it in URLs and exports ("voice"). Use as a
+    decorator."""
+
+    def register(build: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        if all(existing.key != key for existing in _sections):
+            _sections.append(_Section(order, key, build))
+        return build
+
+    return register
+
+
+def dashboard_sections() -> list[_Section]:
+    return sorted(_sections, key=lambda section: section.order)

@@ -66,6 +66,7 @@ def seed_supervision_demo(partnership: DemoPartnership) -> None:
 from engage.core.signals import took_part  # noqa: E402
 from engage.mentoring import (  # noqa: E402,F401
     join_routes,
+    measures,
     models,
     passport_routes,
     personal_data,

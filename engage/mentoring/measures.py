@@ -12,9 +12,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask import url_for
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import noload
 
 from engage.core import dates
+from engage.core.domains import dashboard_section
+from engage.core.figures import Figure, Period, Section, Table, both
 from engage.extensions import db
 from engage.forums.attendance import TOOK_PART
 from engage.forums.models import Attendance, Meeting
@@ -161,4 +166,126 @@ def training_sessions_delivered(start: date, end: date) -> int:
             _between(Meeting.starts_at, start, end),
             Meeting.id.in_(came),
         )
+    )
+
+
+def training_expiring(start: date, end: date) -> int:
+    """Completions that count (none of the person's later ones replaces them) for a course an
+    active person's role still needs, running out from ``start`` to ``end``. One query."""
+    from engage.mentoring.training import _expiring_completions
+
+    query = _expiring_completions(start, end).options(noload("*")).order_by(None)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+# The dashboard's "People" section --------------------------------------------------------------
+
+
+@dashboard_section(30, "people")
+def people_section(current: Period, previous: Period | None) -> Section:
+    """People identified and trained for co-production, sessions delivered, active peers by
+    role, the recruitment pipeline and what runs out soon. 12 queries (6 without a previous
+    period)."""
+    trained, trained_before = both(lambda p: people_trained(p.start, p.end), current, previous)
+    sessions, sessions_before = both(
+        lambda p: training_sessions_delivered(p.start, p.end), current, previous
+    )
+    applied, applied_before = both(lambda p: reached_stage(p.start, p.end), current, previous)
+    active, active_before = both(lambda p: active_peers(p.end), current, previous)
+    by_role = active_peers_by_role(current.end)
+    pipeline = applications_by_stage(current.start, current.end)
+    # What runs out in the 90 days after the period: what a board should plan for now.
+    ahead = Period(current.end + timedelta(days=1), current.end + timedelta(days=90))
+    return Section(
+        key="people",
+        title=_("People"),
+        figures=[
+            Figure(
+                "people_identified",
+                _("People who applied to be peers"),
+                applied[Stage.APPLIED],
+                applied_before[Stage.APPLIED] if applied_before else None,
+                how=_("Applications made in the period, through /join or by a worker with them."),
+                link=url_for("mentoring.applications"),
+                public=True,
+            ),
+            Figure(
+                "people_trained",
+                _("Peers trained for co-production"),
+                trained,
+                trained_before,
+                how=_(
+                    "Different peers who completed any course in the period, at a training "
+                    "session or recorded as done elsewhere."
+                ),
+                link=url_for("mentoring.gaps"),
+                public=True,
+            ),
+            Figure(
+                "training_sessions",
+                _("Training sessions delivered"),
+                sessions,
+                sessions_before,
+                how=_("Training sessions in the period that went ahead with at least one person."),
+                link=url_for("mentoring.training"),
+                public=True,
+            ),
+            Figure(
+                "active_peers",
+                _("Active peers on the last day"),
+                active,
+                active_before,
+                how=_("Different people holding any peer role on the period's last day."),
+                public=True,
+            ),
+            Figure(
+                "became_active",
+                _("People who became active peers"),
+                applied[Stage.ACTIVE],
+                applied_before[Stage.ACTIVE] if applied_before else None,
+                how=_("Applications moved to 'active' in the period."),
+                link=url_for("mentoring.applications"),
+                public=True,
+            ),
+            Figure(
+                "checks_expiring",
+                _("DBS checks due for renewal in the next 90 days"),
+                checks_expiring(ahead.start, ahead.end),
+                how=_(
+                    "Current DBS checks whose renewal date falls in the 90 days after the period."
+                ),
+                higher_is_better=False,
+                compares=False,
+            ),
+            Figure(
+                "training_expiring",
+                _("Training running out in the next 90 days"),
+                training_expiring(ahead.start, ahead.end),
+                how=_(
+                    "Course completions that active peers' roles still need, running out in the "
+                    "90 days after the period and not yet done again."
+                ),
+                link=url_for("mentoring.gaps"),
+                higher_is_better=False,
+                compares=False,
+            ),
+        ],
+        tables=[
+            Table(
+                "active_by_role",
+                _("Active peers by role on the last day"),
+                _("Role"),
+                [_("People")],
+                [(name, n) for name, n in by_role.items()],
+                public=True,
+            ),
+            Table(
+                "pipeline",
+                _("Applications made in the period, by the stage they are at now"),
+                _("Stage"),
+                [_("Applications")],
+                [(stage.label, n) for stage, n in pipeline.items()],
+                public=True,
+            ),
+        ],
     )
