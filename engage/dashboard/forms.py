@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import Optional, ValidationError
+from wtforms.validators import Optional
 
 from engage.core.forms import DateBounds, DateField, Form, GovTextInput, submit
 
@@ -32,17 +32,20 @@ class PeriodForm(Form):
     end = _date(_l("To"))
     submit = submit(_l("Show these dates"))
 
-    def validate_start(self, field) -> None:  # noqa: ANN001
-        if field.data is None and not field.errors and self.end.raw_data and self.end.raw_data[0]:
-            raise ValidationError(_l("Enter the first day of the period"))
-
-    def validate_end(self, field) -> None:  # noqa: ANN001
-        start = self.start.data
-        if field.errors:
-            return
-        if field.data is None:
-            if isinstance(start, date):
-                raise ValidationError(_l("Enter the last day of the period"))
-            return
-        if isinstance(start, date) and not self.start.errors and field.data < start:
-            raise ValidationError(_l("The last day must be the same as or after the first day"))
+    def validate(self, extra_validators=None) -> bool:  # noqa: ANN001
+        # Optional() stops a blank field's own checks, so the pair is checked here.
+        valid = super().validate(extra_validators)
+        start, end = self.start.data, self.end.data
+        if not self.start.errors and start is None and end is not None:
+            self.start.errors = [*self.start.errors, _l("Enter the first day of the period")]
+            valid = False
+        if not self.end.errors and end is None and start is not None:
+            self.end.errors = [*self.end.errors, _l("Enter the last day of the period")]
+            valid = False
+        if isinstance(start, date) and isinstance(end, date) and end < start and valid:
+            self.end.errors = [_l("The last day must be the same as or after the first day")]
+            valid = False
+        if start is None and end is None and valid:
+            self.start.errors = [_l("Enter the first day of the period")]
+            valid = False
+        return valid
