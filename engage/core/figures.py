@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
 
@@ -119,6 +119,9 @@ class Figure:
     detail: str = ""
     #: False for a figure with nothing to compare (a count of what runs out after the period).
     compares: bool = True
+    #: Who may open ``link``: the target page's own permission predicate, given the reader
+    #: (None: everyone who sees the whole dashboard). Readers who may not get no link.
+    opens: Callable[[Any], bool] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

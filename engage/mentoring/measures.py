@@ -24,6 +24,7 @@ from engage.extensions import db
 from engage.forums.attendance import TOOK_PART
 from engage.forums.models import Attendance, Meeting
 from engage.mentoring import checks
+from engage.mentoring import permissions as mentoring_perm
 from engage.mentoring.models import (
     Application,
     ApplicationMove,
@@ -207,6 +208,7 @@ def people_section(current: Period, previous: Period | None) -> Section:
                 applied_before[Stage.APPLIED] if applied_before else None,
                 how=_("Applications made in the period, through /join or by a worker with them."),
                 link=url_for("mentoring.applications"),
+                opens=mentoring_perm.can_run_recruitment,
                 public=True,
             ),
             Figure(
@@ -219,6 +221,7 @@ def people_section(current: Period, previous: Period | None) -> Section:
                     "session or recorded as done elsewhere."
                 ),
                 link=url_for("mentoring.gaps"),
+                opens=mentoring_perm.can_run_training,
                 public=True,
             ),
             Figure(
@@ -228,6 +231,7 @@ def people_section(current: Period, previous: Period | None) -> Section:
                 sessions_before,
                 how=_("Training sessions in the period that went ahead with at least one person."),
                 link=url_for("mentoring.training"),
+                opens=mentoring_perm.can_run_training,
                 public=True,
             ),
             Figure(
@@ -245,6 +249,7 @@ def people_section(current: Period, previous: Period | None) -> Section:
                 applied_before[Stage.ACTIVE] if applied_before else None,
                 how=_("Applications moved to 'active' in the period."),
                 link=url_for("mentoring.applications"),
+                opens=mentoring_perm.can_run_recruitment,
                 public=True,
             ),
             Figure(
@@ -266,6 +271,7 @@ def people_section(current: Period, previous: Period | None) -> Section:
                     "90 days after the period and not yet done again."
                 ),
                 link=url_for("mentoring.gaps"),
+                opens=mentoring_perm.can_run_training,
                 higher_is_better=False,
                 compares=False,
             ),

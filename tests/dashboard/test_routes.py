@@ -56,9 +56,22 @@ def test_staff_and_boards_see_every_figure_with_links(client, signed_in, role) -
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Programme dashboard" in page
     assert 'id="figure-checks_expiring"' in page  # not public: staff only
-    assert "See the records" in page
     assert "1 October 2026 to 7 December 2026" in page  # this quarter, by default
     assert "Compared with 1 July 2026 to 7 September 2026" in page
+
+
+def test_managers_follow_figures_to_their_records(client, signed_in) -> None:
+    signed_in(Role.MANAGER)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'href="/applications"' in page
+    assert 'href="/training/gaps"' in page
+
+
+def test_links_are_only_to_pages_the_reader_may_open(client, signed_in) -> None:
+    signed_in(Role.BOARD)  # boards cannot open applications or the training gaps
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'href="/applications"' not in page
+    assert 'href="/training/gaps"' not in page
 
 
 def test_partners_see_only_what_identifies_nobody(client, signed_in) -> None:
