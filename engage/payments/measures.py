@@ -391,7 +391,11 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
                 "be paid (often to protect their benefits). Not shown to partners: a few "
                 "could point at who."
             ),
-            detail=ngettext("by %(num)d person", "by %(num)d people", time.declined_people),
+            detail=(
+                ngettext("by %(num)d person", "by %(num)d people", time.declined_people)
+                if time.declined
+                else ""
+            ),
             link=url_for("payments.time_records", status=RecordStatus.DECLINED.value),
             higher_is_better=None,
         ),

@@ -21,6 +21,8 @@ from engage.extensions import db
 from engage.forums.models import Forum, Meeting
 from engage.payments import measures
 from engage.payments.models import ExpenseClaim, InvolvementRecord, PaymentItem
+from engage.people.models import Role
+from tests.conftest import sign_in
 
 #: The first quarter of the 2026/27 financial year, and the quarter before it.
 Q1 = Period(date(2026, 4, 1), date(2026, 6, 30))
@@ -258,6 +260,7 @@ def test_the_section_compares_with_the_quarter_before_and_keeps_money_from_partn
     assert figures["median_days_to_pay"].value == 12.0
     assert figures["median_days_to_pay"].higher_is_better is False
     assert figures["payments_declined"].value == 0
+    assert figures["payments_declined"].detail == ""  # no "by 0 people"
     assert all(f.kind == Kind.MONEY for f in section.figures[1:4])
     # Partners see hours and how quickly claims are paid: never money, never declines.
     public = section.public_only()
@@ -282,6 +285,27 @@ def test_the_section_compares_with_the_quarter_before_and_keeps_money_from_partn
     assert by_activity["Expenses not for a meeting or opportunity"][0] == Decimal("7.25")
     assert by_activity["Training"] == (Decimal("0.00"),) * 4  # every activity, zeros shown
     assert len(by_activity) == 9  # eight activities and the expenses for none
+
+
+def test_partners_see_hours_but_no_money_on_the_dashboard(app, client, make_user):
+    manager = make_user(roles={Role.MANAGER})
+    partner = make_user(roles={Role.PARTNER})
+    with app.test_request_context():
+        _money([make_user().id, make_user().id])
+        db.session.commit()
+    url = "/dashboard?start=2026-04-01&end=2026-06-30"
+    sign_in(client, manager.username)
+    page = client.get(url).get_data(as_text=True)
+    assert "Involvement payments made" in page and "£12.35" in page
+    assert "Money paid by month" in page and "Payments declined" in page
+    other = app.test_client()
+    sign_in(other, partner.username)
+    page = other.get(url).get_data(as_text=True)
+    assert "Hours of involvement" in page and "Expense claims paid within 14 days" in page
+    for hidden in ("Involvement payments made", "Shopping vouchers given", "Expenses paid back"):
+        assert hidden not in page
+    assert "Money paid by" not in page and "Payments declined" not in page
+    assert "£" not in page.split('id="section-involvement-and-money"')[1].split("</section>")[0]
 
 
 def test_without_a_previous_period_nothing_is_compared(people):
