@@ -56,7 +56,7 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.payments import models, personal_data  # noqa: E402,F401
+from engage.payments import measures, models, personal_data  # noqa: E402,F401
 from engage.payments.time_given import services as time_given  # noqa: E402
 
 # Attendance and finished opportunities (forums) become involvement records here.

@@ -61,4 +61,11 @@ def seed_demo(partnership: DemoPartnership) -> None:
 
 
 from engage.surveys import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)
-from engage.surveys import manage_routes, models, personal_data, results_routes, routes  # noqa: E402,F401
+from engage.surveys import (  # noqa: E402,F401
+    manage_routes,
+    measures,
+    models,
+    personal_data,
+    results_routes,
+    routes,
+)

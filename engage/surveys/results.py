@@ -370,3 +370,32 @@ def headline_measures(start: date, end: date, threshold: int | None = None) -> d
             answered=answered,
         )
     return out
+
+
+def round_measures(
+    rounds: Iterable[tuple[int, Definition]], threshold: int
+) -> dict[int, dict[str, Headline]]:
+    """Each outcome measure of each round on its own (``rounds``: id and definition), as
+    :func:`headline_measures` counts them: round id -> measure -> how many answered and the
+    share counting for it (None when fewer than ``threshold`` answered). One query, for the
+    dashboard's trend across rounds."""
+    rounds = list(rounds)
+    if not rounds:
+        return {}
+    rows = _overall([round_id for round_id, _definition in rounds])
+    rows = rows[rows["value"] != PREFER_NOT]
+    out: dict[int, dict[str, Headline]] = {}
+    for round_id, definition in rounds:
+        mine = rows[rows["round_id"] == round_id]
+        out[round_id] = {}
+        for measure, question in definition.measures().items():
+            asked = mine[mine["question_id"] == question.id]
+            answered = int(asked["n"].sum())
+            agreeing = _counted(question, asked["value"], asked["n"]) or 0
+            shown = answered >= threshold and answered > 0
+            out[round_id][measure] = Headline(
+                measure=measure,
+                percent=round(100.0 * agreeing / answered, 1) if shown else None,
+                answered=answered,
+            )
+    return out
