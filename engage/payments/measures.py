@@ -43,6 +43,7 @@ from engage.core.money import from_pennies, sum_in_pennies
 from engage.extensions import db
 from engage.forums.models import Meeting
 from engage.opportunities.models import Opportunity
+from engage.payments import permissions as pay_perm
 from engage.payments.models import (
     ZERO,
     Activity,
@@ -306,6 +307,7 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
             ),
             detail=ngettext("from %(num)d record", "from %(num)d records", time.records),
             link=url_for("payments.time_records", status="all"),
+            opens=pay_perm.can_review_time,
             public=True,
         ),
         Figure(
@@ -318,7 +320,8 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
                 "Involvement payments paid in the period by bank transfer, in cash or in kind, "
                 "less any payment reversed in the period. Shopping vouchers are counted apart."
             ),
-            link=url_for("payments.finance_home"),
+            link=url_for("payments.time_records", status=RecordStatus.PAID.value),
+            opens=pay_perm.can_review_time,
             higher_is_better=None,
         ),
         Figure(
@@ -331,7 +334,8 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
                 "Involvement payments given as shopping vouchers in the period, less any "
                 "reversed in the period."
             ),
-            link=url_for("payments.finance_home"),
+            link=url_for("payments.time_records", status=RecordStatus.PAID.value),
+            opens=pay_perm.can_review_time,
             higher_is_better=None,
         ),
         Figure(
@@ -345,6 +349,7 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
                 "period. Expenses are never earnings."
             ),
             link=paid_claims_link,
+            opens=pay_perm.sees_all_claims,
             higher_is_better=None,
         ),
         Figure(
@@ -365,6 +370,7 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
                 on_time=claims.on_time,
             ),
             link=paid_claims_link,
+            opens=pay_perm.sees_all_claims,
             public=True,
         ),
         Figure(
@@ -378,6 +384,7 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
                 "over the claims paid in the period."
             ),
             link=paid_claims_link,
+            opens=pay_perm.sees_all_claims,
             public=True,
             higher_is_better=False,
         ),
@@ -397,6 +404,7 @@ def involvement_and_money_section(current: Period, previous: Period | None) -> S
                 else ""
             ),
             link=url_for("payments.time_records", status=RecordStatus.DECLINED.value),
+            opens=pay_perm.can_review_time,
             higher_is_better=None,
         ),
     ]

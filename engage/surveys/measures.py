@@ -25,6 +25,7 @@ from engage.core import dates
 from engage.core.domains import dashboard_section
 from engage.core.figures import Figure, Kind, Period, Section, Table, both
 from engage.extensions import db
+from engage.surveys import permissions as survey_perm
 from engage.surveys.definitions import Definition
 from engage.surveys.models import RoundState, SurveyRound
 from engage.surveys.results import Headline, headline_measures, round_measures
@@ -157,6 +158,7 @@ def voice_section(current: Period, previous: Period | None) -> Section:
                 ),
                 detail=_detail(headline, threshold),
                 link=url_for("surveys.index"),
+                opens=survey_perm.can_see_surveys_list,
                 public=not suppressed,
                 higher_is_better=promised.higher_is_better,
                 suppressed=suppressed,
