@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask import Blueprint
 
-from engage.core.domains import DemoPartnership, demo_step, tick_job
+from engage.core.domains import DemoPartnership, dashboard_section, demo_step, tick_job
 
 bp = Blueprint("forums", __name__)
 
@@ -44,6 +44,16 @@ def carry_forward(now: datetime) -> str:
 
     carried = sum(agenda.carry_forward(forum, now) for forum in db.session.scalars(select(Forum)))
     return f"Carried {carried} action(s) forward."
+
+
+@dashboard_section(10, "co-production")
+def co_production(current, previous):  # noqa: ANN001, ANN201
+    """The dashboard's Co-production section (``engage.forums.measures``). Imported when it is
+    built: it counts opportunities, involvement records and board decisions too, and those
+    domains import the forums' models while they load."""
+    from engage.forums.measures import co_production_section
+
+    return co_production_section(current, previous)
 
 
 @demo_step(30)

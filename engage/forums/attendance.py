@@ -113,7 +113,7 @@ def mark_attendance(
                 current_app._get_current_object(),
                 person=person,
                 activity=meeting.activity,
-                on=meeting.starts_at.date(),
+                on=dates.local_date(meeting.starts_at),  # the partnership's day, not UTC's
                 minutes=minutes,
                 source=f"meeting:{meeting.id}",
                 actor=actor,

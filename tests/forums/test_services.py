@@ -183,6 +183,28 @@ def test_attendance_creates_involvement_once(forum, make_user, app):
     )
 
 
+def test_involvement_is_given_on_the_meeting_s_own_day(forum, make_user, clock):
+    """A meeting at 00:30 on 1 July in London starts at 23:30 UTC on 30 June: the time was
+    given on 1 July (the partnership's day), as the register and the dashboard count it."""
+    forum, manager = forum
+    person = _user(make_user)
+    (meeting,) = _meetings(forum, manager)
+    meeting.starts_at = datetime(2027, 6, 30, 23, 30, tzinfo=UTC)
+    meeting.ends_at = meeting.starts_at + timedelta(hours=1)
+    clock(datetime(2027, 6, 30, 23, 45, tzinfo=UTC))  # 00:45 on 1 July there: the register is open
+    days = []
+
+    def receiver(sender, **kwargs):
+        days.append(kwargs["on"])
+
+    involvement_given.connect(receiver, weak=False)
+    try:
+        mark_attendance(manager, meeting, {person.id: Presence.ATTENDED})
+    finally:
+        involvement_given.disconnect(receiver)
+    assert days == [date(2027, 7, 1)]
+
+
 def test_unfinished_actions_carry_forward_until_done(forum):
     forum, manager = forum
     first, second, third = _meetings(forum, manager, every_weeks=4, count=3)
