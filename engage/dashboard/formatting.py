@@ -27,19 +27,20 @@ def value_text(value: Number | None, kind: Kind, *, suppressed: bool = False) ->
         return format_money(Decimal(value))
     if kind == Kind.DAYS:
         shown = round(float(value), 1)
+        # flask-babel passes the count as ``num`` itself: the written number is ``days``.
         return ngettext(
-            "%(num)s day",
-            "%(num)s days",
+            "%(days)s day",
+            "%(days)s days",
             1 if shown == 1 else 2,
-            num=format_decimal(shown, format="#,##0.#"),
+            days=format_decimal(shown, format="#,##0.#"),
         )
     if kind == Kind.HOURS:
         shown = round(float(value), 1)
         return ngettext(
-            "%(num)s hour",
-            "%(num)s hours",
+            "%(hours)s hour",
+            "%(hours)s hours",
             1 if shown == 1 else 2,
-            num=format_decimal(shown, format="#,##0.#"),
+            hours=format_decimal(shown, format="#,##0.#"),
         )
     return format_decimal(value, format="#,##0.##")
 
@@ -69,10 +70,10 @@ def trend(figure: Figure) -> tuple[str, str]:
     size = abs(change)
     if figure.kind == Kind.PERCENT:
         amount = ngettext(
-            "%(num)s percentage point",
-            "%(num)s percentage points",
+            "%(points)s percentage point",
+            "%(points)s percentage points",
             1 if size == 1 else 2,
-            num=format_decimal(round(float(size), 1), format="#,##0.#"),
+            points=format_decimal(round(float(size), 1), format="#,##0.#"),
         )
     else:
         amount = value_text(size, figure.kind)
