@@ -345,7 +345,7 @@ def system_change_section(current: Period, previous: Period | None) -> Section:
             ),
             Figure(
                 "resolved_on_time",
-                _("Resolved items resolved by their target date"),
+                _("Items resolved by their target date"),
                 _percent(now.on_time, now.with_target),
                 prev(lambda c: _percent(c.on_time, c.with_target)),
                 kind=Kind.PERCENT,
