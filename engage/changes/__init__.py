@@ -35,4 +35,5 @@ def seed_demo(partnership: DemoPartnership) -> None:
 
 
 from engage.changes import boards, models, personal_data, routes  # noqa: E402,F401
+from engage.changes import dashboard as _dashboard  # noqa: E402,F401  (its dashboard section)
 from engage.changes import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)

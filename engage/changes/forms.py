@@ -284,3 +284,32 @@ class ReasonForm(VersionedForm):
 
 class ConfirmForm(VersionedForm):
     submit = submit(_l("Confirm"))
+
+
+class RegisterSettingsForm(Form):
+    """The register's runtime settings: publishing "You said, we did", and N, the days within
+    which an accepted item should have an action plan."""
+
+    publish = RadioField(
+        _l("Publish \u201cYou said, we did\u201d for anyone to read, without signing in?"),
+        description=_l(
+            "The public page shows what changed, for whom, when and the theme of each resolved "
+            "item, and the programme's figures that identify nobody. It never shows the words "
+            "or the name of the person who raised an item. What changed and for whom are shown "
+            "as the board wrote them: make sure they name nobody."
+        ),
+        choices=[("no", _l("No, only people who sign in")), ("yes", _l("Yes, publish it"))],
+        default="no",
+        widget=GovRadioInput(),
+        validators=[InputRequired(message=_l("Choose whether to publish the page"))],
+    )
+    plan_days = IntegerField(
+        _l("Days within which an accepted item should have an action plan"),
+        description=_l("The register and the dashboard measure how many plans came in time."),
+        widget=GovTextInput(),
+        validators=[
+            InputRequired(message=_l("Enter a whole number of days from 1 to 365")),
+            NumberRange(min=1, max=365, message=_l("Enter a whole number of days from 1 to 365")),
+        ],
+    )
+    submit = submit(_l("Save"))

@@ -37,6 +37,22 @@ def puts_you_said_we_did_in_menu(user: Any) -> bool:
     return has_role(user, Role.PEER)
 
 
+def can_read_you_said_we_did(user: Any, published: bool) -> bool:
+    """Everyone signed in; anyone at all once the partnership publishes the page."""
+    return published or signed_in(user)
+
+
+def reads_raisers_words(user: Any) -> bool:
+    """ "You said, we did" may quote a raiser (with their consent) to people signed in, never to
+    the public: the public page says what changed, never who said what."""
+    return signed_in(user)
+
+
+def can_change_register_settings(user: Any) -> bool:
+    """The lived experience team and admins publish the page and set N."""
+    return has_role(user, Role.MANAGER, Role.ADMIN)
+
+
 def can_raise_item(user: Any) -> bool:
     return signed_in(user)
 

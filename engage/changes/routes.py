@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, flash, make_response, request, url_for
+from flask import abort, current_app, flash, g, make_response, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -22,6 +22,7 @@ from engage.changes.forms import (
     OwnershipForm,
     RaiseForm,
     ReasonForm,
+    RegisterSettingsForm,
     ResolveForm,
     StaffRaiseForm,
     StepForm,
@@ -48,6 +49,8 @@ from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_id, whole_number
 from engage.core.permissions import allow
+from engage.dashboard import formatting, periods
+from engage.dashboard import services as dashboard
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User
 from engage.people.permissions import can_act_on_behalf
@@ -415,16 +418,70 @@ def _fill_choices(form, action: str) -> None:
         ]
 
 
+#: How long a shared cache (or the browser) may keep the public "You said, we did" page.
+PUBLIC_MAX_AGE = 300
+
+
 @bp.route("/you-said-we-did")
-@login_required
 def you_said_we_did():
+    """What changed because people spoke up, with the programme's figures for the last 12
+    months. People signed in read it as ever (a raiser's words where they consent); once the
+    partnership publishes it, anyone may read the public version, which never has a raiser's
+    words or anyone's name, and may be cached for a few minutes."""
+    if not perm.can_read_you_said_we_did(current_user, services.is_published()):
+        return current_app.login_manager.unauthorized()
+    public = not perm.reads_raisers_words(current_user)
+    if public:
+        # Nothing on the public page posts, so it has no CSRF token. Flask-WTF makes one only
+        # when the request has none, so this one stands in and the visitor's session is left
+        # alone: no cookie is set, and every visitor gets the same page, fit for a cache.
+        g.setdefault(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "")
     query = select(Item).where(Item.state == State.RESOLVED.value)
     page = page_of(db.session.scalar(select(func.count()).select_from(query.subquery())), PAGE_SIZE)
-    items = db.session.scalars(page.of(query.order_by(Item.resolved_at.desc()))).all()
-    return render(
+    items = db.session.scalars(
+        page.of(query.order_by(Item.resolved_at.desc(), Item.id.desc()))
+    ).all()
+    chosen = periods.quick_pick("last-12-months", dates.local_today())
+    response = render(
         "changes/you_said_we_did.html",
         items=items,
-        quotable=services.quotable(items),
+        public=public,
+        quotable=set() if public else services.quotable(items),
         page=page.number,
         pages=page.pages,
+        chosen=chosen,
+        sections=dashboard.build(chosen.current, chosen.previous, public_only=True),
+        fmt=formatting,
+    )
+    # A response that sets a cookie is never kept for others (a visitor whose session is
+    # refreshed on each request, say): it keeps the default "no-store".
+    if public and not current_app.session_interface.should_set_cookie(current_app, session):
+        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+        response.vary.update(("Accept-Language", "Cookie"))
+    return response
+
+
+@bp.route("/register/settings", methods=["GET", "POST"])
+@login_required
+def register_settings():
+    """Publishing "You said, we did", and N for the action plan measure."""
+    allow(perm.can_change_register_settings(current_user))
+    form = RegisterSettingsForm()
+    if request.method == "GET":
+        form.publish.data = "yes" if services.is_published() else "no"
+        form.plan_days.data = measures.plan_within_days()
+    if form.validate_on_submit():
+        services.change_settings(
+            current_user._get_current_object(),
+            publish=form.publish.data == "yes",
+            plan_days=form.plan_days.data,
+        )
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect_to(url_for("changes.register_settings"))
+    return render(
+        "changes/settings.html",
+        form=form,
+        published=services.is_published(),
+        status=400 if form.errors else 200,
     )

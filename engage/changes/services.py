@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
+from engage.changes.measures import PLAN_WITHIN_DAYS_SETTING
 from engage.changes.models import (
     OPEN_STATES,
     ActionStep,
@@ -24,7 +25,7 @@ from engage.changes.models import (
     State,
     Support,
 )
-from engage.core import audit, outbox
+from engage.core import audit, outbox, settings
 from engage.core.db import utcnow
 from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
@@ -406,6 +407,25 @@ def quote_withheld_because(item: Item) -> str | None:
     if item.raised_by is not None and withdrew(item.raised_by, ConsentPurpose.PHOTOS_QUOTES):
         return "withdrawn"
     return "not_given"
+
+
+#: The runtime setting that publishes "You said, we did" for anyone to read without signing in
+#: ("yes"; anything else, or none, keeps it for people who sign in).
+PUBLISH_SETTING = "public.you_said_we_did"
+
+
+def is_published() -> bool:
+    """Whether "You said, we did" is public (GOV.UK service standard 10: publish how the
+    service is doing). Off until a manager or admin switches it on."""
+    return (settings.get(PUBLISH_SETTING) or "").strip() == "yes"
+
+
+def change_settings(actor: User, *, publish: bool, plan_days: int) -> None:
+    """Publish (or stop publishing) "You said, we did" and set N, the days within which an
+    accepted item should have an action plan (1 to 365; the form checks)."""
+    settings.put(PUBLISH_SETTING, "yes" if publish else "no")
+    settings.put(PLAN_WITHIN_DAYS_SETTING, str(plan_days))
+    audit.record("register.settings_changed", actor=actor, published=publish, plan_days=plan_days)
 
 
 #: How many of the latest changes a peer's home page shows.

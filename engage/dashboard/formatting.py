@@ -27,6 +27,7 @@ def value_text(value: Number | None, kind: Kind, *, suppressed: bool = False) ->
         return format_money(Decimal(value))
     if kind == Kind.DAYS:
         shown = round(float(value), 1)
+        # flask-babel passes the count as ``num`` itself: the written number is ``days``.
         return ngettext(
             "%(days)s day",
             "%(days)s days",
