@@ -152,8 +152,8 @@ def voice_section(current: Period, previous: Period | None) -> Section:
                 how=_(
                     "Of the people who answered this question in the survey rounds that closed "
                     "in the period (answers of every round pooled, “prefer not to say” left "
-                    "out), the share who said so. Hidden to protect privacy when fewer than %(threshold)d "
-                    "people answered.",
+                    "out), the share who said so. Hidden to protect privacy when fewer than "
+                    "%(threshold)d people answered.",
                     threshold=threshold,
                 ),
                 detail=_detail(headline, threshold),
