@@ -98,7 +98,7 @@ def chart(table: Table, id_prefix: str) -> Markup:
     numbers = [float(v) for v in values if v is not None]
     top = max(numbers, default=0)
     points = [
-        (str(row[0]), None if row[1] is None else float(row[1]), value_text(row[1], table.kind))
+        (str(row[0]), None if row[1] is None else float(row[1]), cell_text(row[1], table.kind))
         for row in table.rows
     ]
     if table.kind == Kind.PERCENT:

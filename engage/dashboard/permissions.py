@@ -17,3 +17,15 @@ def sees_whole_dashboard(user: Any) -> bool:
     """Managers, admins and board members see every figure, breakdown and link to records;
     anyone else only what is marked public."""
     return has_role(user, Role.MANAGER, Role.BOARD, Role.ADMIN)
+
+
+def can_see_who_is_involved(user: Any) -> bool:
+    """Who is involved, by equality group against the cohort estimate: managers, admins and
+    board members (never partners, even with small groups hidden: it is about the people
+    themselves, not the programme's activity)."""
+    return has_role(user, Role.MANAGER, Role.BOARD, Role.ADMIN)
+
+
+def can_keep_cohort_estimate(user: Any) -> bool:
+    """Entering the cohort estimate: the lived experience managers and admins."""
+    return has_role(user, Role.MANAGER, Role.ADMIN)
