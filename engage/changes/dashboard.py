@@ -43,7 +43,6 @@ from sqlalchemy import and_, case, func, or_, select
 from engage.changes.measures import AGE_BANDS, plan_within_days
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Event, Item, Level, State
 from engage.core import dates
-from engage.core.domains import dashboard_section
 from engage.core.figures import Figure, Kind, Period, Section, Table, both
 from engage.extensions import db
 from engage.people.models import Organisation
@@ -260,7 +259,6 @@ def _from(count: int) -> str:
     return ngettext("from %(num)d item", "from %(num)d items", count) if count else ""
 
 
-@dashboard_section(50, "system-change")
 def system_change_section(current: Period, previous: Period | None) -> Section:
     """The register's measures for ``current``, compared with ``previous``. 4 queries (2
     without a previous period), plus reading N from the settings."""

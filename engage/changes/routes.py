@@ -49,8 +49,6 @@ from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import database_id, page_of, requested_id, whole_number
 from engage.core.permissions import allow
-from engage.dashboard import formatting, periods
-from engage.dashboard import services as dashboard
 from engage.extensions import db
 from engage.people.models import Organisation, Role, User
 from engage.people.permissions import can_act_on_behalf
@@ -441,6 +439,10 @@ def you_said_we_did():
     items = db.session.scalars(
         page.of(query.order_by(Item.resolved_at.desc(), Item.id.desc()))
     ).all()
+    # Imported here: the dashboard's sections come from every domain, this one included.
+    from engage.dashboard import formatting, periods
+    from engage.dashboard import services as dashboard
+
     chosen = periods.quick_pick("last-12-months", dates.local_today())
     response = render(
         "changes/you_said_we_did.html",

@@ -2,14 +2,11 @@
 they chose to tell us, set beside the partnership's estimate of the cohort its programme is
 for (``models.CohortEstimate``), so a board can see who is missing.
 
-**Involved** in a period means a peer (someone holding the peer role now) who, on one of the
-period's days (the partnership's days, inclusive):
-
-- took part in a meeting of a forum (came, came late or left early), the meeting not
-  cancelled and not a training session (the training forum is left out, as in every forum
-  count); or
-- has an involvement record dated that day, other than training, and not rejected (recorded
-  by mistake) or cancelled (reversed as not owed).
+**Involved** in a period means what the dashboard's "Peers involved" counts
+(:mod:`engage.forums.measures`): a peer (someone holding the peer role now) who, on one of
+the period's days (the partnership's days, inclusive), took part in a forum meeting held then
+(the training forum left out), or has an involvement record dated that day for other work,
+not training, and not rejected (recorded by mistake) or cancelled (reversed as not owed).
 
 Each person counts once however often they took part. An erased person holds no role any
 more, and their answers are gone, so they are no longer counted.
@@ -26,23 +23,22 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select, union
+from sqlalchemy import Select, select
 
-from engage.core import audit, dates
+from engage.core import audit
+from engage.core.db import utcnow
 from engage.core.figures import Kind, Period, Table
 from engage.core.suppression import Cell, suppress
 from engage.dashboard.models import CohortEstimate, CohortShare
 from engage.extensions import db
-from engage.forums.attendance import TOOK_PART
-from engage.forums.models import Attendance, Forum, Meeting
-from engage.payments.models import Activity, InvolvementRecord, RecordStatus
+from engage.payments.models import RecordStatus
 from engage.people.forms import AGE_BANDS, EQUALITY_LABELS, ETHNICITY, GENDER, LIVED_EXPERIENCE
-from engage.people.models import EqualityMonitoring, Role, UserRole
+from engage.people.models import EqualityMonitoring
 
 #: The row for everyone who left the question blank, preferred not to say, or has given no
 #: equality answers at all.
@@ -101,35 +97,13 @@ def group_label(value: str) -> str:
 # Who was involved --------------------------------------------------------------------------
 
 
-def _between(column, start: date, end: date):  # noqa: ANN001, ANN202
-    """``column`` (a UTC time) falls on one of the partnership's days ``start`` to ``end``."""
-    return (column >= dates.start_of_day(start)) & (
-        column < dates.start_of_day(end + timedelta(days=1))
-    )
-
-
 def involved_people(start: date, end: date) -> Select:
-    """The ids of the peers involved from ``start`` to ``end`` (see the module's docstring),
-    each once, as one column ``person_id``: a query to use inside another."""
-    took_part = (
-        select(Attendance.user_id.label("person_id"))
-        .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .join(Forum, Forum.id == Meeting.forum_id)
-        .where(
-            Attendance.presence.in_(TOOK_PART),
-            Meeting.cancelled.is_(False),
-            Forum.is_training.is_(False),
-            _between(Meeting.starts_at, start, end),
-        )
-    )
-    recorded = select(InvolvementRecord.person_id.label("person_id")).where(
-        InvolvementRecord.activity_date.between(start, end),
-        InvolvementRecord.activity != Activity.TRAINING.value,
-        InvolvementRecord.status.not_in(NOT_TAKING_PART),
-    )
-    either = union(took_part, recorded).subquery()
-    peers = select(UserRole.user_id).where(UserRole.role == Role.PEER.value)
-    return select(either.c.person_id).where(either.c.person_id.in_(peers))
+    """The ids of the peers involved from ``start`` to ``end``, each once, as one column
+    ``person_id``: the same people the dashboard's "Peers involved" counts
+    (:func:`engage.forums.measures.involved_people`)."""
+    from engage.forums.measures import involved_people as involved
+
+    return involved(Period(start, end), utcnow())
 
 
 def _answers_of_involved(start: date, end: date) -> list[tuple[str | None, ...]]:

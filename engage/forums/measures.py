@@ -46,7 +46,7 @@ from datetime import date, datetime, timedelta
 from flask import url_for
 from flask_babel import format_date, format_number, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select, union
+from sqlalchemy import Select, case, func, select, union
 
 from engage.changes import permissions as changes_perm
 from engage.changes.models import Attendance as BoardAttendance
@@ -155,26 +155,34 @@ class PeerCounts:
     new: int  # of them, those never involved before it
 
 
-def peer_counts(period: Period, now: datetime) -> PeerCounts:
-    """Different peers involved in ``period`` and how many of them are new (see the module's
-    definitions). One query."""
+def involved_people(period: Period, now: datetime) -> Select:
+    """The peers involved in ``period`` (see the module's definitions), each once, as one
+    column ``person_id``: a query to use inside another. The dashboard's "who is involved"
+    counts the same people."""
     involved = union(
         _took_part_in_forum_meetings().where(_held(period, now)),
         _other_involvement().where(
             InvolvementRecord.activity_date.between(period.start, period.end)
         ),
     ).subquery()
+    peers = select(UserRole.user_id).where(UserRole.role == Role.PEER.value)
+    return select(involved.c.person_id).where(involved.c.person_id.in_(peers))
+
+
+def peer_counts(period: Period, now: datetime) -> PeerCounts:
+    """Different peers involved in ``period`` and how many of them are new (see the module's
+    definitions). One query."""
+    involved = involved_people(period, now).subquery()
     before = union(
         _took_part_in_forum_meetings().where(Meeting.starts_at < dates.start_of_day(period.start)),
         _other_involvement().where(InvolvementRecord.activity_date < period.start),
     )
-    peers = select(UserRole.user_id).where(UserRole.role == Role.PEER.value)
     person = involved.c.person_id
     total, new = db.session.execute(
         select(
             func.count(func.distinct(person)),
             func.count(func.distinct(case((person.not_in(before), person)))),
-        ).where(person.in_(peers))
+        )
     ).one()
     return PeerCounts(int(total), int(new))
 

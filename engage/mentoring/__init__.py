@@ -15,7 +15,7 @@ from datetime import datetime
 
 from flask import Blueprint
 
-from engage.core.domains import DemoPartnership, demo_step, tick_job
+from engage.core.domains import DemoPartnership, dashboard_section, demo_step, tick_job
 
 bp = Blueprint("mentoring", __name__)
 
@@ -63,10 +63,18 @@ def seed_supervision_demo(partnership: DemoPartnership) -> None:
     demo_data.seed_supervision(partnership.rng, partnership.accounts)
 
 
+@dashboard_section(30, "people")
+def people(current, previous):  # noqa: ANN001, ANN201
+    """The dashboard's section (``engage.mentoring.measures``), imported only when it is built:
+    it counts what other domains hold, and they import this one's models as they load."""
+    from engage.mentoring.measures import people_section
+
+    return people_section(current, previous)
+
+
 from engage.core.signals import took_part  # noqa: E402
 from engage.mentoring import (  # noqa: E402,F401
     join_routes,
-    measures,
     models,
     passport_routes,
     personal_data,

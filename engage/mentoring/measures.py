@@ -18,7 +18,6 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import noload
 
 from engage.core import dates
-from engage.core.domains import dashboard_section
 from engage.core.figures import Figure, Period, Section, Table, both
 from engage.extensions import db
 from engage.forums.attendance import TOOK_PART
@@ -182,7 +181,6 @@ def training_expiring(start: date, end: date) -> int:
 # The dashboard's "People" section --------------------------------------------------------------
 
 
-@dashboard_section(30, "people")
 def people_section(current: Period, previous: Period | None) -> Section:
     """People identified and trained for co-production, sessions delivered, active peers by
     role, the recruitment pipeline and what runs out soon. 12 queries (6 without a previous

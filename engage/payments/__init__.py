@@ -10,7 +10,7 @@ from datetime import datetime
 
 from flask import Blueprint
 
-from engage.core.domains import DemoPartnership, demo_step, tick_job
+from engage.core.domains import DemoPartnership, dashboard_section, demo_step, tick_job
 from engage.core.signals import involvement_given
 from engage.payments import filters
 
@@ -56,7 +56,16 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
-from engage.payments import measures, models, personal_data  # noqa: E402,F401
+@dashboard_section(20, "involvement-and-money")
+def involvement_and_money(current, previous):  # noqa: ANN001, ANN201
+    """The dashboard's section (``engage.payments.measures``), imported only when it is built:
+    it counts what other domains hold, and they import this one's models as they load."""
+    from engage.payments.measures import involvement_and_money_section
+
+    return involvement_and_money_section(current, previous)
+
+
+from engage.payments import models, personal_data  # noqa: E402,F401
 from engage.payments.time_given import services as time_given  # noqa: E402
 
 # Attendance and finished opportunities (forums) become involvement records here.

@@ -37,7 +37,6 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from engage.core import dates
-from engage.core.domains import dashboard_section
 from engage.core.figures import Figure, Kind, Period, Section, Table, both
 from engage.core.money import from_pennies, sum_in_pennies
 from engage.extensions import db
@@ -278,7 +277,6 @@ def _money_columns() -> list[str]:
     return [_("Total"), _("Involvement payments"), _("Shopping vouchers"), _("Expenses")]
 
 
-@dashboard_section(20, "involvement-and-money")
 def involvement_and_money_section(current: Period, previous: Period | None) -> Section:
     """Hours of time given, money paid (involvement payments, vouchers and expenses) by month
     and by activity, how quickly claims are paid back, and payments declined. 6 queries (3

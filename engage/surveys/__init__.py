@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint
 
-from engage.core.domains import DemoPartnership, demo_step, tick_job
+from engage.core.domains import DemoPartnership, dashboard_section, demo_step, tick_job
 
 bp = Blueprint("surveys", __name__)
 
@@ -60,10 +60,18 @@ def seed_demo(partnership: DemoPartnership) -> None:
     demo_data.seed(partnership.rng, partnership.accounts, partnership.peers)
 
 
+@dashboard_section(40, "voice")
+def voice(current, previous):  # noqa: ANN001, ANN201
+    """The dashboard's section (``engage.surveys.measures``), imported only when it is built:
+    it counts what other domains hold, and they import this one's models as they load."""
+    from engage.surveys.measures import voice_section
+
+    return voice_section(current, previous)
+
+
 from engage.surveys import erasure as _erasure  # noqa: E402,F401  (its part of erasing a person)
 from engage.surveys import (  # noqa: E402,F401
     manage_routes,
-    measures,
     models,
     personal_data,
     results_routes,

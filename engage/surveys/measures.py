@@ -22,7 +22,6 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from engage.core import dates
-from engage.core.domains import dashboard_section
 from engage.core.figures import Figure, Kind, Period, Section, Table, both
 from engage.extensions import db
 from engage.surveys import permissions as survey_perm
@@ -125,7 +124,6 @@ def _detail(headline: Headline | None, threshold: int) -> str:
     return ngettext("from %(num)d answer", "from %(num)d answers", headline.answered)
 
 
-@dashboard_section(40, "voice")
 def voice_section(current: Period, previous: Period | None) -> Section:
     """The promised survey measures for the rounds closed in the period (and in the previous
     one), and each one's trend across the last rounds. 7 queries (5 without a previous
