@@ -6,9 +6,18 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import Optional, ValidationError
+from wtforms import StringField
+from wtforms.validators import InputRequired, Optional, ValidationError
 
-from engage.core.forms import DateBounds, DateField, Form, GovTextInput, submit
+from engage.core.forms import (
+    DateBounds,
+    DateField,
+    Form,
+    GovTextInput,
+    SubmissionKey,
+    at_most,
+    submit,
+)
 
 #: Dates further back than this are a slip of the keyboard, not a programme.
 YEARS_BACK = 20
@@ -46,3 +55,17 @@ class PeriodForm(Form):
             return
         if isinstance(start, date) and not self.start.errors and field.data < start:
             raise ValidationError(_l("The last day must be the same as or after the first day"))
+
+
+class SaveReportForm(Form):
+    """Save the funder report on the page as a dated snapshot. The period and sections come
+    in the address, as the report on the page was asked for."""
+
+    submission_key = SubmissionKey()
+    title = StringField(
+        _l("Name this report"),
+        description=_l("For example: Funder report, April to June 2026"),
+        widget=GovTextInput(),
+        validators=[InputRequired(message=_l("Give the report a name")), at_most(150)],
+    )
+    submit = submit(_l("Save a snapshot of these figures"))

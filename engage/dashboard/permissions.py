@@ -17,3 +17,14 @@ def sees_whole_dashboard(user: Any) -> bool:
     """Managers, admins and board members see every figure, breakdown and link to records;
     anyone else only what is marked public."""
     return has_role(user, Role.MANAGER, Role.BOARD, Role.ADMIN)
+
+
+def can_make_reports(user: Any) -> bool:
+    """Managers and admins put together funder reports and save them as snapshots."""
+    return has_role(user, Role.MANAGER, Role.ADMIN)
+
+
+def can_read_snapshots(user: Any) -> bool:
+    """Saved funder reports hold every figure, so only those who see the whole dashboard
+    read them: managers, admins and board members (never partner officers or peers)."""
+    return has_role(user, Role.MANAGER, Role.BOARD, Role.ADMIN)
