@@ -7,7 +7,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from engage.core.forms import (
     DateBounds,
@@ -66,6 +66,7 @@ class SaveReportForm(Form):
         _l("Name this report"),
         description=_l("For example: Funder report, April to June 2026"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=_l("Give the report a name")), at_most(150)],
+        filters=[lambda text: text.strip() if isinstance(text, str) else text],
+        validators=[DataRequired(message=_l("Give the report a name")), at_most(150)],
     )
     submit = submit(_l("Save a snapshot of these figures"))

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
+from html import unescape
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import Response, current_app, make_response, request
 
@@ -37,8 +40,28 @@ def _static_file(url: str, static_root: Path, static_path: str) -> Path:
     return file
 
 
-def _fetcher(static_root: Path, static_path: str):  # noqa: ANN202
-    """A WeasyPrint URL fetcher for static files and inline ``data:`` URLs only."""
+#: Stylesheets parsed once per process (by file, while it is unchanged): parsing GOV.UK
+#: Frontend's is most of the time a PDF takes, and it is the same for every one.
+_parsed: dict[Path, tuple[float, Any]] = {}
+
+_STYLESHEET_LINK = re.compile(r"<link\b[^>]*\brel=\"stylesheet\"[^>]*>")
+_HREF = re.compile(r"\bhref=\"([^\"]+)\"")
+
+
+def _stylesheet(file: Path, url: str, fetcher: Any) -> Any:
+    from weasyprint import CSS
+
+    changed = file.stat().st_mtime
+    cached = _parsed.get(file)
+    if cached is None or cached[0] != changed:
+        sheet = CSS(string=file.read_text(encoding="utf-8"), base_url=url, url_fetcher=fetcher)
+        cached = _parsed[file] = (changed, sheet)
+    return cached[1]
+
+
+def _fetcher(static_root: Path, static_path: str, parsed: set[str]):  # noqa: ANN202
+    """A WeasyPrint URL fetcher for static files and inline ``data:`` URLs only. The
+    stylesheets in ``parsed`` are handed over already parsed, so they fetch as empty."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StaticOnly(URLFetcher):
@@ -47,19 +70,35 @@ def _fetcher(static_root: Path, static_path: str):  # noqa: ANN202
                 return super().fetch(url, headers)
             file = _static_file(url, static_root, static_path)
             kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, file.read_bytes(), {"Content-Type": kind})
+            body = b"" if url in parsed else file.read_bytes()
+            return URLFetcherResponse(url, body, {"Content-Type": kind})
 
     return StaticOnly(allowed_protocols={"http", "https", "data"})
 
 
 def html_to_pdf(html: str) -> bytes:
-    """The page ``html`` (as rendered for a browser) as a PDF, in print media."""
+    """The page ``html`` (as rendered for a browser) as a PDF, in print media. Its static
+    stylesheets apply in the order the page links them (all of them: the PDF is print)."""
     import weasyprint
 
     app = current_app
-    fetch = _fetcher(Path(app.static_folder or "static"), app.static_url_path or "/static")
-    document = weasyprint.HTML(string=html, base_url=request.url_root, url_fetcher=fetch)
-    return document.write_pdf()
+    root = Path(app.static_folder or "static")
+    static_path = app.static_url_path or "/static"
+    base = request.url_root
+    links = []
+    for tag in _STYLESHEET_LINK.findall(html):
+        href = _HREF.search(tag)
+        if href is None:
+            continue
+        url = urljoin(base, unescape(href.group(1)))
+        try:
+            links.append((url, _static_file(url, root, static_path)))
+        except ValueError:
+            continue
+    fetcher = _fetcher(root, static_path, {url for url, _file in links})
+    sheets = [_stylesheet(file, url, fetcher) for url, file in links]
+    document = weasyprint.HTML(string=html, base_url=base, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=sheets)
 
 
 def pdf_response(html: str, filename: str) -> Response:
