@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, flash, request, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_utc
 from flask_login import current_user, login_required
 
 from engage.changes import board_services as services
-from engage.changes import bp
+from engage.changes import bp, pack
 from engage.changes import permissions as perm
 from engage.changes.board_forms import AttendanceForm, MeetingForm, MemberForm, RemoveMemberForm
 from engage.changes.models import LEVEL_LABELS, Board, BoardMeeting, BoardMember
-from engage.core.db import utcnow
+from engage.core import audit
+from engage.core.db import utcnow, writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import requested_id
 from engage.core.permissions import allow
+from engage.dashboard import formatting, periods
+from engage.dashboard import permissions as dashboard_perm
+from engage.dashboard.pdf import pdf_response
+from engage.dashboard.routes import chosen_period
 from engage.extensions import db
+from engage.forums.permissions import can_manage_forums
 from engage.people.models import User
 
 
@@ -58,11 +64,14 @@ def board(board_id: int):
     records = services.meetings(board)
     all_meetings = [r.meeting for r in records]
     upcoming = services.next_meeting(all_meetings, now)
+    seats = services.seats(board)
+    sits = any(seat.member.user_id == current_user.id for seat in seats)
     return render(
         "changes/boards/board.html",
         board=board,
         levels=LEVEL_LABELS,
-        seats=services.seats(board),
+        seats=seats,
+        pack=perm.can_view_pack(current_user, sits),
         past=[r for r in records if r.meeting.starts_at < now][::-1],
         future=[r for r in records if r.meeting.starts_at >= now],
         rate=services.attendance_rate(records),
@@ -229,3 +238,110 @@ def board_member_remove(board_id: int, member_id: int):
     db.session.commit()
     flash(_("%(name)s has left the board.", name=name), "success")
     return redirect_to(url_for("changes.board_members", board_id=board.id))
+
+
+# --- the board pack ---------------------------------------------------------------------------
+
+#: The address parameters that choose the pack's period; without any, it runs from the last
+#: meeting to today.
+_PERIOD_ARGS = ("period", "start", "end")
+
+
+def _pack_board(board_id: int) -> Board:
+    """Load a board whose pack the reader may open: 404 for no such board and for anyone who
+    may not (the pack's existence is the board's business)."""
+    board = db.session.get(Board, board_id)
+    if board is None or not perm.can_view_pack(current_user, pack.sits_on(board, current_user.id)):
+        abort(404)
+    return board
+
+
+def _pack_page(board: Board, pdf: bool = False):
+    """Build the pack for the period in the address and render it; with ``pdf`` return the
+    rendered HTML text (the same template) instead of a response. A period that cannot be used
+    gives the page again with the dates as typed and what is wrong (400)."""
+    chosen = None
+    form = None
+    if any(request.args.get(name, "").strip() for name in _PERIOD_ARGS):
+        form, chosen = chosen_period()
+        if chosen is None:
+            return None, render(
+                "changes/boards/pack.html",
+                status=400,
+                board=board,
+                form=form,
+                chosen=None,
+                picks=periods.QUICK_PICKS,
+                levels=LEVEL_LABELS,
+            )
+    built = pack.build(
+        board,
+        utcnow(),
+        chosen,
+        public_only=not dashboard_perm.sees_whole_dashboard(current_user),
+        every_forum=can_manage_forums(current_user),
+    )
+    if form is None:
+        form = _period_form(built.chosen)
+    context = {
+        "board": board,
+        "form": form,
+        "chosen": built.chosen,
+        "pack": built,
+        "picks": periods.QUICK_PICKS,
+        "levels": LEVEL_LABELS,
+        "fmt": formatting,
+        "link_items": perm.sees_whole_register(current_user) and not pdf,
+        "period_args": _pack_period_args(built.chosen),
+        "pdf": pdf,
+    }
+    if pdf:
+        return built, render_template("changes/boards/pack.html", **context)
+    return built, render("changes/boards/pack.html", **context)
+
+
+def _period_form(chosen: periods.Chosen):
+    from engage.dashboard.forms import PeriodForm
+
+    shown = {"start": chosen.current.start, "end": chosen.current.end}
+    return PeriodForm(formdata=None, data=shown)
+
+
+def _pack_period_args(chosen: periods.Chosen) -> dict[str, str]:
+    if chosen.pick == pack.SINCE_LAST_MEETING:
+        return {}
+    if chosen.pick:
+        return {"period": chosen.pick}
+    return {"start": chosen.current.start.isoformat(), "end": chosen.current.end.isoformat()}
+
+
+@bp.route("/boards/<int:board_id>/pack")
+@login_required
+def board_pack(board_id: int):
+    """The board pack as a printable page."""
+    board = _pack_board(board_id)
+    _built, response = _pack_page(board)
+    return response
+
+
+@bp.route("/boards/<int:board_id>/pack.pdf")
+@login_required
+@writes_when_read
+def board_pack_pdf(board_id: int):
+    """The board pack as a PDF, drawn from the same page. It names the owners of items and
+    steps, so each download is audited."""
+    board = _pack_board(board_id)
+    built, html = _pack_page(board, pdf=True)
+    if built is None:
+        return html  # the period could not be used: the page says why
+    period = built.chosen.current
+    response = pdf_response(html, pack.filename(board, period))
+    audit.record(
+        "boards.pack_downloaded",
+        actor=current_user,
+        board=board.id,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+    )
+    db.session.commit()
+    return response

@@ -103,3 +103,9 @@ def can_manage_boards(user: Any) -> bool:
 
 def can_view_boards(user: Any) -> bool:
     return has_role(user, Role.MANAGER, Role.BOARD, Role.ADMIN)
+
+
+def can_view_pack(user: Any, sits_on_board: bool) -> bool:
+    """A board's pack is for the people who sit on it (experts by experience included) and the
+    staff who service boards: managers and admins."""
+    return signed_in(user) and (sits_on_board or has_role(user, Role.MANAGER, Role.ADMIN))

@@ -15,4 +15,4 @@ def _permissions() -> dict:
     return {"dashboard_perm": permissions}
 
 
-from engage.dashboard import models, routes, who_routes  # noqa: E402,F401
+from engage.dashboard import models, report_routes, routes, who_routes  # noqa: E402,F401

@@ -6,9 +6,18 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import Optional
+from wtforms import StringField
+from wtforms.validators import DataRequired, Optional
 
-from engage.core.forms import DateBounds, DateField, Form, GovTextInput, submit
+from engage.core.forms import (
+    DateBounds,
+    DateField,
+    Form,
+    GovTextInput,
+    SubmissionKey,
+    at_most,
+    submit,
+)
 
 #: Dates further back than this are a slip of the keyboard, not a programme.
 YEARS_BACK = 20
@@ -49,3 +58,18 @@ class PeriodForm(Form):
             self.start.errors = [_l("Enter the first day of the period")]
             valid = False
         return valid
+
+
+class SaveReportForm(Form):
+    """Save the funder report on the page as a dated snapshot. The period and sections come
+    in the address, as the report on the page was asked for."""
+
+    submission_key = SubmissionKey()
+    title = StringField(
+        _l("Name this report"),
+        description=_l("For example: Funder report, April to June 2026"),
+        widget=GovTextInput(),
+        filters=[lambda text: text.strip() if isinstance(text, str) else text],
+        validators=[DataRequired(message=_l("Give the report a name")), at_most(150)],
+    )
+    submit = submit(_l("Save a snapshot of these figures"))

@@ -29,3 +29,14 @@ def can_see_who_is_involved(user: Any) -> bool:
 def can_keep_cohort_estimate(user: Any) -> bool:
     """Entering the cohort estimate: the lived experience managers and admins."""
     return has_role(user, Role.MANAGER, Role.ADMIN)
+
+
+def can_make_reports(user: Any) -> bool:
+    """Managers and admins put together funder reports and save them as snapshots."""
+    return has_role(user, Role.MANAGER, Role.ADMIN)
+
+
+def can_read_snapshots(user: Any) -> bool:
+    """Saved funder reports hold every figure, so only those who see the whole dashboard
+    read them: managers, admins and board members (never partner officers or peers)."""
+    return has_role(user, Role.MANAGER, Role.BOARD, Role.ADMIN)

@@ -44,6 +44,7 @@ NOT_IN_DOWNLOAD = {
     "payment_run": "a finance batch: each payee's part is in payment_item, which is included",
     "survey_round": "who set up a survey round is a work record; answers are included",
     "data_download": "single-use links: only a hash of the token, kept to refuse reuse",
+    "report_snapshot": "who saved a funder report is a work record; it holds totals only",
 }
 
 

@@ -1,0 +1,328 @@
+"""The board pack (``/boards/<id>/pack`` and ``.pdf``): who may open it, what it holds for the
+period, the PDF's first page, a period typed wrong, and a query count that does not grow."""
+
+from __future__ import annotations
+
+import io
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from engage.changes.models import (
+    ActionStep,
+    Attendance,
+    Board,
+    BoardMeeting,
+    BoardMember,
+    Decision,
+    Level,
+    Source,
+    State,
+)
+from engage.core.audit import AuditEntry
+from engage.extensions import db
+from engage.forums.models import Forum, Meeting
+from engage.people.models import Role
+from tests.changes.conftest import insert_item
+from tests.conftest import count_queries, sign_in
+
+#: The pack is read on Wednesday 10 March 2027 (GMT); the board last met on 1 March.
+TODAY = date(2027, 3, 10)
+LAST_MEETING = datetime(2027, 3, 1, 10, tzinfo=UTC)
+
+
+def _at(day: date, hour: int = 12) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def board(app, make_user, pin_today):
+    """A delivery board with a chair (board role) and an expert by experience (a peer), met on
+    1 February and 1 March, meeting next on 29 March; register items, decisions, a forum
+    meeting and a resolved item around the period 1 March to 10 March."""
+    pin_today(TODAY)
+    chair = make_user("chair", roles={Role.BOARD})
+    expert = make_user("expert", roles={Role.PEER})
+    with app.app_context():
+        board = Board(name="Changing Futures Delivery Board", level=Level.DELIVERY.value)
+        db.session.add(board)
+        db.session.flush()
+        db.session.add_all(
+            [
+                BoardMember(board_id=board.id, user_id=chair.id, role="Chair"),
+                BoardMember(board_id=board.id, user_id=expert.id, expert_by_experience=True),
+            ]
+        )
+        february = BoardMeeting(board_id=board.id, starts_at=datetime(2027, 2, 1, 10, tzinfo=UTC))
+        march = BoardMeeting(board_id=board.id, starts_at=LAST_MEETING, place="Room 1")
+        april = BoardMeeting(
+            board_id=board.id, starts_at=datetime(2027, 3, 29, 9, tzinfo=UTC), place="Room 2"
+        )
+        db.session.add_all([february, march, april])
+        db.session.flush()
+        # 1 March: the chair came, the expert sent apologies (50%).
+        db.session.add_all(
+            [
+                Attendance(meeting_id=march.id, user_id=chair.id, attended=True),
+                Attendance(meeting_id=march.id, user_id=expert.id, attended=False),
+            ]
+        )
+        escalated = insert_item(
+            title="Turned away from the housing office",
+            state=State.ESCALATED.value,
+            level=Level.DELIVERY.value,
+            triaged_at=_at(date(2026, 12, 1)),
+            target_date=date(2027, 3, 20),
+        )
+        db.session.add(
+            ActionStep(
+                item_id=escalated.id,
+                description="Train front desk staff on the duty to refer",
+                owner_name="Housing lead, City Council",
+                due_date=date(2027, 3, 25),
+            )
+        )
+        strategic = insert_item(
+            title="A strategic board matter",
+            state=State.ESCALATED.value,
+            level=Level.STRATEGIC.value,
+            triaged_at=_at(date(2026, 12, 1)),
+        )
+        db.session.add_all(
+            [
+                Decision(
+                    item_id=escalated.id,
+                    meeting_id=march.id,
+                    text="Ask the council for a named lead.",
+                    co_produced=True,
+                    decided_at=LAST_MEETING,
+                ),
+                Decision(
+                    item_id=escalated.id,
+                    meeting_id=february.id,
+                    text="An older decision, before the period.",
+                    decided_at=datetime(2027, 2, 1, 10, tzinfo=UTC),
+                ),
+            ]
+        )
+        forum = Forum(name="Lived Experience Forum", open_to_all=True)
+        db.session.add(forum)
+        db.session.flush()
+        forum_meeting = Meeting(
+            forum_id=forum.id,
+            starts_at=_at(date(2027, 3, 4)),
+            ends_at=_at(date(2027, 3, 4), 14),
+            decisions="The forum asked for letters in plain English.",
+        )
+        db.session.add(forum_meeting)
+        db.session.flush()
+        insert_item(
+            title="Letters full of jargon",
+            source=Source.MEETING.value,
+            source_meeting_id=forum_meeting.id,
+            state=State.TRIAGED.value,
+        )
+        insert_item(
+            title="Bus fares refunded late",
+            source=Source.MEETING.value,
+            state=State.RESOLVED.value,
+            resolved_at=_at(date(2027, 3, 5)),
+            what_changed="Fares are refunded on the day.",
+            changed_for_whom="Everyone who comes to a forum.",
+            lasting="Written into the expenses policy.",
+        )
+        db.session.commit()
+        return {
+            "id": board.id,
+            "chair": chair,
+            "expert": expert,
+            "escalated": escalated.id,
+            "strategic": strategic.id,
+        }
+
+
+# --- who may open it ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("chair", 200),  # sits on the board
+        ("expert", 200),  # a peer in an expert-by-experience seat
+        (Role.MANAGER, 200),
+        (Role.ADMIN, 200),
+        (Role.BOARD, 404),  # on another board, not this one
+        (Role.PARTNER, 404),
+        (Role.PEER, 404),
+        (Role.FINANCE, 404),
+    ],
+)
+def test_who_may_open_the_pack(client, board, signed_in, who, status):
+    if isinstance(who, Role):
+        signed_in(who)
+    else:
+        sign_in(client, board[who].username)
+    assert client.get(f"/boards/{board['id']}/pack").status_code == status
+    assert client.get(f"/boards/{board['id']}/pack.pdf").status_code == status
+
+
+def test_signed_out_readers_are_sent_to_sign_in(client, board):
+    response = client.get(f"/boards/{board['id']}/pack")
+    assert response.status_code in (302, 303)
+    assert "/login" in response.headers["Location"]
+
+
+def test_a_board_that_does_not_exist_is_not_found(client, board, signed_in):
+    signed_in(Role.MANAGER)
+    assert client.get("/boards/999999/pack").status_code == 404
+    assert client.get("/boards/999999/pack.pdf").status_code == 404
+
+
+def test_the_board_page_links_to_the_pack_for_its_readers(app, client, board, make_user):
+    sign_in(client, board["chair"].username)
+    assert f"/boards/{board['id']}/pack" in client.get(f"/boards/{board['id']}").text
+    other = app.test_client()
+    # Sees the board's page, but does not sit on this board.
+    sign_in(other, make_user(roles={Role.BOARD}).username)
+    page = other.get(f"/boards/{board['id']}")
+    assert page.status_code == 200
+    assert f"/boards/{board['id']}/pack" not in page.text
+
+
+# --- what it holds -----------------------------------------------------------------------------
+
+
+def test_the_pack_holds_the_agenda_plans_decisions_feedback_changes_and_attendance(client, board):
+    sign_in(client, board["chair"].username)
+    page = client.get(f"/boards/{board['id']}/pack").text
+    # Since the last meeting: 1 March to today (10 days); compared with the 10 days before,
+    # 19 to 28 February.
+    assert "1 March 2027 to 10 March 2027" in page
+    assert "Compared with 19 February 2027 to 28 February 2027" in page
+    # The next meeting's agenda, with the escalated item's action plan; not other levels'.
+    assert "Agenda for the next meeting" in page
+    assert "Turned away from the housing office" in page
+    assert "Train front desk staff on the duty to refer" in page
+    assert "Housing lead, City Council" in page
+    assert "A strategic board matter" not in page
+    # Decisions from 1 March on, not February's.
+    assert "Ask the council for a named lead." in page
+    assert "An older decision, before the period." not in page
+    # The forum's feedback and what it raised; "you said, we did".
+    assert "The forum asked for letters in plain English." in page
+    assert "Letters full of jargon" in page
+    assert "Fares are refunded on the day." in page
+    # Attendance on 1 March: 1 of the 2 recorded came.
+    assert "1 of 2 came" in page
+    assert "50%" in page
+    # The dashboard's headline figures (the people section exists from the start).
+    assert "People who applied to be peers" in page
+
+
+def test_with_no_meeting_planned_the_pack_says_so(app, client, board):
+    with app.app_context():
+        db.session.execute(
+            BoardMeeting.__table__.delete().where(
+                BoardMeeting.board_id == board["id"], BoardMeeting.starts_at > LAST_MEETING
+            )
+        )
+        db.session.commit()
+    sign_in(client, board["chair"].username)
+    page = client.get(f"/boards/{board['id']}/pack").text
+    assert "No meeting planned" in page
+
+
+def test_a_chosen_period_replaces_since_the_last_meeting(client, board):
+    sign_in(client, board["chair"].username)
+    page = client.get(f"/boards/{board['id']}/pack?start=2027-02-01&end=2027-02-28").text
+    assert "1 February 2027 to 28 February 2027" in page
+    assert "An older decision, before the period." in page
+    assert "Ask the council for a named lead." not in page
+
+
+def test_a_period_typed_wrong_is_refused_kindly_and_kept(client, board):
+    sign_in(client, board["chair"].username)
+    response = client.get(f"/boards/{board['id']}/pack?start=2027-02-30&end=2027-03-01")
+    assert response.status_code == 400
+    assert "Enter a real date" in response.text
+    assert 'value="2027-02-30"' in response.text
+    assert (
+        client.get(f"/boards/{board['id']}/pack.pdf?start=2027-03-09&end=2027-03-01").status_code
+        == 400
+    )
+
+
+# --- the PDF -----------------------------------------------------------------------------------
+
+
+def test_the_pdf_is_a_pdf_whose_first_page_names_the_board_and_its_figures(app, client, board):
+    sign_in(client, board["chair"].username)
+    started = time.perf_counter()
+    response = client.get(f"/boards/{board['id']}/pack.pdf")
+    took = time.perf_counter() - started
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "attachment" in response.headers["Content-Disposition"]
+    first = PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert "Changing Futures Delivery Board" in first
+    assert "Escalated to this board" in first  # the headline counts at a glance
+    assert "Turned away from the housing office" in first
+    # The pack names owners of items and steps: each download is audited.
+    with app.app_context():
+        entry = db.session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "boards.pack_downloaded")
+        )
+        assert entry is not None
+        assert entry.actor_id == board["chair"].id
+        assert entry.detail_dict["start"] == "2027-03-01"
+    # Generous for a busy shared machine; bench/ measures it properly.
+    assert took < 10
+
+
+def test_the_page_and_the_pdf_come_from_one_template_with_the_print_stylesheet(client, board):
+    sign_in(client, board["chair"].username)
+    page = client.get(f"/boards/{board['id']}/pack").text
+    assert 'href="/static/css/print.css" media="print"' in page
+    assert "style=" not in page.split("<svg", 1)[0]  # no inline styles before any chart
+
+
+# --- a bounded number of queries ---------------------------------------------------------------
+
+
+def test_the_query_count_does_not_grow_with_the_data(app, client, board):
+    sign_in(client, board["chair"].username)
+    url = f"/boards/{board['id']}/pack"
+    client.get(url)  # warm up (first use of the session, translations)
+    before = count_queries(app, client, url)
+    with app.app_context():
+        for n in range(6):
+            item = insert_item(
+                title=f"More {n}",
+                state=State.IN_PROGRESS.value,
+                level=Level.DELIVERY.value,
+                triaged_at=_at(date(2027, 3, 2)),
+                target_date=TODAY - timedelta(days=n + 1),
+            )
+            db.session.add(
+                ActionStep(
+                    item_id=item.id,
+                    description="A step",
+                    owner_name="Someone",
+                    due_date=TODAY,
+                )
+            )
+            insert_item(
+                title=f"Resolved {n}",
+                state=State.RESOLVED.value,
+                resolved_at=_at(date(2027, 3, 3)),
+                what_changed="Changed",
+                changed_for_whom="People",
+                lasting="Policy",
+            )
+        db.session.commit()
+    assert count_queries(app, client, url) == before
