@@ -1,5 +1,6 @@
 """Demo register: 40 items in every state, theme and level, with supporters, plans,
-decisions, two boards with meetings, and some overdue items.
+decisions, two boards meeting through the 18 months of programme history, and some overdue
+items; the items that ended were raised across those months.
 
 Each item is one person's own words about a kind of blockage (a story), and each story's
 "what changed" answers those words. Every step of an item's life is made through the real
@@ -30,7 +31,7 @@ from engage.changes.models import (
 )
 from engage.core import dates
 from engage.core.db import utcnow
-from engage.core.demo import happened_at, local_moment
+from engage.core.demo import happened_at, history_start, local_moment
 from engage.extensions import db
 from engage.people.models import Organisation, User
 
@@ -593,8 +594,11 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
             )
     meetings = []
     zone = dates.local_timezone()
-    for board in boards[1:]:
-        for weeks in (-8, -4, 3):
+    # The delivery board meets every four weeks and the strategic board every eight, since the
+    # programme history began; each meets next in three weeks.
+    weeks_of_history = (today - history_start(today)).days // 7
+    for board, every in zip(boards[1:], (4, 8), strict=True):
+        for weeks in [*sorted(-w for w in range(every // 2 + 2, weeks_of_history, every)), 3]:
             day = today + timedelta(weeks=weeks)
             meeting = BoardMeeting(
                 board_id=board.id,
@@ -647,6 +651,8 @@ class _Demo:
         self.manager, self.board_user = manager, board_user
         self.orgs, self.meetings, self.peers = orgs, meetings, peers
         self.made: list[Item] = []
+        today = _local_day(now)
+        self.history_days = (today - history_start(today)).days
         self.stories: dict[int, tuple[Story, int]] = {}  # item id: its story and whose words
 
     def _days(self, step: str) -> timedelta:
@@ -692,7 +698,15 @@ class _Demo:
         if not steps:  # still waiting to be read: raised in the last two weeks
             raised = self.now - timedelta(days=self.rng.uniform(0.2, 12))
         else:
-            raised = self.now - at - timedelta(days=self.rng.uniform(1, 25))
+            # Items that ended (resolved or closed) were raised at any time in the programme
+            # history, and items being worked on within its last nine months, so the register
+            # is raised, accepted and resolved across the months; the rest lately.
+            room = 25.0
+            if steps[-1] in ("resolve", "close", "close_early"):
+                room = self.history_days - at.days - 2
+            elif steps[-1] in ("start", "plan"):
+                room = 270 - at.days
+            raised = self.now - at - timedelta(days=self.rng.uniform(1, max(25.0, room)))
         return raised, [(step, raised + offset) for step, offset in offsets]
 
     def _meeting_before(self, moment: datetime) -> int | None:

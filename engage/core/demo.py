@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from engage.core.dates import local_timezone
 from engage.core.db import clock_at, utcnow
@@ -28,3 +28,30 @@ def local_moment(day: date, hour: int, minute: int = 0) -> datetime:
     """That day at that time in the partnership's zone, as UTC, never later than now."""
     moment = datetime.combine(day, time(hour, minute), local_timezone()).astimezone(UTC)
     return min(moment, utcnow())
+
+
+#: How far back the demo's programme history goes: long enough for a year's trend and the
+#: year before it to compare with (the dashboard's "last 12 months" and "programme to date").
+HISTORY_MONTHS = 18
+
+
+def history_start(today: date) -> date:
+    """The first day of the demo's programme history: ``HISTORY_MONTHS`` months before
+    ``today`` (the same day of the month, or the month's last day if it has fewer)."""
+    month = today.month - 1 - HISTORY_MONTHS
+    year, month = today.year + month // 12, month % 12 + 1
+    for day in range(today.day, 27, -1):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    return date(year, month, min(today.day, 28))
+
+
+def months_between(first: date, last: date) -> list[date]:
+    """The first day of each month from ``first``'s month to ``last``'s, in order."""
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months

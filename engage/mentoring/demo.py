@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from engage.core import dates
 from engage.core.db import clock_at, utcnow
-from engage.core.demo import happened_at
+from engage.core.demo import happened_at, history_start
 from engage.extensions import db
 from engage.forums import attendance, replies
 from engage.forums.models import Presence, Reply, Venue
@@ -38,7 +38,7 @@ from engage.mentoring.models import (
     Stage,
     SupervisionKind,
 )
-from engage.people.models import User
+from engage.people.models import Role, User, UserRole
 
 #: (name, what it covers, months it counts for or None)
 COURSES = [
@@ -455,6 +455,18 @@ PAST_SESSIONS = [
     ("Self-care", -45, 10, False, 15, True),
     ("Confidentiality and data protection", -20, 10, True, 12, False),
 ]
+#: Sessions of the programme history, open to any peer getting ready for co-production (not
+#: the role holders, whose training the gaps matrix shows): (course, days from today, hour).
+HISTORY_SESSIONS = [
+    ("Boundaries", -520, 10),
+    ("Self-care", -470, 13),
+    ("Confidentiality and data protection", -420, 10),
+    ("Motivational interviewing", -360, 10),
+    ("Boundaries", -300, 13),
+    ("Self-care", -250, 10),
+    ("Motivational interviewing", -130, 13),
+    ("Boundaries", -90, 10),
+]
 FUTURE_SESSIONS = [
     ("Lone working", 12, 10, True, 10, False),
     ("Trauma-informed practice", 26, 13, True, 15, True),
@@ -518,6 +530,7 @@ def _training(rng: random.Random, manager: User, sam: User, courses: dict, today
     for user_id, name, on in elsewhere:
         with happened_at(_at((today - on).days - 7)):
             training.record_completion(manager, db.session.get(User, user_id), courses[name], on)
+    _history_sessions(rng, manager, sam, courses, today, needs)
     # Past sessions: those whose role needs the course were invited, and came.
     for name, offset, hour, paid, capacity, online in PAST_SESSIONS:
         course = courses[name]
@@ -564,3 +577,35 @@ def _training(rng: random.Random, manager: User, sam: User, courses: dict, today
             with happened_at(_before_now(planned + timedelta(days=1))):
                 replies.reply(db.session.get(User, invitee.user_id), session.meeting, answer)
     db.session.flush()
+
+
+def _history_sessions(rng, manager, sam, courses, today, needs) -> None:  # noqa: ANN001, PLR0913
+    """The training of the programme history (``HISTORY_SESSIONS``, within its 18 months): each
+    session put on three weeks ahead, a handful of peers invited who hold no role yet (nor
+    Jordan, whose confidentiality course the leaflet review's warning needs to have run out),
+    and those who came completing the course. Unpaid, as the older sessions were."""
+    holders = set().union(*needs.values()) | {sam.id}
+    jordan = db.session.scalar(select(User.id).where(User.username == "peer2"))
+    peers = db.session.scalars(
+        select(User.id)
+        .join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.PEER.value, User.is_active, User.id.not_in(holders | {jordan}))
+        .order_by(User.id)
+    ).all()
+    earliest = -(today - history_start(today)).days + 21
+    for name, offset, hour in HISTORY_SESSIONS:
+        if offset < earliest or not peers:
+            continue
+        session, planned = _put_on(
+            manager, courses[name], today + timedelta(days=offset), hour, False, 12, False
+        )
+        meeting = session.meeting
+        people = rng.sample(peers, k=min(len(peers), rng.randint(5, 9)))
+        with happened_at(planned + timedelta(hours=1)):
+            replies.invite_people(meeting, set(people), notify=True)
+        marks = {
+            user_id: rng.choice([Presence.ATTENDED] * 4 + [Presence.LATE, Presence.NO_SHOW])
+            for user_id in people
+        }
+        with happened_at(meeting.ends_at + timedelta(minutes=30)):
+            attendance.mark_attendance(manager, meeting, marks)

@@ -1,6 +1,7 @@
 """Demo payments: a rate card with a mid-year change, mileage and benefits thresholds, bank
-details, claims in every state with receipt photos, time waiting for approval, two past
-payment runs, a peer close to a weekly limit who asked to be warned, and a peer who declines
+details, claims in every state with receipt photos, time waiting for approval, a payment run
+about every month of the programme history (18 months) paying the time and claims approved
+since the last, a peer close to a weekly limit who asked to be warned, and a peer who declines
 payment.
 
 ``seed_settings`` runs before the forums demo, so attendance at past meetings is priced from the
@@ -18,12 +19,13 @@ from PIL import Image, ImageDraw
 
 from engage.core import dates
 from engage.core.db import utcnow
-from engage.core.demo import happened_at, local_moment
+from engage.core.demo import happened_at, history_start, local_moment
 from engage.extensions import db
 from engage.payments import bank_details, earnings, rate_card, thresholds
 from engage.payments.claims import receipts
 from engage.payments.claims import services as claim_services
 from engage.payments.models import (
+    ExpenseClaim,
     InvolvementRecord,
     Period,
     RecordStatus,
@@ -148,7 +150,8 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
         for p in peers
         if p.profile.payment_preference != "cash" and p.id not in waiting_for_details
     ]
-    with happened_at(local_moment(today - timedelta(days=200), 12)):
+    # Given when they joined, before the programme history began.
+    with happened_at(local_moment(history_start(today) - timedelta(days=7), 12)):
         for n, person in enumerate(with_details):
             bank_details.set_bank_details(
                 person,
@@ -173,13 +176,29 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 description="Entered by Priya after the session",
             )
 
-    # Claims: two past runs' worth, paid; then one in every state.
-    for months_ago in (2, 1):
+    # A payment run about every 30 days since the programme history began, each paying the
+    # time approved and the expenses claimed since the last; the last two runs pay the eight
+    # payees finance knows best. Then one claim in every state.
+    begin = history_start(today)
+    regulars = [p for p in payees if p.id not in waiting_for_details]
+    for months_ago in range((today - begin).days // 30 - 1, 0, -1):
         run_day = today - timedelta(days=30 * months_ago - 5)
+        if months_ago <= 2:
+            claimants = [(p, today - timedelta(days=30 * months_ago + 3)) for p in payees[:8]]
+        else:  # a few claims a month, some made days before the run and some weeks
+            claimants = [
+                (p, run_day - timedelta(days=rng.randint(3, 26)))
+                for p in rng.sample(regulars, k=min(len(regulars), rng.randint(3, 6)))
+            ]
         made = []
-        for person in payees[:8]:
-            claim = _claim(rng, person, today - timedelta(days=30 * months_ago + 3))
+        for person, day in claimants:
+            claim = _claim(rng, person, day)
             with happened_at(_later(claim.created_at, rng)):
+                if months_ago > 2 and rng.random() < 0.1:
+                    claim_services.reject(
+                        manager, claim, "This was paid already, in cash at the meeting on the day."
+                    )
+                    continue
                 claim_services.approve(manager, claim)
             made.append(claim.id)
         with happened_at(local_moment(run_day - timedelta(days=1), 15)):
@@ -196,11 +215,14 @@ def seed(rng: random.Random, people: dict[str, User], peers: list[User]) -> None
                 InvolvementRecord.activity_date < run_day - timedelta(days=1)
             )
         ).all()
-        if not ready and not made:
+        claims = db.session.scalars(
+            run_services.ready_claims_query().where(ExpenseClaim.id.in_(made or [-1]))
+        ).all()
+        if not ready and not claims:
             continue  # a demo with (almost) no peers may have nothing to pay yet
         with happened_at(local_moment(run_day, 10)):
             run, _made = run_services.create_run(
-                finance, f"demo-run-{months_ago}", [r.id for r in ready], made
+                finance, f"demo-run-{months_ago}", [r.id for r in ready], [c.id for c in claims]
             )
         with happened_at(local_moment(run_day, 15)):
             run_services.mark_paid(finance, run)

@@ -5,9 +5,11 @@ peers with varied profiles, needs and choices. Demo accounts exist only in a dat
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 
-from engage.core import settings
+from engage.core import dates, settings
 from engage.core.db import utcnow
+from engage.core.demo import happened_at, history_start, local_moment
 from engage.core.domains import DemoPartnership
 from engage.core.security import hash_password
 from engage.extensions import db
@@ -82,9 +84,19 @@ LANGUAGES = ["Polish", "Arabic", "Urdu", "British Sign Language", "Romanian", "K
 
 def seed(rng: random.Random, extra_peers: int) -> DemoPartnership:
     """Make the demo accounts and ``extra_peers`` more peers in an empty, migrated database;
-    returns what the other domains' demo steps build on."""
+    returns what the other domains' demo steps build on.
+
+    The accounts are made a fortnight before the programme history begins
+    (``engage.core.demo.history_start``), as a partnership moving its records into engage
+    would, so everything the other domains add to someone's account comes after it."""
     settings.put(settings.DEMO_MARKER, "yes")
     password = hash_password(DEMO_PASSWORD)
+    now = utcnow()
+    with happened_at(local_moment(history_start(dates.local_today()) - timedelta(days=14), 10)):
+        return _accounts(rng, extra_peers, password, now)
+
+
+def _accounts(rng: random.Random, extra_peers: int, password: str, now) -> DemoPartnership:  # noqa: ANN001
     made = {}
     for username, name, roles, email, phone in DEMO_ACCOUNTS:
         user = services.create_account(
@@ -127,7 +139,7 @@ def seed(rng: random.Random, extra_peers: int) -> DemoPartnership:
             contact_channel=None if has_email else "worker",
         )
         user.password_hash = password if rng.random() < 0.7 else None
-        _vary_profile(user, rng)
+        _vary_profile(user, rng, now)
     extra = [
         u
         for u in db.session.scalars(db.select(User).where(User.username.not_in(DEMO_USERNAMES)))
@@ -136,7 +148,9 @@ def seed(rng: random.Random, extra_peers: int) -> DemoPartnership:
     return DemoPartnership(rng=rng, accounts=made, peers=extra)
 
 
-def _vary_profile(user: User, rng: random.Random) -> None:
+def _vary_profile(user: User, rng: random.Random, now=None) -> None:  # noqa: ANN001
+    """``now`` is when the demo is made (by default the clock's now): a paused peer paused
+    lately, not when they joined."""
     profile = user.profile
     profile.needs_step_free = rng.random() < 0.2
     profile.needs_hearing_loop = rng.random() < 0.1
@@ -152,7 +166,7 @@ def _vary_profile(user: User, rng: random.Random) -> None:
     profile.payment_preference = rng.choice(["bank", "bank", "voucher", "cash", "decline", None])
     profile.benefits_warnings = rng.random() < 0.3
     if rng.random() < 0.1:
-        profile.paused_at = utcnow()
+        profile.paused_at = now or utcnow()
     if rng.random() < 0.7:
         services.give_consent(user, user, ConsentPurpose.CONTACT)
     if rng.random() < 0.5:

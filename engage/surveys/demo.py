@@ -1,4 +1,5 @@
-"""The demo's surveys: two closed rounds and an open one of the co-production partners survey,
+"""The demo's surveys: three closed half-yearly rounds (across the 18 months of programme
+history) and an open one of the co-production partners survey,
 and a closed round of the service experience survey, answered by the demo peers (online and on
 paper) so the trend shows, and some breakdown groups are big enough to show and some are not.
 The demo ``peer`` has the open round waiting on their home page."""
@@ -10,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from engage.core import dates
-from engage.core.demo import happened_at, local_moment
+from engage.core.demo import happened_at, history_start, local_moment
 from engage.people.models import User
 from engage.surveys import definitions as defs
 from engage.surveys import services
@@ -49,6 +50,12 @@ def _answers(definition: defs.Definition, rng: random.Random, lean: float) -> di
         elif question.type == "text" and rng.random() < 0.35:
             answers[question.id] = rng.choice(WORDS)
     return answers
+
+
+def _season(survey: str, opened: int) -> str:
+    """A round's title from the month it opened, ``opened`` days ago ("…, June 2026"): rounds
+    half a year apart never share one, whatever day the demo is made."""
+    return f"{survey}, {dates.local_today() - timedelta(days=opened):%B %Y}"
 
 
 def _run(
@@ -100,37 +107,31 @@ def seed(rng: random.Random, accounts: dict[str, User], peers: list[User]) -> No
     all_defs = defs.all_definitions()
     partners = defs.latest(all_defs, "coproduction-partners")
     service = defs.latest(all_defs, "service-experience")
-    today = dates.local_today()
-    year = today.year
-    _run(
-        rng,
-        manager,
-        partners,
-        f"Co-production partners, winter {year - 1}",
-        opened=370,
-        days=28,
-        people=rng.sample(active, k=min(18, len(active))),
-        lean=0.45,
-        paper=3,
-        finish="share",
-    )
-    _run(
-        rng,
-        manager,
-        partners,
-        f"Co-production partners, summer {year}",
-        opened=180,
-        days=28,
-        people=rng.sample(active, k=min(24, len(active))),
-        lean=0.6,
-        paper=6,
-        finish="share",
-    )
+    # Half-yearly rounds since the programme history began, things going a little better each
+    # time; the first opened ten days into the history.
+    first = (dates.local_today() - history_start(dates.local_today())).days - 10
+    for opened, answered, lean, paper in (
+        (first, 14, 0.35, 2),
+        (370, 18, 0.45, 3),
+        (180, 24, 0.6, 6),
+    ):
+        _run(
+            rng,
+            manager,
+            partners,
+            _season("Co-production partners", opened),
+            opened=opened,
+            days=28,
+            people=rng.sample(active, k=min(answered, len(active))),
+            lean=lean,
+            paper=paper,
+            finish="share",
+        )
     _run(
         rng,
         manager,
         service,
-        f"Service experience, summer {year}",
+        _season("Service experience", 150),
         opened=150,
         days=21,
         people=rng.sample(active, k=min(22, len(active))),
@@ -142,7 +143,7 @@ def seed(rng: random.Random, accounts: dict[str, User], peers: list[User]) -> No
         rng,
         manager,
         partners,
-        f"Co-production partners, winter {year}",
+        _season("Co-production partners", 5),
         opened=5,
         days=28,
         people=rng.sample(active, k=min(9, len(active))),

@@ -4,7 +4,8 @@ from the day it was raised to no later than today."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
@@ -14,7 +15,9 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 from engage import demo
 from engage.changes.demo import STORIES
 from engage.changes.models import ActionStep, BoardMeeting, Decision, Event, Item, State, Support
+from engage.core import dates
 from engage.core.db import clock_at
+from engage.core.demo import history_start, months_between
 from engage.extensions import db, limiter
 from engage.payments.models import PaymentRun
 from engage.payments.runs import exports
@@ -173,10 +176,74 @@ def test_payment_histories_fit_their_dates(seeded):
             ]
             assert times == sorted(times), (model.__name__, row.id)
             assert all(row.created_at <= at <= now for at in times), (model.__name__, row.id)
-    runs = db.session.scalars(select(PaymentRun)).all()
-    assert len(runs) == 2
+    runs = db.session.scalars(select(PaymentRun).order_by(PaymentRun.created_at)).all()
+    # A run about every 30 days of the 18 months' history, the first a month into it.
+    today = dates.local_date(now)
+    assert len(runs) == (today - history_start(today)).days // 30 - 1
     for run in runs:
         assert run.created_at <= run.paid_at <= now
+    assert {dates.local_date(run.created_at).replace(day=1) for run in runs} >= set(
+        months_between(history_start(today) + timedelta(days=60), today - timedelta(days=30))
+    )
+
+
+def test_the_demo_has_a_programme_history_to_show_trends(seeded):
+    """18 months of forum meetings with attendance at several rungs, involvement paid, closed
+    half-yearly survey rounds with answers, register items raised and resolved, and training:
+    something in most months, so the dashboard's trends are not flat."""
+    from engage.changes.models import Event
+    from engage.forums.models import Attendance, Meeting
+    from engage.mentoring.models import Completion, TrainingSession
+    from engage.payments.models import InvolvementRecord, RecordStatus
+    from engage.surveys.models import Answer, SurveyRound
+
+    now = seeded
+    today = dates.local_date(now)
+    begin = history_start(today)
+    assert (today.year - begin.year) * 12 + today.month - begin.month == 18
+    months = set(months_between(begin, today))
+
+    def month(moment) -> date:  # noqa: ANN001
+        day = moment if isinstance(moment, date) and not isinstance(moment, datetime) else None
+        return (day or dates.local_date(moment)).replace(day=1)
+
+    held = db.session.execute(
+        select(Meeting.starts_at, Meeting.rung)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(Meeting.starts_at < now)
+        .distinct()
+    ).all()
+    assert len({month(at) for at, _rung in held} & months) >= 16
+    assert len({rung for _at, rung in held if rung}) >= 4  # several rungs of the ladder
+    assert min(at for at, _rung in held) >= dates.start_of_day(begin)
+    paid = db.session.scalars(
+        select(InvolvementRecord.activity_date).where(
+            InvolvementRecord.status == RecordStatus.PAID.value
+        )
+    ).all()
+    assert len({month(day) for day in paid}) >= 15
+    closed = db.session.scalars(
+        select(SurveyRound).where(SurveyRound.closes_at < now).order_by(SurveyRound.opens_at)
+    ).all()
+    partners = [r for r in closed if r.slug == "coproduction-partners"]
+    assert len(partners) >= 3
+    for earlier, later in itertools.pairwise(partners):
+        assert 150 <= (later.opens_at - earlier.opens_at).days <= 200  # half-yearly
+    for round_ in partners:
+        assert db.session.scalar(
+            select(db.func.count(Answer.id)).where(Answer.round_id == round_.id)
+        )
+    raised = db.session.scalars(select(Event.at).where(Event.kind == "raised")).all()
+    resolved = db.session.scalars(select(Event.at).where(Event.to_state == "resolved")).all()
+    assert len({month(at) for at in raised}) >= 10
+    assert len({month(at) for at in resolved}) >= 4
+    trained = db.session.execute(
+        select(Meeting.starts_at)
+        .join(TrainingSession, TrainingSession.meeting_id == Meeting.id)
+        .where(Meeting.starts_at < now)
+    ).scalars()
+    assert len({month(at) for at in trained}) >= 8
+    assert len({month(day) for day in db.session.scalars(select(Completion.completed_on))}) >= 8
 
 
 def test_every_demo_request_is_of_a_kind_the_form_offers(seeded, client):
