@@ -297,8 +297,8 @@ def test_the_page_and_the_pdf_come_from_one_template_with_the_print_stylesheet(c
 
 def _more_than_a_meeting_can_use(app, board) -> None:
     """Past every bound of the pack: LISTED + 5 overdue items (the first with STEPS + 3 steps),
-    LISTED + 5 decisions at the last meeting, HIGHLIGHTS + 5 resolved items, and LISTED + 5
-    forum meetings, the first raising RAISED + 4 items."""
+    LISTED + 5 decisions at the last meeting, HIGHLIGHTS + 5 resolved items (some raised by a
+    peer), and LISTED + 5 forum meetings, the first raising RAISED + 4 items."""
     with app.app_context():
         march = db.session.scalar(
             select(BoardMeeting).where(
@@ -332,8 +332,11 @@ def _more_than_a_meeting_can_use(app, board) -> None:
                 )
             )
         for n in range(pack.HIGHLIGHTS + 5):
+            # Half raised by a peer: whether their words may be shown is asked too.
             insert_item(
                 title=f"Resolved {n:02d}",
+                source=Source.PEER.value if n % 2 else Source.MEETING.value,
+                raised_by_id=board["expert"].id if n % 2 else None,
                 state=State.RESOLVED.value,
                 resolved_at=_at(date(2027, 3, 3)) + timedelta(minutes=n),
                 what_changed=f"Changed {n:02d}",
