@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy import and_, case, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from engage.changes.models import (
@@ -118,8 +118,9 @@ class MeetingRecord:
         return self.present / self.recorded if self.recorded else None
 
 
-def meetings(board: Board) -> list[MeetingRecord]:
-    """Every meeting of the board, oldest first, with attendance and the decisions made there."""
+def meetings(board: Board, *, decisions: bool = True) -> list[MeetingRecord]:
+    """Every meeting of the board, oldest first, with attendance and (unless ``decisions`` is
+    False, for a reader that picks its own) the decisions made there."""
     rows = db.session.scalars(
         select(BoardMeeting)
         .where(BoardMeeting.board_id == board.id)
@@ -140,6 +141,8 @@ def meetings(board: Board) -> list[MeetingRecord]:
     ):
         records[meeting_id].recorded = recorded
         records[meeting_id].present = int(present or 0)
+    if not decisions:
+        return list(records.values())
     for decision, title in db.session.execute(
         select(Decision, Item.title)
         .join(Item, Item.id == Decision.item_id)
@@ -189,15 +192,20 @@ class Agenda:
     new_since: datetime
     due_before: date
     as_at: date  # overdue means a target date before this day
-    groups: dict[str, list[Item]]
+    groups: dict[str, list[Item]]  # the items listed under each heading, most pressing first
+    totals: dict[str, int]  # how many items fit each heading (more than listed, when bounded)
 
     @property
     def count(self) -> int:
-        return sum(len(items) for items in self.groups.values())
+        return sum(self.totals.values())
 
     def headed(self) -> list[tuple[str, str, list[Item]]]:
         """(key, heading, items) for each heading, in order, empty ones included."""
         return [(key, str(HEADINGS[key]), self.groups[key]) for key in HEADINGS]
+
+    def more(self, key: str) -> int:
+        """How many items fit heading ``key`` beyond those listed."""
+        return self.totals[key] - len(self.groups[key])
 
 
 @dataclass(frozen=True)
@@ -211,24 +219,19 @@ class _Window:
     new_until: datetime | None  # None: up to now
     due_before: date
 
-    def is_new(self, item: Item) -> bool:
-        return (
-            item.triaged_at is not None
-            and item.triaged_at >= self.new_since
-            and (self.new_until is None or item.triaged_at < self.new_until)
+    def heading(self):  # noqa: ANN201  (a SQL expression)
+        """The first heading an item fits, in the agenda's order, or NULL: as SQL, so the
+        database sorts, bounds and counts the items under each heading."""
+        new = Item.triaged_at >= self.new_since
+        if self.new_until is not None:
+            new = and_(new, Item.triaged_at < self.new_until)
+        return case(
+            (Item.state == State.ESCALATED.value, ESCALATED),
+            (Item.target_date < self.as_at, OVERDUE),
+            (new, NEW),
+            (Item.target_date < self.due_before, DUE),
+            else_=None,
         )
-
-    def heading(self, item: Item) -> str | None:
-        """The first heading ``item`` fits, in the agenda's order, or None."""
-        if item.state == State.ESCALATED.value:
-            return ESCALATED
-        if item.target_date is not None and item.target_date < self.as_at:
-            return OVERDUE
-        if self.is_new(item):
-            return NEW
-        if item.target_date is not None and item.target_date < self.due_before:
-            return DUE
-        return None
 
 
 def _window(
@@ -257,6 +260,8 @@ def build_agenda(
     all_meetings: list[BoardMeeting],
     meeting: BoardMeeting | None,
     now: datetime,
+    *,
+    limit: int | None = None,
 ) -> Agenda:
     """The agenda for ``meeting`` (or for now, when None), from open items at the board's level.
 
@@ -269,34 +274,45 @@ def build_agenda(
       this one, when none is planned).
 
     ``all_meetings`` are the board's meetings, oldest first. Each item appears once, under the
-    first heading it fits in that order. One query, with owners and organisations loaded.
+    first heading it fits in that order; under each heading the most pressing come first: the
+    earliest target date (the longest overdue, then the soonest due), then those without one.
+    ``limit``: list at most this many items under each heading (``totals`` still counts them
+    all). One query, with owners and organisations loaded.
     """
     window = _window(all_meetings, meeting, now)
-    new = Item.triaged_at >= window.new_since
-    if window.new_until is not None:
-        new = and_(new, Item.triaged_at < window.new_until)
-    items = (
-        db.session.scalars(
-            select(Item)
-            .where(
-                Item.level == board.level,
-                Item.state.in_([s.value for s in OPEN_STATES]),
-                or_(
-                    Item.state == State.ESCALATED.value,
-                    Item.target_date < max(window.due_before, window.as_at),
-                    new,
-                ),
+    heading = window.heading()
+    ranked = (
+        select(
+            Item.id,
+            heading.label("heading"),
+            func.row_number()
+            .over(
+                partition_by=heading,
+                order_by=(Item.target_date.is_(None), Item.target_date, Item.id),
             )
-            .options(joinedload(Item.owner), joinedload(Item.owner_organisation))
+            .label("place"),
+            func.count().over(partition_by=heading).label("total"),
         )
-        .unique()
-        .all()
+        .where(
+            Item.level == board.level,
+            Item.state.in_([s.value for s in OPEN_STATES]),
+            heading.is_not(None),
+        )
+        .subquery()
     )
+    query = (
+        select(Item, ranked.c.heading, ranked.c.total)
+        .join(ranked, ranked.c.id == Item.id)
+        .options(joinedload(Item.owner), joinedload(Item.owner_organisation))
+        .order_by(ranked.c.heading, ranked.c.place)
+    )
+    if limit is not None:
+        query = query.where(ranked.c.place <= limit)
     groups: dict[str, list[Item]] = {key: [] for key in HEADINGS}
-    for item in sorted(items, key=lambda i: (i.target_date or date.max, i.id)):
-        key = window.heading(item)
-        if key is not None:  # the query only returns items that fit a heading
-            groups[key].append(item)
+    totals = dict.fromkeys(HEADINGS, 0)
+    for item, key, total in db.session.execute(query):
+        groups[key].append(item)
+        totals[key] = total
     return Agenda(
         meeting,
         window.previous,
@@ -305,6 +321,7 @@ def build_agenda(
         window.due_before,
         window.as_at,
         groups,
+        totals,
     )
 
 

@@ -288,6 +288,7 @@ def _pack_page(board: Board, pdf: bool = False):
         "form": form,
         "chosen": built.chosen,
         "pack": built,
+        "listed": pack.LISTED,
         "picks": periods.QUICK_PICKS,
         "levels": LEVEL_LABELS,
         "fmt": formatting,

@@ -6,7 +6,10 @@ in the period, what the forums said and what changed ("you said, we did"), the p
 headline figures and attendance at the board's own meetings. The period runs from the day of
 the board's last meeting to today, unless the reader chooses another.
 
-A fixed number of queries, however many items, meetings or decisions there are.
+A board meeting can work through a couple of dozen items, not thousands: every list is bounded
+(the most pressing first) and says how many more there are and where to find them, with each
+count exact (from SQL). A fixed number of queries, however many items, meetings or decisions
+there are, and no row is loaded that the pack does not show.
 """
 
 from __future__ import annotations
@@ -20,7 +23,16 @@ from sqlalchemy import func, select
 
 from engage.changes import board_services
 from engage.changes.board_services import Agenda, MeetingRecord
-from engage.changes.models import ActionStep, Board, BoardMember, Decision, Item, Source, State
+from engage.changes.models import (
+    ActionStep,
+    Board,
+    BoardMeeting,
+    BoardMember,
+    Decision,
+    Item,
+    Source,
+    State,
+)
 from engage.changes.services import quotable
 from engage.core import dates
 from engage.core.figures import Kind, Period, Section, Table
@@ -29,8 +41,17 @@ from engage.dashboard.periods import Chosen
 from engage.extensions import db
 from engage.forums.models import Forum, Meeting
 
+#: How many entries each list in the pack shows (the items under each agenda heading, the
+#: decisions, the forum meetings): what one meeting can use. The rest are counted.
+LISTED = 20
+
 #: How many "you said, we did" changes the pack tells in full; the rest are counted.
 HIGHLIGHTS = 10
+
+#: How many steps of each agenda item's action plan, and how many items raised at each forum
+#: meeting, the pack lists; the item's and the meeting's own pages have them all.
+STEPS = 10
+RAISED = 10
 
 #: The pick name of the default period, for addresses and the page.
 SINCE_LAST_MEETING = "since-last-meeting"
@@ -68,22 +89,53 @@ class ForumFeedback:
 
     meeting: Meeting
     forum: str
-    raised: list[tuple[int, str]] = field(default_factory=list)  # (item id, title)
+    raised_count: int  # items raised for the register at this meeting, all of them
+    raised: list[tuple[int, str]] = field(default_factory=list)  # (item id, title), the first
+
+    @property
+    def more(self) -> int:
+        return self.raised_count - len(self.raised)
+
+
+@dataclass
+class Plan:
+    """The first steps of an agenda item's action plan, and how many it has."""
+
+    steps: list[ActionStep] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.steps)
 
 
 @dataclass
 class Pack:
     board: Board
     chosen: Chosen
-    agenda: Agenda
-    steps: dict[int, list[ActionStep]]  # each agenda item's action plan, by item id
+    agenda: Agenda  # bounded: the most pressing items under each heading, and exact totals
+    plans: dict[int, Plan]  # each listed agenda item's action plan, by item id
     decisions: list[tuple[Decision, str, datetime]]  # (decision, item title, meeting's start)
-    feedback: list[ForumFeedback]
+    decisions_count: int
+    feedback: list[ForumFeedback]  # the latest forum meetings with something to tell
+    feedback_count: int
     resolved: list[Item]  # the latest changes made in the period
     resolved_count: int
     quotable: set[int]  # of ``resolved``, whose own words may be shown
     attendance: list[MeetingRecord]  # the board's meetings in the period that have happened
     sections: list[Section]  # the dashboard's sections, figures only
+
+    @property
+    def more_decisions(self) -> int:
+        return self.decisions_count - len(self.decisions)
+
+    @property
+    def more_feedback(self) -> int:
+        return self.feedback_count - len(self.feedback)
+
+    @property
+    def more_resolved(self) -> int:
+        return self.resolved_count - len(self.resolved)
 
     @property
     def attendance_rate(self) -> float | None:
@@ -126,51 +178,107 @@ def _between(column, period: Period):  # noqa: ANN001, ANN202
     )
 
 
-def _steps(items: list[Item]) -> dict[int, list[ActionStep]]:
-    ids = [item.id for item in items]
-    found: dict[int, list[ActionStep]] = {item_id: [] for item_id in ids}
-    if ids:
-        for step in db.session.scalars(
-            select(ActionStep)
-            .where(ActionStep.item_id.in_(ids))
-            .order_by(ActionStep.due_date, ActionStep.id)
-        ):
-            found[step.item_id].append(step)
-    return found
+def _bounded(query, limit: int) -> tuple[list, int]:  # noqa: ANN001
+    """The first ``limit`` rows of ``query`` (in its order) and how many it has in all, in one
+    statement: the count is a window over every row, taken before the limit."""
+    rows = db.session.execute(query.add_columns(func.count().over()).limit(limit)).all()
+    return [row[:-1] for row in rows], rows[0][-1] if rows else 0
 
 
-def _feedback(period: Period, every_forum: bool) -> list[ForumFeedback]:
-    """Forum meetings held in the period (not the training forum's sessions, not cancelled)
-    that recorded decisions or raised items. Invitation-only forums only for ``every_forum``
-    (the lived experience team): others see what an open forum says, as on the forum pages.
-    Two queries."""
+def _plans(items: list[Item]) -> dict[int, Plan]:
+    """The first :data:`STEPS` steps of each item's action plan (by due date) and how many it
+    has. One query, run even for no items so the count of queries never changes."""
+    plans = {item.id: Plan() for item in items}
+    ranked = (
+        select(
+            ActionStep.id,
+            func.row_number()
+            .over(partition_by=ActionStep.item_id, order_by=(ActionStep.due_date, ActionStep.id))
+            .label("place"),
+            func.count().over(partition_by=ActionStep.item_id).label("total"),
+        )
+        .where(ActionStep.item_id.in_(list(plans)))
+        .subquery()
+    )
+    for step, total in db.session.execute(
+        select(ActionStep, ranked.c.total)
+        .join(ranked, ranked.c.id == ActionStep.id)
+        .where(ranked.c.place <= STEPS)
+        .order_by(ActionStep.item_id, ranked.c.place)
+    ):
+        plan = plans[step.item_id]
+        plan.steps.append(step)
+        plan.total = total
+    return plans
+
+
+def _decisions(board: Board, period: Period) -> tuple[list[tuple[Decision, str, datetime]], int]:
+    """The latest :data:`LISTED` decisions made at the board's meetings in the period, newest
+    first, with each item's title and the meeting's start; and how many there were. One query.
+    """
+    rows, total = _bounded(
+        select(Decision, Item.title, BoardMeeting.starts_at)
+        .join(Item, Item.id == Decision.item_id)
+        .join(BoardMeeting, BoardMeeting.id == Decision.meeting_id)
+        .where(BoardMeeting.board_id == board.id, _between(Decision.decided_at, period))
+        .order_by(Decision.decided_at.desc(), Decision.id.desc()),
+        LISTED,
+    )
+    return [(decision, title, held_at) for decision, title, held_at in rows], total
+
+
+def _raised_items():  # noqa: ANN202  (a SQL expression)
+    """Items raised for the register at a forum meeting (merged ones counted once, in the
+    item they were merged into)."""
+    return (Item.source == Source.MEETING.value) & (Item.state != State.MERGED.value)
+
+
+def _feedback(period: Period, every_forum: bool) -> tuple[list[ForumFeedback], int]:
+    """The latest :data:`LISTED` forum meetings held in the period (not the training forum's
+    sessions, not cancelled) that recorded decisions or raised items, newest first, each with
+    the first :data:`RAISED` items it raised; and how many such meetings there were.
+    Invitation-only forums only for ``every_forum`` (the lived experience team): others see
+    what an open forum says, as on the forum pages. Two queries."""
+    raised_count = (
+        select(func.count(Item.id))
+        .where(Item.source_meeting_id == Meeting.id, _raised_items())
+        .correlate(Meeting)
+        .scalar_subquery()
+    )
     query = (
-        select(Meeting, Forum.name)
+        select(Meeting, Forum.name, raised_count)
         .join(Forum, Forum.id == Meeting.forum_id)
         .where(
             _between(Meeting.starts_at, period),
             Meeting.cancelled.is_(False),
             Forum.is_training.is_(False),
+            (func.trim(Meeting.decisions) != "") | (raised_count > 0),
         )
-        .order_by(Meeting.starts_at, Meeting.id)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
     )
     if not every_forum:
         query = query.where(Forum.open_to_all.is_(True))
-    rows = db.session.execute(query)
-    found = {meeting.id: ForumFeedback(meeting, name) for meeting, name in rows}
-    if not found:
-        return []
-    for item_id, title, meeting_id in db.session.execute(
-        select(Item.id, Item.title, Item.source_meeting_id)
-        .where(
-            Item.source_meeting_id.in_(list(found)),
-            Item.source == Source.MEETING.value,
-            Item.state != State.MERGED.value,
+    rows, total = _bounded(query, LISTED)
+    found = {meeting.id: ForumFeedback(meeting, name, count) for meeting, name, count in rows}
+    ranked = (
+        select(
+            Item.id,
+            Item.title,
+            Item.source_meeting_id,
+            func.row_number()
+            .over(partition_by=Item.source_meeting_id, order_by=Item.id)
+            .label("place"),
         )
-        .order_by(Item.id)
+        .where(Item.source_meeting_id.in_(list(found)), _raised_items())
+        .subquery()
+    )
+    for item_id, title, meeting_id in db.session.execute(
+        select(ranked.c.id, ranked.c.title, ranked.c.source_meeting_id)
+        .where(ranked.c.place <= RAISED)
+        .order_by(ranked.c.source_meeting_id, ranked.c.place)
     ):
         found[meeting_id].raised.append((item_id, title))
-    return [f for f in found.values() if f.meeting.decisions.strip() or f.raised]
+    return list(found.values()), total
 
 
 def build(
@@ -184,33 +292,26 @@ def build(
     """The pack for ``board`` at ``now``, for the period ``chosen`` (None: since the board's
     last meeting). ``public_only``: only the headline figures marked public (a reader who does
     not see the whole dashboard). ``every_forum``: feedback from invitation-only forums too."""
-    records = board_services.meetings(board)
+    records = board_services.meetings(board, decisions=False)
     chosen = chosen or since_last_meeting(records, now)
     period = chosen.current
     all_meetings = [r.meeting for r in records]
     upcoming = board_services.next_meeting(all_meetings, now)
-    agenda = board_services.build_agenda(board, all_meetings, upcoming, now)
+    agenda = board_services.build_agenda(board, all_meetings, upcoming, now, limit=LISTED)
     agenda_items = [item for items in agenda.groups.values() for item in items]
 
     start = dates.start_of_day(period.start)
     end = dates.start_of_day(period.end + timedelta(days=1))
-    decisions = [
-        (decision, title, r.meeting.starts_at)
-        for r in records
-        for decision, title in r.decisions
-        if start <= decision.decided_at < end
-    ]
     held = [r for r in records if r.meeting.starts_at < now and start <= r.meeting.starts_at < end]
-
-    resolved_query = select(Item).where(
-        Item.state == State.RESOLVED.value, _between(Item.resolved_at, period)
+    decisions, decisions_count = _decisions(board, period)
+    feedback, feedback_count = _feedback(period, every_forum)
+    resolved_rows, resolved_count = _bounded(
+        select(Item)
+        .where(Item.state == State.RESOLVED.value, _between(Item.resolved_at, period))
+        .order_by(Item.resolved_at.desc(), Item.id.desc()),
+        HIGHLIGHTS,
     )
-    resolved = list(
-        db.session.scalars(
-            resolved_query.order_by(Item.resolved_at.desc(), Item.id.desc()).limit(HIGHLIGHTS)
-        )
-    )
-    resolved_count = db.session.scalar(select(func.count()).select_from(resolved_query.subquery()))
+    resolved = [item for (item,) in resolved_rows]
     sections = [
         Section(s.key, s.title, s.figures, [], s.note)
         for s in dashboard.build(period, chosen.previous, public_only=public_only)
@@ -220,12 +321,14 @@ def build(
         board=board,
         chosen=chosen,
         agenda=agenda,
-        steps=_steps(agenda_items),
+        plans=_plans(agenda_items),
         decisions=decisions,
-        feedback=_feedback(period, every_forum),
+        decisions_count=decisions_count,
+        feedback=feedback,
+        feedback_count=feedback_count,
         resolved=resolved,
-        resolved_count=resolved_count or 0,
-        quotable=quotable(resolved) if resolved else set(),
+        resolved_count=resolved_count,
+        quotable=quotable(resolved),
         attendance=held,
         sections=sections,
     )

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from engage.changes import pack
 from engage.changes.models import (
     ActionStep,
     Attendance,
@@ -291,38 +292,143 @@ def test_the_page_and_the_pdf_come_from_one_template_with_the_print_stylesheet(c
     assert "style=" not in page.split("<svg", 1)[0]  # no inline styles before any chart
 
 
-# --- a bounded number of queries ---------------------------------------------------------------
+# --- bounded lists and a bounded number of queries ---------------------------------------------
+
+
+def _more_than_a_meeting_can_use(app, board) -> None:
+    """Past every bound of the pack: LISTED + 5 overdue items (the first with STEPS + 3 steps),
+    LISTED + 5 decisions at the last meeting, HIGHLIGHTS + 5 resolved items (some raised by a
+    peer), and LISTED + 5 forum meetings, the first raising RAISED + 4 items."""
+    with app.app_context():
+        march = db.session.scalar(
+            select(BoardMeeting).where(
+                BoardMeeting.board_id == board["id"], BoardMeeting.starts_at == LAST_MEETING
+            )
+        )
+        for n in range(pack.LISTED + 5):
+            # Target dates from 1 March back: the first is the least overdue.
+            item = insert_item(
+                title=f"Overdue {n:02d}",
+                state=State.IN_PROGRESS.value,
+                level=Level.DELIVERY.value,
+                triaged_at=_at(date(2026, 12, 2)),
+                target_date=date(2027, 3, 1) - timedelta(days=n),
+            )
+            for s in range(pack.STEPS + 3 if n == pack.LISTED + 4 else 1):
+                db.session.add(
+                    ActionStep(
+                        item_id=item.id,
+                        description=f"Step {s:02d} of {n:02d}",
+                        owner_name="Someone",
+                        due_date=TODAY + timedelta(days=s),
+                    )
+                )
+            db.session.add(
+                Decision(
+                    item_id=item.id,
+                    meeting_id=march.id,
+                    text=f"Decision {n:02d}",
+                    decided_at=LAST_MEETING + timedelta(minutes=n),
+                )
+            )
+        for n in range(pack.HIGHLIGHTS + 5):
+            # Half raised by a peer: whether their words may be shown is asked too.
+            insert_item(
+                title=f"Resolved {n:02d}",
+                source=Source.PEER.value if n % 2 else Source.MEETING.value,
+                raised_by_id=board["expert"].id if n % 2 else None,
+                state=State.RESOLVED.value,
+                resolved_at=_at(date(2027, 3, 3)) + timedelta(minutes=n),
+                what_changed=f"Changed {n:02d}",
+                changed_for_whom="People",
+                lasting="Policy",
+            )
+        forum = db.session.scalar(select(Forum))
+        for n in range(pack.LISTED + 5):
+            meeting = Meeting(
+                forum_id=forum.id,
+                starts_at=_at(date(2027, 3, 2), 9) + timedelta(minutes=n),
+                ends_at=_at(date(2027, 3, 2), 11),
+                decisions=f"Forum advice {n:02d}",
+            )
+            db.session.add(meeting)
+            db.session.flush()
+            for r in range(pack.RAISED + 4 if n == pack.LISTED + 4 else 0):
+                insert_item(
+                    title=f"Raised {r:02d}",
+                    source=Source.MEETING.value,
+                    source_meeting_id=meeting.id,
+                    state=State.TRIAGED.value,
+                )
+        db.session.commit()
+
+
+def test_each_list_shows_what_a_meeting_can_use_and_counts_the_rest(app, client, board):
+    _more_than_a_meeting_can_use(app, board)
+    sign_in(client, board["chair"].username)
+    page = client.get(f"/boards/{board['id']}/pack").text
+    overdue = page.split('id="pack-overdue"', 1)[1].split('id="pack-new"', 1)[0]
+    # Overdue: every one counted, the longest overdue listed first, LISTED of them.
+    assert f"Overdue ({pack.LISTED + 5})" in page
+    listed = [f"Overdue {n:02d}" for n in range(pack.LISTED + 5)]
+    shown = [title for title in listed if title in overdue]
+    assert shown == listed[5:]  # the five least overdue are counted, not listed
+    assert overdue.index("Overdue 24") < overdue.index("Overdue 05")
+    assert "And 5 more: see" in overdue
+    assert f"/register?level={Level.DELIVERY.value}&amp;state=open" in overdue
+    # The first item's plan: STEPS steps listed, the last 3 counted, with its page linked.
+    assert "Step 09 of 24" in overdue
+    assert "Step 10 of 24" not in overdue
+    assert "And 3 more: see" in overdue
+    # Decisions: the latest LISTED of LISTED + 6 (the fixture's own is the oldest).
+    decisions = page.split('id="pack-decisions"', 1)[1].split('id="pack-feedback"', 1)[0]
+    assert f"{pack.LISTED + 6} decisions were recorded in this period" in decisions
+    assert "Decision 24" in decisions
+    assert "Decision 04" not in decisions
+    assert "Ask the council for a named lead." not in decisions
+    assert "And 6 more: see" in decisions
+    # Forum feedback: the latest LISTED meetings; the one with many items lists RAISED.
+    feedback = page.split('id="pack-feedback"', 1)[1].split('id="pack-you-said-we-did"', 1)[0]
+    assert f"{pack.LISTED + 6} forum meetings in this period" in feedback
+    assert "Forum advice 24" in feedback
+    assert "Forum advice 03" not in feedback
+    assert f"{pack.RAISED + 4} items raised for the register" in feedback
+    assert "Raised 09" in feedback
+    assert "Raised 10" not in feedback
+    assert "And 4 more: see" in feedback
+    assert "And 6 more: see" in feedback
+    # You said, we did: HIGHLIGHTS of HIGHLIGHTS + 6, the register linked for the rest.
+    said = page.split('id="pack-you-said-we-did"', 1)[1].split('id="pack-figures"', 1)[0]
+    assert f"{pack.HIGHLIGHTS + 6} items were resolved" in said
+    assert said.count("engage-pack__item") == pack.HIGHLIGHTS
+    assert "And 6 more: see" in said
+    assert "/register?state=resolved" in said
+    # At a glance, the counts are whole.
+    glance = page.split('id="pack-at-a-glance"', 1)[1].split("</dl>", 1)[0]
+    assert f"{pack.LISTED + 6}" in glance
+
+
+def test_on_paper_the_pack_counts_the_rest_without_links(app, client, board):
+    _more_than_a_meeting_can_use(app, board)
+    sign_in(client, board["chair"].username)
+    response = client.get(f"/boards/{board['id']}/pack.pdf")
+    assert response.status_code == 200
+    text = " ".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages
+    ).replace("\n", " ")
+    assert "And 5 more: see the register." in text
+    assert "And 6 more: see the board's page." in text
+    assert "Overdue 24" in text
+    assert "Overdue 04" not in text
 
 
 def test_the_query_count_does_not_grow_with_the_data(app, client, board):
+    """The same statements for the fixture's handful of rows and for more than every list
+    shows (each list, each plan and each forum meeting's items past its bound)."""
     sign_in(client, board["chair"].username)
     url = f"/boards/{board['id']}/pack"
     client.get(url)  # warm up (first use of the session, translations)
     before = count_queries(app, client, url)
-    with app.app_context():
-        for n in range(6):
-            item = insert_item(
-                title=f"More {n}",
-                state=State.IN_PROGRESS.value,
-                level=Level.DELIVERY.value,
-                triaged_at=_at(date(2027, 3, 2)),
-                target_date=TODAY - timedelta(days=n + 1),
-            )
-            db.session.add(
-                ActionStep(
-                    item_id=item.id,
-                    description="A step",
-                    owner_name="Someone",
-                    due_date=TODAY,
-                )
-            )
-            insert_item(
-                title=f"Resolved {n}",
-                state=State.RESOLVED.value,
-                resolved_at=_at(date(2027, 3, 3)),
-                what_changed="Changed",
-                changed_for_whom="People",
-                lasting="Policy",
-            )
-        db.session.commit()
+    _more_than_a_meeting_can_use(app, board)
+    assert "And 5 more" in client.get(url).text  # the data is past the bounds
     assert count_queries(app, client, url) == before
