@@ -13,9 +13,10 @@ bp = Blueprint("changes", __name__)
 
 @bp.app_context_processor
 def _permissions() -> dict:
-    from engage.changes import permissions
+    from engage.changes import permissions, services
 
-    return {"register_perm": permissions}
+    # A function, so only the page that shows the link (sign in) reads the setting.
+    return {"register_perm": permissions, "you_said_we_did_published": services.is_published}
 
 
 @tick_job(10)

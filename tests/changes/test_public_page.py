@@ -134,6 +134,13 @@ def test_the_public_page_may_be_cached_and_is_the_same_for_every_visitor(app, re
     assert first.get(PAGE + "?page=2").headers["Cache-Control"] == "public, max-age=300"
 
 
+def test_the_sign_in_page_links_to_it_only_once_published(app, client, resolved):
+    link = 'href="/you-said-we-did"'
+    assert link not in client.get("/login").get_data(as_text=True)
+    publish(app)
+    assert link in client.get("/login").get_data(as_text=True)
+
+
 def test_switching_it_off_again_closes_it(app, client, resolved):
     publish(app)
     assert client.get(PAGE).status_code == 200
