@@ -329,8 +329,28 @@ class InvolvementRecord(CreatedMixin, db.Model):
     the day, approved by a manager, then paid the way the person chose."""
 
     __table_args__ = (
-        Index("ix_involvement_person_date", "person_id", "activity_date"),
+        # A person's records by date, with what says whether they count as time given, so
+        # "involved before?" (the dashboard's new peers) never reads the table itself.
+        Index(
+            "ix_involvement_person_history",
+            "person_id",
+            "activity_date",
+            "status",
+            "activity",
+            "source",
+        ),
         Index("ix_involvement_status_created", "status", "created_at"),
+        # A period's records with every column the dashboard adds up (hours by activity,
+        # payments declined, peers involved): read from the index alone.
+        Index(
+            "ix_involvement_date_activity",
+            "activity_date",
+            "activity",
+            "status",
+            "person_id",
+            "minutes",
+            "source",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
