@@ -505,6 +505,8 @@ class ExpenseClaim(CreatedMixin, db.Model):
         Index("ix_expense_claim_state_submitted", "state", "submitted_at"),  # the queue
         Index("ix_expense_claim_state_id", "state", "id"),  # a state's claims, newest first
         Index("ix_expense_claim_claimant_created", "claimant_id", "created_at"),
+        # Claims paid back on a period's days, with when each was sent (the dashboard).
+        Index("ix_expense_claim_state_paid", "state", "paid_at", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,6 @@
 """indexes for the programme dashboard at a large partnership's size: a period's involvement
-records and each person's history read from indexes alone, and a meeting's register by
-presence (bench/dashboard.py: 10,000 people, 100,000 records)
+records and each person's history read from indexes alone, a meeting's register by presence,
+and the claims paid back in a period (bench/dashboard.py: 10,000 people, 100,000 records)
 
 Revision ID: 0019_dashboard_indexes
 Revises: 0018_report_snapshots
@@ -33,6 +33,10 @@ def upgrade():
             ["activity_date", "activity", "status", "person_id", "minutes", "source"],
             unique=False,
         )
+    with op.batch_alter_table("expense_claim", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_expense_claim_state_paid", ["state", "paid_at", "submitted_at"], unique=False
+        )
     with op.batch_alter_table("meeting_attendance", schema=None) as batch_op:
         batch_op.create_index(
             "ix_meeting_attendance_meeting_presence",
@@ -44,6 +48,8 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("meeting_attendance", schema=None) as batch_op:
         batch_op.drop_index("ix_meeting_attendance_meeting_presence")
+    with op.batch_alter_table("expense_claim", schema=None) as batch_op:
+        batch_op.drop_index("ix_expense_claim_state_paid")
     with op.batch_alter_table("involvement_record", schema=None) as batch_op:
         batch_op.drop_index("ix_involvement_date_activity")
         batch_op.drop_index("ix_involvement_person_history")
