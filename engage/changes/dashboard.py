@@ -37,7 +37,8 @@ from datetime import date, timedelta
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import ScalarSelect, and_, case, func, or_, select
+from sqlalchemy import ScalarSelect, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from engage.changes.measures import AGE_BANDS, plan_within_days
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Event, Item, Level, State
@@ -184,67 +185,106 @@ class OpenAtEnd:
     by_level: list[tuple[str, int]]
 
 
-def _state_at(moment):  # noqa: ANN001, ANN202
-    """Each item's state at ``moment``: where its last change of state before then took it
-    (the latest ``at``; of two at the same moment, the later entry). Two grouped steps, each
-    read from the index on (item, kind, time), rather than a window over every entry sorted
-    newest first, which the database had to sort in full on every request."""
-    changes = Event.kind.in_(STATE_EVENTS) & (Event.at < moment)
+def _states_at(moments: list) -> Select:  # noqa: ANN001
+    """Each item's state at each of ``moments``: where its last change of state before then
+    took it (the latest ``at``; of two at the same moment, the later entry), as columns
+    ``item_id``, ``state_0``, ``state_1``, ... (None: no change of state before then).
+
+    Two grouped steps over the entries in (item, time) order, each moment a CASE in the
+    same pass, rather than a window over every entry sorted newest first for each moment,
+    which the database had to sort in full every time."""
+    changes = Event.kind.in_(STATE_EVENTS) & (Event.at < max(moments))
     latest = (
-        select(Event.item_id, func.max(Event.at).label("at"))
+        select(
+            Event.item_id,
+            *[
+                func.max(case((Event.at < moment, Event.at))).label(f"at_{k}")
+                for k, moment in enumerate(moments)
+            ],
+        )
         .where(changes)
         .group_by(Event.item_id)
         .subquery()
     )
-    last = (
-        select(func.max(Event.id).label("id"))
-        .join(latest, (latest.c.item_id == Event.item_id) & (latest.c.at == Event.at))
-        .where(changes)
-        .group_by(Event.item_id)
-        .subquery()
+    # Of the entries at that latest time (almost always one), the later one: looked up by
+    # (item, time), not by reading each item's whole history again.
+    ties = [aliased(Event) for _moment in moments]
+    last = select(
+        latest.c.item_id,
+        *[func.max(tie.id).label(f"id_{k}") for k, tie in enumerate(ties)],
+    ).select_from(latest)
+    for k, tie in enumerate(ties):
+        last = last.outerjoin(
+            tie,
+            (tie.item_id == latest.c.item_id)
+            & (tie.at == latest.c[f"at_{k}"])
+            & tie.kind.in_(STATE_EVENTS),
+        )
+    last = last.group_by(latest.c.item_id).subquery()
+    entries = [aliased(Event) for _moment in moments]
+    query = select(
+        last.c.item_id,
+        *[entry.to_state.label(f"state_{k}") for k, entry in enumerate(entries)],
     )
-    return select(Event.item_id, Event.to_state).join(last, last.c.id == Event.id).subquery()
+    for k, entry in enumerate(entries):
+        query = query.outerjoin(entry, entry.id == last.c[f"id_{k}"])
+    return query
 
 
 def open_at_end(day: date) -> OpenAtEnd:
     """Items open at the end of ``day`` (the partnership's), counted in one grouped query by
     age band, theme, service and level."""
-    end = _start(day + _ONE)
-    state = _state_at(end)
-    no_history_open = and_(
-        state.c.to_state.is_(None),
-        or_(Item.resolved_at.is_(None), Item.resolved_at >= end),
-        or_(Item.closed_at.is_(None), Item.closed_at >= end),
-    )
-    # Age at the end in whole days: raised on or after the day ``last`` days before ``day``.
-    band = case(
-        *[
-            (Item.created_at >= _start(day - timedelta(days=last)), index)
-            for index, (_label, _first, last) in enumerate(AGE_BANDS)
-            if last is not None
-        ],
-        else_=len(AGE_BANDS) - 1,
-    )
+    return open_at_ends([day])[0]
+
+
+def open_at_ends(days: list[date]) -> list[OpenAtEnd]:
+    """:func:`open_at_end` for each of ``days`` (the ends of the dashboard's period and of
+    the one it is compared with), in one grouped query and one pass over the history."""
+    ends = [_start(day + _ONE) for day in days]
+    states = _states_at(ends).cte("states")
+    parts = []
+    for k, (day, end) in enumerate(zip(days, ends, strict=True)):
+        state = states.c[f"state_{k}"]
+        no_history_open = and_(
+            state.is_(None),
+            or_(Item.resolved_at.is_(None), Item.resolved_at >= end),
+            or_(Item.closed_at.is_(None), Item.closed_at >= end),
+        )
+        # Age at the end in whole days: raised on or after the day ``last`` days before ``day``.
+        band = case(
+            *[
+                (Item.created_at >= _start(day - timedelta(days=last)), index)
+                for index, (_label, _first, last) in enumerate(AGE_BANDS)
+                if last is not None
+            ],
+            else_=len(AGE_BANDS) - 1,
+        )
+        parts.append(
+            select(
+                literal(k).label("end"),
+                band.label("band"),
+                Item.theme,
+                Item.level,
+                Organisation.name.label("agency"),
+            )
+            .outerjoin(states, states.c.item_id == Item.id)
+            .outerjoin(Organisation, Organisation.id == Item.agency_id)
+            .where(
+                Item.created_at < end,
+                Item.state != State.MERGED.value,
+                or_(state.in_(_OPEN), no_history_open),
+            )
+        )
     # Grouped outside: PostgreSQL does not see a CASE with parameters in SELECT and GROUP BY
     # as the same expression.
-    items = (
-        select(
-            band.label("band"),
-            Item.theme,
-            Item.level,
-            Organisation.name.label("agency"),
-        )
-        .outerjoin(state, state.c.item_id == Item.id)
-        .outerjoin(Organisation, Organisation.id == Item.agency_id)
-        .where(
-            Item.created_at < end,
-            Item.state != State.MERGED.value,
-            or_(state.c.to_state.in_(_OPEN), no_history_open),
-        )
-        .subquery()
-    )
-    groups = (items.c.band, items.c.theme, items.c.level, items.c.agency)
+    items = union_all(*parts).subquery()
+    groups = (items.c.end, items.c.band, items.c.theme, items.c.level, items.c.agency)
     rows = db.session.execute(select(*groups, func.count()).group_by(*groups)).all()
+    return [_open_counts([row[1:] for row in rows if row[0] == k]) for k in range(len(days))]
+
+
+def _open_counts(rows) -> OpenAtEnd:  # noqa: ANN001
+    """The open items of one end, from (band, theme, level, agency, count) rows."""
     ages, themes, agencies, levels = Counter(), Counter(), Counter(), Counter()
     for age, theme, level, agency, n in rows:
         ages[age] += n
@@ -298,11 +338,13 @@ def _from(count: int) -> str:
 
 
 def system_change_section(current: Period, previous: Period | None) -> Section:
-    """The register's measures for ``current``, compared with ``previous``. 4 queries (2
-    without a previous period), plus reading N from the settings."""
+    """The register's measures for ``current``, compared with ``previous``. 3 queries (2
+    without a previous period: the items open at both periods' ends are counted together),
+    plus reading N from the settings."""
     plan_days = plan_within_days()
     now, before = both(lambda p: period_counts(p, plan_days), current, previous)
-    still_open, open_before = both(lambda p: open_at_end(p.end), current, previous)
+    still_open, *open_before = open_at_ends([current.end] + ([previous.end] if previous else []))
+    open_before = open_before[0] if open_before else None
 
     def prev(pick):  # noqa: ANN001, ANN202
         return pick(before) if before is not None else None
