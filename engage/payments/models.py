@@ -341,11 +341,12 @@ class InvolvementRecord(CreatedMixin, db.Model):
         ),
         Index("ix_involvement_status_created", "status", "created_at"),
         # A period's records with every column the dashboard adds up (hours by activity,
-        # payments declined, peers involved): read from the index alone.
+        # payments declined, peers involved): read from the index alone, activity by activity
+        # (few of them) and each one's dates as a range, so totals by activity need no sort.
         Index(
-            "ix_involvement_date_activity",
-            "activity_date",
+            "ix_involvement_activity_date",
             "activity",
+            "activity_date",
             "status",
             "person_id",
             "minutes",

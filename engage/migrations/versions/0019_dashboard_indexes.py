@@ -29,8 +29,8 @@ def upgrade():
             unique=False,
         )
         batch_op.create_index(
-            "ix_involvement_date_activity",
-            ["activity_date", "activity", "status", "person_id", "minutes", "source"],
+            "ix_involvement_activity_date",
+            ["activity", "activity_date", "status", "person_id", "minutes", "source"],
             unique=False,
         )
     with op.batch_alter_table("expense_claim", schema=None) as batch_op:
@@ -51,7 +51,7 @@ def downgrade():
     with op.batch_alter_table("expense_claim", schema=None) as batch_op:
         batch_op.drop_index("ix_expense_claim_state_paid")
     with op.batch_alter_table("involvement_record", schema=None) as batch_op:
-        batch_op.drop_index("ix_involvement_date_activity")
+        batch_op.drop_index("ix_involvement_activity_date")
         batch_op.drop_index("ix_involvement_person_history")
         batch_op.create_index(
             "ix_involvement_person_date", ["person_id", "activity_date"], unique=False
