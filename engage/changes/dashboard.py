@@ -114,7 +114,9 @@ def period_counts(period: Period, plan_days: int) -> PeriodCounts:
     resolved = within(Item.resolved_at) & (Item.state == State.RESOLVED.value)
     to_plan = _seconds(Item.planned_at) - _seconds(Item.triaged_at)
     # A plan agreed before acceptance took no time (0 days), and is on time.
-    plan_seconds = case((accepted & Item.planned_at.is_not(None), case((to_plan < 0, 0), else_=to_plan)))
+    plan_seconds = case(
+        (accepted & Item.planned_at.is_not(None), case((to_plan < 0, 0), else_=to_plan))
+    )
     # Resolved on or before the target's day, by the partnership's calendar.
     on_time = dates.local_day_number(
         Item.resolved_at, since=period.start, until=period.end
@@ -126,9 +128,7 @@ def period_counts(period: Period, plan_days: int) -> PeriodCounts:
             plan_seconds.label("plan_seconds"),
             case((resolved, 1), else_=0).label("resolved"),
             case((resolved & Item.target_date.is_not(None), 1), else_=0).label("with_target"),
-            case((resolved & Item.target_date.is_not(None) & on_time, 1), else_=0).label(
-                "on_time"
-            ),
+            case((resolved & Item.target_date.is_not(None) & on_time, 1), else_=0).label("on_time"),
             case((resolved, _seconds(Item.resolved_at) - _seconds(Item.created_at))).label(
                 "resolve_seconds"
             ),
