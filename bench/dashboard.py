@@ -942,11 +942,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
             f"| `{DASHBOARD}` as manager | **{ms(times)}** | {min(times) * 1000:.1f} | "
             f"{len(times)} | {size:,} | {len(small)} | {len(big)} |"
         )
-        if pack_status == 200:
+        if pack_status == 200 and pack_times:
             print(
                 f"| `{path}` | **{ms(pack_times)}** | {min(pack_times) * 1000:.1f} | "
                 f"{len(pack_times)} | {pack_size:,} | | |"
             )
+        elif pack_status == 200:
+            print(f"| `{path}` | not timed (--pack-repeats 0) |")
         else:
             print(f"| `{path}` | skipped: answered {pack_status} (no board pack route yet) |")
         print()
@@ -965,7 +967,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
             f"{'met' if verdict else 'NOT met'}; small-to-big query counts "
             f"{'equal' if len(small) == len(big) else 'DIFFER'} ({len(small)} → {len(big)})."
         )
-        if pack_status == 200:
+        if pack_status == 200 and pack_times:
             met = statistics.median(pack_times) * 1000 <= TARGET_PACK_MS
             print(f"Board pack target ≤ {TARGET_PACK_MS:.0f} ms: {'met' if met else 'NOT met'}.")
         if len(small) != len(big):

@@ -34,11 +34,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import pandas as pd
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ScalarSelect, Select, and_, case, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from engage.changes.measures import AGE_BANDS, plan_within_days
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Event, Item, Level, State
@@ -50,7 +50,7 @@ from engage.people.models import Organisation
 #: The history entries that set an item's state ("raised" is the first one).
 STATE_EVENTS = ("raised", "state")
 _OPEN = [state.value for state in OPEN_STATES]
-_DAY = pd.Timedelta(days=1)
+_DAY_SECONDS = 86_400
 _ONE = timedelta(days=1)
 
 
@@ -79,66 +79,99 @@ class PeriodCounts:
     told: int
 
 
-def period_counts(period: Period, plan_days: int) -> PeriodCounts:
-    """One narrow SELECT of the items raised, accepted or resolved in ``period`` (only the
-    columns the arithmetic needs); pandas works out the shares and medians."""
-    told = case((func.trim(Item.what_changed) != "", 1), else_=0)
-    rows = db.session.execute(
+def _seconds(column):  # noqa: ANN001, ANN202
+    """A UTC time as seconds since 1970, to subtract in SQL."""
+    return dates.epoch_seconds(column)
+
+
+def _median(values) -> ScalarSelect:  # noqa: ANN001
+    """The median of the column ``values`` (NULLs left out; NULL when none), worked out in
+    the database: the middle value, or the mean of the middle two. A subquery of one value."""
+    ranked = (
         select(
-            Item.state,
-            Item.created_at,
-            Item.triaged_at,
-            Item.planned_at,
-            Item.resolved_at,
-            Item.target_date,
-            told,
-        ).where(
-            Item.state != State.MERGED.value,
-            or_(
-                _in(Item.created_at, period),
-                _in(Item.triaged_at, period),
-                _in(Item.resolved_at, period),
-            ),
+            values.label("value"),
+            func.row_number().over(order_by=values).label("place"),
+            func.count().over().label("n"),
         )
-    ).all()
-    columns = ["state", "created", "triaged", "planned", "resolved", "target", "told"]
-    df = pd.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
-    zone = dates.local_timezone()
-    for column in ("created", "triaged", "planned", "resolved"):
-        df[column] = pd.to_datetime(df[column], utc=True)
-    first, after = pd.Timestamp(_start(period.start)), pd.Timestamp(_start(period.end + _ONE))
+        .where(values.is_not(None))
+        .subquery()
+    )
+    # Integer division: for 5 values places 3 and 3, for 6 values places 3 and 4.
+    middle = ((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)
+    return select(func.avg(ranked.c.value)).where(ranked.c.place.in_(middle)).scalar_subquery()
 
-    def within(column: str) -> pd.Series:
-        return (df[column] >= first) & (df[column] < after)
 
-    accepted = df.loc[within("triaged")]
-    to_plan = accepted["planned"] - accepted["triaged"]
-    in_time = accepted["planned"].notna() & (to_plan <= pd.Timedelta(days=plan_days))
-    to_plan = to_plan.dropna().clip(lower=pd.Timedelta(0))
+def period_counts(period: Period, plan_days: int) -> PeriodCounts:
+    """What happened to items in ``period`` (see the module docstring), counted in one query
+    over the items raised, accepted or resolved in it: counts, and the two medians (in
+    seconds, taken in the database too, so no item comes back as a row)."""
+    first, after = _start(period.start), _start(period.end + _ONE)
 
-    resolved = df.loc[within("resolved") & (df["state"] == State.RESOLVED.value)]
-    with_target = resolved.loc[resolved["target"].notna()]
-    resolved_day = with_target["resolved"].dt.tz_convert(zone).dt.date
-    on_time = resolved_day <= with_target["target"]
-    to_resolve = resolved["resolved"] - resolved["created"]
+    def within(column):  # noqa: ANN001, ANN202
+        return (column >= first) & (column < after)
 
+    accepted = within(Item.triaged_at)
+    resolved = within(Item.resolved_at) & (Item.state == State.RESOLVED.value)
+    to_plan = _seconds(Item.planned_at) - _seconds(Item.triaged_at)
+    # A plan agreed before acceptance took no time (0 days), and is on time.
+    plan_seconds = case(
+        (accepted & Item.planned_at.is_not(None), case((to_plan < 0, 0), else_=to_plan))
+    )
+    # Resolved on or before the target's day, by the partnership's calendar.
+    on_time = dates.local_day_number(
+        Item.resolved_at, since=period.start, until=period.end
+    ) <= dates.day_number(Item.target_date)
+    items = (
+        select(
+            case((within(Item.created_at), 1), else_=0).label("raised"),
+            case((accepted, 1), else_=0).label("accepted"),
+            plan_seconds.label("plan_seconds"),
+            case((resolved, 1), else_=0).label("resolved"),
+            case((resolved & Item.target_date.is_not(None), 1), else_=0).label("with_target"),
+            case((resolved & Item.target_date.is_not(None) & on_time, 1), else_=0).label("on_time"),
+            case((resolved, _seconds(Item.resolved_at) - _seconds(Item.created_at))).label(
+                "resolve_seconds"
+            ),
+            case((resolved & (func.trim(Item.what_changed) != ""), 1), else_=0).label("told"),
+        )
+        .where(
+            Item.state != State.MERGED.value,
+            or_(within(Item.created_at), accepted, within(Item.resolved_at)),
+        )
+        .cte("items")
+    )
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(items.c.raised), 0),
+            func.coalesce(func.sum(items.c.accepted), 0),
+            func.count(case((items.c.plan_seconds <= plan_days * _DAY_SECONDS, 1))),
+            _median(items.c.plan_seconds),
+            func.count(items.c.plan_seconds),
+            func.coalesce(func.sum(items.c.resolved), 0),
+            func.coalesce(func.sum(items.c.with_target), 0),
+            func.coalesce(func.sum(items.c.on_time), 0),
+            _median(items.c.resolve_seconds),
+            func.coalesce(func.sum(items.c.told), 0),
+        )
+    ).one()
+    (raised, accepted_n, in_time, plan_median, planned, resolved_n, with_target, on_time_n,
+     resolve_median, told) = row  # fmt: skip
     return PeriodCounts(
-        raised=int(within("created").sum()),
-        accepted=len(accepted),
-        planned_in_time=int(in_time.sum()),
-        days_to_plan=_median_days(to_plan),
-        planned=len(to_plan),
-        resolved=len(resolved),
-        with_target=len(with_target),
-        on_time=int(on_time.sum()),
-        days_to_resolve=_median_days(to_resolve),
-        told=int(resolved["told"].sum()),
+        raised=int(raised),
+        accepted=int(accepted_n),
+        planned_in_time=int(in_time),
+        days_to_plan=_days(plan_median),
+        planned=int(planned),
+        resolved=int(resolved_n),
+        with_target=int(with_target),
+        on_time=int(on_time_n),
+        days_to_resolve=_days(resolve_median),
+        told=int(told),
     )
 
 
-def _median_days(durations: pd.Series) -> float | None:
-    durations = durations.dropna()
-    return None if durations.empty else float(durations.median() / _DAY)
+def _days(seconds) -> float | None:  # noqa: ANN001
+    return None if seconds is None else float(seconds) / _DAY_SECONDS
 
 
 @dataclass(frozen=True)
@@ -152,61 +185,106 @@ class OpenAtEnd:
     by_level: list[tuple[str, int]]
 
 
-def _state_at(moment):  # noqa: ANN001, ANN202
-    """Each item's state at ``moment``: where its last change of state before then took it."""
-    ranked = (
+def _states_at(moments: list) -> Select:  # noqa: ANN001
+    """Each item's state at each of ``moments``: where its last change of state before then
+    took it (the latest ``at``; of two at the same moment, the later entry), as columns
+    ``item_id``, ``state_0``, ``state_1``, ... (None: no change of state before then).
+
+    Two grouped steps over the entries in (item, time) order, each moment a CASE in the
+    same pass, rather than a window over every entry sorted newest first for each moment,
+    which the database had to sort in full every time."""
+    changes = Event.kind.in_(STATE_EVENTS) & (Event.at < max(moments))
+    latest = (
         select(
             Event.item_id,
-            Event.to_state,
-            func.row_number()
-            .over(partition_by=Event.item_id, order_by=(Event.at.desc(), Event.id.desc()))
-            .label("rank"),
+            *[
+                func.max(case((Event.at < moment, Event.at))).label(f"at_{k}")
+                for k, moment in enumerate(moments)
+            ],
         )
-        .where(Event.kind.in_(STATE_EVENTS), Event.at < moment)
+        .where(changes)
+        .group_by(Event.item_id)
         .subquery()
     )
-    return select(ranked.c.item_id, ranked.c.to_state).where(ranked.c.rank == 1).subquery()
+    # Of the entries at that latest time (almost always one), the later one: looked up by
+    # (item, time), not by reading each item's whole history again.
+    ties = [aliased(Event) for _moment in moments]
+    last = select(
+        latest.c.item_id,
+        *[func.max(tie.id).label(f"id_{k}") for k, tie in enumerate(ties)],
+    ).select_from(latest)
+    for k, tie in enumerate(ties):
+        last = last.outerjoin(
+            tie,
+            (tie.item_id == latest.c.item_id)
+            & (tie.at == latest.c[f"at_{k}"])
+            & tie.kind.in_(STATE_EVENTS),
+        )
+    last = last.group_by(latest.c.item_id).subquery()
+    entries = [aliased(Event) for _moment in moments]
+    query = select(
+        last.c.item_id,
+        *[entry.to_state.label(f"state_{k}") for k, entry in enumerate(entries)],
+    )
+    for k, entry in enumerate(entries):
+        query = query.outerjoin(entry, entry.id == last.c[f"id_{k}"])
+    return query
 
 
 def open_at_end(day: date) -> OpenAtEnd:
     """Items open at the end of ``day`` (the partnership's), counted in one grouped query by
     age band, theme, service and level."""
-    end = _start(day + _ONE)
-    state = _state_at(end)
-    no_history_open = and_(
-        state.c.to_state.is_(None),
-        or_(Item.resolved_at.is_(None), Item.resolved_at >= end),
-        or_(Item.closed_at.is_(None), Item.closed_at >= end),
-    )
-    # Age at the end in whole days: raised on or after the day ``last`` days before ``day``.
-    band = case(
-        *[
-            (Item.created_at >= _start(day - timedelta(days=last)), index)
-            for index, (_label, _first, last) in enumerate(AGE_BANDS)
-            if last is not None
-        ],
-        else_=len(AGE_BANDS) - 1,
-    )
+    return open_at_ends([day])[0]
+
+
+def open_at_ends(days: list[date]) -> list[OpenAtEnd]:
+    """:func:`open_at_end` for each of ``days`` (the ends of the dashboard's period and of
+    the one it is compared with), in one grouped query and one pass over the history."""
+    ends = [_start(day + _ONE) for day in days]
+    states = _states_at(ends).cte("states")
+    parts = []
+    for k, (day, end) in enumerate(zip(days, ends, strict=True)):
+        state = states.c[f"state_{k}"]
+        no_history_open = and_(
+            state.is_(None),
+            or_(Item.resolved_at.is_(None), Item.resolved_at >= end),
+            or_(Item.closed_at.is_(None), Item.closed_at >= end),
+        )
+        # Age at the end in whole days: raised on or after the day ``last`` days before ``day``.
+        band = case(
+            *[
+                (Item.created_at >= _start(day - timedelta(days=last)), index)
+                for index, (_label, _first, last) in enumerate(AGE_BANDS)
+                if last is not None
+            ],
+            else_=len(AGE_BANDS) - 1,
+        )
+        parts.append(
+            select(
+                literal(k).label("end"),
+                band.label("band"),
+                Item.theme,
+                Item.level,
+                Organisation.name.label("agency"),
+            )
+            .outerjoin(states, states.c.item_id == Item.id)
+            .outerjoin(Organisation, Organisation.id == Item.agency_id)
+            .where(
+                Item.created_at < end,
+                Item.state != State.MERGED.value,
+                or_(state.in_(_OPEN), no_history_open),
+            )
+        )
     # Grouped outside: PostgreSQL does not see a CASE with parameters in SELECT and GROUP BY
     # as the same expression.
-    items = (
-        select(
-            band.label("band"),
-            Item.theme,
-            Item.level,
-            Organisation.name.label("agency"),
-        )
-        .outerjoin(state, state.c.item_id == Item.id)
-        .outerjoin(Organisation, Organisation.id == Item.agency_id)
-        .where(
-            Item.created_at < end,
-            Item.state != State.MERGED.value,
-            or_(state.c.to_state.in_(_OPEN), no_history_open),
-        )
-        .subquery()
-    )
-    groups = (items.c.band, items.c.theme, items.c.level, items.c.agency)
+    items = union_all(*parts).subquery()
+    groups = (items.c.end, items.c.band, items.c.theme, items.c.level, items.c.agency)
     rows = db.session.execute(select(*groups, func.count()).group_by(*groups)).all()
+    return [_open_counts([row[1:] for row in rows if row[0] == k]) for k in range(len(days))]
+
+
+def _open_counts(rows) -> OpenAtEnd:  # noqa: ANN001
+    """The open items of one end, from (band, theme, level, agency, count) rows."""
     ages, themes, agencies, levels = Counter(), Counter(), Counter(), Counter()
     for age, theme, level, agency, n in rows:
         ages[age] += n
@@ -260,11 +338,13 @@ def _from(count: int) -> str:
 
 
 def system_change_section(current: Period, previous: Period | None) -> Section:
-    """The register's measures for ``current``, compared with ``previous``. 4 queries (2
-    without a previous period), plus reading N from the settings."""
+    """The register's measures for ``current``, compared with ``previous``. 3 queries (2
+    without a previous period: the items open at both periods' ends are counted together),
+    plus reading N from the settings."""
     plan_days = plan_within_days()
     now, before = both(lambda p: period_counts(p, plan_days), current, previous)
-    still_open, open_before = both(lambda p: open_at_end(p.end), current, previous)
+    still_open, *open_before = open_at_ends([current.end] + ([previous.end] if previous else []))
+    open_before = open_before[0] if open_before else None
 
     def prev(pick):  # noqa: ANN001, ANN202
         return pick(before) if before is not None else None

@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -212,7 +212,12 @@ class Invitation(db.Model):
 
 class Attendance(db.Model):
     __tablename__ = "meeting_attendance"
-    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "user_id"),
+        # A meeting's register by presence, with who: counts of who came (and, per person,
+        # when they first took part) read from the index alone.
+        Index("ix_meeting_attendance_meeting_presence", "meeting_id", "presence", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(

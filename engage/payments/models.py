@@ -329,8 +329,29 @@ class InvolvementRecord(CreatedMixin, db.Model):
     the day, approved by a manager, then paid the way the person chose."""
 
     __table_args__ = (
-        Index("ix_involvement_person_date", "person_id", "activity_date"),
+        # A person's records by date, with what says whether they count as time given, so
+        # "involved before?" (the dashboard's new peers) never reads the table itself.
+        Index(
+            "ix_involvement_person_history",
+            "person_id",
+            "activity_date",
+            "status",
+            "activity",
+            "source",
+        ),
         Index("ix_involvement_status_created", "status", "created_at"),
+        # A period's records with every column the dashboard adds up (hours by activity,
+        # payments declined, peers involved): read from the index alone, activity by activity
+        # (few of them) and each one's dates as a range, so totals by activity need no sort.
+        Index(
+            "ix_involvement_activity_date",
+            "activity",
+            "activity_date",
+            "status",
+            "person_id",
+            "minutes",
+            "source",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -485,6 +506,8 @@ class ExpenseClaim(CreatedMixin, db.Model):
         Index("ix_expense_claim_state_submitted", "state", "submitted_at"),  # the queue
         Index("ix_expense_claim_state_id", "state", "id"),  # a state's claims, newest first
         Index("ix_expense_claim_claimant_created", "claimant_id", "created_at"),
+        # Claims paid back on a period's days, with when each was sent (the dashboard).
+        Index("ix_expense_claim_state_paid", "state", "paid_at", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -89,3 +89,47 @@ def test_date_bounds_say_what_to_type(ctx, pin_today, bounds, fine, refused, mes
     for day in refused:
         assert _refusal(bounds, day) == message, day
     assert _refusal(bounds, None) is None  # empty or unreadable: for the field's other checks
+
+
+# The partnership's days and times in SQL ---------------------------------------------------------
+
+
+def _in_sql(expression):  # noqa: ANN001, ANN202
+    from sqlalchemy import select
+
+    from engage.extensions import db
+
+    return db.session.execute(select(expression)).scalar_one()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 28, 23, 59, 59, 999999, tzinfo=UTC),  # winter: still 28 March
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # the clocks go forward at 01:00 UTC
+        datetime(2026, 3, 31, 22, 30, tzinfo=UTC),  # 23:30 on 31 March in London
+        datetime(2026, 3, 31, 23, 30, tzinfo=UTC),  # 00:30 on 1 April in London
+        datetime(2026, 6, 30, 22, 59, 59, 999999, tzinfo=UTC),  # the last moment of 30 June
+        datetime(2026, 10, 24, 23, 0, tzinfo=UTC),  # midnight on 25 October, summer time
+        datetime(2026, 10, 25, 23, 30, tzinfo=UTC),  # winter again: still 25 October
+        datetime(2019, 7, 1, 23, 30, tzinfo=UTC),  # years back: 2 July
+    ],
+)
+def test_a_times_local_day_in_sql_is_the_one_python_gives(ctx, app, monkeypatch, moment):
+    from sqlalchemy import literal
+
+    from engage.core.db import UTCDateTime
+
+    monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "Europe/London")
+    column = literal(moment, UTCDateTime())
+    expected = (dates.local_date(moment) - date(1970, 1, 1)).days
+    assert _in_sql(dates.local_day_number(column, until=date(2026, 12, 31))) == expected
+    # Times before ``since`` are never asked about; those on or after it answer the same.
+    if moment.year == 2026 and moment.month >= 3:
+        since = date(2026, 3, 28)
+        assert _in_sql(dates.local_day_number(column, since=since, until=date(2026, 12, 31))) == (
+            expected
+        )
+    assert _in_sql(dates.day_number(literal(date(2026, 4, 1)))) == 20544
+    seconds = _in_sql(dates.epoch_seconds(column))
+    assert seconds == pytest.approx(moment.timestamp(), abs=1e-6)

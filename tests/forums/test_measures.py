@@ -414,7 +414,7 @@ def test_the_query_count_does_not_grow_with_the_data(app, people) -> None:
     _meetings(app, people, 1)
     few = _queries(app)
     _meetings(app, people, 20)
-    assert _queries(app) == few == 13
+    assert _queries(app) == few == 12
     with app.test_request_context():
         figures = _figures(measures.co_production_section(CURRENT, PREVIOUS))
     assert figures["meetings_held"].value == 21
