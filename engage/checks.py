@@ -273,6 +273,23 @@ def _survey_definitions(app: Flask, facts: Facts) -> list[Problem]:
 
 
 #: Every check, in the order its problems are listed.
+def _pdfs(app: Flask, facts: Facts) -> list[Problem]:
+    """Board packs and funder reports are made as PDF by WeasyPrint, which needs the system's
+    Pango library; without it only the PDF downloads fail (a kind 503 page)."""
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as error:
+        return [
+            Problem(
+                f"Board packs and funder reports cannot be made as PDF: WeasyPrint cannot load "
+                f"({error}).",
+                "install Pango (Debian and Ubuntu: apt-get install libpango-1.0-0 "
+                "libpangoft2-1.0-0), then restart.",
+            )
+        ]
+    return []
+
+
 CHECKS: tuple[Check, ...] = (
     _environment,
     _secret_key,
@@ -285,6 +302,7 @@ CHECKS: tuple[Check, ...] = (
     _mail,
     _demo_data,
     _survey_definitions,
+    _pdfs,
 )
 
 #: The checks that read the database.

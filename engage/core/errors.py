@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
             410: "errors/404.html",
             413: "errors/413.html",
             429: "errors/429.html",
+            503: "errors/503.html",
         }.get(code)
         if template is None:
             template = "errors/500.html" if code >= 500 else "errors/400.html"

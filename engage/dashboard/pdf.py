@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import Response, current_app, make_response, request
+from werkzeug.exceptions import ServiceUnavailable
 
 #: WeasyPrint warns about every rule of GOV.UK Frontend it does not draw (screen-width media
 #: queries, @supports) and logs each step: noise in the log on every download.
@@ -76,10 +77,23 @@ def _fetcher(static_root: Path, static_path: str, parsed: set[str]):  # noqa: AN
     return StaticOnly(allowed_protocols={"http", "https", "data"})
 
 
+def _weasyprint():  # noqa: ANN202
+    """WeasyPrint, or a 503 with a page that says to print instead: it needs the system's Pango
+    library (Debian: libpango-1.0-0), which a server may lack. The rest of engage works
+    without it, and ``engage check`` says so before going live."""
+    try:
+        import weasyprint
+    except OSError as error:
+        current_app.logger.error("PDFs cannot be made: WeasyPrint cannot load (%s)", error)
+        raise ServiceUnavailable() from error
+    return weasyprint
+
+
 def html_to_pdf(html: str) -> bytes:
     """The page ``html`` (as rendered for a browser) as a PDF, in print media. Its static
-    stylesheets apply in the order the page links them (all of them: the PDF is print)."""
-    import weasyprint
+    stylesheets apply in the order the page links them (all of them: the PDF is print).
+    Raises ``ServiceUnavailable`` (503) when this server cannot make PDFs."""
+    weasyprint = _weasyprint()
 
     app = current_app
     root = Path(app.static_folder or "static")

@@ -159,6 +159,30 @@ def test_mail_must_really_be_sent(app, configure):
     assert "never sent" in problem.what and "ENGAGE_EMAIL_SENDER=smtp" in problem.fix
 
 
+def _without_pango(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint as it loads on a server without Pango: its import raises OSError."""
+    import builtins
+    import sys
+
+    real_import = builtins.__import__
+
+    def refuse(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if name == "weasyprint" or name.startswith("weasyprint."):
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    for name in [n for n in sys.modules if n == "weasyprint" or n.startswith("weasyprint.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(builtins, "__import__", refuse)
+
+
+def test_pdfs_that_cannot_be_made_are_a_problem(app, configure, monkeypatch):
+    configure()
+    _without_pango(monkeypatch)
+    problem = only(app)
+    assert "cannot be made as PDF" in problem.what and "libpango" in problem.fix
+
+
 def test_demo_accounts_with_the_demo_password_are_a_problem(app, configure, make_user):
     from engage.demo import DEMO_PASSWORD, DEMO_USERNAMES
 

@@ -225,3 +225,18 @@ def test_figures_come_back_exactly_as_they_were_saved():
     assert '"1234.50"' in text  # a Decimal as its exact string
     assert '"money"' in text  # a kind by its value
     assert snapshots.loads(text) == sections
+
+
+def test_without_pango_a_pdf_is_a_kind_503_and_the_page_still_prints(
+    client, signed_in, monkeypatch
+) -> None:
+    from tests.core.test_checks import _without_pango
+
+    signed_in(Role.MANAGER)
+    _without_pango(monkeypatch)
+    response = client.get("/dashboard/report.pdf?period=quarter")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "This server cannot make PDF files yet" in page
+    assert "Print command" in page
+    assert client.get("/dashboard/report?period=quarter").status_code == 200
