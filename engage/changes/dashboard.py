@@ -37,8 +37,7 @@ from datetime import date, timedelta
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import ScalarSelect, Select, and_, case, func, literal, or_, select, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy import ScalarSelect, case, func, literal, or_, select, union_all
 
 from engage.changes.measures import AGE_BANDS, plan_within_days
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Event, Item, Level, State
@@ -185,50 +184,26 @@ class OpenAtEnd:
     by_level: list[tuple[str, int]]
 
 
-def _states_at(moments: list) -> Select:  # noqa: ANN001
-    """Each item's state at each of ``moments``: where its last change of state before then
-    took it (the latest ``at``; of two at the same moment, the later entry), as columns
-    ``item_id``, ``state_0``, ``state_1``, ... (None: no change of state before then).
+def _open_at(moment):  # noqa: ANN001, ANN202
+    """Whether an item was in an open state at ``moment``.
 
-    Two grouped steps over the entries in (item, time) order, each moment a CASE in the
-    same pass, rather than a window over every entry sorted newest first for each moment,
-    which the database had to sort in full every time."""
-    changes = Event.kind.in_(STATE_EVENTS) & (Event.at < max(moments))
-    latest = (
-        select(
-            Event.item_id,
-            *[
-                func.max(case((Event.at < moment, Event.at))).label(f"at_{k}")
-                for k, moment in enumerate(moments)
-            ],
-        )
-        .where(changes)
-        .group_by(Event.item_id)
-        .subquery()
+    Its state then is where the first change of state at or after ``moment`` took it from
+    (of two at the same time, the earlier entry), and with no change since, the state it is
+    in now. The services record each change with the state it left, so this reads a few
+    entries of each item from its index instead of grouping the whole history to find each
+    item's last change before the moment. An item resolved or closed after ``moment`` with no
+    entry for it (made outside the services, e.g. imported) was still open then."""
+    left = (
+        select(Event.from_state)
+        .where(Event.item_id == Item.id, Event.kind.in_(STATE_EVENTS), Event.at >= moment)
+        .order_by(Event.at, Event.id)
+        .limit(1)
+        .correlate(Item)
+        .scalar_subquery()
     )
-    # Of the entries at that latest time (almost always one), the later one: looked up by
-    # (item, time), not by reading each item's whole history again.
-    ties = [aliased(Event) for _moment in moments]
-    last = select(
-        latest.c.item_id,
-        *[func.max(tie.id).label(f"id_{k}") for k, tie in enumerate(ties)],
-    ).select_from(latest)
-    for k, tie in enumerate(ties):
-        last = last.outerjoin(
-            tie,
-            (tie.item_id == latest.c.item_id)
-            & (tie.at == latest.c[f"at_{k}"])
-            & tie.kind.in_(STATE_EVENTS),
-        )
-    last = last.group_by(latest.c.item_id).subquery()
-    entries = [aliased(Event) for _moment in moments]
-    query = select(
-        last.c.item_id,
-        *[entry.to_state.label(f"state_{k}") for k, entry in enumerate(entries)],
-    )
-    for k, entry in enumerate(entries):
-        query = query.outerjoin(entry, entry.id == last.c[f"id_{k}"])
-    return query
+    ended_later = (Item.resolved_at >= moment) | (Item.closed_at >= moment)
+    now = case((Item.state.not_in(_OPEN) & ended_later, literal(_OPEN[0])), else_=Item.state)
+    return func.coalesce(left, now).in_(_OPEN)
 
 
 def open_at_end(day: date) -> OpenAtEnd:
@@ -239,17 +214,10 @@ def open_at_end(day: date) -> OpenAtEnd:
 
 def open_at_ends(days: list[date]) -> list[OpenAtEnd]:
     """:func:`open_at_end` for each of ``days`` (the ends of the dashboard's period and of
-    the one it is compared with), in one grouped query and one pass over the history."""
+    the one it is compared with), in one grouped query."""
     ends = [_start(day + _ONE) for day in days]
-    states = _states_at(ends).cte("states")
     parts = []
     for k, (day, end) in enumerate(zip(days, ends, strict=True)):
-        state = states.c[f"state_{k}"]
-        no_history_open = and_(
-            state.is_(None),
-            or_(Item.resolved_at.is_(None), Item.resolved_at >= end),
-            or_(Item.closed_at.is_(None), Item.closed_at >= end),
-        )
         # Age at the end in whole days: raised on or after the day ``last`` days before ``day``.
         band = case(
             *[
@@ -267,13 +235,8 @@ def open_at_ends(days: list[date]) -> list[OpenAtEnd]:
                 Item.level,
                 Organisation.name.label("agency"),
             )
-            .outerjoin(states, states.c.item_id == Item.id)
             .outerjoin(Organisation, Organisation.id == Item.agency_id)
-            .where(
-                Item.created_at < end,
-                Item.state != State.MERGED.value,
-                or_(state.in_(_OPEN), no_history_open),
-            )
+            .where(Item.created_at < end, Item.state != State.MERGED.value, _open_at(end))
         )
     # Grouped outside: PostgreSQL does not see a CASE with parameters in SELECT and GROUP BY
     # as the same expression.

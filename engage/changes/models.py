@@ -344,8 +344,15 @@ class Support(CreatedMixin, db.Model):
 class Event(db.Model):
     """The item's history, appended to and never changed."""
 
+    __table_args__ = (
+        # An item's history in time order, with what says which state each change left: the
+        # dashboard's "open at the period's end" reads an item's first change after a moment
+        # from the index alone (engage.changes.dashboard).
+        Index("ix_event_item_history", "item_id", "at", "id", "kind", "from_state"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: engage itself
     kind: Mapped[str] = mapped_column(String(30))  # "state", "owner", "step", "merge", ...

@@ -47,7 +47,7 @@ from datetime import date, datetime, timedelta
 from flask import url_for
 from flask_babel import format_date, format_number, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, select, union, union_all
+from sqlalchemy import Select, case, func, literal, select, union, union_all
 
 from engage.changes import permissions as changes_perm
 from engage.changes.models import Attendance as BoardAttendance
@@ -256,20 +256,26 @@ def ladder(period: Period, now: datetime) -> dict[date, dict[Rung, tuple[int, in
     each rung in ladder order, (times people took part in forum meetings held, times peers
     finished an opportunity's work). Zeros included. Two queries."""
     months = period.months()
-    at_meetings = (
-        select(
-            _month_of(Meeting.starts_at, months).label("month"),
-            Meeting.rung.label("rung"),
-        )
+    # Counted meeting by meeting first, so the month is worked out once per meeting rather
+    # than once per person on its register.
+    per_meeting = (
+        select(Meeting.starts_at, Meeting.rung, func.count().label("n"))
         .select_from(Attendance)
         .join(Meeting, Meeting.id == Attendance.meeting_id)
         .where(Attendance.presence.in_(TOOK_PART), _held(period, now))
+        .group_by(Meeting.id, Meeting.starts_at, Meeting.rung)
         .subquery()
     )
+    at_meetings = select(
+        _month_of(per_meeting.c.starts_at, months).label("month"),
+        per_meeting.c.rung.label("rung"),
+        per_meeting.c.n.label("n"),
+    ).subquery()
     in_opportunities = (
         select(
             _month_of(Interest.completed_at, months).label("month"),
             Opportunity.rung.label("rung"),
+            literal(1).label("n"),
         )
         .select_from(Interest)
         .join(Opportunity, Opportunity.id == Interest.opportunity_id)
@@ -280,7 +286,9 @@ def ladder(period: Period, now: datetime) -> dict[date, dict[Rung, tuple[int, in
     counts: dict[tuple[int, str], list[int]] = {}
     for column, part in enumerate((at_meetings, in_opportunities)):
         rows = db.session.execute(
-            select(part.c.month, part.c.rung, func.count()).group_by(part.c.month, part.c.rung)
+            select(part.c.month, part.c.rung, func.sum(part.c.n)).group_by(
+                part.c.month, part.c.rung
+            )
         ).all()
         for month, rung, n in rows:
             counts.setdefault((int(month), rung), [0, 0])[column] += int(n)

@@ -340,6 +340,9 @@ class InvolvementRecord(CreatedMixin, db.Model):
             "source",
         ),
         Index("ix_involvement_status_created", "status", "created_at"),
+        # The different people who declined payment for a period's time, from the index alone
+        # (looking each declined record up in the table took as long as the hours themselves).
+        Index("ix_involvement_status_day", "status", "activity_date", "person_id"),
         # A period's records with every column the dashboard adds up (hours by activity,
         # payments declined, peers involved): read from the index alone, activity by activity
         # (few of them) and each one's dates as a range, so totals by activity need no sort.
