@@ -106,6 +106,15 @@ PEER_JOURNEY = [
     "engage/surveys/models.py",
     "engage/core/suppression.py",
     "engage/core/charts.py",
+    # The public "You said, we did" page: its figures' labels, "how this is counted", details
+    # and table headings come from each domain's dashboard section and the shared helpers.
+    "templates/dashboard/_sections.html",
+    "engage/dashboard/formatting.py",
+    "engage/forums/measures.py",
+    "engage/payments/measures.py",
+    "engage/mentoring/measures.py",
+    "engage/surveys/measures.py",
+    "engage/changes/dashboard.py",
 ]
 
 
