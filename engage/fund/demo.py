@@ -96,7 +96,9 @@ def seed(partnership: DemoPartnership) -> None:
     requesters = [manager, manager, partner, manager, partner]
     raised = False
     for number, ending in enumerate(ENDINGS):
-        barrier, category, amount, helps, pay = NEEDS[number % len(NEEDS)]
+        # Waiting for a second approval: only a request above the limit for one approver.
+        need = NEEDS[4 + number % 2] if ending == State.PART_APPROVED else NEEDS[number % len(NEEDS)]
+        barrier, category, amount, helps, pay = need
         requester = peer if number % 11 == 5 else requesters[number % len(requesters)]
         age = 170 - number * 5 if ending in (State.PAID, State.DECLINED) else 20 - number % 15
         day = today - timedelta(days=max(age, 1))
