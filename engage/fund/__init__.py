@@ -9,7 +9,15 @@ from datetime import datetime
 
 from flask import Blueprint
 
-from engage.core.domains import DemoPartnership, dashboard_section, demo_step, tick_job
+from engage.core.domains import (
+    DemoPartnership,
+    RunLine,
+    RunSource,
+    dashboard_section,
+    demo_step,
+    run_source,
+    tick_job,
+)
 
 bp = Blueprint("fund", __name__)
 
@@ -64,5 +72,26 @@ def fund_section(current, previous):  # noqa: ANN001, ANN201
 
     return build(current, previous)
 
+
+def _runs():  # noqa: ANN202
+    from engage.fund import runs
+
+    return runs
+
+
+# Approved payments to suppliers join finance's payment runs (engage.fund.runs), imported
+# when a run asks, so payments never imports this domain.
+run_source(
+    RunSource(
+        kind="fund",
+        section=lambda: _runs().section(),
+        ready=lambda: _runs().ready(),
+        take=lambda run, actor, ids: _runs().take(run, actor, ids),
+        lines=lambda run: _runs().lines(run),
+        paid=lambda run, actor: _runs().paid(run, actor),
+    )
+)
+
+__all__ = ["RunLine"]
 
 from engage.fund import erasure, models, personal_data, routes  # noqa: E402,F401

@@ -97,7 +97,9 @@ def seed(partnership: DemoPartnership) -> None:
     raised = False
     for number, ending in enumerate(ENDINGS):
         # Waiting for a second approval: only a request above the limit for one approver.
-        need = NEEDS[4 + number % 2] if ending == State.PART_APPROVED else NEEDS[number % len(NEEDS)]
+        need = (
+            NEEDS[4 + number % 2] if ending == State.PART_APPROVED else NEEDS[number % len(NEEDS)]
+        )
         barrier, category, amount, helps, pay = need
         requester = peer if number % 11 == 5 else requesters[number % len(requesters)]
         age = 170 - number * 5 if ending in (State.PAID, State.DECLINED) else 20 - number % 15

@@ -215,6 +215,8 @@ class FundRequest(CreatedMixin, db.Model):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # final decision
     decided_at: Mapped[datetime | None]
     decline_reason: Mapped[str] = mapped_column(Text, default="")  # kind, read by the requester
+    # The payment run paying it (a supplier with bank details), once finance makes one.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("payment_run.id"), index=True)
     paid_how: Mapped[str | None] = mapped_column(String(6))  # a PaidHow value
     paid_at: Mapped[datetime | None]
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -272,6 +274,7 @@ ACTION_LABELS = {
     "follow_up_sent": _l("Asked whether it helped"),
     "follow_up": _l("Said whether it helped"),
     "raised": _l("Raised in the register"),
+    "in_run": _l("Put in a payment run"),
 }
 
 

@@ -368,6 +368,8 @@ def record_paid(actor: User, request: FundRequest, how: str, note: str = "") -> 
     if request.state_enum == State.PAID:
         return False
     paid_how = PaidHow(how)
+    if paid_how != PaidHow.RUN and request.run_id is not None:
+        raise FundError(_("This request is in a payment run: it is paid when the run is."))
     if paid_how != PaidHow.RUN and not note.strip():
         raise FundError(_("Give the receipt's number or say where the receipt is kept"))
     _move(actor, request, State.PAID, note=note.strip())
@@ -375,6 +377,12 @@ def record_paid(actor: User, request: FundRequest, how: str, note: str = "") -> 
     request.payment_note = note.strip()[:200]
     db.session.flush()
     return True
+
+
+def in_run(actor: User, request: FundRequest, run_reference: str) -> None:
+    """Note in the request's history that finance put it in a payment run."""
+    _event(actor, request, "in_run", note=run_reference)
+    audit.record("fund.in_run", actor=actor, request=request.id, run=run_reference)
 
 
 def _tell(request: FundRequest, subject: str, body: str) -> None:

@@ -84,6 +84,7 @@ def upgrade():
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
         sa.Column("decided_at", engage.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("decline_reason", sa.Text(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=True),
         sa.Column("paid_how", sa.String(length=6), nullable=True),
         sa.Column("paid_at", engage.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("paid_by_id", sa.Integer(), nullable=True),
@@ -116,12 +117,16 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["requester_id"], ["user.id"], name=op.f("fk_fund_request_requester_id_user")
         ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["payment_run.id"], name=op.f("fk_fund_request_run_id_payment_run")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_request")),
         sa.UniqueConstraint("submission_key", name=op.f("uq_fund_request_submission_key")),
     )
     with op.batch_alter_table("fund_request", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_fund_request_fund_id"), ["fund_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_fund_request_person_id"), ["person_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_fund_request_run_id"), ["run_id"], unique=False)
         batch_op.create_index(
             "ix_fund_request_requester", ["requester_id", "created_at"], unique=False
         )
@@ -161,6 +166,7 @@ def downgrade():
     op.drop_table("fund_event")
     with op.batch_alter_table("fund_request", schema=None) as batch_op:
         batch_op.drop_index("ix_fund_request_state_submitted")
+        batch_op.drop_index(batch_op.f("ix_fund_request_run_id"))
         batch_op.drop_index("ix_fund_request_requester")
         batch_op.drop_index(batch_op.f("ix_fund_request_person_id"))
         batch_op.drop_index(batch_op.f("ix_fund_request_fund_id"))
