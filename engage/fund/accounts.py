@@ -234,4 +234,30 @@ def queue_counts() -> tuple[int, int]:
     return len(rows), overdue
 
 
+def home_summary(user) -> dict:  # noqa: ANN001
+    """What is next with the fund for ``user`` (the home page): requests waiting for their
+    decision (approvers: how many, how many overdue), and their own requests with a question
+    to answer or a "did it help?" to say. Two or three small queries."""
+    from engage.fund import permissions
+
+    waiting, overdue = queue_counts() if permissions.sees_queue(user) else (0, 0)
+    mine = []
+    if permissions.can_request(user):
+        mine = db.session.scalars(
+            select(FundRequest)
+            .where(
+                FundRequest.requester_id == user.id,
+                (FundRequest.state == State.QUESTION.value)
+                | (
+                    (FundRequest.state == State.PAID.value)
+                    & FundRequest.follow_up_sent_at.is_not(None)
+                    & FundRequest.helped.is_(None)
+                ),
+            )
+            .order_by(FundRequest.id)
+            .limit(10)
+        ).all()
+    return {"waiting": waiting, "overdue": overdue, "mine": mine}
+
+
 __all__ = ["func"]

@@ -199,3 +199,18 @@ def test_accounts_page_and_formula_safe_exports(app, client, make_user, make_fun
     assert "Ref 12" not in body  # nobody's name or reference
     xlsx = client.get("/fund/accounts.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_home_says_what_is_next_with_the_fund(app, client, make_user, make_fund, make_request):
+    fund_id = make_fund()
+    worker = make_user("worker", roles={Role.PARTNER})
+    make_user("approver", roles={Role.MANAGER})
+    request_id = make_request(fund_id, worker)
+    sign_in(client, "approver")
+    assert "1 request waiting for a decision" in client.get("/").get_data(as_text=True)
+    post(client, f"/fund/requests/{request_id}/ask", {"question": "Cheaper?"}, form_url="/fund")
+    mine = app.test_client()
+    sign_in(mine, "worker")
+    assert f"Answer our question about request F{request_id:05d}" in mine.get("/").get_data(
+        as_text=True
+    )
