@@ -105,6 +105,11 @@ def test_a_phone_from_request_to_it_helped(new_context, sign_in, sign_out):
     finance.check("mark paid")
     desk.get_by_role("button", name="Yes, mark it as paid").click()
     expect(desk.locator("main")).to_contain_text("Paid")
+    # The fund's accounts show the money out.
+    desk.goto("/fund/accounts")
+    expect(desk.get_by_role("heading", level=1)).to_have_text("Changing Lives Fund")
+    expect(desk.locator("main")).to_contain_text(f"Request {reference}")
+    finance.check("fund accounts")
 
     # The key worker sees it paid and says whether it helped, keyboard only.
     phone.goto(request_url)
@@ -125,6 +130,10 @@ def test_a_phone_from_request_to_it_helped(new_context, sign_in, sign_out):
     expect(phone.locator(".govuk-notification-banner")).to_contain_text("Thank you")
     expect(phone.locator("main")).to_contain_text("They took the call and signed for the flat")
     worker.check("answer kept")
+    _no_sideways_scroll(phone)
+    phone.goto("/fund")
+    expect(phone.get_by_role("link", name=reference)).to_be_visible()
+    worker.check("your requests")
     _no_sideways_scroll(phone)
 
     worker.assert_clean()
