@@ -9,7 +9,9 @@ from sqlalchemy import or_, select, update
 
 from engage.core.domains import erasure_step
 from engage.extensions import db
+from engage.fund import receipts
 from engage.fund.models import FundEvent, FundRequest
+from engage.people.erasure import delete_after_commit
 
 
 @erasure_step(55)
@@ -24,6 +26,13 @@ def anonymise_fund_requests(person, actor) -> None:  # noqa: ANN001
     ids = list(db.session.scalars(about_them))
     if not ids:
         return
+    # A receipt of something bought for them can name them: the file goes after the commit.
+    for stored in db.session.scalars(
+        select(FundRequest.receipt_name).where(
+            FundRequest.id.in_(ids), FundRequest.receipt_name.is_not(None)
+        )
+    ):
+        delete_after_commit(receipts.path(stored))
     # Bulk updates skip the version counter on purpose: only the words about them go.
     db.session.execute(
         update(FundRequest)
@@ -37,6 +46,8 @@ def anonymise_fund_requests(person, actor) -> None:  # noqa: ANN001
             answer="",
             follow_up="",
             decline_reason="",
+            receipt_name=None,
+            receipt_type=None,
         )
         .execution_options(synchronize_session=False)
     )

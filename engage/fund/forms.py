@@ -4,6 +4,7 @@ own settings and money in."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, Regexp
 
@@ -12,6 +13,7 @@ from engage.core.forms import (
     DateBounds,
     DateField,
     Form,
+    GovFileInput,
     GovRadioInput,
     GovTextArea,
     GovTextInput,
@@ -144,10 +146,13 @@ class PaidForm(Form):
         validators=[InputRequired(message=_l("Choose how it was paid"))],
     )
     note = StringField(
-        _l("Receipt"),
-        description=_l("The receipt's number, or where it is kept"),
+        _l("Receipt number, or where it is kept"),
         widget=GovTextInput(),
-        validators=[InputRequired(message=_l("Say which receipt")), at_most(200)],
+        validators=[Optional(), at_most(200)],
+    )
+    receipt = FileField(
+        _l("Photo or PDF of the receipt (optional)"),
+        widget=GovFileInput(),
     )
     submit = submit(_l("Record as paid"))
 

@@ -221,6 +221,8 @@ class FundRequest(CreatedMixin, db.Model):
     paid_at: Mapped[datetime | None]
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     payment_note: Mapped[str] = mapped_column(String(200), default="")  # receipt, run reference
+    receipt_name: Mapped[str | None] = mapped_column(String(64))  # a photo or PDF, stored
+    receipt_type: Mapped[str | None] = mapped_column(String(40))
     follow_up_sent_at: Mapped[datetime | None]  # "did it help?" asked (once)
     helped: Mapped[bool | None]  # the key worker's answer
     follow_up: Mapped[str] = mapped_column(Text, default="")  # how it helped, in their words

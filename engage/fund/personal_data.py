@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from engage.core.domains import DataFile, personal_data
+from engage.core.uploads import EXTENSIONS
 from engage.extensions import db
+from engage.fund import receipts
 from engage.fund.models import Contribution, FundEvent, FundRequest
 from engage.people.models import User
 from engage.people.my_data import someone
@@ -52,6 +54,14 @@ def export(person: User) -> Iterator[DataFile]:
             for row in rows
         ],
     )
+    for row in rows:
+        if row.receipt_name and receipts.path(row.receipt_name).is_file():
+            extension = EXTENSIONS.get(row.receipt_type or "", "bin")
+            yield DataFile(
+                f"fund-receipts/receipt-{row.reference}.{extension}",
+                _("The receipt of fund request %(ref)s.", ref=row.reference),
+                path=receipts.path(row.receipt_name),
+            )
     ids = [row.id for row in rows]
     events = db.session.scalars(
         select(FundEvent)

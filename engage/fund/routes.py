@@ -3,19 +3,21 @@ and payment, "did it help?", raising a barrier in the register, and the fund's a
 
 from __future__ import annotations
 
-from flask import abort, flash, make_response, request, url_for
+from flask import abort, flash, make_response, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
-from engage.core import dates
+from engage.core import audit, dates
 from engage.core.conflicts import ChangedMeanwhile, check_version, saving
+from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import requested_page
 from engage.core.permissions import allow
+from engage.core.uploads import EXTENSIONS, UploadError
 from engage.extensions import db
 from engage.fund import accounts as fund_accounts
-from engage.fund import bp, services
+from engage.fund import bp, receipts, services
 from engage.fund import permissions as perm
 from engage.fund.forms import (
     AnswerForm,
@@ -187,15 +189,16 @@ def request_page(request_id: int):
     return _show(_load(request_id))
 
 
-def _act(row: FundRequest, form, work, done: str, form_name: str):  # noqa: ANN001
+def _act(row: FundRequest, form, work, done: str, form_name: str, *refusals):  # noqa: ANN001
     """Validate ``form``, run ``work()`` and commit; show the request again with the error
-    and what was typed when something is wrong."""
+    and what was typed when something is wrong (``refusals``: more exceptions whose message
+    is safe to show)."""
     if not form.validate_on_submit():
         return _show(row, status=400, **{form_name: form})
     try:
         with saving():
             work()
-    except (FundError, ChangedMeanwhile) as refused:
+    except (FundError, ChangedMeanwhile, *refusals) as refused:
         db.session.rollback()
         row = _load(row.id)
         return _show(row, status=400, error=str(refused), **{form_name: form})
@@ -286,13 +289,48 @@ def paid(request_id: int):
     row = _load(request_id)
     allow(perm.can_pay(current_user))
     form = PaidForm()
-    return _act(
-        row,
-        form,
-        lambda: services.record_paid(current_user, row, form.how.data, form.note.data),
-        _("Recorded as paid."),
-        "paid_form",
+    kept: dict = {}
+
+    def work() -> None:
+        upload = form.receipt.data
+        if upload and getattr(upload, "filename", ""):
+            kept["receipt"] = receipts.keep(upload.read())
+        services.record_paid(
+            current_user, row, form.how.data, form.note.data or "", kept.get("receipt")
+        )
+
+    try:
+        response = _act(row, form, work, _("Recorded as paid."), "paid_form", UploadError)
+    except BaseException:
+        receipts.discard(kept.get("receipt", (None,))[0])
+        raise
+    if response.status_code != 303:  # not kept: the file goes too
+        receipts.discard(kept.get("receipt", (None,))[0])
+    return response
+
+
+@bp.route("/fund/requests/<int:request_id>/receipt")
+@login_required
+@writes_when_read
+def receipt(request_id: int):
+    """The receipt of a payment made by card or in cash, for those who may see the request.
+    Photos were redrawn when they were kept; PDFs are always downloads. Staff views are
+    audited."""
+    row = _load(request_id)
+    if not row.receipt_name or not receipts.path(row.receipt_name).is_file():
+        abort(404)
+    audit.record("fund.receipt_viewed", actor=current_user, request=row.id)
+    db.session.commit()
+    image = (row.receipt_type or "").startswith("image/")
+    response = send_file(
+        receipts.path(row.receipt_name),
+        mimetype=row.receipt_type,
+        as_attachment=not image,
+        download_name=f"receipt-{row.reference}.{EXTENSIONS[row.receipt_type]}",
+        max_age=0,
     )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/fund/requests/<int:request_id>/follow-up", methods=["GET", "POST"])

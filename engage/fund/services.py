@@ -362,19 +362,29 @@ def withdraw(actor: User, request: FundRequest) -> None:
     db.session.flush()
 
 
-def record_paid(actor: User, request: FundRequest, how: str, note: str = "") -> bool:
-    """Record an approved request as paid (by card or in cash, with the receipt's reference;
-    or in a payment run). Returns False when it was paid already (a double click)."""
+def record_paid(
+    actor: User,
+    request: FundRequest,
+    how: str,
+    note: str = "",
+    receipt: tuple[str, str] | None = None,
+) -> bool:
+    """Record an approved request as paid: by card or in cash, with the receipt (its number
+    or where it is kept in ``note``, and/or a photo or PDF already kept by
+    ``engage.fund.receipts``: ``receipt`` is its stored name and type); or in a payment run.
+    Returns False when it was paid already (a double click)."""
     if request.state_enum == State.PAID:
         return False
     paid_how = PaidHow(how)
     if paid_how != PaidHow.RUN and request.run_id is not None:
         raise FundError(_("This request is in a payment run: it is paid when the run is."))
-    if paid_how != PaidHow.RUN and not note.strip():
-        raise FundError(_("Give the receipt's number or say where the receipt is kept"))
+    if paid_how != PaidHow.RUN and not note.strip() and receipt is None:
+        raise FundError(_("Give the receipt's number, say where it is kept, or add a photo of it"))
     _move(actor, request, State.PAID, note=note.strip())
     request.paid_how, request.paid_at, request.paid_by_id = paid_how.value, utcnow(), actor.id
     request.payment_note = note.strip()[:200]
+    if receipt is not None:
+        request.receipt_name, request.receipt_type = receipt
     db.session.flush()
     return True
 

@@ -214,3 +214,50 @@ def test_home_says_what_is_next_with_the_fund(app, client, make_user, make_fund,
     assert f"Answer our question about request F{request_id:05d}" in mine.get("/").get_data(
         as_text=True
     )
+
+
+def test_paid_by_card_with_a_photo_of_the_receipt(app, client, make_user, make_fund, make_request):
+    import io
+
+    from engage.fund import receipts
+    from tests.payments.conftest import photo_bytes
+
+    fund_id = make_fund()
+    worker = make_user("worker", roles={Role.MANAGER})
+    make_user("fin", roles={Role.FINANCE})
+    request_id = make_request(fund_id, worker)
+    with app.test_request_context():
+        from engage.fund import services
+
+        services.approve(db.session.get(type(worker), make_user("mgr2", roles={Role.MANAGER}).id),
+                         load(request_id))  # fmt: skip
+        db.session.commit()
+    sign_in(client, "fin")
+    url = f"/fund/requests/{request_id}/paid"
+    bad = post(
+        client,
+        url,
+        {"how": "card", "receipt": (io.BytesIO(b"<html>not a photo</html>"), "r.html")},
+        form_url=f"/fund/requests/{request_id}",
+    )
+    assert bad.status_code == 400
+    assert "A receipt must be a photo (JPEG or PNG) or a PDF." in bad.get_data(as_text=True)
+    with app.app_context():
+        assert load(request_id).state_enum == State.APPROVED
+    good = post(
+        client,
+        url,
+        {"how": "card", "receipt": (io.BytesIO(photo_bytes()), "till.jpg")},
+        form_url=f"/fund/requests/{request_id}",
+    )
+    assert good.status_code == 303
+    with app.app_context():
+        row = load(request_id)
+        assert row.state_enum == State.PAID and row.receipt_type == "image/jpeg"
+        assert receipts.path(row.receipt_name).is_file()
+    shown = client.get(f"/fund/requests/{request_id}/receipt")
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    other = app.test_client()
+    make_user("kim")
+    sign_in(other, "kim")
+    assert other.get(f"/fund/requests/{request_id}/receipt").status_code == 404

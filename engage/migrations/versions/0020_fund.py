@@ -89,6 +89,8 @@ def upgrade():
         sa.Column("paid_at", engage.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("paid_by_id", sa.Integer(), nullable=True),
         sa.Column("payment_note", sa.String(length=200), nullable=False),
+        sa.Column("receipt_name", sa.String(length=64), nullable=True),
+        sa.Column("receipt_type", sa.String(length=40), nullable=True),
         sa.Column("follow_up_sent_at", engage.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("helped", sa.Boolean(), nullable=True),
         sa.Column("follow_up", sa.Text(), nullable=False),
