@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, Regexp
 
 from engage.changes.forms import RaiseForm
@@ -100,7 +100,6 @@ class RequestForm(Form):
 
 
 class DecideForm(Form):
-    version = HiddenField()
     submit = submit(_l("Approve"))
 
 

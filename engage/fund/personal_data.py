@@ -28,34 +28,46 @@ def export(person: User) -> Iterator[DataFile]:
             .order_by(FundRequest.id)
         )
     )
+
+    # Requests a key worker made for someone else are about that person: only what the
+    # key worker did (the reference, amount and dates) comes, never their words about them.
+    def about_you(row: FundRequest) -> bool:
+        return row.person_id == person.id or (row.requester_id == person.id and not row.person_ref)
+
+    def words(row: FundRequest, text: str) -> str:
+        return text if about_you(row) else ""
+
     yield DataFile(
         "fund-requests",
-        _("Requests to the fund made by you or for you, as they are now."),
+        _(
+            "Requests to the fund made by you or for you, as they are now. For requests you "
+            "made for someone else, what you wrote about them is left out."
+        ),
         [
             {
                 "request": row.reference,
                 "asked_by": name(row.requester_id) or _("you"),
-                "for": _("you") if row.person_id == person.id else row.person_ref,
+                "for": _("you") if about_you(row) else _("another person"),
                 "kind_of_thing": row.category,
-                "what_is_in_the_way": row.barrier,
+                "what_is_in_the_way": words(row, row.barrier),
                 "amount": row.amount,
-                "how_it_helps": row.how_it_helps,
+                "how_it_helps": words(row, row.how_it_helps),
                 "paid_to": row.pay_to,
                 "supplier": row.supplier_name,
                 "state": row.state,
                 "sent": row.submitted_at,
-                "question": row.question,
-                "answer": row.answer,
-                "why_not_approved": row.decline_reason,
+                "question": words(row, row.question),
+                "answer": words(row, row.answer),
+                "why_not_approved": words(row, row.decline_reason),
                 "paid": row.paid_at,
                 "did_it_help": row.helped,
-                "how_it_helped": row.follow_up,
+                "how_it_helped": words(row, row.follow_up),
             }
             for row in rows
         ],
     )
     for row in rows:
-        if row.receipt_name and receipts.path(row.receipt_name).is_file():
+        if about_you(row) and row.receipt_name and receipts.path(row.receipt_name).is_file():
             extension = EXTENSIONS.get(row.receipt_type or "", "bin")
             yield DataFile(
                 f"fund-receipts/receipt-{row.reference}.{extension}",
@@ -63,6 +75,7 @@ def export(person: User) -> Iterator[DataFile]:
                 path=receipts.path(row.receipt_name),
             )
     ids = [row.id for row in rows]
+    yours = {row.id for row in rows if about_you(row)}
     events = db.session.scalars(
         select(FundEvent)
         .where(or_(FundEvent.request_id.in_(ids or [-1]), FundEvent.actor_id == person.id))
@@ -79,7 +92,7 @@ def export(person: User) -> Iterator[DataFile]:
                 "what": event.action,
                 "from": event.frm,
                 "to": event.to,
-                "note": event.note,
+                "note": event.note if event.request_id in yours else "",
             }
             for event in events
         ],

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
 from engage.core import audit, dates
-from engage.core.conflicts import ChangedMeanwhile, check_version, saving
+from engage.core.conflicts import ChangedMeanwhile, saving
 from engage.core.db import writes_when_read
 from engage.core.htmx import redirect_to, render
 from engage.core.numbers import requested_page
@@ -158,7 +158,7 @@ def _show(row: FundRequest, status: int = 200, error: str | None = None, **forms
         select(FundEvent).where(FundEvent.request_id == row.id).order_by(FundEvent.at, FundEvent.id)
     ).all()
     context = {
-        "approve_form": DecideForm(formdata=None, version=row.version),
+        "approve_form": DecideForm(formdata=None),
         "question_form": QuestionForm(formdata=None),
         "decline_form": DeclineForm(formdata=None),
         "answer_form": AnswerForm(formdata=None),
@@ -215,7 +215,9 @@ def approve(request_id: int):
     outcome = {}
 
     def work() -> None:
-        check_version(row, form.version.data)
+        # No stale-page check: the service reads the request afresh under the fund's lock,
+        # so a second approver pressing on an older page gives the second approval, and a
+        # double click approves once.
         outcome["state"] = services.approve(current_user, row)
 
     response = _act(row, form, work, _("Approved."), "approve_form")

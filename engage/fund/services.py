@@ -373,6 +373,7 @@ def record_paid(
     or where it is kept in ``note``, and/or a photo or PDF already kept by
     ``engage.fund.receipts``: ``receipt`` is its stored name and type); or in a payment run.
     Returns False when it was paid already (a double click)."""
+    _lock(request)
     if request.state_enum == State.PAID:
         return False
     paid_how = PaidHow(how)

@@ -261,3 +261,34 @@ def test_paid_by_card_with_a_photo_of_the_receipt(app, client, make_user, make_f
     make_user("kim")
     sign_in(other, "kim")
     assert other.get(f"/fund/requests/{request_id}/receipt").status_code == 404
+
+
+def test_admin_sets_up_the_first_fund(app, client, make_user):
+    make_user("boss", roles={Role.ADMIN})
+    sign_in(client, "boss")
+    assert "There is no fund yet" in client.get("/fund/accounts").get_data(as_text=True)
+    response = post(
+        client,
+        "/fund/settings",
+        {"name": "Changing Lives Fund", "budget": "12000", "single_approval_limit": "100"},
+    )
+    assert response.status_code == 303
+    page = client.get("/fund/accounts").get_data(as_text=True)
+    assert "Changing Lives Fund" in page and "£100.00" in page
+
+
+def test_a_key_workers_download_leaves_out_what_they_wrote_about_someone_else(
+    app, make_user, make_fund, make_request
+):
+    from engage.fund.personal_data import export
+
+    fund_id = make_fund()
+    officer = make_user("officer", roles={Role.PARTNER})
+    make_request(fund_id, officer, person_ref="Jo Bloggs", barrier="Jo has no ID")
+    with app.test_request_context():
+        from engage.people.models import User
+
+        files = {f.name: f for f in export(db.session.get(User, officer.id))}
+    (row,) = files["fund-requests"].rows
+    assert row["for"] == "another person" and row["what_is_in_the_way"] == ""
+    assert "Jo" not in str(files)
