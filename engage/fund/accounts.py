@@ -51,6 +51,8 @@ class Accounts:
     helped: int
     not_helped: int
     asked: int
+    #: Money promised (approved or paid) in the budget period, when the fund has one.
+    promised_in_budget_period: Decimal | None = None
 
 
 def _median(values: list[int]) -> float | None:
@@ -116,6 +118,22 @@ def accounts(fund: Fund) -> Accounts:
         by_state=[(s, states[s.value]) for s in State if s.value in states],
         median_days_to_decision=_median(to_decision),
         median_days_to_payment=_median(to_payment),
+        promised_in_budget_period=(
+            to_money(
+                sum(
+                    (
+                        r.amount
+                        for r in requests
+                        if r.state in COMMITTED
+                        and r.decided_at is not None
+                        and fund.budget_from <= dates.local_date(r.decided_at) <= fund.budget_to
+                    ),
+                    ZERO,
+                )
+            )
+            if fund.budget_from and fund.budget_to
+            else None
+        ),
         helped=sum(1 for r in requests if r.helped is True),
         not_helped=sum(1 for r in requests if r.helped is False),
         asked=sum(1 for r in requests if r.follow_up_sent_at is not None),

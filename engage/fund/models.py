@@ -167,7 +167,10 @@ TRANSITIONS: dict[State, frozenset[State]] = {
     ),
     # Answering the question sends it back for a decision.
     State.QUESTION: frozenset({State.SUBMITTED, State.DECLINED, State.WITHDRAWN}),
-    State.PART_APPROVED: frozenset({State.APPROVED, State.DECLINED, State.WITHDRAWN}),
+    # A question after the first approval: once answered, both approvals are given afresh.
+    State.PART_APPROVED: frozenset(
+        {State.APPROVED, State.QUESTION, State.DECLINED, State.WITHDRAWN}
+    ),
     State.APPROVED: frozenset({State.PAID}),
     State.PAID: frozenset(),
     State.DECLINED: frozenset(),

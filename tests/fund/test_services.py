@@ -223,3 +223,17 @@ def test_working_days():
     assert services.working_days_between(wednesday, date(2027, 3, 12)) == 2  # Friday
     assert services.working_days_between(wednesday, date(2027, 3, 15)) == 3  # Monday
     assert services.working_days_between(wednesday, date(2027, 3, 24)) == 10
+
+
+def test_a_question_after_the_first_approval_starts_the_approvals_again(
+    app, people, make_fund, make_request
+):
+    fund_id = make_fund(limit="100.00")
+    request_id = make_request(fund_id, people["worker"], "480.00", category="home")
+    with app.test_request_context():
+        row = load(request_id)
+        services.approve(as_user(people["approver"]), row)
+        services.ask(as_user(people["finance"]), row, "Is delivery included?")
+        assert row.state_enum == State.QUESTION and row.first_approver_id is None
+        services.answer(as_user(people["worker"]), row, "Yes")
+        assert services.approve(as_user(people["approver"]), row) == State.PART_APPROVED
