@@ -275,7 +275,13 @@ def home_summary(user) -> dict:  # noqa: ANN001
             .order_by(FundRequest.id)
             .limit(10)
         ).all()
-    return {"waiting": waiting, "overdue": overdue, "mine": mine}
+    # Peers have no menu entry for the fund: their home page offers it.
+    offer = (
+        permissions.can_request(user)
+        and not permissions.puts_fund_in_menu(user)
+        and services.current_fund() is not None
+    )
+    return {"waiting": waiting, "overdue": overdue, "mine": mine, "offer": offer}
 
 
 __all__ = ["func"]

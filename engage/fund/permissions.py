@@ -18,6 +18,13 @@ def requests_for_others(user: Any) -> bool:
     return has_role(user, Role.MANAGER, Role.PARTNER)
 
 
+def puts_fund_in_menu(user: Any) -> bool:
+    """Key workers and the people who decide and pay find the fund in the menu. Peers, who
+    ask now and then for themselves, find it on their home page: every link in their menu is
+    another key press on every page."""
+    return requests_for_others(user) or sees_queue(user)
+
+
 def sees_queue(user: Any) -> bool:
     """Approvers and finance see every request."""
     return has_role(user, Role.MANAGER, Role.FINANCE, Role.ADMIN)

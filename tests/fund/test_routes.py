@@ -292,3 +292,12 @@ def test_a_key_workers_download_leaves_out_what_they_wrote_about_someone_else(
     (row,) = files["fund-requests"].rows
     assert row["for"] == "another person" and row["what_is_in_the_way"] == ""
     assert "Jo" not in str(files)
+
+
+def test_peers_find_the_fund_on_their_home_page_not_in_the_menu(client, make_user, make_fund):
+    make_fund()
+    make_user("sam")
+    sign_in(client, "sam")
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/fund/new"' in page
+    assert 'class="govuk-service-navigation__link" href="/fund"' not in page
