@@ -1,7 +1,7 @@
 """the fund for practical barriers: funds, money in, requests and their history
 
-Revision ID: 0020_fund
-Revises: 0019_dashboard_indexes
+Revision ID: 0021_fund
+Revises: 0020_dashboard_history_indexes
 Create Date: 2026-12-07 11:47:34.582671
 
 """
@@ -13,8 +13,8 @@ import engage.core.encryption  # noqa: F401
 
 
 # revision identifiers, used by Alembic.
-revision = "0020_fund"
-down_revision = "0019_dashboard_indexes"
+revision = "0021_fund"
+down_revision = "0020_dashboard_history_indexes"
 branch_labels = None
 depends_on = None
 
