@@ -161,6 +161,7 @@ DOMAINS = (
     "payments",
     "surveys",
     "mentoring",
+    "fund",
     "dashboard",
     "admin",
 )

@@ -116,6 +116,16 @@ MATRIX = {
     "/training/sessions/new": {Role.MANAGER},
     "/training/sessions/{session}": {Role.MANAGER},
     "/training/completions/new": {Role.MANAGER},
+    "/fund": {Role.PEER, Role.MANAGER, Role.PARTNER, Role.FINANCE, Role.ADMIN},
+    "/fund/new": {Role.PEER, Role.MANAGER, Role.PARTNER},
+    "/fund/requests/{fund_request}": {Role.MANAGER, Role.FINANCE, Role.ADMIN},
+    "/fund/requests/{fund_request}/follow-up": set(),  # the requester's own
+    "/fund/requests/{fund_request}/raise": {Role.MANAGER, Role.ADMIN},
+    "/fund/accounts": {Role.ADMIN, Role.FINANCE, Role.MANAGER},
+    "/fund/accounts.csv": {Role.ADMIN, Role.FINANCE, Role.MANAGER},
+    "/fund/accounts.xlsx": {Role.ADMIN, Role.FINANCE, Role.MANAGER},
+    "/fund/money-in": {Role.ADMIN, Role.FINANCE},
+    "/fund/settings": {Role.ADMIN, Role.FINANCE},
 }
 HIDDEN = {
     "/people/{peer}",
@@ -139,6 +149,9 @@ HIDDEN = {
     "/people/{peer}/reference-letter",
     "/people/{peer}/supervision",
     "/people/{peer}/supervision/new",
+    "/fund/requests/{fund_request}",
+    "/fund/requests/{fund_request}/follow-up",
+    "/fund/requests/{fund_request}/raise",
 }
 
 
@@ -149,13 +162,19 @@ def test_every_page_refuses_the_roles_it_should(app, client, make_user, confirme
     claim = _claim_of(app, peer, today)
     role_id, application = _application(app)
     session = _training_session(app, make_user)
+    fund_request = _fund_request(app, peer)
     if role is not None:
         make_user("me", roles={role})
         assert sign_in(client, "me").status_code == 303
         confirmed()  # pages that ask for the password again are tested in people/test_reauth
     for template, allowed in MATRIX.items():
         url = template.format(
-            peer=peer.id, claim=claim, role=role_id, application=application, session=session
+            peer=peer.id,
+            claim=claim,
+            role=role_id,
+            application=application,
+            session=session,
+            fund_request=fund_request,
         )
         status = client.get(url).status_code
         if role is None:
@@ -188,6 +207,41 @@ def _claim_of(app, person, spent_on: date) -> int:
         )
         db.session.commit()
         return claim.id
+
+
+def _fund_request(app, person) -> int:
+    """A fund with money in, and ``person``'s request to it for themselves."""
+    from decimal import Decimal
+
+    from engage.extensions import db
+    from engage.fund import services as fund
+    from engage.people.models import User
+
+    with app.test_request_context():
+        user = db.session.get(User, person.id)
+        made = fund.save_fund(
+            None,
+            None,
+            name="Changing Lives Fund",
+            purpose="",
+            budget=Decimal("1000"),
+            budget_from=None,
+            budget_to=None,
+            single_approval_limit=Decimal("100"),
+        )
+        row = fund.submit(
+            user,
+            made,
+            person=user,
+            person_ref="",
+            category="phone",
+            barrier="No phone",
+            amount=Decimal("30"),
+            how_it_helps="Can take calls",
+            pay_to="voucher",
+        )
+        db.session.commit()
+        return row.id
 
 
 def _training_session(app, make_user) -> int:

@@ -221,3 +221,50 @@ def dashboard_section(order: int, key: str):  # noqa: ANN201
 
 def dashboard_sections() -> list[_Section]:
     return sorted(_sections, key=lambda section: section.order)
+
+
+@dataclass(frozen=True)
+class RunLine:
+    """One payment another domain puts in a payment run (``engage.payments``), beside the
+    fees and claims: a fund's payment to a supplier, say. It is in its own section of the run
+    and of its files, and is never an involvement payment: it counts towards nobody's
+    earnings."""
+
+    #: The checkbox value on the new-run page and the line's key: "<source kind>:<id>".
+    key: str
+    #: Who is paid (a supplier's name), and what for (a reference, never a person's name).
+    payee: str
+    description: str
+    amount: Any  # a Decimal
+    account_name: str = ""
+    sort_code: str = ""
+    account_number: str = ""
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """A domain's payments for payment runs. ``kind`` prefixes its checkbox values ("fund");
+    ``section`` is its section's heading. ``ready()`` lists the lines waiting for a run;
+    ``take(run, actor, ids)`` puts those of ``ids`` still waiting into ``run`` (locking them,
+    flushing) and returns them; ``lines(run)`` lists a run's lines; ``paid(run, actor)`` is
+    called when finance marks the run paid. Each flushes, never commits."""
+
+    kind: str
+    section: Callable[[], str]
+    ready: Callable[[], list[RunLine]]
+    take: Callable[[Any, Any, list[int]], list[RunLine]]
+    lines: Callable[[Any], list[RunLine]]
+    paid: Callable[[Any, Any], None]
+
+
+_run_sources: dict[str, RunSource] = {}
+
+
+def run_source(source: RunSource) -> RunSource:
+    """Register a domain's payments for payment runs (once per ``kind``)."""
+    _run_sources.setdefault(source.kind, source)
+    return source
+
+
+def run_sources() -> list[RunSource]:
+    return [_run_sources[kind] for kind in sorted(_run_sources)]

@@ -13,6 +13,7 @@ from engage.core.htmx import render
 from engage.extensions import db
 from engage.forums import meetings
 from engage.forums.models import REPLY_LABELS
+from engage.fund import accounts as fund
 from engage.home import bp
 from engage.mentoring import services as mentoring
 from engage.payments import home as payments
@@ -36,6 +37,7 @@ def index():
         meetings=meetings.home_summary(current_user, now),
         money=payments.home_summary(current_user, dates.local_today()),
         surveys=surveys.waiting_for(current_user),
+        fund=fund.home_summary(current_user),
         applications_waiting=(mentoring.waiting_to_be_contacted() if Role.MANAGER in roles else 0),
         reply_labels=REPLY_LABELS,
     )

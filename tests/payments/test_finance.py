@@ -425,11 +425,11 @@ def test_a_race_on_the_key_answers_with_the_run_made(
     class UniqueClash(Exception):
         sqlstate = "23505"  # how PostgreSQL names a unique violation
 
-    def lost_the_race_once(actor, key, record_ids, claim_ids):
+    def lost_the_race_once(actor, key, record_ids, claim_ids, others=None):
         if not clashes:
             clashes.append(key)
             raise IntegrityError("INSERT INTO payment_run", {}, UniqueClash())
-        return real_create_run(actor, key, record_ids, claim_ids)
+        return real_create_run(actor, key, record_ids, claim_ids, others)
 
     monkeypatch.setattr(run_services, "create_run", lost_the_race_once)
     response = post(

@@ -15,6 +15,7 @@ from engage.forums.membership import add_member, create_forum
 from engage.forums.models import Reply
 from engage.forums.papers import add_paper
 from engage.forums.replies import reply
+from engage.fund import services as fund_services
 from engage.mentoring import services as mentoring
 from engage.mentoring import supervision
 from engage.mentoring.models import CheckLevel, ContactWay, RoleHeld, SupervisionKind
@@ -205,6 +206,37 @@ def build_peer(app, make_user) -> tuple[Built, User, User]:
         claims.approve(staff_user, claim)
         run, _made = runs.create_run(staff_user, "quill-run-key", [], [claim.id])
         runs.mark_paid(staff_user, run)
+        # The fund: a request they made for themselves that names them, approved and paid,
+        # with a question answered and a follow-up (erasure keeps the money, not the words).
+        fund = fund_services.save_fund(
+            staff_user,
+            None,
+            name="Changing Lives Fund",
+            purpose="",
+            budget=Decimal("500"),
+            budget_from=None,
+            budget_to=None,
+            single_approval_limit=Decimal("100"),
+        )
+        fund_services.add_contribution(
+            staff_user, fund, amount=Decimal("100"), source="Probation", received_on=local_today()
+        )
+        fund_request = fund_services.submit(
+            person,
+            fund,
+            person=person,
+            person_ref="",
+            category="id",
+            barrier="Zebedee Quillfeather has no birth certificate",
+            amount=Decimal("12.50"),
+            how_it_helps="Quillfeather can open a bank account",
+            pay_to="person",
+        )
+        fund_services.ask(staff_user, fund_request, "Quillfeather, is this the full cost?")
+        fund_services.answer(person, fund_request, "Yes, Quillfeather checked")
+        fund_services.approve(staff_user, fund_request)
+        fund_services.record_paid(staff_user, fund_request, "cash", "Receipt 1")
+        fund_services.answer_follow_up(person, fund_request, True, "Quillfeather has an account")
         # A subject access request whose notes name them, and a link not yet used.
         request = data_requests.record_request(
             staff_user,

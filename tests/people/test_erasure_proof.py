@@ -107,6 +107,8 @@ def test_nothing_that_says_who_they_were_is_left_anywhere(
         f"/surveys/{built.round_id}/results.csv",
         f"/surveys/{built.round_id}/results.xlsx",
         "/training/gaps.csv",
+        "/fund/accounts.csv",
+        "/fund/accounts.xlsx",
     ]
     for url in exports:
         text = _export_text(client.get(url))

@@ -10,6 +10,10 @@ audited. Every text cell a spreadsheet could take for a formula is neutralised.
   vouchers, then cash.
 - XLSX: the same on a "Payments" sheet in three sections with totals, then every item on a
   sheet of its section's own ("Bank transfer", "Shopping voucher", "Cash").
+
+Other parts of engage that pay through runs (``engage.core.domains.RunSource``: a fund's
+payments to suppliers) come after, each in a section of its own, with the bank details they
+are paid to; they are never involvement payments or expenses.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from engage.core.domains import RunLine, run_sources
 from engage.core.spreadsheets import FORMULA_STARTS, neutralise
 from engage.extensions import db
 from engage.payments.models import (
@@ -224,7 +229,36 @@ def run_csv(run: PaymentRun) -> str:
     writer.writerow(payment_header())
     for row in _payment_rows(run, payments):
         writer.writerow([f"{cell:.2f}" if isinstance(cell, Decimal) else cell for cell in row])
+    for section, lines in _other_sections(run):
+        for row in _other_rows(run, section, lines):
+            writer.writerow([f"{cell:.2f}" if isinstance(cell, Decimal) else cell for cell in row])
     return out.getvalue()
+
+
+def _other_sections(run: PaymentRun) -> list[tuple[str, list[RunLine]]]:
+    found = [(source.section(), source.lines(run)) for source in run_sources()]
+    return [(section, lines) for section, lines in found if lines]
+
+
+def _other_rows(run: PaymentRun, section: str, lines: list[RunLine]):  # noqa: ANN202
+    """Another domain's payments in the columns of :func:`payment_header`: no payee number
+    (a supplier has no account), nothing for time or expenses."""
+    reference = _reference(run)
+    for line in lines:
+        yield [
+            section,
+            "",
+            neutralise(line.payee),
+            neutralise(line.account_name),
+            _sort_code(line.sort_code),
+            line.account_number,
+            "",
+            1,
+            "",
+            "",
+            Decimal(line.amount).quantize(Decimal("0.01")),
+            reference,
+        ]
 
 
 def item_header() -> list[str]:
@@ -279,9 +313,33 @@ def run_xlsx(run: PaymentRun) -> bytes:
         sheet.write_string(row_no, 0, _("Total"), bold)
         sheet.write_number(row_no, 10, float(money(part["pennies"].sum())), total)
         row_no += 2
+    others_total = Decimal("0.00")
+    for section, lines in _other_sections(run):
+        sheet.write_string(row_no, 0, section, heading)
+        row_no += 1
+        for col, text in enumerate(header):
+            sheet.write_string(row_no, col, text, bold)
+        row_no += 1
+        for cells in _other_rows(run, section, lines):
+            for col, cell in enumerate(cells):
+                if isinstance(cell, Decimal):
+                    sheet.write_number(row_no, col, float(cell), amount)
+                elif isinstance(cell, int):
+                    sheet.write_number(row_no, col, cell)
+                else:
+                    sheet.write_string(row_no, col, str(cell))
+            row_no += 1
+        part_total = sum((Decimal(line.amount) for line in lines), Decimal("0.00"))
+        others_total += part_total
+        sheet.write_string(row_no, 0, _("Total"), bold)
+        sheet.write_number(row_no, 10, float(part_total), total)
+        row_no += 2
     sheet.write_string(row_no, 0, _("Total for the run"), bold)
     sheet.write_number(
-        row_no, 10, float(money(items["pennies"].sum() if not items.empty else 0)), total
+        row_no,
+        10,
+        float(money(items["pennies"].sum() if not items.empty else 0) + others_total),
+        total,
     )
     sheet.set_column(0, 0, 18)
     sheet.set_column(1, 1, 14)

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
+from engage.core.domains import run_sources
 from engage.core.forms import Form, GovRadioInput, GovTextArea, SubmissionKey, at_most, submit
 from engage.core.numbers import database_id
 
@@ -14,10 +15,11 @@ FEE, CLAIM = "fee", "claim"
 
 
 def parse_choice(value: str) -> tuple[str, int] | None:
-    """``"fee:12"`` → ``("fee", 12)``; anything else → None."""
+    """``"fee:12"`` → ``("fee", 12)``; another domain's line (``"fund:3"``, see
+    ``engage.core.domains.RunSource``) likewise; anything else → None."""
     kind, _sep, ident = str(value).partition(":")
     number = database_id(ident)
-    if kind not in (FEE, CLAIM) or number is None:
+    if kind not in (FEE, CLAIM, *(s.kind for s in run_sources())) or number is None:
         return None
     return kind, number
 
@@ -41,7 +43,8 @@ class NewRunForm(Form):
             raise ValidationError(_l("Choose payments from the list"))
 
     def chosen(self, kind: str) -> list[int]:
-        """The ids of the chosen fees (``FEE``) or claims (``CLAIM``)."""
+        """The ids of the chosen fees (``FEE``), claims (``CLAIM``) or another domain's lines
+        (its ``RunSource.kind``)."""
         pairs = [parse_choice(value) for value in self.items.data or []]
         return sorted({pair[1] for pair in pairs if pair and pair[0] == kind})
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from engage.core import audit, dates
 from engage.core.conflicts import ChangedMeanwhile, saving
 from engage.core.db import writes_when_read
+from engage.core.domains import run_sources
 from engage.core.htmx import redirect_to, render
 from engage.core.money import format_money, to_money
 from engage.core.numbers import page_of, requested_page, whole_number
@@ -253,7 +254,11 @@ def new_run():
         run, made_now = None, False
         try:
             run, made_now = services.create_run(
-                actor, form.key.key, form.chosen(FEE), form.chosen(CLAIM)
+                actor,
+                form.key.key,
+                form.chosen(FEE),
+                form.chosen(CLAIM),
+                others={source.kind: form.chosen(source.kind) for source in run_sources()},
             )
             db.session.commit()
         except services.RunError as error:
@@ -275,6 +280,7 @@ def new_run():
     if not form.key.data:
         form.key.renew()  # the page shown again carries a key of its own
     payees = services.ready_to_pay()
+    others = services.other_ready()
     held = list(
         db.session.scalars(
             services.held_records_query()
@@ -287,14 +293,19 @@ def new_run():
     else:
         ticked = {f"{FEE}:{r.id}" for p in payees for r in p.records}
         ticked |= {f"{CLAIM}:{c.id}" for p in payees for c in p.claims}
+        ticked |= {line.key for _source, lines in others for line in lines}
     return render(
         "payments/finance/new_run.html",
         form=form,
         payees=payees,
+        others=others,
         held=held,
         no_bank_details=services.missing_bank_details(),
         ticked=ticked,
-        total=to_money(sum((p.total for p in payees), ZERO)),
+        total=to_money(
+            sum((p.total for p in payees), ZERO)
+            + sum((line.amount for _s, lines in others for line in lines), ZERO)
+        ),
         methods={k.value: v for k, v in METHOD_LABELS.items()},
     )
 
@@ -331,6 +342,7 @@ def run(run_id: int):
         paid=run.status_enum == RunStatus.PAID,
         can_mark_paid=perm.can_make_runs(current_user),
         unpayable=services.unpayable_payees(run),
+        others=services.other_lines(run),
         **_labels(),
     )
 

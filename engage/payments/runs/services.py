@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from engage.core import audit, outbox
 from engage.core.db import utcnow
+from engage.core.domains import RunLine, RunSource, run_sources
 from engage.core.i18n import in_their_language
 from engage.core.links import absolute_url
 from engage.core.money import format_money, to_money
@@ -221,9 +222,15 @@ def run_by_key(key: str) -> PaymentRun | None:
 
 
 def create_run(
-    actor: User, key: str, record_ids: list[int], claim_ids: list[int]
+    actor: User,
+    key: str,
+    record_ids: list[int],
+    claim_ids: list[int],
+    others: dict[str, list[int]] | None = None,
 ) -> tuple[PaymentRun, bool]:
-    """Make a run of the chosen approved fees and claims. Returns (run, made now).
+    """Make a run of the chosen approved fees and claims, and of other domains' chosen lines
+    (``others``: ids by ``RunSource.kind``, e.g. a fund's payments to suppliers). Returns
+    (run, made now).
 
     The same ``key`` again returns the run it made (a double click or a retry). Items that
     another run took in the meantime are left out, and so is a bank transfer to someone with
@@ -258,13 +265,22 @@ def create_run(
     earlier = run_by_key(key)
     if earlier is not None:
         return earlier, False
-    if not records and not claims:
-        raise RunError(
-            _("There is nothing left to pay in what you chose: it may be in another run already.")
-        )
+    others = {kind: ids for kind, ids in (others or {}).items() if ids}
+    nothing_left = _(
+        "There is nothing left to pay in what you chose: it may be in another run already."
+    )
+    if not records and not claims and not others:
+        raise RunError(nothing_left)
     run = PaymentRun(key=key, created_by_id=actor.id)
     db.session.add(run)
     db.session.flush()
+    taken = [
+        line
+        for source in run_sources()
+        for line in (source.take(run, actor, others[source.kind]) if source.kind in others else [])
+    ]
+    if not records and not claims and not taken:
+        raise RunError(nothing_left)
     items = []
     for record in records:
         record.run_id = run.id
@@ -273,12 +289,26 @@ def create_run(
         claim.run_id = run.id
         items.append(PaymentItem.for_claim(claim, actor, run_id=run.id))
     db.session.add_all(items)
-    run.item_count = len(items)
-    run.total = to_money(sum((i.amount for i in items), ZERO))
+    run.item_count = len(items) + len(taken)
+    run.total = to_money(
+        sum((i.amount for i in items), ZERO) + sum((line.amount for line in taken), ZERO)
+    )
     db.session.flush()
-    event(actor, "created", run=run, to=RunStatus.READY.value, note=str(len(items)))
-    audit.record("run.created", actor=actor, run=run.id, items=len(items), total=str(run.total))
+    event(actor, "created", run=run, to=RunStatus.READY.value, note=str(run.item_count))
+    audit.record("run.created", actor=actor, run=run.id, items=run.item_count, total=str(run.total))
     return run, True
+
+
+def other_ready() -> list[tuple[RunSource, list[RunLine]]]:
+    """Other domains' payments waiting for a run, by source (only sources with some)."""
+    found = [(source, source.ready()) for source in run_sources()]
+    return [(source, lines) for source, lines in found if lines]
+
+
+def other_lines(run: PaymentRun) -> list[tuple[RunSource, list[RunLine]]]:
+    """Other domains' payments in ``run``, by source (only sources with some)."""
+    found = [(source, source.lines(run)) for source in run_sources()]
+    return [(source, lines) for source, lines in found if lines]
 
 
 #: How many payees a run's page shows at once: a run of thousands still opens quickly.
@@ -377,6 +407,8 @@ def mark_paid(actor: User, run: PaymentRun) -> bool:
         before = claim.move_to(ClaimState.PAID)
         claim.paid_at = now
         event(actor, "state", claim=claim, frm=before.value, to="paid", note=run.reference)
+    for source in run_sources():
+        source.paid(run, actor)
     event(actor, "state", run=run, frm=RunStatus.READY.value, to=RunStatus.PAID.value)
     audit.record("run.paid", actor=actor, run=run.id, total=str(run.total))
     _tell_payees(items)
