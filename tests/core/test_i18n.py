@@ -42,6 +42,12 @@ PEER_JOURNEY = [
     "templates/fund/request.html",
     "templates/fund/requests.html",
     "templates/fund/_macros.html",
+    "templates/fund/follow_up.html",
+    "engage/fund/forms.py",
+    "engage/fund/models.py",
+    # Its refusals and messages reach peers, and so do the flash messages.
+    "engage/fund/services.py",
+    "engage/fund/routes.py",
     "templates/people/_section_header.html",
     "templates/people/login.html",
     "templates/people/login_code.html",
