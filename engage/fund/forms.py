@@ -4,6 +4,7 @@ own settings and money in."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, Regexp
@@ -31,7 +32,7 @@ MONEY_MESSAGE = _l("Enter an amount in pounds and pence, like 25 or 25.50")
 class RequestForm(Form):
     submission_key = SubmissionKey()
     person_ref = StringField(
-        _l("Who is it for?"),
+        lazy_pgettext("fund request", "Who is it for?"),
         description=_l("Their first name or your reference for them. Nothing more is needed."),
         widget=GovTextInput(),
         validators=[Optional(), at_most(80)],

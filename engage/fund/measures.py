@@ -17,6 +17,7 @@ from engage.core import dates
 from engage.core.figures import Figure, Kind, Period, Section, both
 from engage.core.money import to_money
 from engage.extensions import db
+from engage.fund import permissions as perm
 from engage.fund.models import COMMITTED, FundRequest, State
 
 
@@ -107,6 +108,7 @@ def fund_section(current: Period, previous: Period | None) -> Section:
                 prev(lambda c: c.made),
                 how=_("Requests sent to the fund in the period, whatever happened to them."),
                 link=url_for("fund.requests"),
+                opens=perm.sees_queue,
                 public=True,
                 higher_is_better=None,
             ),
@@ -118,6 +120,7 @@ def fund_section(current: Period, previous: Period | None) -> Section:
                 kind=Kind.MONEY,
                 how=_("The amounts of requests approved in the period."),
                 link=link,
+                opens=perm.can_see_accounts,
                 higher_is_better=None,
             ),
             Figure(
@@ -128,6 +131,7 @@ def fund_section(current: Period, previous: Period | None) -> Section:
                 kind=Kind.MONEY,
                 how=_("The amounts of requests paid in the period."),
                 link=link,
+                opens=perm.can_see_accounts,
                 higher_is_better=None,
             ),
             Figure(
@@ -141,6 +145,7 @@ def fund_section(current: Period, previous: Period | None) -> Section:
                     "working days."
                 ),  # fmt: skip
                 link=link,
+                opens=perm.can_see_accounts,
                 higher_is_better=False,
             ),
             Figure(
@@ -155,6 +160,7 @@ def fund_section(current: Period, previous: Period | None) -> Section:
                     "share who said yes."
                 ),  # fmt: skip
                 link=link,
+                opens=perm.can_see_accounts,
             ),
         ],
     )

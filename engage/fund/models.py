@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -147,7 +148,7 @@ STATE_LABELS = {
     State.APPROVED: _l("Approved, to be paid"),
     State.PAID: _l("Paid"),
     State.DECLINED: _l("Not approved"),
-    State.WITHDRAWN: _l("Withdrawn"),
+    State.WITHDRAWN: lazy_pgettext("fund request", "Withdrawn"),
 }
 
 STATE_COLOURS = {

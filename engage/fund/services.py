@@ -14,7 +14,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from engage.core import audit, dates, outbox
@@ -283,8 +285,8 @@ def approve(actor: User, request: FundRequest) -> State:
     request.decided_by_id, request.decided_at = actor.id, utcnow()
     _tell(
         request,
-        _("Your request to the fund is approved"),
-        _(
+        _l("Your request to the fund is approved"),
+        _l(
             "Hello %(name)s,\n\nYour request %(reference)s for %(amount)s is approved. "
             "We will pay it soon and tell you when we have.\n\n%(link)s\n",
             name=request.requester.display_name,
@@ -307,8 +309,8 @@ def ask(actor: User, request: FundRequest, question: str) -> None:
     request.first_approver_id = None  # an answer may change the request: decide afresh
     _tell(
         request,
-        _("A question about your request to the fund"),
-        _(
+        _l("A question about your request to the fund"),
+        _l(
             "Hello %(name)s,\n\nBefore we decide on request %(reference)s we need to ask:\n\n"
             "%(question)s\n\nAnswer here:\n%(link)s\n",
             name=request.requester.display_name,
@@ -342,8 +344,8 @@ def decline(actor: User, request: FundRequest, reason: str) -> None:
     request.decided_by_id, request.decided_at = actor.id, utcnow()
     _tell(
         request,
-        _("Your request to the fund was not approved"),
-        _(
+        _l("Your request to the fund was not approved"),
+        _l(
             "Hello %(name)s,\n\nYour request %(reference)s was not approved.\n\nWhy: "
             "%(reason)s\n\nIf you want to talk about it, contact the team.\n%(link)s\n",
             name=request.requester.display_name,
@@ -386,6 +388,19 @@ def record_paid(
     request.payment_note = note.strip()[:200]
     if receipt is not None:
         request.receipt_name, request.receipt_type = receipt
+    # The approval said "we will tell you when we have" paid.
+    _tell(
+        request,
+        _l("The fund has paid for your request"),
+        _l(
+            "Hello %(name)s,\n\nThe fund has paid %(amount)s for request %(reference)s.\n\n"
+            "%(link)s\n",
+            name=request.requester.display_name,
+            amount=format_money(request.amount),
+            reference=request.reference,
+            link=absolute_url("fund.request", request_id=request.id),
+        ),
+    )
     db.session.flush()
     return True
 
@@ -396,10 +411,12 @@ def in_run(actor: User, request: FundRequest, run_reference: str) -> None:
     audit.record("fund.in_run", actor=actor, request=request.id, run=run_reference)
 
 
-def _tell(request: FundRequest, subject: str, body: str) -> None:
+def _tell(request: FundRequest, subject: LazyString, body: LazyString) -> None:
+    """Tell the requester, in their language: the words are lazy, so they are put into it
+    here, not into the language of whoever decided."""
     person = request.requester
     with in_their_language(person):
-        outbox.queue(kind=outbox.Kind.UPDATE, user=person, subject=subject, body=body)
+        outbox.queue(kind=outbox.Kind.UPDATE, user=person, subject=str(subject), body=str(body))
 
 
 # Follow-up ----------------------------------------------------------------------------------

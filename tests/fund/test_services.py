@@ -237,3 +237,38 @@ def test_a_question_after_the_first_approval_starts_the_approvals_again(
         assert row.state_enum == State.QUESTION and row.first_approver_id is None
         services.answer(as_user(people["worker"]), row, "Yes")
         assert services.approve(as_user(people["approver"]), row) == State.PART_APPROVED
+
+
+def test_the_requester_hears_in_their_language_when_approved_and_when_paid(
+    app, people, make_fund, make_request
+):
+    """The decider's language is not the requester's: each message is written in the
+    requester's, and the approval's promise ("we will tell you when we have" paid) is kept."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from engage.people.models import User
+
+    fund_id = make_fund()
+    request_id = make_request(fund_id, people["worker"])
+    with app.test_request_context():
+        db.session.get(User, people["worker"].id).locale = "pl"
+        db.session.commit()
+        row = load(request_id)
+        services.approve(as_user(people["approver"]), row)
+        services.record_paid(as_user(people["finance"]), row, "cash", "Receipt 88")
+        db.session.commit()
+        subjects = list(
+            db.session.scalars(
+                select(Notification.subject)
+                .where(Notification.user_id == people["worker"].id)
+                .order_by(Notification.id)
+            )
+        )
+        with force_locale("pl"):
+            expected = [
+                _("Your request to the fund is approved"),
+                _("The fund has paid for your request"),
+            ]
+        assert expected[0] != "Your request to the fund is approved"  # translated
+        assert subjects[-2:] == expected
