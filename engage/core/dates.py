@@ -7,6 +7,7 @@ service never disagree about the date around midnight, and tests pin the day in 
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -138,10 +139,23 @@ class _WholeSeconds(FunctionElement):
     inherit_cache = True
 
 
+#: SQLite 3.38 and newer have ``unixepoch()``, which reads a time about twice as fast as
+#: ``strftime('%s')`` (the dashboard reads tens of thousands per page); older ones get the same
+#: number the slower way.
+_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
+
+
+def _sqlite_whole_seconds(column: str) -> str:
+    """SQLite's whole seconds since 1970 for the text of a stored time (or a date), its
+    fraction cut off first."""
+    if _UNIXEPOCH:
+        return f"unixepoch(substr({column}, 1, 19))"
+    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+
+
 @compiles(_WholeSeconds)
 def _whole_seconds(element, compiler, **kw) -> str:  # noqa: ANN001
-    column = compiler.process(element.clauses, **kw)
-    return f"CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER)"
+    return _sqlite_whole_seconds(compiler.process(element.clauses, **kw))
 
 
 @compiles(_WholeSeconds, "postgresql")
@@ -175,10 +189,7 @@ class epoch_seconds(FunctionElement):  # noqa: N801  (used as a function)
 @compiles(epoch_seconds)
 def _epoch_seconds(element, compiler, **kw) -> str:  # noqa: ANN001
     column = compiler.process(element.clauses, **kw)
-    return (
-        f"(CAST(strftime('%s', substr({column}, 1, 19)) AS INTEGER) "
-        f"+ CAST(substr({column}, 20) AS REAL))"
-    )
+    return f"({_sqlite_whole_seconds(column)} + CAST(substr({column}, 20) AS REAL))"
 
 
 @compiles(epoch_seconds, "postgresql")

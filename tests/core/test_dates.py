@@ -3,6 +3,7 @@ or built by hand: nothing here depends on the real date."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 
 import pytest
@@ -99,7 +100,9 @@ def _in_sql(expression):  # noqa: ANN001, ANN202
 
     from engage.extensions import db
 
-    return db.session.execute(select(expression)).scalar_one()
+    # Compiled afresh each time, so both ways of reading a time on SQLite are really run.
+    connection = db.session.connection().execution_options(compiled_cache=None)
+    return connection.execute(select(expression)).scalar_one()
 
 
 @pytest.mark.parametrize(
@@ -115,11 +118,16 @@ def _in_sql(expression):  # noqa: ANN001, ANN202
         datetime(2019, 7, 1, 23, 30, tzinfo=UTC),  # years back: 2 July
     ],
 )
-def test_a_times_local_day_in_sql_is_the_one_python_gives(ctx, app, monkeypatch, moment):
+@pytest.mark.parametrize("unixepoch", [True, False], ids=["unixepoch", "strftime"])
+def test_a_times_local_day_in_sql_is_the_one_python_gives(ctx, app, monkeypatch, moment, unixepoch):
+    """On SQLite, with unixepoch() (SQLite 3.38 and newer) and without it."""
     from sqlalchemy import literal
 
     from engage.core.db import UTCDateTime
 
+    if unixepoch and sqlite3.sqlite_version_info < (3, 38, 0):
+        pytest.skip("this SQLite has no unixepoch()")
+    monkeypatch.setattr(dates, "_UNIXEPOCH", unixepoch)
     monkeypatch.setitem(app.config, "DEFAULT_TIMEZONE", "Europe/London")
     column = literal(moment, UTCDateTime())
     expected = (dates.local_date(moment) - date(1970, 1, 1)).days
