@@ -482,3 +482,44 @@ def test_ten_people_sending_survey_answers_at_once_are_all_counted(site):
         )
     assert responses == counted == len(people)
     _no_server_errors(site)
+
+
+def test_a_fund_request_approved_20_times_at_once_is_approved_once_and_told_once(site):
+    """The fund's approve button, pressed 20 times at once through the real server: one
+    approval, money committed once, one message to the requester."""
+    from engage.fund import services as fund_services
+    from engage.fund.models import FundEvent, FundRequest
+
+    with site.app.test_request_context():
+        peer = db.session.scalar(sa.select(User).where(User.username == CROWD[1]))
+        row = fund_services.submit(
+            peer,
+            fund_services.current_fund(),
+            person=peer,
+            person_ref="",
+            category="travel",
+            barrier="No bus fare to the housing appointment.",
+            amount=Decimal("6.40"),
+            how_it_helps="I can keep the appointment.",
+            pay_to="person",
+        )
+        db.session.commit()
+        request_id, reference = row.id, row.reference
+    finance = site.visitor("finance")
+    path = f"/fund/requests/{request_id}/approve"
+    form = finance.form_fields(f"/fund/requests/{request_id}", path)
+    statuses = all_at_once([lambda: finance.send("POST", path, form).status] * AT_ONCE)
+    assert set(statuses) == {303}
+    with site.app.app_context():
+        approvals = db.session.scalars(
+            sa.select(FundEvent).where(
+                FundEvent.request_id == request_id, FundEvent.to == "approved"
+            )
+        ).all()
+        state = db.session.get(FundRequest, request_id).state
+        told = db.session.scalars(
+            sa.select(Notification).where(Notification.body.contains(reference))
+        ).all()
+    assert state == "approved" and len(approvals) == 1
+    assert len([n for n in told if "approved" in n.subject]) == 1
+    _no_server_errors(site)
