@@ -61,7 +61,10 @@ def test_too_much_is_refused_kindly(client, make_user, make_fund):
     sign_in(client, "worker")
     response = post(client, "/fund/new", {**FORM, "amount": "9000"})
     assert response.status_code == 400
-    assert "Ask for between" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Ask for between" in page
+    assert "<title>Error: Ask the fund" in page  # a screen reader hears it first
+    assert 'value="9000"' in page  # what was typed is kept
 
 
 def test_a_peer_asks_for_themselves(app, client, make_user, make_fund):
