@@ -3,6 +3,7 @@ words (never only a colour or an arrow), and the chart for a table."""
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 from flask_babel import format_decimal, ngettext
@@ -12,6 +13,13 @@ from markupsafe import Markup
 from engage.core import charts
 from engage.core.figures import Figure, Kind, Number, Table
 from engage.core.money import format_money
+
+
+def _count(shown: float) -> int:
+    """The count that chooses a plural form: the number itself when it is whole (Polish and
+    Arabic choose by it: 2 godziny, 5 godzin), and 2 for a fraction ("1.5 hours"; the
+    catalogues word their forms to fit a fraction)."""
+    return int(shown) if math.isfinite(shown) and shown == int(shown) else 2
 
 
 def value_text(value: Number | None, kind: Kind, *, suppressed: bool = False) -> str:
@@ -31,7 +39,7 @@ def value_text(value: Number | None, kind: Kind, *, suppressed: bool = False) ->
         return ngettext(
             "%(days)s day",
             "%(days)s days",
-            1 if shown == 1 else 2,
+            _count(shown),
             days=format_decimal(shown, format="#,##0.#"),
         )
     if kind == Kind.HOURS:
@@ -39,7 +47,7 @@ def value_text(value: Number | None, kind: Kind, *, suppressed: bool = False) ->
         return ngettext(
             "%(hours)s hour",
             "%(hours)s hours",
-            1 if shown == 1 else 2,
+            _count(shown),
             hours=format_decimal(shown, format="#,##0.#"),
         )
     return format_decimal(value, format="#,##0.##")
@@ -72,7 +80,7 @@ def trend(figure: Figure) -> tuple[str, str]:
         amount = ngettext(
             "%(points)s percentage point",
             "%(points)s percentage points",
-            1 if size == 1 else 2,
+            _count(round(float(size), 1)),
             points=format_decimal(round(float(size), 1), format="#,##0.#"),
         )
     else:
