@@ -25,8 +25,8 @@ Steps (see bench/README.md, "register.py"):
 4. After each step, an in-process ``app.test_client()`` signs in as ``manager`` and as
    ``peer`` and counts each page's SQL statements (``before_cursor_execute``, the helpers of
    ``bench/home_profile.py``). The counts at 100 items and at ``--items`` must be equal.
-5. ``register_measures`` timed in-process with ``time.perf_counter`` (the SELECT and the pandas
-   arithmetic apart), against the whole ``/register`` page in-process.
+5. ``register_measures`` (two SQL aggregate queries) timed in-process with
+   ``time.perf_counter``, against the whole ``/register`` page in-process.
 6. gunicorn with 2 sync workers on 127.0.0.1, sign in over HTTP (stdlib ``http.client``), and
    time ``--requests`` sequential requests of each page (``--csv-requests`` for the CSV), then
    the ceiling: a static page of the manager's ``/register`` bytes.
@@ -607,10 +607,8 @@ def fix_sequence(connection, table: str) -> None:
 
 
 def profile_measures(app, manager_id: int, repeats: int = 15) -> dict[str, float]:
-    """Median ms of: the whole /register page in-process (test_client, as manager), the
-    measures (``register_measures``), and its SELECT and its pandas arithmetic apart."""
-    import pandas as pd
-
+    """Median ms of: the whole /register page in-process (test_client, as manager), and the
+    measures (``register_measures``: two aggregate queries, no item read as a row)."""
     from engage.changes import measures
     from engage.changes.routes import filtered_items_query
     from engage.core import dates
@@ -628,41 +626,21 @@ def profile_measures(app, manager_id: int, repeats: int = 15) -> dict[str, float
             raise RuntimeError(f"/register answered {response.status_code}")
         if i >= 2:
             page.append(time.perf_counter() - start)
-    whole, select_, arithmetic, rows = [], [], [], 0
+    whole = []
     with app.test_request_context():
         manager = db.session.get(User, manager_id)
         for i in range(repeats + 2):
             query = filtered_items_query(manager, {})
-            today = dates.local_today()
             start = time.perf_counter()
-            measures.register_measures(query, today=today)
-            middle = time.perf_counter()
-            fetched = db.session.execute(measures.measures_select(query)).all()
-            fetched_at = time.perf_counter()
-            measures.compute_measures(
-                pd.DataFrame.from_records(fetched, columns=list(measures._COLUMNS)),
-                today=today,
-                plan_days=measures.plan_within_days(),
-                timezone=dates.local_timezone(),
-            )
-            end = time.perf_counter()
-            rows = len(fetched)
+            measures.register_measures(query, today=dates.local_today())
             if i >= 2:
-                whole.append(middle - start)
-                select_.append(fetched_at - middle)
-                arithmetic.append(end - fetched_at)
+                whole.append(time.perf_counter() - start)
         db.session.remove()
 
     def ms(values: list[float]) -> float:
         return statistics.median(values) * 1000
 
-    return {
-        "page": ms(page),
-        "measures": ms(whole),
-        "select": ms(select_),
-        "pandas": ms(arithmetic),
-        "rows": rows,
-    }
+    return {"page": ms(page), "measures": ms(whole)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -740,9 +718,8 @@ def report(
     print()
     print(
         f"measures at {args.items} items, in-process (median of 15, as manager): "
-        f"register_measures {profile['measures']:.1f} ms = SELECT of {profile['rows']} rows "
-        f"{profile['select']:.1f} ms + pandas {profile['pandas']:.1f} ms; the whole /register "
-        f"page in-process {profile['page']:.1f} ms, so the measures are "
+        f"register_measures {profile['measures']:.1f} ms (two aggregate queries); the whole "
+        f"/register page in-process {profile['page']:.1f} ms, so the measures are "
         f"{100 * profile['measures'] / profile['page']:.0f}% of it"
     )
     print("timings (s): " + ", ".join(f"{name} {value:.1f}" for name, value in seconds.items()))

@@ -37,9 +37,9 @@ from datetime import date, timedelta
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import ScalarSelect, case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, or_, select, union_all
 
-from engage.changes.measures import AGE_BANDS, plan_within_days
+from engage.changes.measures import AGE_BANDS, median_of, plan_within_days
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Event, Item, Level, State
 from engage.core import dates
 from engage.core.figures import Figure, Kind, Period, Section, Table, both
@@ -81,23 +81,6 @@ class PeriodCounts:
 def _seconds(column):  # noqa: ANN001, ANN202
     """A UTC time as seconds since 1970, to subtract in SQL."""
     return dates.epoch_seconds(column)
-
-
-def _median(values) -> ScalarSelect:  # noqa: ANN001
-    """The median of the column ``values`` (NULLs left out; NULL when none), worked out in
-    the database: the middle value, or the mean of the middle two. A subquery of one value."""
-    ranked = (
-        select(
-            values.label("value"),
-            func.row_number().over(order_by=values).label("place"),
-            func.count().over().label("n"),
-        )
-        .where(values.is_not(None))
-        .subquery()
-    )
-    # Integer division: for 5 values places 3 and 3, for 6 values places 3 and 4.
-    middle = ((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)
-    return select(func.avg(ranked.c.value)).where(ranked.c.place.in_(middle)).scalar_subquery()
 
 
 def period_counts(period: Period, plan_days: int) -> PeriodCounts:
@@ -144,12 +127,12 @@ def period_counts(period: Period, plan_days: int) -> PeriodCounts:
             func.coalesce(func.sum(items.c.raised), 0),
             func.coalesce(func.sum(items.c.accepted), 0),
             func.count(case((items.c.plan_seconds <= plan_days * _DAY_SECONDS, 1))),
-            _median(items.c.plan_seconds),
+            median_of(items.c.plan_seconds),
             func.count(items.c.plan_seconds),
             func.coalesce(func.sum(items.c.resolved), 0),
             func.coalesce(func.sum(items.c.with_target), 0),
             func.coalesce(func.sum(items.c.on_time), 0),
-            _median(items.c.resolve_seconds),
+            median_of(items.c.resolve_seconds),
             func.coalesce(func.sum(items.c.told), 0),
         )
     ).one()

@@ -99,7 +99,13 @@ def _offsets(zone_key: str, until_year: int) -> tuple[tuple[datetime, int], ...]
     return tuple((datetime.fromtimestamp(begins, UTC), seconds) for begins, seconds in stretches)
 
 
-def local_day_number(column, *, since: date | None = None, until: date):  # noqa: ANN001, ANN201
+def local_day_number(  # noqa: ANN201
+    column,  # noqa: ANN001
+    *,
+    since: date | None = None,
+    until: date,
+    zone: str | None = None,
+):
     """SQL for the partnership's calendar day of the UTC time ``column``, as a whole number of
     days from 1 January 1970: subtract two to count calendar days between two times (sent on
     a Monday and paid on the Wednesday: 2) in the database, without a row coming back.
@@ -107,8 +113,10 @@ def local_day_number(column, *, since: date | None = None, until: date):  # noqa
     The zone's offset at each time is one CASE over the changes of offset (summer time) up to
     the end of ``until``'s year, newest first, so recent times find theirs at once; times
     before ``since`` (when given) take the offset in force on that day, so a caller that asks
-    only about times from ``since`` on gets a short CASE. SQLite and PostgreSQL."""
-    stretches = list(_offsets(current_app.config.get("DEFAULT_TIMEZONE") or "UTC", until.year))
+    only about times from ``since`` on gets a short CASE. ``zone`` (a zone's key) stands in for
+    the partnership's. SQLite and PostgreSQL."""
+    zone = zone or current_app.config.get("DEFAULT_TIMEZONE") or "UTC"
+    stretches = list(_offsets(zone, until.year))
     if since is not None:
         first = start_of_day(since) - timedelta(days=1)
         older = [stretch for stretch in stretches if stretch[0] <= first]
