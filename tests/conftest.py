@@ -91,6 +91,8 @@ def _rollback(app: Flask) -> Iterator[None]:
         scopefunc=_app_ctx_id,
     )
     limiter.reset()
+    # Kept figures belong to the data of the test that kept them, which is rolled back.
+    app.extensions.pop("engage.public_figures", None)
     try:
         yield
     finally:

@@ -452,7 +452,7 @@ def you_said_we_did():
         page=page.number,
         pages=page.pages,
         chosen=chosen,
-        sections=dashboard.build(chosen.current, chosen.previous, public_only=True),
+        sections=dashboard.public_figures(chosen.current, chosen.previous),
         fmt=formatting,
     )
     # A response that sets a cookie is never kept for others (a visitor whose session is

@@ -313,3 +313,34 @@ def test_managers_still_see_every_figure(client, signed_in, resolved, private_se
     signed_in(Role.MANAGER)
     page = client.get("/dashboard?period=last-12-months").get_data(as_text=True)
     assert "Fees paid to peers (test)" in page and "Hours by person (test)" in page
+
+
+def test_the_public_figures_are_kept_five_minutes_then_counted_again(
+    app, client, resolved, monkeypatch, clock
+):
+    """ "You said, we did" is in every peer's menu: its figures (the same for everyone, naming
+    nobody) are counted once every five minutes, as the page tells caches, not on each visit."""
+    from datetime import timedelta
+
+    built = {"times": 0}
+
+    def build(current, previous) -> Section:  # noqa: ANN001
+        built["times"] += 1
+        return Section(
+            "test-counted",
+            "Counted section",
+            figures=[Figure("n", f"Counted {built['times']} times (test)", 1, public=True)],
+        )
+
+    monkeypatch.setattr(
+        domains, "_sections", [*domains._sections, domains._Section(98, "test-counted", build)]
+    )
+    publish(app)
+    start = clock(datetime(2025, 7, 1, 9, tzinfo=UTC))
+    assert "Counted 1 times (test)" in client.get(PAGE).get_data(as_text=True)
+    clock(start + timedelta(minutes=4))
+    assert "Counted 1 times (test)" in client.get(PAGE).get_data(as_text=True)
+    assert built["times"] == 1
+    clock(start + timedelta(minutes=5, seconds=1))
+    assert "Counted 2 times (test)" in client.get(PAGE).get_data(as_text=True)
+    assert built["times"] == 2
