@@ -169,6 +169,7 @@ def _show(row: FundRequest, status: int = 200, error: str | None = None, **forms
     return render(
         "fund/request.html",
         status=status,
+        failed=status >= 400,
         row=row,
         events=events,
         error=error,

@@ -124,6 +124,7 @@ def test_decline_needs_a_reason_and_keeps_what_was_typed(
         client, f"/fund/requests/{request_id}/decline", {"reason": ""}, form_url="/fund/new"
     )
     assert response.status_code == 400
+    assert "<title>Error: Request F" in response.get_data(as_text=True)
     response = post(
         client, f"/fund/requests/{request_id}/decline", {"reason": "Ask the Jobcentre first"},
         form_url="/fund/new",
