@@ -421,6 +421,10 @@ def raise_item(request_id: int):
 # The fund's accounts --------------------------------------------------------------------------
 
 
+#: The ledger lines the accounts page shows (the latest): the downloads have every line.
+LEDGER_SHOWN = 100
+
+
 @bp.route("/fund/accounts")
 @login_required
 def accounts():
@@ -431,6 +435,7 @@ def accounts():
         fund=fund,
         figures=fund_accounts.accounts(fund) if fund else None,
         categories=CATEGORY_LABELS,
+        ledger_shown=LEDGER_SHOWN,
     )
 
 

@@ -305,3 +305,22 @@ def test_peers_find_the_fund_on_their_home_page_not_in_the_menu(client, make_use
     page = client.get("/").get_data(as_text=True)
     assert 'href="/fund/new"' in page
     assert 'class="govuk-service-navigation__link" href="/fund"' not in page
+
+
+def test_the_accounts_page_shows_the_latest_ledger_lines_and_the_downloads_all(
+    client, make_user, make_fund, monkeypatch
+):
+    from engage.fund import routes as fund_routes
+
+    make_fund()  # one contribution
+    make_user("fin", roles={Role.FINANCE})
+    sign_in(client, "fin")
+    for n, day in enumerate(("2027-03-01", "2027-03-02", "2027-03-03")):
+        form = {"amount": "10", "source": f"Giver {n}", "received_on": day}
+        assert post(client, "/fund/money-in", form).status_code == 303
+    monkeypatch.setattr(fund_routes, "LEDGER_SHOWN", 2)
+    page = client.get("/fund/accounts").get_data(as_text=True)
+    assert "the latest 2 of 4 lines" in page
+    assert "Giver 2" in page and "Giver 1" in page and "Giver 0" not in page
+    body = client.get("/fund/accounts.csv").get_data(as_text=True)
+    assert all(f"Giver {n}" in body for n in range(3))
