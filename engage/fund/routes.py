@@ -190,10 +190,11 @@ def request_page(request_id: int):
     return _show(_load(request_id))
 
 
-def _act(row: FundRequest, form, work, done: str, form_name: str, *refusals):  # noqa: ANN001
-    """Validate ``form``, run ``work()`` and commit; show the request again with the error
-    and what was typed when something is wrong (``refusals``: more exceptions whose message
-    is safe to show)."""
+def _act(row: FundRequest, form, work, done, form_name: str, *refusals):  # noqa: ANN001
+    """Validate ``form``, run ``work()`` and commit, then say ``done`` (words, or a function
+    giving them once the work is done); show the request again with the error and what was
+    typed when something is wrong (``refusals``: more exceptions whose message is safe to
+    show)."""
     if not form.validate_on_submit():
         return _show(row, status=400, **{form_name: form})
     try:
@@ -203,7 +204,7 @@ def _act(row: FundRequest, form, work, done: str, form_name: str, *refusals):  #
         db.session.rollback()
         row = _load(row.id)
         return _show(row, status=400, error=str(refused), **{form_name: form})
-    flash(done, "success")
+    flash(done() if callable(done) else done, "success")
     return redirect_to(url_for("fund.request", request_id=row.id))
 
 
@@ -221,10 +222,12 @@ def approve(request_id: int):
         # double click approves once.
         outcome["state"] = services.approve(current_user, row)
 
-    response = _act(row, form, work, _("Approved."), "approve_form")
-    if outcome.get("state") == State.PART_APPROVED:
-        flash(_("Approved. A second person must approve it too."), "info")
-    return response
+    def done() -> str:
+        if outcome["state"] == State.PART_APPROVED:
+            return _("Approved. A second person must approve it too.")
+        return _("Approved.")
+
+    return _act(row, form, work, done, "approve_form")
 
 
 @bp.route("/fund/requests/<int:request_id>/ask", methods=["POST"])

@@ -324,3 +324,21 @@ def test_the_accounts_page_shows_the_latest_ledger_lines_and_the_downloads_all(
     assert "Giver 2" in page and "Giver 1" in page and "Giver 0" not in page
     body = client.get("/fund/accounts.csv").get_data(as_text=True)
     assert all(f"Giver {n}" in body for n in range(3))
+
+
+def test_the_first_of_two_approvals_says_a_second_is_needed_once(
+    app, client, make_user, make_fund, make_request
+):
+    fund_id = make_fund(limit="100.00")
+    worker = make_user("worker", roles={Role.MANAGER})
+    make_user("approver", roles={Role.MANAGER})
+    request_id = make_request(fund_id, worker, "250.00")
+    sign_in(client, "approver")
+    response = post(client, f"/fund/requests/{request_id}/approve", {}, form_url="/fund/new")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # One banner saying what happened, not "Approved." and then a second one correcting it.
+    assert page.count("govuk-notification-banner__content") == 1
+    assert "A second person must approve it too." in page
+    with app.app_context():
+        assert load(request_id).state_enum == State.PART_APPROVED
