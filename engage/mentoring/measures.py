@@ -157,15 +157,17 @@ def people_trained(start: date, end: date) -> int:
 def training_sessions_delivered(start: date, end: date) -> int:
     """Training sessions delivered from ``start`` to ``end``: not cancelled, on one of those
     days (the partnership's), and at least one person took part."""
-    came = select(Attendance.meeting_id).where(Attendance.presence.in_(TOOK_PART))
+    # EXISTS per session's meeting (read from the register's index), not IN a list of every
+    # meeting anyone ever took part in, which was built in full on every request.
+    came = (
+        select(Attendance.meeting_id)
+        .where(Attendance.meeting_id == Meeting.id, Attendance.presence.in_(TOOK_PART))
+        .exists()
+    )
     return db.session.scalar(
         select(func.count(TrainingSession.id))
         .join(Meeting, Meeting.id == TrainingSession.meeting_id)
-        .where(
-            Meeting.cancelled.is_(False),
-            _between(Meeting.starts_at, start, end),
-            Meeting.id.in_(came),
-        )
+        .where(Meeting.cancelled.is_(False), _between(Meeting.starts_at, start, end), came)
     )
 
 
