@@ -9,6 +9,7 @@ answered is kept apart, on their invitation (``RoundInvitee.responded``), with n
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from datetime import date, datetime
 from typing import Any
@@ -89,6 +90,13 @@ AUDIENCE_LABELS = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _definition_of(snapshot: str) -> Definition:
+    """The definition a round's stored snapshot holds, parsed once per worker: rounds are read
+    on every results page and dashboard, and a frozen definition can be shared."""
+    return Definition.from_snapshot(json.loads(snapshot))
+
+
 class SurveyRound(CreatedMixin, db.Model):
     """One run of a survey definition for an audience, e.g. "Co-production partners, H1 2027".
 
@@ -132,14 +140,7 @@ class SurveyRound(CreatedMixin, db.Model):
 
     @property
     def definition(self) -> Definition:
-        cached = self.__dict__.get("_definition")
-        if cached is None or cached[0] != self.definition_json:
-            cached = (
-                self.definition_json,
-                Definition.from_snapshot(json.loads(self.definition_json)),
-            )
-            self.__dict__["_definition"] = cached
-        return cached[1]
+        return _definition_of(self.definition_json)
 
     def move_to(self, target: RoundState) -> RoundState:
         before = self.state_enum
