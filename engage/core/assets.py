@@ -16,7 +16,7 @@ so a file's hash covers what it loads and nothing is fetched under an old name.
 
 Copies are written once (a name already there has that content) and atomically, so gunicorn
 workers and test servers sharing an instance folder never see half a file. Old versions stay:
-a page loaded just before a restart can still fetch what it names. With ``engage run --debug``
+a page loaded just before a restart can still fetch what it names. With ``engage --debug run``
 an edited file gets its new name on the next request.
 """
 
