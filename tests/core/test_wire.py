@@ -168,3 +168,11 @@ def test_htmx_sends_the_masked_token_in_its_header(client, make_user):
     )
     assert response.status_code != 400
     assert response.headers.get("HX-Redirect") or response.status_code in (302, 303)
+
+
+def test_pdfs_read_their_stylesheets_from_the_fingerprinted_copies(app):
+    from engage.dashboard import pdf
+
+    url = "/static/" + app.extensions["engage.assets"].names["css/print.css"]
+    file = pdf._static_file("http://localhost" + url, assets.folder(app), app.static_url_path)
+    assert file.read_bytes() == (ROOT / "static/css/print.css").read_bytes()
