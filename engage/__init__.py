@@ -9,7 +9,6 @@ from typing import Any
 from flask import Flask, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import generate_csrf
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
@@ -31,6 +30,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(settings)
+    from engage.core import assets, compression
+
+    # First, so that it runs after every other hook (Flask runs them last registered first).
+    compression.init_app(app)
     proxies = int(settings["PROXY_COUNT"])
     if proxies > 0:
         # Behind a proxy every request comes from the proxy's address: without this, one
@@ -70,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     _init_request_hooks(app)
+    assets.init_app(app)
     return app
 
 
@@ -192,7 +196,6 @@ def _init_request_hooks(app: Flask) -> None:
         form.locale.data = locale
         form.next.data = request.full_path.rstrip("?") if request else "/"
         return {
-            "csrf_token": generate_csrf,
             "current_locale": locale,
             "text_direction": i18n.text_direction(locale),
             "languages": i18n.LANGUAGES,

@@ -6,15 +6,16 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from htmx_flask import Htmx
 
+from engage.core.csrf import CSRFProtect
 from engage.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
+# Flask-WTF's, reading the masked tokens pages show (engage.core.csrf).
 csrf = CSRFProtect()
 htmx = Htmx()
 # No default limits: only sign-in and similar endpoints are limited, each by its own rule.

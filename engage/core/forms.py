@@ -17,6 +17,7 @@ from wtforms import PasswordField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from engage.core import dates
+from engage.core.csrf import FormCSRF
 from engage.core.security import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, is_common_password
 
 
@@ -308,6 +309,9 @@ class Form(FlaskForm):
     """
 
     class Meta:
+        # Shows masked CSRF tokens, safe in compressed pages (engage.core.csrf).
+        csrf_class = FormCSRF
+
         def bind_field(self, form, unbound_field, options):  # noqa: ANN001, ANN201
             kind = unbound_field.field_class
             if issubclass(kind, wtforms.StringField) and not issubclass(

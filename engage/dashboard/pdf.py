@@ -1,9 +1,10 @@
 """Printable pages as PDF: the board pack and the funder report are drawn from the same HTML a
 browser shows, by WeasyPrint, laid out for A4 by the print stylesheet (static/css/print.css).
 
-WeasyPrint reads the page's stylesheets straight from the static folder (no HTTP request back to
-ourselves, which would need a server to answer and the reader's session) and fetches nothing
-else: a PDF of people's records must not reach out to any other address.
+WeasyPrint reads the page's stylesheets straight from the fingerprinted copies of the static
+files (``engage.core.assets``), with no HTTP request back to ourselves, which would need a server
+to answer and the reader's session, and fetches nothing else: a PDF of people's records must not
+reach out to any other address.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import Response, current_app, make_response, request
 from werkzeug.exceptions import ServiceUnavailable
+
+from engage.core import assets
 
 #: WeasyPrint warns about every rule of GOV.UK Frontend it does not draw (screen-width media
 #: queries, @supports) and logs each step: noise in the log on every download.
@@ -96,7 +99,7 @@ def html_to_pdf(html: str) -> bytes:
     weasyprint = _weasyprint()
 
     app = current_app
-    root = Path(app.static_folder or "static")
+    root = assets.folder(app)
     static_path = app.static_url_path or "/static"
     base = request.url_root
     links = []

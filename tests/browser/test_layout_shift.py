@@ -93,7 +93,7 @@ def test_if_our_script_fails_to_load_the_whole_menu_shows(new_context, sign_in):
     """The menu is drawn folded only while GOV.UK's script is expected: a script that never
     arrives (a bad connection, a filtering proxy) must not leave the menu shut for good."""
     context = new_context(viewport=PHONE)
-    context.route(re.compile(r"/static/js/engage\.mjs"), lambda route: route.abort())
+    context.route(re.compile(r"/static/js/engage\.[0-9a-f]{12}\.mjs"), lambda route: route.abort())
     page = context.new_page()
     sign_in(page, "peer")
     menu = page.get_by_role("navigation", name="Menu")
