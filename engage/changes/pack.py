@@ -292,7 +292,7 @@ def build(
     """The pack for ``board`` at ``now``, for the period ``chosen`` (None: since the board's
     last meeting). ``public_only``: only the headline figures marked public (a reader who does
     not see the whole dashboard). ``every_forum``: feedback from invitation-only forums too."""
-    records = board_services.meetings(board, decisions=False)
+    records = board_services.meetings(board)
     chosen = chosen or since_last_meeting(records, now)
     period = chosen.current
     all_meetings = [r.meeting for r in records]
