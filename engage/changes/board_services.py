@@ -118,17 +118,18 @@ class MeetingRecord:
         return self.present / self.recorded if self.recorded else None
 
 
-def meetings(board: Board) -> list[MeetingRecord]:
-    """Every meeting of the board, oldest first, with attendance (the board pack's periods
-    are found among them; the board's page reads only those it shows)."""
+def meetings(board: Board, since: datetime, until: datetime) -> list[MeetingRecord]:
+    """The board's meetings from ``since`` up to (not including) ``until``, oldest first, with
+    attendance: two queries (the board pack's period)."""
+    within = (
+        (BoardMeeting.board_id == board.id)
+        & (BoardMeeting.starts_at >= since)
+        & (BoardMeeting.starts_at < until)
+    )
     rows = db.session.scalars(
-        select(BoardMeeting)
-        .where(BoardMeeting.board_id == board.id)
-        .order_by(BoardMeeting.starts_at, BoardMeeting.id)
+        select(BoardMeeting).where(within).order_by(BoardMeeting.starts_at, BoardMeeting.id)
     ).all()
     records = {m.id: MeetingRecord(m) for m in rows}
-    if not records:
-        return []
     for meeting_id, recorded, present in db.session.execute(
         select(
             Attendance.meeting_id,
@@ -136,12 +137,31 @@ def meetings(board: Board) -> list[MeetingRecord]:
             func.sum(case((Attendance.attended, 1), else_=0)),
         )
         .join(BoardMeeting, BoardMeeting.id == Attendance.meeting_id)
-        .where(BoardMeeting.board_id == board.id)
+        .where(within)
         .group_by(Attendance.meeting_id)
     ):
         records[meeting_id].recorded = recorded
         records[meeting_id].present = int(present or 0)
     return list(records.values())
+
+
+def nearby_meetings(board: Board, now: datetime) -> list[BoardMeeting]:
+    """The board's last meeting before ``now`` and the soonest :data:`UPCOMING` from ``now``
+    on, oldest first: all an agenda for the meeting at ``now`` (or the next one, or for now)
+    needs to find the meetings either side. Two queries."""
+    last = db.session.scalars(
+        select(BoardMeeting)
+        .where(BoardMeeting.board_id == board.id, BoardMeeting.starts_at < now)
+        .order_by(BoardMeeting.starts_at.desc(), BoardMeeting.id.desc())
+        .limit(1)
+    ).all()
+    upcoming = db.session.scalars(
+        select(BoardMeeting)
+        .where(BoardMeeting.board_id == board.id, BoardMeeting.starts_at >= now)
+        .order_by(BoardMeeting.starts_at, BoardMeeting.id)
+        .limit(UPCOMING)
+    ).all()
+    return [*last, *upcoming]
 
 
 def attendance_rate(records: list[MeetingRecord]) -> float | None:

@@ -147,20 +147,13 @@ def board_agenda(board_id: int):
     """The printable agenda for ``?meeting=<id>``, or for the next meeting (or now)."""
     board = _board(board_id)
     now = utcnow()
-    all_meetings = list(
-        db.session.scalars(
-            db.select(BoardMeeting)
-            .where(BoardMeeting.board_id == board.id)
-            .order_by(BoardMeeting.starts_at, BoardMeeting.id)
-        )
-    )
     meeting_id = requested_id("meeting")
     if meeting_id is not None:
-        meeting = next((m for m in all_meetings if m.id == meeting_id), None)
-        if meeting is None:
-            abort(404)
+        meeting = _meeting(board, meeting_id)
+        nearby = services.nearby_meetings(board, meeting.starts_at)
     else:
-        meeting = services.next_meeting(all_meetings, now)
+        nearby = services.nearby_meetings(board, now)
+        meeting = services.next_meeting(nearby, now)
     recorded = services.attendees(meeting) if meeting is not None else []
     return render(
         "changes/boards/agenda.html",
@@ -168,7 +161,7 @@ def board_agenda(board_id: int):
         meeting=meeting,
         recorded=recorded,
         seats=services.seats(board) if not recorded else [],
-        agenda=services.build_agenda(board, all_meetings, meeting, now),
+        agenda=services.build_agenda(board, nearby, meeting, now),
     )
 
 
