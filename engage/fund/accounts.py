@@ -71,20 +71,16 @@ def _median(counts: list[tuple[int, int]]) -> float | None:
     return float(statistics.mean(found))
 
 
-def _days_between(later, earlier, today: date):  # noqa: ANN001, ANN202  (SQL)
-    """SQL for the calendar days (in the partnership's zone) from ``earlier`` to ``later``."""
-    return dates.local_day_number(later, until=today) - dates.local_day_number(earlier, until=today)
-
-
-def _day_counts(fund: Fund, later, today: date) -> list[tuple[int, int]]:  # noqa: ANN001
-    """How many of the fund's requests took each number of days from being sent to ``later``
-    (a time column), for those that have it: one grouped query."""
-    days = _days_between(later, FundRequest.submitted_at, today)
+def _day_counts(fund: Fund, later, sent, column) -> list[tuple[int, int]]:  # noqa: ANN001
+    """How many of the fund's requests took each number of days from being sent (``sent``,
+    SQL for its day) to ``later`` (SQL for the day of the time ``column``), for those that
+    have it: one grouped query."""
+    days = later - sent
     return [
         (int(value), int(times))
         for value, times in db.session.execute(
             select(days, func.count())
-            .where(FundRequest.fund_id == fund.id, later.is_not(None))
+            .where(FundRequest.fund_id == fund.id, column.is_not(None))
             .group_by(days)
         )
     ]
@@ -141,6 +137,19 @@ def accounts(fund: Fund, ledger_limit: int | None = None) -> Accounts:
     today = dates.local_today()
     committed = [s.value for s in COMMITTED]
     lines, ledger_count = ledger(fund, ledger_limit)
+    # Days in the partnership's zone, in SQL. Every time read here is on or after the day the
+    # fund's first request was sent, so the offsets from UTC are looked for only from then:
+    # a short CASE, quick to build and to run.
+    first = db.session.scalar(
+        select(func.min(FundRequest.submitted_at)).where(FundRequest.fund_id == fund.id)
+    )
+    since = dates.local_date(first) if first is not None else today
+
+    def day(column):  # noqa: ANN001, ANN202
+        return dates.local_day_number(column, since=since, until=max(today, since))
+
+    sent = day(FundRequest.submitted_at)
+    decided, paid = day(FundRequest.decided_at), day(FundRequest.paid_at)
     # Requests by state and kind of thing: the count of each, and their money in pennies.
     states: dict[str, int] = {}
     categories: dict[str, list] = {}
@@ -174,12 +183,11 @@ def accounts(fund: Fund, ledger_limit: int | None = None) -> Accounts:
         ).where(FundRequest.fund_id == fund.id)
     ).one()
     # Paid by month: the money paid on each day (in the partnership's zone), put in months.
-    paid_day = dates.local_day_number(FundRequest.paid_at, until=today)
     months: dict[date, Decimal] = {}
     for day, pennies in db.session.execute(
-        select(paid_day, sum_in_pennies(FundRequest.amount))
+        select(paid, sum_in_pennies(FundRequest.amount))
         .where(FundRequest.fund_id == fund.id, FundRequest.paid_at.is_not(None))
-        .group_by(paid_day)
+        .group_by(paid)
     ):
         month = (_EPOCH + timedelta(days=int(day))).replace(day=1)
         months[month] = months.get(month, ZERO) + from_pennies(pennies)
@@ -194,8 +202,8 @@ def accounts(fund: Fund, ledger_limit: int | None = None) -> Accounts:
         ],
         by_month=sorted(months.items()),
         by_state=[(s, states[s.value]) for s in State if s.value in states],
-        median_days_to_decision=_median(_day_counts(fund, FundRequest.decided_at, today)),
-        median_days_to_payment=_median(_day_counts(fund, FundRequest.paid_at, today)),
+        median_days_to_decision=_median(_day_counts(fund, decided, sent, FundRequest.decided_at)),
+        median_days_to_payment=_median(_day_counts(fund, paid, sent, FundRequest.paid_at)),
         promised_in_budget_period=(
             from_pennies(promised) if fund.budget_from and fund.budget_to else None
         ),
