@@ -102,6 +102,11 @@ def test_a_board_agenda_for_a_meeting_that_could_not_exist_is_not_found(app, cli
     assert client.get(f"/boards/{board_id}/agenda").status_code == 200
     for value in ("99999999999999999999", "-1", "abc", "²"):
         assert client.get(f"/boards/{board_id}/agenda?meeting={value}").status_code == 404
+        assert client.get(f"/boards/{board_id}/decisions?meeting={value}").status_code == 404
+        # A page beyond the last (or none that could be) shows a page that there is.
+        for url in ("meetings", "meetings?when=upcoming&", "decisions"):
+            sep = "" if url.endswith("&") else "?"
+            assert client.get(f"/boards/{board_id}/{url}{sep}page={value}").status_code == 200
 
 
 @pytest.mark.parametrize("year", ["99999999999999999999", "1", "9999", "abc", "-2026", "²"])

@@ -8,7 +8,7 @@ audit, and flush; the route commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -110,7 +110,7 @@ class MeetingRecord:
     meeting: BoardMeeting
     recorded: int = 0  # attendance rows saved for this meeting
     present: int = 0
-    decisions: list[tuple[Decision, str]] = field(default_factory=list)  # (decision, item title)
+    decision_count: int = 0  # decisions made there
 
     @property
     def rate(self) -> float | None:
@@ -118,17 +118,18 @@ class MeetingRecord:
         return self.present / self.recorded if self.recorded else None
 
 
-def meetings(board: Board, *, decisions: bool = True) -> list[MeetingRecord]:
-    """Every meeting of the board, oldest first, with attendance and (unless ``decisions`` is
-    False, for a reader that picks its own) the decisions made there."""
+def meetings(board: Board, since: datetime, until: datetime) -> list[MeetingRecord]:
+    """The board's meetings from ``since`` up to (not including) ``until``, oldest first, with
+    attendance: two queries (the board pack's period)."""
+    within = (
+        (BoardMeeting.board_id == board.id)
+        & (BoardMeeting.starts_at >= since)
+        & (BoardMeeting.starts_at < until)
+    )
     rows = db.session.scalars(
-        select(BoardMeeting)
-        .where(BoardMeeting.board_id == board.id)
-        .order_by(BoardMeeting.starts_at, BoardMeeting.id)
+        select(BoardMeeting).where(within).order_by(BoardMeeting.starts_at, BoardMeeting.id)
     ).all()
     records = {m.id: MeetingRecord(m) for m in rows}
-    if not records:
-        return []
     for meeting_id, recorded, present in db.session.execute(
         select(
             Attendance.meeting_id,
@@ -136,22 +137,31 @@ def meetings(board: Board, *, decisions: bool = True) -> list[MeetingRecord]:
             func.sum(case((Attendance.attended, 1), else_=0)),
         )
         .join(BoardMeeting, BoardMeeting.id == Attendance.meeting_id)
-        .where(BoardMeeting.board_id == board.id)
+        .where(within)
         .group_by(Attendance.meeting_id)
     ):
         records[meeting_id].recorded = recorded
         records[meeting_id].present = int(present or 0)
-    if not decisions:
-        return list(records.values())
-    for decision, title in db.session.execute(
-        select(Decision, Item.title)
-        .join(Item, Item.id == Decision.item_id)
-        .join(BoardMeeting, BoardMeeting.id == Decision.meeting_id)
-        .where(BoardMeeting.board_id == board.id)
-        .order_by(Decision.decided_at, Decision.id)
-    ):
-        records[decision.meeting_id].decisions.append((decision, title))
     return list(records.values())
+
+
+def nearby_meetings(board: Board, now: datetime) -> list[BoardMeeting]:
+    """The board's last meeting before ``now`` and the soonest :data:`UPCOMING` from ``now``
+    on, oldest first: all an agenda for the meeting at ``now`` (or the next one, or for now)
+    needs to find the meetings either side. Two queries."""
+    last = db.session.scalars(
+        select(BoardMeeting)
+        .where(BoardMeeting.board_id == board.id, BoardMeeting.starts_at < now)
+        .order_by(BoardMeeting.starts_at.desc(), BoardMeeting.id.desc())
+        .limit(1)
+    ).all()
+    upcoming = db.session.scalars(
+        select(BoardMeeting)
+        .where(BoardMeeting.board_id == board.id, BoardMeeting.starts_at >= now)
+        .order_by(BoardMeeting.starts_at, BoardMeeting.id)
+        .limit(UPCOMING)
+    ).all()
+    return [*last, *upcoming]
 
 
 def attendance_rate(records: list[MeetingRecord]) -> float | None:
@@ -168,6 +178,153 @@ def attendees(meeting: BoardMeeting) -> list[tuple[User, bool]]:
         .where(Attendance.meeting_id == meeting.id)
     ).all()
     return sorted(((u, bool(a)) for u, a in rows), key=lambda row: row[0].display_name.lower())
+
+
+def bounded(query, limit: int) -> tuple[list, int]:  # noqa: ANN001
+    """The first ``limit`` rows of ``query`` (in its order) and how many it has in all, in one
+    statement: the count is a window over every row, taken before the limit."""
+    rows = db.session.execute(query.add_columns(func.count().over()).limit(limit)).all()
+    return [row[:-1] for row in rows], rows[0][-1] if rows else 0
+
+
+def with_counts(meetings: list[BoardMeeting]) -> list[MeetingRecord]:
+    """Records for ``meetings`` (in their order) with attendance and how many decisions each
+    made: two grouped queries, run even for no meetings so the count of queries is fixed."""
+    records = {m.id: MeetingRecord(m) for m in meetings}
+    ids = list(records)
+    for meeting_id, recorded, present in db.session.execute(
+        select(
+            Attendance.meeting_id,
+            func.count(Attendance.id),
+            func.sum(case((Attendance.attended, 1), else_=0)),
+        )
+        .where(Attendance.meeting_id.in_(ids))
+        .group_by(Attendance.meeting_id)
+    ):
+        records[meeting_id].recorded = recorded
+        records[meeting_id].present = int(present or 0)
+    for meeting_id, count in db.session.execute(
+        select(Decision.meeting_id, func.count(Decision.id))
+        .where(Decision.meeting_id.in_(ids))
+        .group_by(Decision.meeting_id)
+    ):
+        records[meeting_id].decision_count = count
+    return list(records.values())
+
+
+#: How many of each list a board's page shows; the rest are counted, and the board's meetings
+#: and decisions pages (and the register, for the agenda) have them all.
+UPCOMING = 5  # meetings coming up, the soonest first
+PAST = 10  # past meetings, the latest first
+LISTED = 20  # decisions (the latest meetings' first), and agenda items under each heading
+
+
+@dataclass
+class BoardPage:
+    """What a board's page shows: bounded lists, each with its exact count."""
+
+    upcoming: list[BoardMeeting]  # the soonest :data:`UPCOMING` meetings still to come
+    upcoming_count: int
+    past: list[MeetingRecord]  # the latest :data:`PAST` meetings held, newest first
+    past_count: int
+    rate: float | None  # attendance across every past meeting where it was taken
+    decisions: list[tuple[Decision, str, BoardMeeting]]  # (decision, item title, meeting)
+    decisions_count: int
+    agenda: Agenda  # the next meeting's, bounded under each heading
+
+    @property
+    def more_upcoming(self) -> int:
+        return self.upcoming_count - len(self.upcoming)
+
+    @property
+    def more_past(self) -> int:
+        return self.past_count - len(self.past)
+
+    @property
+    def more_decisions(self) -> int:
+        return self.decisions_count - len(self.decisions)
+
+    def decisions_by_meeting(self) -> list[tuple[BoardMeeting, list[tuple[Decision, str]]]]:
+        """The listed decisions under their meetings, in the order listed."""
+        return group_decisions(self.decisions)
+
+    def all_decisions_listed(self, record: MeetingRecord) -> bool:
+        """Whether every decision of the meeting is listed on the page (for a link there)."""
+        meeting_id = record.meeting.id
+        listed = sum(1 for d, _title, _meeting in self.decisions if d.meeting_id == meeting_id)
+        return listed == record.decision_count
+
+
+def group_decisions(
+    rows: list[tuple[Decision, str, BoardMeeting]],
+) -> list[tuple[BoardMeeting, list[tuple[Decision, str]]]]:
+    """(decision, item title, meeting) rows, ordered by meeting, as (meeting, [(decision,
+    title)]) in the same order."""
+    grouped: dict[int, tuple[BoardMeeting, list[tuple[Decision, str]]]] = {}
+    for decision, title, meeting in rows:
+        grouped.setdefault(meeting.id, (meeting, []))[1].append((decision, title))
+    return list(grouped.values())
+
+
+def decisions_query(board: Board, meeting: BoardMeeting | None = None):  # noqa: ANN201
+    """The decisions made at the board's meetings (or at ``meeting``), with each item's title
+    and the meeting: the latest meetings first, and in a meeting the first made first."""
+    query = (
+        select(Decision, Item.title, BoardMeeting)
+        .join(Item, Item.id == Decision.item_id)
+        .join(BoardMeeting, BoardMeeting.id == Decision.meeting_id)
+        .where(BoardMeeting.board_id == board.id)
+        .order_by(
+            BoardMeeting.starts_at.desc(),
+            BoardMeeting.id.desc(),
+            Decision.decided_at,
+            Decision.id,
+        )
+    )
+    if meeting is not None:
+        query = query.where(Decision.meeting_id == meeting.id)
+    return query
+
+
+def board_page(board: Board, now: datetime) -> BoardPage:
+    """The board's page at ``now``: its next meetings, its latest past meetings with
+    attendance and decisions counted, attendance across all of them, its latest decisions and
+    the next meeting's agenda. A fixed number of queries, however many meetings, decisions and
+    items there are, and no row read that the page does not show."""
+    of_board = BoardMeeting.board_id == board.id
+    order = (BoardMeeting.starts_at, BoardMeeting.id)
+    rows, upcoming_count = bounded(
+        select(BoardMeeting).where(of_board, BoardMeeting.starts_at >= now).order_by(*order),
+        UPCOMING,
+    )
+    upcoming = [meeting for (meeting,) in rows]
+    rows, past_count = bounded(
+        select(BoardMeeting)
+        .where(of_board, BoardMeeting.starts_at < now)
+        .order_by(*(column.desc() for column in order)),
+        PAST,
+    )
+    past = with_counts([meeting for (meeting,) in rows])
+    recorded, present = db.session.execute(
+        select(func.count(Attendance.id), func.sum(case((Attendance.attended, 1), else_=0)))
+        .join(BoardMeeting, BoardMeeting.id == Attendance.meeting_id)
+        .where(of_board, BoardMeeting.starts_at < now)
+    ).one()
+    decisions, decisions_count = bounded(decisions_query(board), LISTED)
+    # The agenda's window needs only the meetings either side of the next one: the latest
+    # past meeting and the two soonest still to come are among those read above.
+    nearby = [r.meeting for r in reversed(past)] + upcoming
+    upcoming_one = upcoming[0] if upcoming else None
+    return BoardPage(
+        upcoming=upcoming,
+        upcoming_count=upcoming_count,
+        past=past,
+        past_count=past_count,
+        rate=int(present or 0) / recorded if recorded else None,
+        decisions=[tuple(row) for row in decisions],
+        decisions_count=decisions_count,
+        agenda=build_agenda(board, nearby, upcoming_one, now, limit=LISTED),
+    )
 
 
 # --- the agenda -------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import to_utc
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from engage.changes import board_services as services
 from engage.changes import bp, pack
@@ -17,7 +18,7 @@ from engage.changes.models import LEVEL_LABELS, Board, BoardMeeting, BoardMember
 from engage.core import audit
 from engage.core.db import utcnow, writes_when_read
 from engage.core.htmx import redirect_to, render
-from engage.core.numbers import requested_id
+from engage.core.numbers import page_of, requested_id
 from engage.core.permissions import allow
 from engage.dashboard import formatting, periods
 from engage.dashboard import permissions as dashboard_perm
@@ -60,10 +61,6 @@ def boards():
 @login_required
 def board(board_id: int):
     board = _board(board_id)
-    now = utcnow()
-    records = services.meetings(board)
-    all_meetings = [r.meeting for r in records]
-    upcoming = services.next_meeting(all_meetings, now)
     seats = services.seats(board)
     sits = any(seat.member.user_id == current_user.id for seat in seats)
     return render(
@@ -72,11 +69,74 @@ def board(board_id: int):
         levels=LEVEL_LABELS,
         seats=seats,
         pack=perm.can_view_pack(current_user, sits),
-        past=[r for r in records if r.meeting.starts_at < now][::-1],
-        future=[r for r in records if r.meeting.starts_at >= now],
-        rate=services.attendance_rate(records),
-        agenda=services.build_agenda(board, all_meetings, upcoming, now),
+        page=services.board_page(board, utcnow()),
         manage=perm.can_manage_boards(current_user),
+        open_items=perm.sees_whole_register(current_user),
+    )
+
+
+#: Meetings or decisions to a page on a board's meetings and decisions pages.
+PAGE_SIZE = 25
+
+#: The two halves of a board's meetings page: ``?when=upcoming``, or past meetings.
+UPCOMING, PAST = "upcoming", "past"
+
+
+@bp.route("/boards/<int:board_id>/meetings")
+@login_required
+def board_meetings(board_id: int):
+    """Every meeting of the board, a page at a time: past meetings (the latest first) with
+    attendance and decisions counted, or with ``?when=upcoming`` those to come (the soonest
+    first)."""
+    board = _board(board_id)
+    when = UPCOMING if request.args.get("when") == UPCOMING else PAST
+    now = utcnow()
+    query = select(BoardMeeting).where(BoardMeeting.board_id == board.id)
+    if when == UPCOMING:
+        query = query.where(BoardMeeting.starts_at >= now).order_by(
+            BoardMeeting.starts_at, BoardMeeting.id
+        )
+    else:
+        query = query.where(BoardMeeting.starts_at < now).order_by(
+            BoardMeeting.starts_at.desc(), BoardMeeting.id.desc()
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = page_of(total, PAGE_SIZE)
+    records = services.with_counts(list(db.session.scalars(page.of(query))))
+    return render(
+        "changes/boards/meetings.html",
+        board=board,
+        levels=LEVEL_LABELS,
+        when=when,
+        records=records,
+        total=total,
+        page=page.number,
+        pages=page.pages,
+        manage=perm.can_manage_boards(current_user),
+    )
+
+
+@bp.route("/boards/<int:board_id>/decisions")
+@login_required
+def board_decisions(board_id: int):
+    """Every decision made at the board's meetings (or at ``?meeting=<id>``), a page at a
+    time, the latest meetings first."""
+    board = _board(board_id)
+    meeting_id = requested_id("meeting")
+    meeting = _meeting(board, meeting_id) if meeting_id is not None else None
+    query = services.decisions_query(board, meeting)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = page_of(total, PAGE_SIZE)
+    rows = db.session.execute(page.of(query)).all()
+    return render(
+        "changes/boards/decisions.html",
+        board=board,
+        levels=LEVEL_LABELS,
+        meeting=meeting,
+        grouped=services.group_decisions([tuple(row) for row in rows]),
+        total=total,
+        page=page.number,
+        pages=page.pages,
         open_items=perm.sees_whole_register(current_user),
     )
 
@@ -87,20 +147,13 @@ def board_agenda(board_id: int):
     """The printable agenda for ``?meeting=<id>``, or for the next meeting (or now)."""
     board = _board(board_id)
     now = utcnow()
-    all_meetings = list(
-        db.session.scalars(
-            db.select(BoardMeeting)
-            .where(BoardMeeting.board_id == board.id)
-            .order_by(BoardMeeting.starts_at, BoardMeeting.id)
-        )
-    )
     meeting_id = requested_id("meeting")
     if meeting_id is not None:
-        meeting = next((m for m in all_meetings if m.id == meeting_id), None)
-        if meeting is None:
-            abort(404)
+        meeting = _meeting(board, meeting_id)
+        nearby = services.nearby_meetings(board, meeting.starts_at)
     else:
-        meeting = services.next_meeting(all_meetings, now)
+        nearby = services.nearby_meetings(board, now)
+        meeting = services.next_meeting(nearby, now)
     recorded = services.attendees(meeting) if meeting is not None else []
     return render(
         "changes/boards/agenda.html",
@@ -108,7 +161,7 @@ def board_agenda(board_id: int):
         meeting=meeting,
         recorded=recorded,
         seats=services.seats(board) if not recorded else [],
-        agenda=services.build_agenda(board, all_meetings, meeting, now),
+        agenda=services.build_agenda(board, nearby, meeting, now),
     )
 
 

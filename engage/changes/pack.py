@@ -292,17 +292,16 @@ def build(
     """The pack for ``board`` at ``now``, for the period ``chosen`` (None: since the board's
     last meeting). ``public_only``: only the headline figures marked public (a reader who does
     not see the whole dashboard). ``every_forum``: feedback from invitation-only forums too."""
-    records = board_services.meetings(board, decisions=False)
-    chosen = chosen or since_last_meeting(records, now)
+    nearby = board_services.nearby_meetings(board, now)
+    chosen = chosen or since_last_meeting([MeetingRecord(m) for m in nearby], now)
     period = chosen.current
-    all_meetings = [r.meeting for r in records]
-    upcoming = board_services.next_meeting(all_meetings, now)
-    agenda = board_services.build_agenda(board, all_meetings, upcoming, now, limit=LISTED)
+    upcoming = board_services.next_meeting(nearby, now)
+    agenda = board_services.build_agenda(board, nearby, upcoming, now, limit=LISTED)
     agenda_items = [item for items in agenda.groups.values() for item in items]
 
     start = dates.start_of_day(period.start)
     end = dates.start_of_day(period.end + timedelta(days=1))
-    held = [r for r in records if r.meeting.starts_at < now and start <= r.meeting.starts_at < end]
+    held = board_services.meetings(board, start, min(end, now))
     decisions, decisions_count = _decisions(board, period)
     feedback, feedback_count = _feedback(period, every_forum)
     resolved_rows, resolved_count = _bounded(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engage.core import audit
 from engage.extensions import db
@@ -35,12 +35,22 @@ def raise_in_meeting(actor: User, meeting: Meeting, **item: Any):
     return raised
 
 
-def raised_items(meeting: Meeting) -> list:
-    """Register items raised at this meeting (for managers)."""
+#: How many items raised at a meeting its page lists (the latest); the rest are counted, and
+#: the meeting's "raised" page has them all.
+RAISED = 20
+
+
+def raised_query(meeting: Meeting):  # noqa: ANN201  (a select)
+    """Register items raised at this meeting, the latest first."""
     from engage.changes.models import Item
 
-    return list(
-        db.session.scalars(
-            select(Item).where(Item.source_meeting_id == meeting.id).order_by(Item.id)
-        )
-    )
+    return select(Item).where(Item.source_meeting_id == meeting.id).order_by(Item.id.desc())
+
+
+def raised_items(meeting: Meeting, limit: int = RAISED) -> tuple[list, int]:
+    """The latest ``limit`` register items raised at this meeting (for managers), and how
+    many there are: one query, the count a window over every row before the limit."""
+    rows = db.session.execute(
+        raised_query(meeting).add_columns(func.count().over()).limit(limit)
+    ).all()
+    return [item for item, _count in rows], rows[0][1] if rows else 0

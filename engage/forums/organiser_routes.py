@@ -17,12 +17,13 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext, to_user_timezone
 from flask_babel import to_utc as _babel_to_utc
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engage.changes.forms import OTHER
 from engage.core import dates
 from engage.core.db import utcnow
 from engage.core.htmx import redirect_to, render
+from engage.core.numbers import page_of
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.forums import bp, meetings, membership, replies
@@ -58,7 +59,7 @@ from engage.forums.forms import (
     ScheduleForm,
     attendance_form,
 )
-from engage.forums.minutes import raise_in_meeting, save_minutes
+from engage.forums.minutes import raise_in_meeting, raised_query, save_minutes
 from engage.forums.models import (
     REPLY_LABELS,
     Action,
@@ -607,6 +608,29 @@ def action_done(meeting_id: int, action_id: int):
         db.session.commit()
         flash(_("Action marked done."), "success")
     return redirect_to(url_for("forums.minutes", meeting_id=meeting.id, _anchor="actions"))
+
+
+#: Items to a page on a meeting's "raised" page.
+RAISED_PAGE_SIZE = 25
+
+
+@bp.route("/meetings/<int:meeting_id>/raised")
+@login_required
+def raised(meeting_id: int):
+    """Every register item raised at the meeting, the latest first, a page at a time (its
+    page lists the latest few)."""
+    meeting = _managed_meeting(meeting_id)
+    query = raised_query(meeting)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = page_of(total, RAISED_PAGE_SIZE)
+    return render(
+        "forums/raised.html",
+        meeting=meeting,
+        items=db.session.scalars(page.of(query)).all(),
+        total=total,
+        page=page.number,
+        pages=page.pages,
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/raise", methods=["GET", "POST"])

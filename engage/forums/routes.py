@@ -186,8 +186,8 @@ def _meeting_context(meeting: Meeting, invitation: Invitation | None, **extra) -
             waiting=replies.waiting_list(people),
             presence=presence_counts(meeting),
             presence_labels=PRESENCE_LABELS,
-            raised=raised_items(meeting),
         )
+        context["raised"], context["raised_count"] = raised_items(meeting)
     if perm.can_see_needs_names(current_user):
         context.update(needs=needs.needs_of_those_coming(meeting), need_labels=ACCESS_NEEDS)
     context.update(extra)

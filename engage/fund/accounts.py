@@ -8,15 +8,15 @@ import csv
 import io
 import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import xlsxwriter
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from engage.core import dates
-from engage.core.money import to_money
+from engage.core.money import from_pennies, sum_in_pennies, to_money
 from engage.core.spreadsheets import neutralise
 from engage.extensions import db
 from engage.fund import services
@@ -42,7 +42,8 @@ class LedgerLine:
 @dataclass
 class Accounts:
     balance: dict[str, Decimal]
-    ledger: list[LedgerLine]
+    ledger: list[LedgerLine]  # the latest lines (all of them when not bounded), oldest first
+    ledger_count: int  # every line the ledger has
     by_category: list[tuple[str, int, Decimal]]
     by_month: list[tuple[date, Decimal]]
     by_state: list[tuple[State, int]]
@@ -55,60 +56,145 @@ class Accounts:
     promised_in_budget_period: Decimal | None = None
 
 
-def _median(values: list[int]) -> float | None:
-    return float(statistics.median(values)) if values else None
+def _median(counts: list[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many times it occurs), in any order: as
+    ``statistics.median`` of the values written out, without writing them out."""
+    counts = sorted((value, times) for value, times in counts if times)
+    total = sum(times for _value, times in counts)
+    if not total:
+        return None
+    wanted = {(total - 1) // 2, total // 2}  # the middle place, or the two middle places
+    found, seen = [], 0
+    for value, times in counts:
+        found += [value for place in wanted if seen <= place < seen + times]
+        seen += times
+    return float(statistics.mean(found))
 
 
-def accounts(fund: Fund) -> Accounts:
-    contributions = db.session.scalars(
-        select(Contribution).where(Contribution.fund_id == fund.id)
-    ).all()
-    requests = db.session.execute(
-        select(
-            FundRequest.id,
-            FundRequest.state,
-            FundRequest.category,
-            FundRequest.amount,
-            FundRequest.submitted_at,
-            FundRequest.decided_at,
-            FundRequest.paid_at,
-            FundRequest.helped,
-            FundRequest.follow_up_sent_at,
-        ).where(FundRequest.fund_id == fund.id)
-    ).all()
-    ledger = [LedgerLine(c.received_on, c.source, c.amount, None) for c in contributions] + [
+def _day_counts(fund: Fund, later, sent, column) -> list[tuple[int, int]]:  # noqa: ANN001
+    """How many of the fund's requests took each number of days from being sent (``sent``,
+    SQL for its day) to ``later`` (SQL for the day of the time ``column``), for those that
+    have it: one grouped query."""
+    days = later - sent
+    return [
+        (int(value), int(times))
+        for value, times in db.session.execute(
+            select(days, func.count())
+            .where(FundRequest.fund_id == fund.id, column.is_not(None))
+            .group_by(days)
+        )
+    ]
+
+
+def ledger(fund: Fund, limit: int | None = None) -> tuple[list[LedgerLine], int]:
+    """The fund's ledger, oldest first: money in, and requests approved or paid (on the day
+    they were paid, or decided while not paid yet); and how many lines it has. With ``limit``
+    only the latest ``limit`` lines are read and returned: two queries, whatever the size."""
+    committed = [s.value for s in COMMITTED]
+    on = func.coalesce(FundRequest.paid_at, FundRequest.decided_at)
+    money_in = (
+        select(Contribution.received_on, Contribution.source, Contribution.amount)
+        .where(Contribution.fund_id == fund.id)
+        .add_columns(func.count().over())
+    )
+    money_out = (
+        select(on, FundRequest.id, FundRequest.state, FundRequest.amount)
+        .where(FundRequest.fund_id == fund.id, FundRequest.state.in_(committed))
+        .add_columns(func.count().over())
+    )
+    if limit is None:
+        money_in = money_in.order_by(Contribution.received_on, Contribution.id)
+        money_out = money_out.order_by(on, FundRequest.id)
+    else:  # the latest of each are enough to find the latest of both
+        money_in = money_in.order_by(Contribution.received_on.desc(), Contribution.id.desc()).limit(
+            limit
+        )
+        money_out = money_out.order_by(on.desc(), FundRequest.id.desc()).limit(limit)
+    ins = db.session.execute(money_in).all()
+    outs = db.session.execute(money_out).all()
+    if limit is not None:
+        ins.reverse()
+        outs.reverse()
+    lines = [LedgerLine(r.received_on, r.source, r.amount, None) for r in ins] + [
         LedgerLine(
-            dates.local_date(r.paid_at or r.decided_at),
+            dates.local_date(r[0]),
             _("Request F%(number)05d", number=r.id)
             + ("" if r.state == State.PAID.value else " " + _("(approved, not paid yet)")),
             None,
             r.amount,
         )
-        for r in requests
-        if r.state in COMMITTED
+        for r in outs
     ]
-    ledger.sort(key=lambda line: line.on)
-    categories: dict[str, list] = {}
-    months: dict[date, Decimal] = {}
+    lines.sort(key=lambda line: line.on)  # stable: money in first on a day
+    count = (ins[0][-1] if ins else 0) + (outs[0][-1] if outs else 0)
+    return (lines if limit is None else lines[-limit:]), count
+
+
+def accounts(fund: Fund, ledger_limit: int | None = None) -> Accounts:
+    """The fund's figures, each from SQL aggregates (no request is read into Python), and its
+    ledger: the latest ``ledger_limit`` lines (every line when None). A fixed number of
+    queries, however many requests and contributions the fund has."""
+    today = dates.local_today()
+    committed = [s.value for s in COMMITTED]
+    lines, ledger_count = ledger(fund, ledger_limit)
+    # Days in the partnership's zone, in SQL. Every time read here is on or after the day the
+    # fund's first request was sent, so the offsets from UTC are looked for only from then:
+    # a short CASE, quick to build and to run.
+    first = db.session.scalar(
+        select(func.min(FundRequest.submitted_at)).where(FundRequest.fund_id == fund.id)
+    )
+    since = dates.local_date(first) if first is not None else today
+
+    def day(column):  # noqa: ANN001, ANN202
+        return dates.local_day_number(column, since=since, until=max(today, since))
+
+    sent = day(FundRequest.submitted_at)
+    decided, paid = day(FundRequest.decided_at), day(FundRequest.paid_at)
+    # Requests by state and kind of thing: the count of each, and their money in pennies.
     states: dict[str, int] = {}
-    to_decision, to_payment = [], []
-    for r in requests:
-        states[r.state] = states.get(r.state, 0) + 1
-        if r.state in COMMITTED:
-            row = categories.setdefault(r.category, [0, ZERO])
-            row[0] += 1
-            row[1] += r.amount
-        if r.paid_at is not None:
-            month = dates.local_date(r.paid_at).replace(day=1)
-            months[month] = months.get(month, ZERO) + r.amount
-            to_payment.append((dates.local_date(r.paid_at) - dates.local_date(r.submitted_at)).days)
-        if r.decided_at is not None:
-            to_decision.append(
-                (dates.local_date(r.decided_at) - dates.local_date(r.submitted_at)).days
-            )
+    categories: dict[str, list] = {}
+    for state, category, count, pennies in db.session.execute(
+        select(
+            FundRequest.state,
+            FundRequest.category,
+            func.count(),
+            sum_in_pennies(FundRequest.amount),
+        )
+        .where(FundRequest.fund_id == fund.id)
+        .group_by(FundRequest.state, FundRequest.category)
+    ):
+        states[state] = states.get(state, 0) + count
+        if state in committed:
+            row = categories.setdefault(category, [0, ZERO])
+            row[0] += count
+            row[1] += from_pennies(pennies)
+    # "Did it help?" and the money promised in the budget period, in one row.
+    in_budget = FundRequest.state.in_(committed)
+    if fund.budget_from and fund.budget_to:
+        in_budget &= (FundRequest.decided_at >= dates.start_of_day(fund.budget_from)) & (
+            FundRequest.decided_at < dates.start_of_day(fund.budget_to + timedelta(days=1))
+        )
+    helped, not_helped, asked, promised = db.session.execute(
+        select(
+            func.count(case((FundRequest.helped.is_(True), 1))),
+            func.count(case((FundRequest.helped.is_(False), 1))),
+            func.count(FundRequest.follow_up_sent_at),
+            sum_in_pennies(case((in_budget, FundRequest.amount), else_=0)),
+        ).where(FundRequest.fund_id == fund.id)
+    ).one()
+    # Paid by month: the money paid on each day (in the partnership's zone), put in months.
+    months: dict[date, Decimal] = {}
+    for day, pennies in db.session.execute(
+        select(paid, sum_in_pennies(FundRequest.amount))
+        .where(FundRequest.fund_id == fund.id, FundRequest.paid_at.is_not(None))
+        .group_by(paid)
+    ):
+        month = (_EPOCH + timedelta(days=int(day))).replace(day=1)
+        months[month] = months.get(month, ZERO) + from_pennies(pennies)
     return Accounts(
         balance=services.balance(fund),
-        ledger=ledger,
+        ledger=lines,
+        ledger_count=ledger_count,
         by_category=[
             (Category(k).label, *categories[k])
             for k in (c.value for c in Category)
@@ -116,28 +202,19 @@ def accounts(fund: Fund) -> Accounts:
         ],
         by_month=sorted(months.items()),
         by_state=[(s, states[s.value]) for s in State if s.value in states],
-        median_days_to_decision=_median(to_decision),
-        median_days_to_payment=_median(to_payment),
+        median_days_to_decision=_median(_day_counts(fund, decided, sent, FundRequest.decided_at)),
+        median_days_to_payment=_median(_day_counts(fund, paid, sent, FundRequest.paid_at)),
         promised_in_budget_period=(
-            to_money(
-                sum(
-                    (
-                        r.amount
-                        for r in requests
-                        if r.state in COMMITTED
-                        and r.decided_at is not None
-                        and fund.budget_from <= dates.local_date(r.decided_at) <= fund.budget_to
-                    ),
-                    ZERO,
-                )
-            )
-            if fund.budget_from and fund.budget_to
-            else None
+            from_pennies(promised) if fund.budget_from and fund.budget_to else None
         ),
-        helped=sum(1 for r in requests if r.helped is True),
-        not_helped=sum(1 for r in requests if r.helped is False),
-        asked=sum(1 for r in requests if r.follow_up_sent_at is not None),
+        helped=helped,
+        not_helped=not_helped,
+        asked=asked,
     )
+
+
+#: Day 0 of :func:`engage.core.dates.local_day_number`.
+_EPOCH = date(1970, 1, 1)
 
 
 def _request_rows(fund: Fund) -> list[list]:
@@ -202,7 +279,7 @@ def _ledger_rows(fund: Fund) -> list[list]:
             str(line.money_in) if line.money_in is not None else "",
             str(line.money_out) if line.money_out is not None else "",
         ]
-        for line in accounts(fund).ledger
+        for line in ledger(fund)[0]
     ]
 
 

@@ -436,9 +436,8 @@ def accounts():
     return render(
         "fund/accounts.html",
         fund=fund,
-        figures=fund_accounts.accounts(fund) if fund else None,
+        figures=fund_accounts.accounts(fund, ledger_limit=LEDGER_SHOWN) if fund else None,
         categories=CATEGORY_LABELS,
-        ledger_shown=LEDGER_SHOWN,
     )
 
 

@@ -388,6 +388,7 @@ def test_each_list_shows_what_a_meeting_can_use_and_counts_the_rest(app, client,
     assert "Decision 04" not in decisions
     assert "Ask the council for a named lead." not in decisions
     assert "And 6 more: see" in decisions
+    assert f'href="/boards/{board["id"]}/decisions">the board\'s decisions</a>' in decisions
     # Forum feedback: the latest LISTED meetings; the one with many items lists RAISED.
     feedback = page.split('id="pack-feedback"', 1)[1].split('id="pack-you-said-we-did"', 1)[0]
     assert f"{pack.LISTED + 6} forum meetings in this period" in feedback
@@ -418,7 +419,7 @@ def test_on_paper_the_pack_counts_the_rest_without_links(app, client, board):
         page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages
     ).replace("\n", " ")
     assert "And 5 more: see the register." in text
-    assert "And 6 more: see the board's page." in text
+    assert "And 6 more: see the board's decisions." in text
     assert "Overdue 24" in text
     assert "Overdue 04" not in text
 
@@ -431,5 +432,11 @@ def test_the_query_count_does_not_grow_with_the_data(app, client, board):
     client.get(url)  # warm up (first use of the session, translations)
     before = count_queries(app, client, url)
     _more_than_a_meeting_can_use(app, board)
+    with app.app_context():  # and years of the board's meetings, before and after
+        db.session.add_all(
+            BoardMeeting(board_id=board["id"], starts_at=LAST_MEETING + timedelta(days=days))
+            for days in [*range(-1000, -40, 28), *range(60, 1000, 28)]
+        )
+        db.session.commit()
     assert "And 5 more" in client.get(url).text  # the data is past the bounds
     assert count_queries(app, client, url) == before

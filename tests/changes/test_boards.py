@@ -172,6 +172,7 @@ def test_the_board_page_shows_members_meetings_agenda_and_decisions(app, client,
     assert "50%" in page and "1 of 2" in page  # attendance at the past meeting
     assert "Ask the forum how to fix it." in page
     assert "Co-produced or guided by the forum" in page
+    assert f'href="#decisions-{past}"' in page  # every decision of that meeting is listed
     # Headings in order, each item once, linking to the register.
     order = [
         page.index(h)
@@ -368,7 +369,14 @@ def test_a_manager_adds_and_removes_members(app, client, make_user, signed_in):
 
 # --- who may do what --------------------------------------------------------------------------
 
-VIEW = ["/boards", "/boards/{board}", "/boards/{board}/agenda?meeting={meeting}"]
+VIEW = [
+    "/boards",
+    "/boards/{board}",
+    "/boards/{board}/agenda?meeting={meeting}",
+    "/boards/{board}/meetings",
+    "/boards/{board}/meetings?when=upcoming",
+    "/boards/{board}/decisions?meeting={meeting}",
+]
 MANAGE = [
     "/boards/{board}/meetings/new",
     "/boards/{board}/meetings/{meeting}/attendance",
@@ -400,8 +408,11 @@ def test_board_pages_answer_each_role_as_designed(app, client, make_user, role):
     if role in SEES:
         assert client.get("/boards/999999").status_code == 404
         assert client.get("/boards/999999/agenda").status_code == 404
-    if role in RUNS:
+        assert client.get("/boards/999999/decisions").status_code == 404
         other = make_board(app, level=Level.STRATEGIC)
+        url = f"/boards/{board['board']}/decisions?meeting={other['meetings'][0]}"
+        assert client.get(url).status_code == 404
+    if role in RUNS:  # every role that runs boards sees them: ``other`` is made above
         url = f"/boards/{board['board']}/meetings/{other['meetings'][0]}/attendance"
         assert client.get(url).status_code == 404
 
@@ -426,11 +437,35 @@ def _seed_items(app, start: int, count: int, owners: list[User], orgs: list[int]
         db.session.commit()
 
 
-def test_the_board_page_makes_the_same_queries_for_5_and_50_items(
+def _seed_meetings(app, board_id: int, past: int, upcoming: int, attendee_ids: list[int]) -> None:
+    """``past`` meetings held (each with attendance taken and a decision) and ``upcoming``
+    meetings planned, further from now than the fixture's own."""
+    now = utcnow().replace(microsecond=0)
+    with app.app_context():
+        item_id = make_item(title="Decided often").id
+        for n in range(past):
+            meeting = BoardMeeting(board_id=board_id, starts_at=now - timedelta(days=100 + n))
+            db.session.add(meeting)
+            db.session.flush()
+            db.session.add_all(
+                Attendance(meeting_id=meeting.id, user_id=u, attended=i % 2 == 0)
+                for i, u in enumerate(attendee_ids)
+            )
+            db.session.add(Decision(item_id=item_id, meeting_id=meeting.id, text="Held over."))
+        for n in range(upcoming):
+            db.session.add(BoardMeeting(board_id=board_id, starts_at=now + timedelta(days=60 + n)))
+        db.session.commit()
+
+
+def test_the_board_page_makes_the_same_queries_for_20_and_60_of_everything(
     app, client, make_user, signed_in
 ):
+    """Items, meetings held, meetings planned and decisions, 20 then 60: the board's page and
+    its meetings and decisions pages run the same statements, and every bounded list on the
+    board's page says exactly how many more there are and links to them."""
     owners = [make_user(roles={Role.BOARD}) for _ in range(4)]
     board = make_board(app, members=[(o, i % 2 == 0) for i, o in enumerate(owners)])
+    board_id = board["board"]
     with app.app_context():
         orgs = [Organisation(name=f"Org {n}") for n in range(3)]
         db.session.add_all(orgs)
@@ -442,19 +477,68 @@ def test_the_board_page_makes_the_same_queries_for_5_and_50_items(
             )
         db.session.commit()
     signed_in(Role.BOARD)
-    _seed_items(app, 0, 5, owners, org_ids)
-    urls = [f"/boards/{board['board']}", f"/boards/{board['board']}/agenda", "/boards"]
+    _seed_items(app, 0, 20, owners, org_ids)
+    _seed_meetings(app, board_id, 20, 20, [o.id for o in owners])
+    urls = [
+        f"/boards/{board_id}",
+        f"/boards/{board_id}/agenda",
+        "/boards",
+        f"/boards/{board_id}/meetings",
+        f"/boards/{board_id}/meetings?when=upcoming",
+        f"/boards/{board_id}/decisions",
+    ]
     for url in urls:
         client.get(url)  # warm up anything loaded once per process
     small = {url: count_queries(app, client, url) for url in urls}
-    _seed_items(app, 5, 45, owners, org_ids)
+    _seed_items(app, 20, 40, owners, org_ids)
+    _seed_meetings(app, board_id, 40, 40, [o.id for o in owners])
     with app.app_context():
-        item_ids = db.session.scalars(select(Item.id)).all()
+        item_ids = db.session.scalars(select(Item.id).where(Item.title.like("Item %"))).all()
         db.session.add_all(
             Decision(item_id=i, meeting_id=board["meetings"][0], text="Agreed.") for i in item_ids
         )
+        for n in range(board_services.LISTED):  # past the bound of one heading
+            make_item(title=f"Escalated {n}", state=State.ESCALATED.value)
+        totals = board_services.build_agenda(
+            db.session.get(Board, board_id),
+            sorted(
+                db.session.scalars(select(BoardMeeting).where(BoardMeeting.board_id == board_id)),
+                key=lambda m: m.starts_at,
+            ),
+            db.session.get(BoardMeeting, board["meetings"][1]),
+            utcnow(),
+        ).totals
         db.session.commit()
     large = {url: count_queries(app, client, url) for url in urls}
     assert large == small
     page = client.get(urls[0]).get_data(as_text=True)
-    assert page.count("Agreed.") == 50
+    # Meetings: the 5 soonest of 62 to come; the latest 10 of 61 held, with attendance across
+    # all of them (the fixture's meeting, all came; 60 seeded, half came: 244 recorded).
+    assert "And 57 more: see" in page
+    assert f'href="/boards/{board_id}/meetings?when=upcoming">every meeting coming up</a>' in page
+    assert "The board has held 61 meetings. The latest 10 are below." in page
+    assert "And 51 more: see" in page
+    assert f'href="/boards/{board_id}/meetings">every past meeting</a>' in page
+    assert f"Attendance across past meetings: {round(100 * 124 / 244)}%" in page
+    # Decisions: the latest meeting's 60 come first; 20 listed of 120.
+    assert page.count("Agreed.") == 20 and "Held over." not in page
+    assert "120 decisions have been recorded. The latest 20 are below." in page
+    assert "And 100 more: see" in page
+    assert f'href="/boards/{board_id}/decisions">every decision the board has made</a>' in page
+    # The agenda: at most LISTED under each heading, each heading's count exact.
+    for key, total in totals.items():
+        section = page.split(f'id="agenda-{key}"', 1)[1].split("</h3>", 1)[0]
+        assert f"({total})" in section
+    assert any(total > board_services.LISTED for total in totals.values())
+    more = [t - board_services.LISTED for t in totals.values() if t > board_services.LISTED]
+    assert all(f"And {n} more: see" in page for n in more)
+    # The pages with them all: a page at a time, the count exact.
+    meetings = client.get(urls[3]).get_data(as_text=True)
+    assert "The board has held 61 meetings." in meetings and "Page 1 of 3" in meetings
+    upcoming = client.get(urls[4]).get_data(as_text=True)
+    assert "62 meetings are planned, the soonest first." in upcoming
+    decisions = client.get(urls[5]).get_data(as_text=True)
+    assert "120 decisions have been recorded." in decisions and "Page 1 of 5" in decisions
+    assert decisions.count("Agreed.") == 25
+    last = client.get(f"{urls[5]}?page=5").get_data(as_text=True)
+    assert last.count("Held over.") == 20

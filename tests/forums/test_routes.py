@@ -692,3 +692,77 @@ def test_a_photo_paper_is_kept_upright_and_without_where_it_was_taken(
         assert image.format == "JPEG" and image.size[1] > image.size[0]
         assert not image.getexif().get(0x8825)  # no GPS
         assert not image.getexif()
+
+
+def _what_a_meeting_gathers(app, meeting_id: int, start: int, count: int) -> None:
+    """``count`` more of each list the meeting page shows: items raised in the register,
+    actions agreed, agenda items (by hand, and actions carried forward) and papers."""
+    from engage.changes.models import Source
+    from engage.forums.models import Action, AgendaItem, Paper
+    from tests.changes.conftest import insert_item
+
+    with app.app_context():
+        for n in range(start, start + count):
+            insert_item(
+                title=f"Raised {n:03d}", source=Source.MEETING.value, source_meeting_id=meeting_id
+            )
+            action = Action(meeting_id=meeting_id, description=f"Action {n}", owner_name="Sam")
+            db.session.add(action)
+            db.session.flush()
+            db.session.add_all(
+                [
+                    AgendaItem(meeting_id=meeting_id, position=n, title=f"Topic {n}"),
+                    AgendaItem(
+                        meeting_id=meeting_id,
+                        action_id=action.id,
+                        position=1000 + action.id,
+                        title=action.description,
+                    ),
+                    Paper(
+                        meeting_id=meeting_id,
+                        title=f"Paper {n}",
+                        stored_name=f"paper-{meeting_id}-{n}",
+                        content_type="application/pdf",
+                        size=1000,
+                    ),
+                ]
+            )
+        db.session.commit()
+
+
+def test_the_meeting_page_runs_the_same_queries_for_20_or_60_of_everything_it_lists(
+    app, client, make_user, make_forum, make_meeting
+):
+    """Raised items, actions, agenda items and papers, 20 then 60: the same statements for a
+    manager, the raised items bounded with their exact count and a link to them all."""
+    from engage.forums.minutes import RAISED
+
+    member = make_user()
+    forum_id = make_forum(members=[member])
+    (meeting_id,) = make_meeting(forum_id)
+    url = f"/meetings/{meeting_id}"
+    _what_a_meeting_gathers(app, meeting_id, 0, 20)
+    sign_in(client, make_user(roles={Role.MANAGER}).username)
+    client.get(url)  # warm up anything loaded once per process
+    few = count_queries(app, client, url)
+    _what_a_meeting_gathers(app, meeting_id, 20, 40)
+    assert count_queries(app, client, url) == few
+    page = client.get(url).get_data(as_text=True)
+    raised = page.split('id="raised"', 1)[1]
+    assert "60 items were raised at this meeting. The latest 20 are below." in raised
+    assert "Raised 059" in raised and "Raised 040" in raised and "Raised 039" not in raised
+    assert raised.count("Raised 0") == RAISED
+    assert f'And 40 more: see <a class="govuk-link" href="/meetings/{meeting_id}/raised">' in raised
+    # The agenda is the meeting's own: every item on it, carried actions too.
+    assert "Topic 59" in page and "Action 59" in page and "Paper 59" in page
+    # Every item raised, a page at a time, the latest first.
+    listing = client.get(f"/meetings/{meeting_id}/raised").get_data(as_text=True)
+    assert "60 items were raised at this meeting." in listing and "Page 1 of 3" in listing
+    assert listing.index("Raised 059") < listing.index("Raised 035")
+    last = client.get(f"/meetings/{meeting_id}/raised?page=3").get_data(as_text=True)
+    assert "Raised 000" in last and "Raised 010" not in last
+    # Only for those who run forums: a member gets 403, a meeting they cannot see is 404.
+    other = app.test_client()
+    sign_in(other, member.username)
+    assert other.get(f"/meetings/{meeting_id}/raised").status_code == 403
+    assert client.get("/meetings/999999/raised").status_code == 404
