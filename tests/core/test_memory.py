@@ -25,6 +25,7 @@ HEAVY = {
     "weasyprint": "PDF downloads only",
     "icalendar": "calendar files only",
     "segno": "setting up two-step sign in only",
+    "PIL": "opening an uploaded picture only",
     "alembic": "migrations, never a request",
     "flask_migrate": "migrations, never a request",
 }
