@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,23 @@ from engage import config as config_module
 from engage.core.numbers import MAX_ID
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: Whether ``create_app`` registers the migrations (Flask-Migrate and the ``engage db``
+#: commands); off only while :func:`serving` builds the app.
+_with_migrations = True
+
+
+@contextmanager
+def serving() -> Iterator[None]:
+    """Build the app for serving requests only (``engage serve``): without the migrations,
+    whose Alembic (about 11 MiB) would otherwise sit in the memory of the master process and of
+    every worker forked from it, though no request ever uses it."""
+    global _with_migrations
+    _with_migrations = False
+    try:
+        yield
+    finally:
+        _with_migrations = True
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -124,12 +143,13 @@ def _init_extensions(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
     from engage.core.i18n import compile_catalogues, select_locale
-    from engage.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from engage.extensions import babel, csrf, db, htmx, limiter, login_manager
 
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
-    )
+    if _with_migrations:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "people.login"
     login_manager.login_message = _l("Sign in to see this page.")

@@ -11,6 +11,8 @@ environment the server gets.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import ip_address
@@ -272,24 +274,48 @@ def _survey_definitions(app: Flask, facts: Facts) -> list[Problem]:
     return problems
 
 
-#: Every check, in the order its problems are listed.
+def _weasyprint_error() -> str | None:
+    """Why WeasyPrint cannot load here, or None when it can.
+
+    Tried in a child Python process, not imported: ``engage serve`` runs these checks in the
+    process that then forks the workers, and WeasyPrint with Pango (about 40 MiB) imported
+    there would sit in the memory of every worker, though only PDF downloads use it."""
+    if "weasyprint" in sys.modules:  # loaded already, so it loads
+        return None
+    result = subprocess.run(  # noqa: S603 — this Python, a fixed statement
+        [sys.executable, "-c", "import weasyprint"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode == 0:
+        return None
+    lines = result.stderr.strip().splitlines()
+    if not lines:
+        return f"exit status {result.returncode}"
+    # The exception's last line, without its type: "cannot load library 'libpango-1.0-0' ..."
+    kind, _, message = lines[-1].partition(": ")
+    return message or kind
+
+
 def _pdfs(app: Flask, facts: Facts) -> list[Problem]:
     """Board packs and funder reports are made as PDF by WeasyPrint, which needs the system's
     Pango library; without it only the PDF downloads fail (a kind 503 page)."""
-    try:
-        import weasyprint  # noqa: F401
-    except OSError as error:
-        return [
-            Problem(
-                f"Board packs and funder reports cannot be made as PDF: WeasyPrint cannot load "
-                f"({error}).",
-                "install Pango (Debian and Ubuntu: apt-get install libpango-1.0-0 "
-                "libpangoft2-1.0-0), then restart.",
-            )
-        ]
-    return []
+    error = _weasyprint_error()
+    if error is None:
+        return []
+    return [
+        Problem(
+            f"Board packs and funder reports cannot be made as PDF: WeasyPrint cannot load "
+            f"({error}).",
+            "install Pango (Debian and Ubuntu: apt-get install libpango-1.0-0 "
+            "libpangoft2-1.0-0), then restart.",
+        )
+    ]
 
 
+#: Every check, in the order its problems are listed.
 CHECKS: tuple[Check, ...] = (
     _environment,
     _secret_key,

@@ -98,7 +98,10 @@ def serve(info: ScriptInfo, bind: str, workers: int | None, threads: int, timeou
     # No application context may be active when gunicorn forks: a context pushed here would be
     # inherited by every worker and reused by every request it serves, and with it ``g`` and
     # whoever Flask-Login cached there (every visitor became the last person who signed in).
-    app = info.load_app()
+    from engage import serving
+
+    with serving():  # no migrations: Alembic stays out of the workers' memory
+        app = info.load_app()
     workers = workers or int(app.config["GUNICORN_WORKERS"])
     if app.config["ENV"] == "production":
         # The same checks as `engage check`.
@@ -128,6 +131,9 @@ def serve(info: ScriptInfo, bind: str, workers: int | None, threads: int, timeou
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
             self.cfg.set("timeout", timeout)
+            max_requests = int(app.config["GUNICORN_MAX_REQUESTS"])
+            self.cfg.set("max_requests", max_requests)
+            self.cfg.set("max_requests_jitter", max_requests // 10)
             self.cfg.set("accesslog", "-")
             self.cfg.set("post_fork", lambda server, worker: _refuse_inherited_context())
 

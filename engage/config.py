@@ -75,6 +75,11 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_LOCALE": "en",
     "DEFAULT_TIMEZONE": "Europe/London",
     "GUNICORN_WORKERS": 2,
+    # A worker is replaced by a fresh one (forked from the preloaded master, so in a moment)
+    # after this many requests, plus up to a tenth more at random so workers do not all restart
+    # at once: whatever a worker's memory has grown by (a big export, fragmentation) is given
+    # back. 0: never.
+    "GUNICORN_MAX_REQUESTS": 1000,
     # How many reverse proxies (nginx, a load balancer) stand in front of engage. Their
     # X-Forwarded-For, -Proto and -Host headers are believed that many hops deep, so sign-in
     # and /join limits count each visitor's own address, not the proxy's. 0: no proxy.

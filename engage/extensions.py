@@ -1,10 +1,10 @@
-"""Flask extensions, created unbound and initialised in ``create_app``."""
+"""Flask extensions, created unbound and initialised in ``create_app``. (Flask-Migrate is made
+there too, and only when the app is not built for ``engage serve``: see ``engage.serving``.)"""
 
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from htmx_flask import Htmx
 
@@ -12,7 +12,6 @@ from engage.core.csrf import CSRFProtect
 from engage.core.db import Base
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
 # Flask-WTF's, reading the masked tokens pages show (engage.core.csrf).

@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from xml.etree import ElementTree
 
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engage.core.rules import IllegalMove
 
@@ -43,10 +42,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", WEBP: "webp", PDF: "pdf", DOCX: "docx"}
 
 #: More pixels than this is not a photo or a scan but a decompression bomb (a 50 megapixel
-#: camera makes 50 million). Pillow's own limit is set to the same figure, so Pillow refuses
-#: too (it raises above twice its limit) wherever else a picture is opened.
+#: camera makes 50 million). Pillow's own limit is set to the same figure when engage first
+#: opens a picture (``_pillow``), so Pillow refuses too (it raises above twice its limit).
 MAX_PIXELS = 60_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 #: Markup or script has no business in a picture or a PDF: a file carrying it is a disguised
 #: web page. A tag's name must end (a space, ">" or "/"), so the random bytes of a big photo
@@ -163,10 +161,20 @@ def clean(
 # Pictures ------------------------------------------------------------------------------------
 
 
+def _pillow():  # noqa: ANN202
+    """Pillow, imported when a picture is first opened rather than at start-up (about 2.5 MiB
+    that a worker serving pages never needs), with its decompression-bomb limit set to ours."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    return Image, ImageOps, UnidentifiedImageError
+
+
 def redraw(data: bytes, *, max_side: int, as_type: str = JPEG) -> bytes:
     """Draw the picture again from its pixels: upright, at most ``max_side`` pixels on its
     longest side, as ``as_type``, carrying nothing but the pixels. Raises UploadError when
     it is too big to open safely or damaged."""
+    Image, ImageOps, UnidentifiedImageError = _pillow()  # noqa: N806 — Pillow's own names
     try:
         with Image.open(io.BytesIO(data)) as probe:
             # The size comes from the header: nothing has been decoded yet.

@@ -7,7 +7,6 @@ import csv
 import io
 import re
 
-import xlsxwriter
 from flask_babel import gettext as _
 
 from engage.core.figures import Period, Section
@@ -99,6 +98,8 @@ def _sheet_name(title: str, used: set[str]) -> str:
 
 
 def dashboard_xlsx(sections: list[Section], current: Period, previous: Period | None) -> bytes:
+    import xlsxwriter  # here, not at the top: only downloads need it
+
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
     bold = book.add_format({"bold": True})

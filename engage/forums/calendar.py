@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import icalendar
 from flask import Response, abort, current_app, flash, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -40,6 +40,9 @@ HISTORY = timedelta(days=180)
 IN_CALENDAR = (Reply.YES.value, Reply.MAYBE.value, Reply.WAITING.value)
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+if TYPE_CHECKING:
+    import icalendar
 
 
 # Building ---------------------------------------------------------------------------------
@@ -80,6 +83,8 @@ def _location(meeting: Meeting) -> str:
 
 def meeting_event(meeting: Meeting, reply: str | None = None) -> icalendar.Event:
     """One meeting as an event. ``reply`` is the person's answer, for their own feed."""
+    import icalendar  # here, not at the top: only calendar files need it
+
     event = icalendar.Event()
     event.add("uid", event_uid(meeting))
     event.add("dtstamp", utcnow().replace(microsecond=0))
@@ -108,6 +113,8 @@ def meeting_event(meeting: Meeting, reply: str | None = None) -> icalendar.Event
 
 
 def build_calendar(name: str, events: Iterable[icalendar.Event], feed: bool = True) -> bytes:
+    import icalendar
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//engage//forum meetings//EN")
     cal.add("version", "2.0")

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
@@ -297,6 +296,8 @@ def accounts_csv(fund: Fund) -> str:
 
 def accounts_xlsx(fund: Fund) -> bytes:
     """The ledger and the requests on sheets of their own; text cells are written as text."""
+    import xlsxwriter  # here, not at the top: only downloads need it
+
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
     for title, header, rows in (

@@ -6,7 +6,6 @@ import base64
 import time
 from io import BytesIO
 
-import segno
 from flask import current_app, flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -272,6 +271,8 @@ def two_factor():
         form.code.errors.append(_("That code is not right. Check your app and try the new code."))
     uri = services.totp_uri(current_user, secret)
     buffer = BytesIO()
+    import segno  # here, not at the top: only setting up two-step sign in needs it
+
     segno.make(uri, error="m").save(buffer, kind="svg", scale=5, border=2, title=_("QR code"))
     qr = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
     return render("people/two_factor_setup.html", form=form, secret=secret, qr=qr)

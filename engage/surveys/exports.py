@@ -12,8 +12,6 @@ import io
 import re
 from datetime import date
 
-import pandas as pd
-import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -60,6 +58,8 @@ def results_xlsx(
     round_: SurveyRound, questions: list[QuestionResult], trend: list[Measure]
 ) -> bytes:
     """Sheet "Answers": every question's answers; sheet "Trend": each measure by round."""
+    import xlsxwriter  # here, not at the top: only downloads need it
+
     out = io.BytesIO()
     book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False})
     bold = book.add_format({"bold": True})
@@ -97,6 +97,8 @@ def results_xlsx(
 def raw_answers_csv(round_: SurveyRound, language: str) -> bytes:
     """One row per response, one column per question: no names, dates or groups, and rows in
     the order of their random keys, which says nothing about when anyone answered."""
+    import pandas as pd  # here, not at the top: a worker that never exports never loads it
+
     definition = round_.definition
     frame = pd.DataFrame.from_records(
         db.session.execute(

@@ -1,4 +1,4 @@
-"""Survey results: counted as answers arrive, shaped with pandas, small groups suppressed.
+"""Survey results: counted as answers arrive, added up in plain Python, small groups suppressed.
 
 Each response adds to its round's tallies (``models.Tally``: question × answer × group), so a
 round's page reads one small query whatever the number of responses, and nothing loads
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import pandas as pd
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -104,90 +103,93 @@ class Measure:
         ]
 
 
-def _frame(rows: Iterable[Any], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(list(rows), columns=columns)
+#: One counted answer value of one question: (question_id, value, group, n).
+CountRow = tuple[str, str, str, int]
+#: A value and how many gave it.
+ValueCount = tuple[str, int]
 
 
-def answer_counts(round_: SurveyRound, by: str | None = None) -> pd.DataFrame:
+def answer_counts(round_: SurveyRound, by: str | None = None) -> list[CountRow]:
     """The round's counted answers as (question_id, value, group, n), read from its tallies:
     one query of a few hundred rows, however many people answered."""
     dimension = by if by in BREAKDOWNS else "all"
-    return _frame(
-        db.session.execute(
+    return [
+        (question_id, value, group, int(n))
+        for question_id, value, group, n in db.session.execute(
             select(Tally.question_id, Tally.value, Tally.group, Tally.n).where(
                 Tally.round_id == round_.id, Tally.dimension == dimension
             )
-        ),
-        ["question_id", "value", "group", "n"],
-    )
+        )
+    ]
 
 
-def _overall(round_ids: list[int]) -> pd.DataFrame:
+def _overall(round_ids: list[int]) -> list[tuple[int, str, str, int]]:
     """(round_id, question_id, value, n) of every answer in these rounds, from their tallies."""
-    return _frame(
-        db.session.execute(
+    return [
+        (int(round_id), question_id, value, int(n))
+        for round_id, question_id, value, n in db.session.execute(
             select(Tally.round_id, Tally.question_id, Tally.value, Tally.n).where(
                 Tally.round_id.in_(round_ids), Tally.dimension == "all"
             )
-        ),
-        ["round_id", "question_id", "value", "n"],
-    )
+        )
+    ]
 
 
-#: No answers to a question: the shape of :func:`_overall`'s rows, empty.
-_NONE = pd.DataFrame({"value": pd.Series(dtype=object), "n": pd.Series(dtype="int64")})
+def _by_question(
+    rows: Iterable[tuple[int, str, str, int]],
+) -> dict[tuple[int, str], list[ValueCount]]:
+    """:func:`_overall`'s rows split once by (round, question), "prefer not to say" left out:
+    the dashboard asks for dozens of questions."""
+    split: dict[tuple[int, str], list[ValueCount]] = {}
+    for round_id, question_id, value, n in rows:
+        if value != PREFER_NOT:
+            split.setdefault((round_id, question_id), []).append((value, n))
+    return split
 
 
-def _by_question(rows: pd.DataFrame) -> dict[tuple[int, str], pd.DataFrame]:
-    """:func:`_overall`'s rows split once by (round, question): the dashboard asks for
-    dozens of questions, and filtering the whole frame for each took most of its time."""
-    return {
-        (int(round_id), question_id): part
-        for (round_id, question_id), part in rows.groupby(["round_id", "question_id"], sort=False)
-    }
+def _summed(pairs: Iterable[tuple[Any, int]]) -> dict[Any, int]:
+    """How many in all for each key, in the order keys first appear."""
+    totals: dict[Any, int] = {}
+    for key, n in pairs:
+        totals[key] = totals.get(key, 0) + n
+    return totals
 
 
-def _counted(question: Question, values: pd.Series, counts: pd.Series) -> int | None:
+def _counted(question: Question, given: Iterable[ValueCount]) -> int | None:
     """How many answers count for the question's measure (agreeing, for the agree scale), or
     None for a question that feeds no measure."""
-    # Plain Python over the few answer values a question has: pandas' per-call overhead was
-    # most of the dashboard's "Voice" section.
     if question.type == "agree":
-        agreeing = set(AGREEING)
-
-        def counts_for(value) -> bool:  # noqa: ANN001
-            return value in agreeing
-    elif question.type in ("single", "multiple") and question.counts:
+        return sum(n for value, n in given if value in AGREEING)
+    if question.type in ("single", "multiple") and question.counts:
         wanted = set(question.counts)
-
-        def counts_for(value) -> bool:  # noqa: ANN001
-            return bool(wanted & set(str(value).split(",")))
-    else:
-        return None
-    return sum(int(n) for value, n in zip(values, counts, strict=True) if counts_for(value))
+        return sum(n for value, n in given if wanted & set(str(value).split(",")))
+    return None
 
 
-def _positive(question: Question, values: pd.Series, counts: pd.Series) -> float | None:
+def _positive(question: Question, given: list[ValueCount]) -> float | None:
     """% of the answers (prefer not to say apart) that count for the question's measure."""
-    counted = _counted(question, values, counts)
-    total = int(counts.sum())
+    counted = _counted(question, given)
+    total = sum(n for _value, n in given)
     return round(100.0 * counted / total, 1) if counted is not None and total else None
 
 
 def question_results(
-    round_: SurveyRound, counts: pd.DataFrame, locale: str, threshold: int
+    round_: SurveyRound, counts: list[CountRow], locale: str, threshold: int
 ) -> list[QuestionResult]:
     """Per counted question: how many answered, % agreeing, and every answer's share."""
     definition = round_.definition
-    overall = counts.groupby(["question_id", "value"], as_index=False)["n"].sum()
+    by_question: dict[str, dict[str, int]] = {}
+    for question_id, value, _group, n in counts:
+        values = by_question.setdefault(question_id, {})
+        values[value] = values.get(value, 0) + n
     results = []
     for question in definition.questions:
         if question.type not in COUNTED:
             continue
-        mine = overall[overall["question_id"] == question.id]
-        prefer_not = int(mine.loc[mine["value"] == PREFER_NOT, "n"].sum())
-        given = mine[mine["value"] != PREFER_NOT]
-        answered = int(given["n"].sum())
+        mine = by_question.get(question.id, {})
+        prefer_not = mine.get(PREFER_NOT, 0)
+        given = [(value, n) for value, n in mine.items() if value != PREFER_NOT]
+        answered = sum(n for _value, n in given)
         result = QuestionResult(
             question=question,
             label=question.label(locale),
@@ -198,7 +200,7 @@ def question_results(
             hidden=answered < threshold,
         )
         if not result.hidden:
-            result.positive = _positive(question, given["value"], given["n"])
+            result.positive = _positive(question, given)
             result.shares = _shares(question, given, answered, locale)
             if question.type == "number":
                 result.number = _number_summary(given)
@@ -206,64 +208,82 @@ def question_results(
     return results
 
 
-def _shares(question: Question, given: pd.DataFrame, answered: int, locale: str) -> list[Share]:
+def _shares(question: Question, given: list[ValueCount], answered: int, locale: str) -> list[Share]:
     if question.type == "number":
         return []
     if question.type == "multiple":
         # "a,b" answered once counts for a and for b; percentages are of people answering.
-        exploded = given.assign(value=given["value"].str.split(",")).explode("value")
-        by_value = exploded.groupby("value")["n"].sum()
+        by_value = _summed((part, n) for value, n in given for part in value.split(","))
     else:
-        by_value = given.groupby("value")["n"].sum()
+        by_value = _summed(given)
     order = list(AGREE_VALUES) if question.type == "agree" else [o.id for o in question.options]
     return [
         Share(
             value=value,
             label=question.option_label(value, locale),
-            count=int(by_value.get(value, 0)),
-            percent=round(100.0 * int(by_value.get(value, 0)) / answered, 1) if answered else 0,
+            count=by_value.get(value, 0),
+            percent=round(100.0 * by_value.get(value, 0) / answered, 1) if answered else 0,
         )
         for value in order
     ]
 
 
-def _number_summary(given: pd.DataFrame) -> dict[str, float]:
-    values = given["value"].astype("int64").repeat(given["n"].astype("int64"))
+def _number_summary(given: list[ValueCount]) -> dict[str, float]:
+    """Median, lowest and highest of a number question's answers, from (value, how many)
+    without writing out one entry per answer."""
+    ordered = sorted((int(value), n) for value, n in given if n > 0)
+    total = sum(n for _value, n in ordered)
+
+    def nth(k: int) -> int:  # the k-th answer (from 0) in ascending order
+        for value, n in ordered:
+            if k < n:
+                return value
+            k -= n
+        raise IndexError(k)
+
+    if not total:
+        return {"median": float("nan"), "lowest": float("nan"), "highest": float("nan")}
+    middle = total // 2
+    median = nth(middle) if total % 2 else (nth(middle - 1) + nth(middle)) / 2
     return {
-        "median": float(values.median()),
-        "lowest": float(values.min()),
-        "highest": float(values.max()),
+        "median": float(median),
+        "lowest": float(ordered[0][0]),
+        "highest": float(ordered[-1][0]),
     }
 
 
 def breakdowns(
-    round_: SurveyRound, counts: pd.DataFrame, by: str, locale: str, threshold: int
+    round_: SurveyRound, counts: list[CountRow], by: str, locale: str, threshold: int
 ) -> list[Breakdown]:
     """For each question with a measure (or on the agree scale): how many answered and the
     share agreeing in each group, shown only where the group is big enough, with secondary
     suppression so no hidden group can be worked out from the total."""
-    labels = group_labels(by, set(counts["group"]))
+    labels = group_labels(by, {group for _q, _v, group, _n in counts})
     tables = []
     for question in round_.definition.questions:
         if question.type not in ("agree", "single", "multiple"):
             continue
         if question.type != "agree" and not question.counts:
             continue
-        mine = counts[(counts["question_id"] == question.id) & (counts["value"] != PREFER_NOT)]
-        if mine.empty:
+        mine = [
+            (value, group, n)
+            for question_id, value, group, n in counts
+            if question_id == question.id and value != PREFER_NOT
+        ]
+        if not mine:
             continue
-        per_group = mine.groupby("group")["n"].sum()
-        ordered = sorted(per_group.index, key=lambda g: (g == "", str(labels.get(g, g))))
-        cells = suppress({g: int(per_group[g]) for g in ordered}, threshold)
+        per_group = _summed((group, n) for _value, group, n in mine)
+        ordered = sorted(per_group, key=lambda g: (g == "", str(labels.get(g, g))))
+        cells = suppress({g: per_group[g] for g in ordered}, threshold)
         by_label = {g: labels.get(g, g) for g in ordered}
         rows = []
         for group_value, cell in zip([g for g in ordered if per_group[g] > 0], cells, strict=True):
-            part = mine[mine["group"] == group_value]
-            positive = _positive(question, part["value"], part["n"]) if cell.n is not None else None
+            part = [(value, n) for value, group, n in mine if group == group_value]
+            positive = _positive(question, part) if cell.n is not None else None
             rows.append(
                 BreakdownRow(label=str(by_label[group_value]), cell=cell, positive=positive)
             )
-        total = int(per_group.sum())
+        total = sum(per_group.values())
         tables.append(
             Breakdown(
                 question=question,
@@ -271,7 +291,9 @@ def breakdowns(
                 rows=rows,
                 total=total,
                 total_positive=(
-                    _positive(question, mine["value"], mine["n"]) if total >= threshold else None
+                    _positive(question, [(value, n) for value, _group, n in mine])
+                    if total >= threshold
+                    else None
                 ),
             )
         )
@@ -310,7 +332,7 @@ def trend(round_: SurveyRound, locale: str, threshold: int) -> list[Measure]:
     measures = round_.definition.measures()
     if not measures:
         return []
-    rows = _overall([r.id for r in rounds])
+    asked_by = _by_question(_overall([r.id for r in rounds]))
     out = []
     for measure, question in measures.items():
         line = Measure(measure=measure, question_label=question.label(locale))
@@ -318,13 +340,9 @@ def trend(round_: SurveyRound, locale: str, threshold: int) -> list[Measure]:
             asked = other.definition.measures().get(measure)
             if asked is None:
                 continue
-            mine = rows[
-                (rows["round_id"] == other.id)
-                & (rows["question_id"] == asked.id)
-                & (rows["value"] != PREFER_NOT)
-            ]
-            answered = int(mine["n"].sum())
-            percent = _positive(asked, mine["value"], mine["n"]) if answered >= threshold else None
+            mine = asked_by.get((other.id, asked.id), [])
+            answered = sum(n for _value, n in mine)
+            percent = _positive(asked, mine) if answered >= threshold else None
             line.points.append(
                 TrendPoint(round_id=other.id, label=other.title, answered=answered, percent=percent)
             )
@@ -369,15 +387,14 @@ def headline_measures(start: date, end: date, threshold: int | None = None) -> d
     ).all()
     if not rounds:
         return {}
-    rows = _overall([r.id for r in rounds])
-    asked = _by_question(rows[rows["value"] != PREFER_NOT])
+    asked = _by_question(_overall([r.id for r in rounds]))
     pooled: dict[str, list[tuple[int, int]]] = {}
     for round_ in rounds:
         definition: Definition = round_.definition
         for measure, question in definition.measures().items():
-            mine = asked.get((round_.id, question.id), _NONE)
-            answered = int(mine["n"].sum())
-            agreeing = _counted(question, mine["value"], mine["n"]) or 0
+            mine = asked.get((round_.id, question.id), [])
+            answered = sum(n for _value, n in mine)
+            agreeing = _counted(question, mine) or 0
             pooled.setdefault(measure, []).append((agreeing, answered))
     out = {}
     for measure, parts in pooled.items():
@@ -402,15 +419,14 @@ def round_measures(
     rounds = list(rounds)
     if not rounds:
         return {}
-    rows = _overall([round_id for round_id, _definition in rounds])
-    by_question = _by_question(rows[rows["value"] != PREFER_NOT])
+    by_question = _by_question(_overall([round_id for round_id, _definition in rounds]))
     out: dict[int, dict[str, Headline]] = {}
     for round_id, definition in rounds:
         out[round_id] = {}
         for measure, question in definition.measures().items():
-            asked = by_question.get((round_id, question.id), _NONE)
-            answered = int(asked["n"].sum())
-            agreeing = _counted(question, asked["value"], asked["n"]) or 0
+            asked = by_question.get((round_id, question.id), [])
+            answered = sum(n for _value, n in asked)
+            agreeing = _counted(question, asked) or 0
             shown = answered >= threshold and answered > 0
             out[round_id][measure] = Headline(
                 measure=measure,

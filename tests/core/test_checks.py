@@ -160,20 +160,28 @@ def test_mail_must_really_be_sent(app, configure):
 
 
 def _without_pango(monkeypatch: pytest.MonkeyPatch) -> None:
-    """WeasyPrint as it loads on a server without Pango: its import raises OSError."""
-    import builtins
+    """WeasyPrint as it loads on a server without Pango: importing it raises OSError. The
+    check imports it in a child process (never in the server's own), which on such a server
+    ends with that error's last line."""
+    import subprocess
     import sys
 
-    real_import = builtins.__import__
+    from engage import checks
 
-    def refuse(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        if name == "weasyprint" or name.startswith("weasyprint."):
-            raise OSError("cannot load library 'libpango-1.0-0'")
-        return real_import(name, *args, **kwargs)
+    real_run = subprocess.run
+
+    def run(command, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if command[1:] == ["-c", "import weasyprint"]:
+            command = [
+                command[0],
+                "-c",
+                "raise OSError(\"cannot load library 'libpango-1.0-0': no such file\")",
+            ]
+        return real_run(command, *args, **kwargs)
 
     for name in [n for n in sys.modules if n == "weasyprint" or n.startswith("weasyprint.")]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setattr(builtins, "__import__", refuse)
+    monkeypatch.setattr(checks.subprocess, "run", run)
 
 
 def test_pdfs_that_cannot_be_made_are_a_problem(app, configure, monkeypatch):

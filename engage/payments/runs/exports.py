@@ -24,9 +24,8 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -45,6 +44,9 @@ from engage.payments.models import (
 from engage.people.models import Profile, User
 
 SECTION_ORDER = {method.value: index for index, method in enumerate(RUN_SECTIONS)}
+
+if TYPE_CHECKING:  # pandas is imported where it is used, so pages never load it
+    import pandas as pd
 
 
 class UnpayableRun(ValueError):
@@ -69,6 +71,8 @@ PAYEE_COLUMNS = [
 def items_frame(run: PaymentRun) -> pd.DataFrame:
     """Every item of ``run``, one row each, in section then payee order. ``pennies`` holds
     the exact amount as a whole number of pennies."""
+    import pandas as pd  # only exports need it: workers that never export never load it
+
     # Core rows straight from the connection (ORM row handling doubled the time at 50,000
     # lines), and each payee's name and bank details once, not once per item.
     connection = db.session.connection()
@@ -277,6 +281,8 @@ def item_header() -> list[str]:
 def run_xlsx(run: PaymentRun) -> bytes:
     """The run as a workbook: "Payments" (sections with totals), then a sheet of every item
     for each section. Raises UnpayableRun when a bank transfer has no bank details."""
+    import xlsxwriter
+
     items = items_frame(run)
     payments = payments_frame(items)
     out = io.BytesIO()
@@ -366,6 +372,8 @@ def _item_columns(items: pd.DataFrame) -> list[list]:
     """An items sheet's columns, each worked out once for the whole section (the loop then
     only writes cells): neutralised text, labels, dates as the spreadsheet's day numbers
     (days since 30 December 1899) and exact amounts in pounds."""
+    import pandas as pd
+
     kinds = {k.value: str(label) for k, label in ITEM_KIND_LABELS.items()}
     days = (pd.to_datetime(items["activity_date"]) - pd.Timestamp(1899, 12, 30)).dt.days
     return [
