@@ -346,8 +346,9 @@ class InvolvementRecord(CreatedMixin, db.Model):
         # (looking each declined record up in the table took as long as the hours themselves).
         Index("ix_involvement_status_day", "status", "activity_date", "person_id"),
         # A period's records with every column the dashboard adds up (hours by activity,
-        # payments declined, peers involved): read from the index alone, activity by activity
-        # (few of them) and each one's dates as a range, so totals by activity need no sort.
+        # payments declined, peers involved) and the finance home's fees by activity: read
+        # from the index alone, activity by activity (few of them) and each one's dates as a
+        # range, so totals by activity need no sort.
         Index(
             "ix_involvement_activity_date",
             "activity",
@@ -356,6 +357,7 @@ class InvolvementRecord(CreatedMixin, db.Model):
             "person_id",
             "minutes",
             "source",
+            "amount",
         ),
     )
 

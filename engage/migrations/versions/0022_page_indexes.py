@@ -1,6 +1,7 @@
 """indexes for the busy pages (bench/pages.py): what waits for a payment run (the finance home
-and its count on the home page) and the overdue register items (a manager's home page), each
-counted from the index alone
+and its count on the home page), the tax year's fees by activity (the finance home: the amount
+joins the dashboard's index of a period's records) and the overdue register items (a manager's
+home page), each read from the index alone
 
 Revision ID: 0022_page_indexes
 Revises: 0021_fund
@@ -17,8 +18,15 @@ branch_labels = None
 depends_on = None
 
 
+ACTIVITY_DATE = ["activity", "activity_date", "status", "person_id", "minutes", "source"]
+
+
 def upgrade():
     with op.batch_alter_table("involvement_record", schema=None) as batch_op:
+        batch_op.drop_index("ix_involvement_activity_date")
+        batch_op.create_index(
+            "ix_involvement_activity_date", [*ACTIVITY_DATE, "amount"], unique=False
+        )
         batch_op.create_index(
             "ix_involvement_ready",
             ["status", "run_id", "method", "amount", "person_id"],
@@ -41,3 +49,5 @@ def downgrade():
         batch_op.drop_index("ix_expense_claim_ready")
     with op.batch_alter_table("involvement_record", schema=None) as batch_op:
         batch_op.drop_index("ix_involvement_ready")
+        batch_op.drop_index("ix_involvement_activity_date")
+        batch_op.create_index("ix_involvement_activity_date", ACTIVITY_DATE, unique=False)
