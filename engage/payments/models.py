@@ -341,7 +341,9 @@ class InvolvementRecord(CreatedMixin, db.Model):
         ),
         Index("ix_involvement_status_created", "status", "created_at"),
         # Approved fees waiting for a run, with what the finance home adds up, from the index.
-        Index("ix_involvement_ready", "status", "run_id", "method", "amount", "person_id"),
+        # It starts with run_id so that no query by status alone (a peer's earnings, the
+        # queues) takes it for a status index: rows in its order are all over the table.
+        Index("ix_involvement_ready", "run_id", "status", "method", "amount", "person_id"),
         # The different people who declined payment for a period's time, from the index alone
         # (looking each declined record up in the table took as long as the hours themselves).
         Index("ix_involvement_status_day", "status", "activity_date", "person_id"),
@@ -515,8 +517,9 @@ class ExpenseClaim(CreatedMixin, db.Model):
         Index("ix_expense_claim_claimant_created", "claimant_id", "created_at"),
         # Claims paid back on a period's days, with when each was sent (the dashboard).
         Index("ix_expense_claim_state_paid", "state", "paid_at", "submitted_at"),
-        # Approved claims waiting for a run, with what the finance home adds up, from the index.
-        Index("ix_expense_claim_ready", "state", "run_id", "method", "total", "claimant_id"),
+        # Approved claims waiting for a run, with what the finance home adds up, from the index
+        # (run_id first: see ix_involvement_ready).
+        Index("ix_expense_claim_ready", "run_id", "state", "method", "total", "claimant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -29,13 +29,13 @@ def upgrade():
         )
         batch_op.create_index(
             "ix_involvement_ready",
-            ["status", "run_id", "method", "amount", "person_id"],
+            ["run_id", "status", "method", "amount", "person_id"],
             unique=False,
         )
     with op.batch_alter_table("expense_claim", schema=None) as batch_op:
         batch_op.create_index(
             "ix_expense_claim_ready",
-            ["state", "run_id", "method", "total", "claimant_id"],
+            ["run_id", "state", "method", "total", "claimant_id"],
             unique=False,
         )
     with op.batch_alter_table("item", schema=None) as batch_op:
