@@ -212,7 +212,10 @@ SOURCE_LABELS = {
 class Item(CreatedMixin, db.Model):
     """One blockage, barrier or gap someone met in services."""
 
-    __table_args__ = (Index("ix_item_state_level", "state", "level"),)
+    __table_args__ = (
+        Index("ix_item_state_level", "state", "level"),
+        Index("ix_item_state_target", "state", "target_date"),  # overdue, from the index alone
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(150))  # a short summary

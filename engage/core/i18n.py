@@ -7,14 +7,16 @@ Partial translations fall back to English string by string.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from babel import dates as babel_dates
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, get_locale
 from flask_login import current_user
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,14 @@ def format_month(day: date) -> str:
     Polish "kwiecień 2026". Babel's standalone month (``LLLL``), because ``MMMM`` is the form
     used inside a date ("1 kwietnia 2026"), which is wrong on its own. Templates: ``|month``."""
     return format_date(day, "LLLL y")
+
+
+def day_labels(days: Iterable[date], format: str = "medium") -> dict[date, str]:  # noqa: A002
+    """Each distinct day as the ``dateformat`` filter writes it ("5 Mar 2026"), formatted once
+    with the locale looked up once: for long lists, where the filter's look-ups per date cost
+    more than the rest of the row. Days only (a moment needs the person's time zone)."""
+    locale = get_locale()
+    return {day: babel_dates.format_date(day, format, locale=locale) for day in set(days)}
 
 
 def compile_catalogues(translations: Path, force: bool = False) -> list[Path]:

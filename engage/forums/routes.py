@@ -20,6 +20,8 @@ from sqlalchemy.orm import joinedload
 from engage.core import dates, uploads
 from engage.core.db import utcnow
 from engage.core.htmx import render, updated
+from engage.core.i18n import day_labels
+from engage.core.links import id_urls
 from engage.core.permissions import allow
 from engage.extensions import db
 from engage.forums import bp, meetings, membership, needs, replies
@@ -123,6 +125,9 @@ def forum_page(forum: Forum, is_member: bool, member_form=None, status: int = 20
         if manage
         else membership.member_counts([forum.id]).get(forum.id, 0),
         member_form=member_form,
+        joined=day_labels(m.row.joined_on for m in current),
+        leave_url=id_urls("forums.member_leave", "user_id", forum_id=forum.id),
+        meeting_url=id_urls("forums.meeting", "meeting_id"),
         form=member_form,  # so the page's error summary lists its problems
         manage=manage,
         my_replies=replies.replies_of(current_user.id, [m.id for m in upcoming]),

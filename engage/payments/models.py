@@ -340,12 +340,17 @@ class InvolvementRecord(CreatedMixin, db.Model):
             "source",
         ),
         Index("ix_involvement_status_created", "status", "created_at"),
+        # Approved fees waiting for a run, with what the finance home adds up, from the index.
+        # It starts with run_id so that no query by status alone (a peer's earnings, the
+        # queues) takes it for a status index: rows in its order are all over the table.
+        Index("ix_involvement_ready", "run_id", "status", "method", "amount", "person_id"),
         # The different people who declined payment for a period's time, from the index alone
         # (looking each declined record up in the table took as long as the hours themselves).
         Index("ix_involvement_status_day", "status", "activity_date", "person_id"),
         # A period's records with every column the dashboard adds up (hours by activity,
-        # payments declined, peers involved): read from the index alone, activity by activity
-        # (few of them) and each one's dates as a range, so totals by activity need no sort.
+        # payments declined, peers involved) and the finance home's fees by activity: read
+        # from the index alone, activity by activity (few of them) and each one's dates as a
+        # range, so totals by activity need no sort.
         Index(
             "ix_involvement_activity_date",
             "activity",
@@ -354,6 +359,7 @@ class InvolvementRecord(CreatedMixin, db.Model):
             "person_id",
             "minutes",
             "source",
+            "amount",
         ),
     )
 
@@ -511,6 +517,9 @@ class ExpenseClaim(CreatedMixin, db.Model):
         Index("ix_expense_claim_claimant_created", "claimant_id", "created_at"),
         # Claims paid back on a period's days, with when each was sent (the dashboard).
         Index("ix_expense_claim_state_paid", "state", "paid_at", "submitted_at"),
+        # Approved claims waiting for a run, with what the finance home adds up, from the index
+        # (run_id first: see ix_involvement_ready).
+        Index("ix_expense_claim_ready", "run_id", "state", "method", "total", "claimant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -120,15 +120,11 @@ def create_round(
     return round_
 
 
-def _audience_ids(round_: SurveyRound) -> set[int]:
-    """Everyone the round's audience names now (active accounts only)."""
+def _audience_query(round_: SurveyRound):  # noqa: ANN202 (a Select of user ids)
+    """SQL: the ids of everyone the round's audience names now (active accounts only)."""
     audience = round_.audience_enum
     if audience == Audience.LIST:
-        return set(
-            db.session.scalars(
-                select(RoundInvitee.user_id).where(RoundInvitee.round_id == round_.id)
-            )
-        )
+        return select(RoundInvitee.user_id).where(RoundInvitee.round_id == round_.id)
     if audience == Audience.FORUM:
         from engage.forums.models import ForumMember
 
@@ -143,7 +139,21 @@ def _audience_ids(round_: SurveyRound) -> set[int]:
         }[audience]
         query = select(UserRole.user_id).where(UserRole.role == role.value)
     active = select(User.id).where(User.is_active)
-    return set(db.session.scalars(query.where(query.selected_columns[0].in_(active))))
+    return query.where(query.selected_columns[0].in_(active))
+
+
+def _audience_ids(round_: SurveyRound) -> set[int]:
+    """Everyone the round's audience names now (active accounts only)."""
+    return set(db.session.scalars(_audience_query(round_)))
+
+
+def _audience_takes_in(round_: SurveyRound, person_id: int) -> bool:
+    """The round's audience names this person now: one look-up, not the whole audience (the
+    home page asks this of every open round)."""
+    query = _audience_query(round_)
+    return bool(
+        db.session.scalar(select(query.where(query.selected_columns[0] == person_id).exists()))
+    )
 
 
 def in_audience(round_: SurveyRound, person: User) -> bool:
@@ -153,7 +163,7 @@ def in_audience(round_: SurveyRound, person: User) -> bool:
         return False
     if _invitee(round_, person) is not None:
         return True
-    return round_.audience_enum != Audience.LIST and person.id in _audience_ids(round_)
+    return round_.audience_enum != Audience.LIST and _audience_takes_in(round_, person.id)
 
 
 def _invitee(round_: SurveyRound, person: User) -> RoundInvitee | None:
