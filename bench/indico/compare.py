@@ -31,8 +31,10 @@ Steps (see bench/README.md, "indico/compare.py"):
    by 4 client threads, each with its own keep-alive connection (sync workers close it after
    each response, so the client reconnects: the same for both apps). The order of the pages
    alternates from one round to the next. Every answer must be a 200.
-5. A table: per page the median over the rounds of req/s and of p50, then the ratios
-   engage / Indico of those medians.
+5. A table: per page the median over the rounds of req/s, of p50 and of the server's CPU time
+   per request (user + system time, from /proc, of the app's gunicorn processes and of the
+   PostgreSQL backends connected to its database), then the ratios engage / Indico of those
+   medians. The CPU time hardly depends on what else the shared machine runs.
 
 Only 127.0.0.1 is contacted.
 """
@@ -89,7 +91,12 @@ class Cell:
     who: str
     path: str
     rounds: list[tuple[float, float]] = field(default_factory=list)  # (req/s, p50 ms)
+    cpu: list[float] = field(default_factory=list)  # server CPU ms per request, per round
     size: int = 0
+
+    @property
+    def cpu_ms(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
     @property
     def rps(self) -> float:
@@ -113,6 +120,15 @@ def indico_port(config: Path) -> int:
     if url.hostname not in home_profile.LOCAL_HOSTS or url.scheme != "http":
         raise SystemExit(f"{config}: BASE_URL must be http://127.0.0.1:PORT")
     return url.port or 80
+
+
+def indico_dbname(config: Path) -> str:
+    found = re.search(
+        r"^SQLALCHEMY_DATABASE_URI\s*=\s*['\"]([^'\"]+)['\"]", config.read_text(), re.M
+    )
+    if not found:
+        raise SystemExit(f"no SQLALCHEMY_DATABASE_URI in {config}")
+    return urlsplit(found.group(1)).path.lstrip("/")
 
 
 def start_indico(venv: Path, config: Path, log: Path) -> tuple[subprocess.Popen, int]:
@@ -235,6 +251,69 @@ def run_cell(clients: list[Client], path: str, seconds: float) -> tuple[float, f
     return len(latencies) / wall, statistics.median(latencies) * 1000, sizes[-1]
 
 
+# ---------------------------------------------------------------------------------------------
+# Server CPU time per request: the gunicorn processes and their PostgreSQL backends, read from
+# /proc. Unlike req/s, this hardly depends on what else the shared machine is running.
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as handle:
+        return handle.read().rsplit(")", 1)[1].split()  # from field 3 (state) on
+
+
+def descendants(root: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents.setdefault(int(proc_stat(int(entry))[1]), []).append(int(entry))
+            except (OSError, IndexError):
+                continue
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += parents.get(pid, [])
+    return found
+
+
+class CpuMeter:
+    """CPU seconds used by one app's server: its gunicorn processes and the PostgreSQL
+    backends connected to its database."""
+
+    def __init__(self, root: int, dbname: str, admin_url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.root, self.dbname = root, dbname
+        self.engine = create_engine(admin_url)
+
+    def pids(self) -> list[int]:
+        from sqlalchemy import text
+
+        with self.engine.connect() as connection:
+            backends = connection.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = :name"),
+                {"name": self.dbname},
+            ).scalars()
+            return descendants(self.root) + list(backends)
+
+    def snapshot(self) -> dict[int, float]:
+        result = {}
+        for pid in self.pids():
+            try:
+                fields = proc_stat(pid)
+            except OSError:
+                continue
+            result[pid] = (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+        return result
+
+    @staticmethod
+    def used(before: dict[int, float], after: dict[int, float]) -> float:
+        return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
 def warm(clients: list[Client], path: str) -> None:
     for client in clients:
         for _ in range(WARM_UP // len(clients) + 1):
@@ -267,24 +346,28 @@ def report(args, cells: list[Cell], meta: dict, load: list[float]) -> None:
     )
     print(meta["data"])
     print()
-    print("| app | page | as | path | req/s (median) | p50 ms (median) | req/s per round | bytes |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(
+        "| app | page | as | path | req/s (median) | p50 ms (median) | req/s per round "
+        "| server CPU ms per request (median) | bytes |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
     for c in cells:
         rounds = " ".join(f"{r:.1f}" for r, _ in c.rounds)
         print(
             f"| {c.app} | {c.page} | {c.who} | `{c.path}` | {c.rps:.1f} | {c.p50:.0f} | "
-            f"{rounds} | {c.size} |"
+            f"{rounds} | {c.cpu_ms:.0f} | {c.size} |"
         )
     print()
     print(
-        "| comparison | engage req/s | Indico req/s | ratio req/s | ratio p50 (Indico / engage) |"
+        "| comparison | engage req/s | Indico req/s | ratio req/s | ratio p50 (Indico / engage) "
+        "| ratio server CPU per request (Indico / engage) |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for label, a, b in PAIRS:
         x, y = by_key[a], by_key[b]
         print(
             f"| {label}: engage {a[2]} vs Indico {b[1]} as {b[2]} | {x.rps:.1f} | {y.rps:.1f} | "
-            f"**{x.rps / y.rps:.1f}x** | {y.p50 / x.p50:.1f}x |"
+            f"**{x.rps / y.rps:.1f}x** | {y.p50 / x.p50:.1f}x | {y.cpu_ms / x.cpu_ms:.1f}x |"
         )
     # Round by round, to see how steady the ratios are on a shared machine.
     print()
@@ -415,12 +498,24 @@ def main(argv: list[str] | None = None) -> int:
             warm(sessions[(cell.app, cell.who)], cell.path)
         print("warmed up", flush=True)
         load.append(os.getloadavg()[0])
+        meters = {
+            "engage": CpuMeter(engage_process.pid, home_profile.SCRATCH_DB, database.admin_url),
+            "Indico": CpuMeter(indico_process.pid, indico_dbname(config), database.admin_url)
+            if indico_process is not None
+            else None,
+        }
         for n in range(args.rounds):
             order = cells if n % 2 == 0 else cells[::-1]
             for cell in order:
+                meter = meters[cell.app]
+                before = meter.snapshot() if meter else {}
+                started = time.perf_counter()
                 rps, p50, cell.size = run_cell(
                     sessions[(cell.app, cell.who)], cell.path, args.seconds
                 )
+                requests = rps * (time.perf_counter() - started)
+                if meter:
+                    cell.cpu.append(meter.used(before, meter.snapshot()) / requests * 1000)
                 cell.rounds.append((rps, p50))
             print(f"round {n + 1} of {args.rounds}, load {os.getloadavg()[0]:.1f}", flush=True)
         for clients in sessions.values():
