@@ -160,27 +160,31 @@ def test_mail_must_really_be_sent(app, configure):
 
 
 def _without_pango(monkeypatch: pytest.MonkeyPatch) -> None:
-    """WeasyPrint as it loads on a server without Pango: importing it raises OSError. The
-    check imports it in a child process (never in the server's own), which on such a server
-    ends with that error's last line."""
+    """WeasyPrint as it loads on a server without Pango: importing it raises OSError, both in
+    this process (a PDF download) and in the child process the check imports it in (never in
+    the server's own), which on such a server ends with that error's last line."""
+    import builtins
     import subprocess
     import sys
 
     from engage import checks
 
-    real_run = subprocess.run
+    message = "cannot load library 'libpango-1.0-0': no such file"
+    real_import, real_run = builtins.__import__, subprocess.run
+
+    def refuse(name, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if name == "weasyprint" or name.startswith("weasyprint."):
+            raise OSError(message)
+        return real_import(name, *args, **kwargs)
 
     def run(command, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         if command[1:] == ["-c", "import weasyprint"]:
-            command = [
-                command[0],
-                "-c",
-                "raise OSError(\"cannot load library 'libpango-1.0-0': no such file\")",
-            ]
+            command = [command[0], "-c", f"raise OSError({message!r})"]
         return real_run(command, *args, **kwargs)
 
     for name in [n for n in sys.modules if n == "weasyprint" or n.startswith("weasyprint.")]:
         monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(builtins, "__import__", refuse)
     monkeypatch.setattr(checks.subprocess, "run", run)
 
 
