@@ -215,6 +215,8 @@ class Item(CreatedMixin, db.Model):
     __table_args__ = (
         Index("ix_item_state_level", "state", "level"),
         Index("ix_item_state_target", "state", "target_date"),  # overdue, from the index alone
+        # "You said, we did", newest first: a peer's home page, the public page, the board pack.
+        Index("ix_item_state_resolved", "state", "resolved_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
