@@ -762,14 +762,17 @@ def signed_in(app, who: str = "manager"):
     return client
 
 
-def timed_get(client, path: str, repeats: int) -> tuple[list[float], int, int]:
-    """(seconds of each request after one warm-up, status, bytes)."""
+def timed_get(client, path: str, repeats: int, before=None) -> tuple[list[float], int, int]:  # noqa: ANN001
+    """(seconds of each request after one warm-up, status, bytes). ``before()`` runs before
+    each timed request, untimed."""
     response = client.get(path)
     status, size = response.status_code, len(response.get_data())
     times = []
     if status != 200:
         return times, status, size
     for _ in range(repeats):
+        if before is not None:
+            before()
         start = time.perf_counter()
         response = client.get(path)
         response.get_data()
@@ -777,6 +780,20 @@ def timed_get(client, path: str, repeats: int) -> tuple[list[float], int, int]:
         if response.status_code != 200:
             raise RuntimeError(f"{path} answered {response.status_code}")
     return times, status, size
+
+
+def change_something(app) -> None:
+    """A committed change, as any write makes: the data generation moves on, so the kept
+    figures (``engage.core.generation``) are worked out again on the next view."""
+    from sqlalchemy import update
+
+    from engage.core.generation import DataGeneration
+    from engage.extensions import db
+
+    with app.app_context():
+        db.session.execute(update(DataGeneration).values(number=DataGeneration.number + 1))
+        db.session.commit()
+        db.session.remove()
 
 
 def statements_of(app, client, path: str) -> list[str]:
@@ -827,7 +844,7 @@ def sections_apart(app, repeats: int) -> list[tuple[str, float, int]]:
             for _ in range(repeats + 1):
                 start = time.perf_counter()
                 with counting(app) as statements:
-                    services.build(chosen.current, chosen.previous, only=[section.key])
+                    services.build(chosen.current, chosen.previous, only={section.key}, fresh=True)
                 times.append(time.perf_counter() - start)
             out.append((section.key, statistics.median(times[1:]) * 1000, len(statements)))
     return out
@@ -916,8 +933,9 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         seeder.base()
         print(f"demo seeded in {time.perf_counter() - t:.1f} s", flush=True)
         client = signed_in(app)
+        change_something(app)
         small = statements_of(app, client, DASHBOARD)
-        small_times, status, _size = timed_get(client, DASHBOARD, 3)
+        small_times, status, _size = timed_get(client, DASHBOARD, 3, lambda: change_something(app))
         if status != 200:
             raise RuntimeError(f"{DASHBOARD} answered {status}")
 
@@ -928,13 +946,23 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         print(f"seeded in {seed_seconds:.1f} s: {dict(sorted(rows.items()))}", flush=True)
 
         client = signed_in(app)
+        change_something(app)
         big = statements_of(app, client, DASHBOARD)
         load.append(os.getloadavg()[0])
-        times, status, size = timed_get(client, DASHBOARD, args.repeats)
+
+        def changed() -> None:
+            change_something(app)
+
+        times, status, size = timed_get(client, DASHBOARD, args.repeats, changed)
+        kept_times, _status, _size = timed_get(client, DASHBOARD, args.repeats)
         sections = sections_apart(app, max(3, args.repeats // 3))
+        change_something(app)
         slow = slowest_statements(app, client, DASHBOARD)
         path = pack_path(app)
         pack_times, pack_status, pack_size = (
+            timed_get(client, path, args.pack_repeats, changed) if path else ([], 404, 0)
+        )
+        kept_pack, _status, _size = (
             timed_get(client, path, args.pack_repeats) if path else ([], 404, 0)
         )
         load.append(os.getloadavg()[0])
@@ -949,13 +977,21 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         print("| what | median ms | best ms | runs | bytes | queries (demo only) | queries |")
         print("|---|---|---|---|---|---|---|")
         print(
-            f"| `{DASHBOARD}` as manager | **{ms(times)}** | {min(times) * 1000:.1f} | "
-            f"{len(times)} | {size:,} | {len(small)} | {len(big)} |"
+            f"| `{DASHBOARD}` as manager, first view after a change | **{ms(times)}** | "
+            f"{min(times) * 1000:.1f} | {len(times)} | {size:,} | {len(small)} | {len(big)} |"
+        )
+        print(
+            f"| the same, nothing changed since (figures kept) | **{ms(kept_times)}** | "
+            f"{min(kept_times) * 1000:.1f} | {len(kept_times)} | | | |"
         )
         if pack_status == 200 and pack_times:
             print(
-                f"| `{path}` | **{ms(pack_times)}** | {min(pack_times) * 1000:.1f} | "
-                f"{len(pack_times)} | {pack_size:,} | | |"
+                f"| `{path}`, first after a change | **{ms(pack_times)}** | "
+                f"{min(pack_times) * 1000:.1f} | {len(pack_times)} | {pack_size:,} | | |"
+            )
+            print(
+                f"| the same, figures kept | **{ms(kept_pack)}** | "
+                f"{min(kept_pack) * 1000:.1f} | {len(kept_pack)} | | | |"
             )
         elif pack_status == 200:
             print(f"| `{path}` | not timed (--pack-repeats 0) |")
@@ -970,16 +1006,23 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         print("Slowest statements of one dashboard request:")
         for statement_ms, statement, _parameters in slow[:5]:
             print(f"  {statement_ms:7.1f} ms  {normalise(statement)[:160]}")
-        verdict = statistics.median(times) * 1000 <= TARGET_DASHBOARD_MS
+
+        def verdict(values: list[float], target: float) -> str:
+            return "met" if statistics.median(values) * 1000 <= target else "NOT met"
+
         print()
         print(
-            f"Dashboard target ≤ {TARGET_DASHBOARD_MS:.0f} ms: "
-            f"{'met' if verdict else 'NOT met'}; small-to-big query counts "
+            f"Dashboard target ≤ {TARGET_DASHBOARD_MS:.0f} ms: first view after a change "
+            f"{verdict(times, TARGET_DASHBOARD_MS)}, figures kept "
+            f"{verdict(kept_times, TARGET_DASHBOARD_MS)}; small-to-big query counts "
             f"{'equal' if len(small) == len(big) else 'DIFFER'} ({len(small)} → {len(big)})."
         )
         if pack_status == 200 and pack_times:
-            met = statistics.median(pack_times) * 1000 <= TARGET_PACK_MS
-            print(f"Board pack target ≤ {TARGET_PACK_MS:.0f} ms: {'met' if met else 'NOT met'}.")
+            print(
+                f"Board pack target ≤ {TARGET_PACK_MS:.0f} ms: first after a change "
+                f"{verdict(pack_times, TARGET_PACK_MS)}, figures kept "
+                f"{verdict(kept_pack, TARGET_PACK_MS)}."
+            )
         if len(small) != len(big):
             extra = Counter(map(normalise, big)) - Counter(map(normalise, small))
             for statement, n in extra.items():

@@ -170,7 +170,7 @@ def _init_extensions(app: Flask) -> None:
     WTFormsHelpers(app)
 
     # Core's own tables; each domain's package imports its models (``_register_domains``).
-    from engage.core import audit, outbox, settings  # noqa: F401
+    from engage.core import audit, generation, outbox, settings  # noqa: F401
 
 
 #: The domains, in the order their blueprints are registered. Importing a domain's package

@@ -25,7 +25,7 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from engage import create_app
-from engage.core import security
+from engage.core import generation, security
 from engage.core.db import clock_at
 from engage.core.security import hash_password
 from engage.extensions import db, limiter
@@ -91,8 +91,10 @@ def _rollback(app: Flask) -> Iterator[None]:
         scopefunc=_app_ctx_id,
     )
     limiter.reset()
-    # Kept figures belong to the data of the test that kept them, which is rolled back.
-    app.extensions.pop("engage.public_figures", None)
+    # Kept figures belong to the data of the test that kept them, which is rolled back (and
+    # the data generation they were kept at with it).
+    generation.forget_kept(app)
+    app.extensions.pop("engage.kept_pdfs", None)
     try:
         yield
     finally:

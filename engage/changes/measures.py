@@ -39,13 +39,13 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_decimal, format_percent, ngettext
+from flask_babel import format_decimal, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ScalarSelect, Select, case, func, select
 
 from engage.changes.models import LEVEL_LABELS, OPEN_STATES, THEME_LABELS, Item, Level, State
-from engage.core import dates, settings
+from engage.core import dates, generation, settings
 from engage.extensions import db
 from engage.people.models import Organisation
 
@@ -156,10 +156,17 @@ def register_measures(
 ) -> RegisterMeasures:
     """Work out the measures for the items ``items_query`` (a ``select(Item)`` already limited
     to what the viewer may see and has filtered to) selects. See the module docstring. Two
-    queries."""
+    queries, kept until a record changes (``engage.core.generation``)."""
     zone = (timezone or dates.local_timezone()).key
     today = today or dates.local_today()
     plan_days = plan_within_days() if plan_days is None else plan_days
+    compiled = items_query.compile(db.engine)
+    params = tuple(sorted((name, repr(value)) for name, value in compiled.params.items()))
+    key = ("register", str(get_locale()), str(compiled), params, today, plan_days, zone)
+    return generation.kept(key, lambda: _measures(items_query, today, plan_days, zone))
+
+
+def _measures(items_query: Select, today: date, plan_days: int, zone: str) -> RegisterMeasures:
     seconds = dates.epoch_seconds
     accepted = Item.triaged_at.is_not(None)
     planned = accepted & Item.planned_at.is_not(None)

@@ -9,9 +9,12 @@ reach out to any other address.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 import re
+import threading
+from collections import OrderedDict
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -92,10 +95,44 @@ def _weasyprint():  # noqa: ANN202
     return weasyprint
 
 
+#: A page's CSRF tokens (a form's hidden field, htmx's header): fresh random bytes on every
+#: page, never drawn in a PDF, and not to be carried into a file that may be passed around.
+_CSRF_TOKEN = re.compile(r'(name="csrf_token" value=")[^"]*|("X-CSRFToken": ")[^"]*')
+
+#: PDFs each worker keeps, by the page they were drawn from, and their most bytes in all.
+MOST_KEPT_PDFS = 16
+MOST_KEPT_BYTES = 32 * 1024 * 1024
+_kept_lock = threading.Lock()  # ``engage serve --threads``
+
+
 def html_to_pdf(html: str) -> bytes:
     """The page ``html`` (as rendered for a browser) as a PDF, in print media. Its static
     stylesheets apply in the order the page links them (all of them: the PDF is print).
-    Raises ``ServiceUnavailable`` (503) when this server cannot make PDFs."""
+    Raises ``ServiceUnavailable`` (503) when this server cannot make PDFs.
+
+    Drawing a board pack takes WeasyPrint over a second, and a PDF is a function of its page
+    alone (the stylesheets' names carry their content's hash): each worker keeps the last few
+    it drew, by the page's own hash, and hands the same page's PDF back at once. A page whose
+    data changed is a different page, so nothing kept is ever out of date."""
+    page = _CSRF_TOKEN.sub(lambda m: m.group(1) or m.group(2), html)
+    key = hashlib.sha256(page.encode("utf-8")).digest()
+    with _kept_lock:
+        kept: OrderedDict[bytes, bytes] = current_app.extensions.setdefault(
+            "engage.kept_pdfs", OrderedDict()
+        )
+        pdf = kept.get(key)
+        if pdf is not None:
+            kept.move_to_end(key)
+            return pdf
+    pdf = _draw(page)
+    with _kept_lock:
+        kept[key] = pdf
+        while len(kept) > MOST_KEPT_PDFS or sum(map(len, kept.values())) > MOST_KEPT_BYTES:
+            kept.popitem(last=False)
+    return pdf
+
+
+def _draw(html: str) -> bytes:
     weasyprint = _weasyprint()
 
     app = current_app

@@ -129,7 +129,7 @@ def reports():
     keys, sections_problem = _chosen_keys()
     if chosen is None or sections_problem or not save_form.validate_on_submit():
         return _report(save_form, status=400)
-    sections = services.build(chosen.current, chosen.previous, only=set(keys))
+    sections = services.build(chosen.current, chosen.previous, only=set(keys), fresh=True)
     snapshot = snapshots.save(
         current_user,
         save_form.title.data,

@@ -8,8 +8,9 @@ public.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from flask_babel import get_locale
 
+from engage.core import generation
 from engage.core.domains import dashboard_sections
 from engage.core.figures import Period, Section
 
@@ -20,10 +21,32 @@ def build(
     *,
     public_only: bool = False,
     only: set[str] | None = None,
+    fresh: bool = False,
 ) -> list[Section]:
     """The sections for ``current``, compared with ``previous`` (None: no comparison; the
     previous values are then None). ``only`` limits to the sections with those keys.
-    Empty sections (nothing a public reader may see) are left out."""
+    Empty sections (nothing a public reader may see) are left out.
+
+    What was worked out is kept until any record changes (``engage.core.generation``), per
+    language, period and reader: the same figures are never counted twice over unchanged data.
+    ``fresh`` counts again whatever is kept (a report saved as a snapshot)."""
+
+    def work_out() -> tuple[Section, ...]:
+        return tuple(_build(current, previous, public_only, only))
+
+    if fresh:
+        return list(work_out())
+    key = ("dashboard", str(get_locale()), current, previous, public_only, _frozen(only))
+    return list(generation.kept(key, work_out))
+
+
+def _frozen(only: set[str] | None) -> frozenset[str] | None:
+    return None if only is None else frozenset(only)
+
+
+def _build(
+    current: Period, previous: Period | None, public_only: bool, only: set[str] | None
+) -> list[Section]:
     out = []
     for registered in dashboard_sections():
         if only is not None and registered.key not in only:
@@ -36,31 +59,8 @@ def build(
     return out
 
 
-#: How long the public figures of "you said, we did" are kept: the page itself tells caches
-#: they may keep it this long (``engage.changes.routes.PUBLIC_MAX_AGE``).
-PUBLIC_FIGURES_SECONDS = 300
-
-
 def public_figures(current: Period, previous: Period | None) -> list[Section]:
-    """The public sections for ``current`` (:func:`build` with ``public_only``), kept for a
-    few minutes in this worker: "You said, we did" is in every peer's menu, and building the
-    whole programme's figures for each visit cost as much as the dashboard (a third of a second
-    at a large partnership's size). They identify nobody and are the same for every reader in
-    one language, so they are kept per language and period; each app keeps its own."""
-    from flask import current_app
-    from flask_babel import get_locale
-
-    from engage.core.db import utcnow
-
-    kept: dict = current_app.extensions.setdefault("engage.public_figures", {})
-    key = (str(get_locale()), current, previous)
-    now = utcnow()
-    hit = kept.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    sections = build(current, previous, public_only=True)
-    # Old periods and languages are dropped as they expire: at most a few keys at a time.
-    for old in [k for k, (until, _sections) in kept.items() if until <= now]:
-        kept.pop(old, None)
-    kept[key] = (now + timedelta(seconds=PUBLIC_FIGURES_SECONDS), sections)
-    return sections
+    """The public sections for ``current`` (:func:`build` with ``public_only``). "You said, we
+    did" is in every peer's menu: its figures identify nobody and are the same for every
+    reader in one language, so they are kept as the dashboard's are, until a record changes."""
+    return build(current, previous, public_only=True)

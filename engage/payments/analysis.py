@@ -10,7 +10,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, literal, select, union_all
 
-from engage.core import dates
+from engage.core import dates, generation
 from engage.core.money import from_pennies, sum_in_pennies, to_money
 from engage.extensions import db
 from engage.payments.models import (
@@ -145,7 +145,16 @@ class ActivityTotals:
 
 def involvement_by_activity(start: date, end: date) -> list[ActivityTotals]:
     """Time given from ``start`` to ``end`` by activity: how many records, hours, the fees
-    earned (waiting, approved or paid) and how many people declined payment."""
+    earned (waiting, approved or paid) and how many people declined payment. Kept until a
+    record changes (``engage.core.generation``): it reads a whole tax year's records."""
+    return list(
+        generation.kept(
+            ("involvement_by_activity", start, end), lambda: tuple(_by_activity(start, end))
+        )
+    )
+
+
+def _by_activity(start: date, end: date) -> list[ActivityTotals]:
     earning = InvolvementRecord.status.in_(
         [RecordStatus.PENDING.value, RecordStatus.APPROVED.value, RecordStatus.PAID.value]
     )

@@ -286,6 +286,39 @@ def test_the_pdf_is_a_pdf_whose_first_page_names_the_board_and_its_figures(app, 
     assert took < 10
 
 
+def test_the_same_pack_is_drawn_once_and_a_changed_one_drawn_again(app, client, board, monkeypatch):
+    """WeasyPrint takes over a second for a pack: each worker keeps the PDFs it drew, by the
+    page they were drawn from, without the page's CSRF tokens (fresh on every page, and never
+    to be carried into a file). A change to what the pack shows is a new page, drawn anew."""
+    from engage.dashboard import pdf
+
+    drawn: list[str] = []
+    draw = pdf._draw
+    monkeypatch.setattr(pdf, "_draw", lambda html: drawn.append(html) or draw(html))
+    sign_in(client, board["chair"].username)
+    url = f"/boards/{board['id']}/pack.pdf"
+    first = client.get(url).data
+    assert client.get(url).data == first
+    assert len(drawn) == 1
+    assert re.search(r'name="csrf_token" value=""', drawn[0])
+    assert not re.search(r'name="csrf_token" value="[^"]', drawn[0])
+    assert not re.search(r'"X-CSRFToken": "[^"]', drawn[0])
+
+    with app.app_context():
+        db.session.get(Board, board["id"]).name = "Changing Futures Strategic Board"
+        db.session.commit()
+    renamed = client.get(url).data
+    assert len(drawn) == 2 and renamed != first
+    assert (
+        "Changing Futures Strategic Board" in PdfReader(io.BytesIO(renamed)).pages[0].extract_text()
+    )
+    with app.app_context():  # every download is audited, drawn or kept
+        downloads = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "boards.pack_downloaded")
+        ).all()
+        assert len(downloads) == 3
+
+
 def test_the_page_and_the_pdf_come_from_one_template_with_the_print_stylesheet(client, board):
     sign_in(client, board["chair"].username)
     page = client.get(f"/boards/{board['id']}/pack").text

@@ -165,3 +165,38 @@ def test_production_serves_a_real_database_only_to_its_own_host_name(tmp_path):
             assert hostile.status == 400 and "evil.example.com" not in hostile.text
         finally:
             server.stop()
+
+
+def _register_counts(visitor) -> set[int]:
+    """The item counts the register's measures give, over enough visits to reach both
+    workers (each keeps its own figures: engage.core.generation)."""
+    counts = set()
+    for _ in range(8):
+        page = visitor.get("/register").text
+        found = re.search(r"from the (\d+) items? in the register", page)
+        assert found, page[:300]
+        counts.add(int(found.group(1)))
+    return counts
+
+
+def test_figures_kept_by_each_worker_count_a_new_item_at_once(production_server):
+    """The register's measures are kept between visits in each worker; an item raised through
+    either worker is counted on the next visit to both."""
+    manager = Visitor(production_server.url).sign_in("manager")
+    peer = Visitor(production_server.url).sign_in("peer")
+    (before,) = _register_counts(manager)
+    for n in (1, 2):
+        raised = peer.post(
+            "/register/new",
+            {
+                "title": f"Kept figures check {n}",
+                "what_happened": "Told to come back another day.",
+                "agency": "other",
+                "agency_other": "Housing office",
+                "theme": "housing",
+                "show_name": "no",
+            },
+        )
+        assert raised.status == 303, raised.text[:300]
+        assert _register_counts(manager) == {before + n}
+    assert production_server.server_errors() == []

@@ -924,3 +924,21 @@ def test_a_run_choice_that_is_not_a_real_item_is_ignored(value):
     from engage.payments.runs.forms import parse_choice
 
     assert parse_choice(value) is None
+
+
+def test_the_tax_years_time_by_activity_counts_new_time_at_once(
+    client, finance_user, people, make_record
+):
+    """The tax year's time by activity is kept between visits (engage.core.generation), and
+    counted again as soon as a record changes."""
+
+    def by_activity() -> str:
+        page = _text(client.get("/payments"))
+        return page.split("tax year, by activity")[-1].split("</table>")[0]
+
+    make_record(people["ann"])
+    before = by_activity()
+    assert by_activity() == before
+    make_record(people["cas"], activity="training", minutes=90)
+    after = by_activity()
+    assert "Training" in after and "Training" not in before
