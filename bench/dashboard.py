@@ -31,12 +31,17 @@ Steps (see bench/README.md, "dashboard.py"):
    and board decisions, some co-produced. ``ANALYZE`` after seeding (``VACUUM ANALYZE`` on
    PostgreSQL).
 4. In-process (``app.test_client()``, signed in as ``manager``): ``/dashboard?period=
-   last-12-months`` ``--repeats`` times after a warm-up: the median and best server time and
-   the SQL statements of one request (counted as in ``home_profile.py``), then each section
-   built on its own (``engage.dashboard.services.build(only=...)``) with its time and query
-   count, and the slowest statements. ``--explain`` prints the plans of the five slowest.
+   last-12-months`` ``--repeats`` times after a warm-up, each the first view after a change
+   (the data generation moved on, so the figures are worked out: ``engage.core.generation``),
+   then ``--repeats`` times with nothing changed (the figures kept): the median and best
+   server time and the SQL statements of one request (counted as in ``home_profile.py``),
+   then each section built on its own (``engage.dashboard.services.build(only=...,
+   fresh=True)``) with its time and query count, and the slowest statements. ``--explain``
+   prints the plans of the five slowest.
 5. The board pack PDF ``/boards/<id>/pack.pdf`` of the delivery board, ``--pack-repeats``
-   times, when the route exists (a 404 is reported and skipped).
+   times after a change to what it shows (figures worked out, the PDF drawn anew), then
+   ``--pack-repeats`` times with nothing changed (figures and PDF kept), when the route
+   exists (a 404 is reported and skipped).
 
 Targets (issue 14): the dashboard for 12 months in 300 ms server time or less, the board pack
 PDF in 2 s or less. Only 127.0.0.1 is contacted.
@@ -959,8 +964,14 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         change_something(app)
         slow = slowest_statements(app, client, DASHBOARD)
         path = pack_path(app)
+
+        def pack_changed() -> None:
+            # A change to what the pack shows makes a new page, so its PDF is drawn anew.
+            change_something(app)
+            app.extensions.pop("engage.kept_pdfs", None)
+
         pack_times, pack_status, pack_size = (
-            timed_get(client, path, args.pack_repeats, changed) if path else ([], 404, 0)
+            timed_get(client, path, args.pack_repeats, pack_changed) if path else ([], 404, 0)
         )
         kept_pack, _status, _size = (
             timed_get(client, path, args.pack_repeats) if path else ([], 404, 0)
@@ -986,11 +997,11 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         )
         if pack_status == 200 and pack_times:
             print(
-                f"| `{path}`, first after a change | **{ms(pack_times)}** | "
+                f"| `{path}`, first after a change to what it shows | **{ms(pack_times)}** | "
                 f"{min(pack_times) * 1000:.1f} | {len(pack_times)} | {pack_size:,} | | |"
             )
             print(
-                f"| the same, figures kept | **{ms(kept_pack)}** | "
+                f"| the same, figures and PDF kept | **{ms(kept_pack)}** | "
                 f"{min(kept_pack) * 1000:.1f} | {len(kept_pack)} | | | |"
             )
         elif pack_status == 200:
@@ -1020,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         if pack_status == 200 and pack_times:
             print(
                 f"Board pack target ≤ {TARGET_PACK_MS:.0f} ms: first after a change "
-                f"{verdict(pack_times, TARGET_PACK_MS)}, figures kept "
+                f"{verdict(pack_times, TARGET_PACK_MS)}, figures and PDF kept "
                 f"{verdict(kept_pack, TARGET_PACK_MS)}."
             )
         if len(small) != len(big):

@@ -162,11 +162,16 @@ def demo(peers: int) -> None:
     from flask_migrate import downgrade, upgrade
 
     from engage import demo as demo_data
-    from engage.core import settings
+    from engage.core import generation, settings
 
     app = current_app._get_current_object()
     if app.config["ENV"] == "production":
         raise click.ClickException("engage demo is refused in production mode.")
+    # A server still running keeps figures against the data generation, which starts again.
+    counted = 0
+    if inspect(db.engine).has_table("data_generation"):
+        counted = generation.current()
+        db.session.remove()  # a command's transaction holds SQLite's write lock
     if inspect(db.engine).has_table("user"):
         if not settings.get(settings.DEMO_MARKER):
             from engage.people.models import User
@@ -180,6 +185,7 @@ def demo(peers: int) -> None:
         downgrade(revision="base")
     upgrade()
     accounts = demo_data.seed(extra_peers=peers)
+    generation.move_past(counted)
     db.session.commit()
     click.echo(
         f"Demo partnership ready. Sign in with any of these (password: {demo_data.DEMO_PASSWORD}):"

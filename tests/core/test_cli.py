@@ -34,6 +34,11 @@ def users(tmp_path):
         return [row[0] for row in connection.execute("SELECT username FROM user ORDER BY id")]
 
 
+def generation_of(tmp_path) -> int:
+    with sqlite3.connect(tmp_path / "engage.db") as connection:
+        return connection.execute("SELECT number FROM data_generation").fetchone()[0]
+
+
 def test_demo_fills_a_fresh_database_and_can_be_run_again(run, tmp_path):
     result = run("demo", "--peers", "3")
     assert result.exit_code == 0, result.output
@@ -41,9 +46,12 @@ def test_demo_fills_a_fresh_database_and_can_be_run_again(run, tmp_path):
         assert name in result.output
     assert "engage-demo" in result.output
     assert len(users(tmp_path)) == 10
+    counted = generation_of(tmp_path)
     again = run("demo", "--peers", "1")  # replaces its own demo database
     assert again.exit_code == 0, again.output
     assert len(users(tmp_path)) == 8
+    # A server left running keeps figures against the data generation: it never goes back.
+    assert generation_of(tmp_path) > counted
 
 
 def test_demo_leaves_a_real_database_alone(run, tmp_path):
