@@ -193,6 +193,7 @@ class Seeder:
         from engage import demo
         from engage.extensions import db
         from engage.people import services
+        from engage.people.demo import _vary_profile as vary_profile
         from engage.people.models import Role, User
 
         with self.app.test_request_context():
@@ -218,7 +219,7 @@ class Seeder:
                     phone=f"07700 9{i:05d}" if self.rng.random() < 0.6 else None,
                     contact_channel=None if has_email else "worker",
                 )
-                demo._vary_profile(user, self.rng)  # consents, needs, equality answers
+                vary_profile(user, self.rng)  # consents, needs, equality answers
                 self.count += 1
                 if self.count % self.BATCH == 0:
                     db.session.commit()
