@@ -50,15 +50,11 @@ PDF in 2 s or less. Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
 import random
-import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -69,16 +65,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import home_profile  # noqa: E402
 from bench.home_profile import (  # noqa: E402
-    Database,
-    app_config,
     counting,
     csrf_from,
-    drop_database,
-    make_app,
     normalise,
-    prepare_database,
+    scratch_site,
 )
 from bench.register import fix_sequence  # noqa: E402
 from bench.surveys import SurveySeeder, _rebuild_tallies  # noqa: E402
@@ -912,27 +903,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         "--explain", action="store_true", help="print the plans of the five slowest statements"
     )
     args = parser.parse_args(argv)
-    home_profile.SCRATCH_DB = args.scratch_database
 
     started = time.perf_counter()
     load = [os.getloadavg()[0]]
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-dashboard-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
-        with app.app_context():
-            upgrade()
-        # As `engage serve` does before gunicorn forks: what start-up allocated is frozen, so
-        # the workers' garbage collector does not scan it again on every full collection.
-        gc.collect()
-        gc.freeze()
+    with scratch_site(
+        "engage-bench-dashboard-", args.database_url, scratch_database=args.scratch_database
+    ) as site:
+        app, database = site.app, site.database
         t = time.perf_counter()
         seeder = DashboardSeeder(app, args)
         seeder.base()
@@ -1045,16 +1022,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
             explain(app, slow[:5])
         print(f"(first requests on the demo alone: {ms(small_times)} ms)")
         return 0
-    finally:
-        if app is not None:
-            from engage.extensions import db
-
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
-        if database is not None:
-            drop_database(database)
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import http.client
 import math
 import os
@@ -44,17 +45,22 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 SCRATCH_DB = "engage_bench"
+BENCH_APP = "bench.wsgi_app:create_app()"  # the real app plus the ceiling route
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 CSRF_PATTERNS = (
     re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"'),
@@ -96,9 +102,10 @@ class Database:
     url: str  # what the app connects to
     admin_url: str | None = None  # PostgreSQL: where to create and drop the scratch database
     label: str = "SQLite"
+    name: str | None = None  # PostgreSQL: the scratch database's name
 
 
-def prepare_database(database_url: str | None, workdir: Path) -> Database:
+def prepare_database(database_url: str | None, workdir: Path, name: str = SCRATCH_DB) -> Database:
     if not database_url:
         return Database(url=f"sqlite:///{workdir / 'engage.db'}", label="SQLite (WAL)")
     from sqlalchemy import create_engine, text
@@ -111,19 +118,20 @@ def prepare_database(database_url: str | None, workdir: Path) -> Database:
         raise SystemExit(
             "--database-url must point at 127.0.0.1: this benchmark talks to no one else"
         )
-    if url.database == SCRATCH_DB:
-        raise SystemExit(f"name another database than {SCRATCH_DB}: that one is dropped at the end")
+    if url.database == name:
+        raise SystemExit(f"name another database than {name}: that one is dropped at the end")
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         version = connection.execute(text("SHOW server_version")).scalar()
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {SCRATCH_DB}"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
-    scratch = url.set(database=SCRATCH_DB).render_as_string(hide_password=False)
+    scratch = url.set(database=name).render_as_string(hide_password=False)
     return Database(
         url=scratch,
         admin_url=url.render_as_string(hide_password=False),
         label=f"PostgreSQL {str(version).split()[0]}",
+        name=name,
     )
 
 
@@ -134,7 +142,7 @@ def drop_database(database: Database) -> None:
 
     admin = create_engine(database.admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {database.name} WITH (FORCE)"))
     admin.dispose()
 
 
@@ -185,6 +193,7 @@ class Seeder:
         from engage import demo
         from engage.extensions import db
         from engage.people import services
+        from engage.people.demo import _vary_profile as vary_profile
         from engage.people.models import Role, User
 
         with self.app.test_request_context():
@@ -210,7 +219,7 @@ class Seeder:
                     phone=f"07700 9{i:05d}" if self.rng.random() < 0.6 else None,
                     contact_channel=None if has_email else "worker",
                 )
-                demo._vary_profile(user, self.rng)  # consents, needs, equality answers
+                vary_profile(user, self.rng)  # consents, needs, equality answers
                 self.count += 1
                 if self.count % self.BATCH == 0:
                     db.session.commit()
@@ -433,36 +442,53 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_args(kind: str) -> list[str]:
+def server_args(kind: str, workers: int = 2) -> list[str]:
     if kind == "gthread":
         return ["--workers", "1", "--threads", "4"]
-    return ["--workers", "2"]
+    return ["--workers", str(workers)]
 
 
-def start_gunicorn(env: dict[str, str], kind: str, log: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(
+    env: dict[str, str],
+    kind: str,
+    log: Path,
+    *,
+    workers: int = 2,
+    app: str | None = BENCH_APP,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[subprocess.Popen, int]:
     """Start the server exactly as production does, with ``engage serve`` (gunicorn started by
     the engage command, so the same start-up path, forking and gc freeze), serving the real app
-    plus the bench's ceiling route (``--app bench.wsgi_app:create_app()``)."""
+    plus the bench's ceiling route (``--app bench.wsgi_app:create_app()``), or with ``app=None``
+    the real app alone. ``env`` is laid over ``environ`` (by default this process's)."""
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "engage"),
-        "--app",
-        "bench.wsgi_app:create_app()",
+        *(["--app", app] if app else []),
         "serve",
         "--bind",
         f"127.0.0.1:{port}",
-        *server_args(kind),
+        *server_args(kind, workers),
     ]
     handle = log.open("wb")
     process = subprocess.Popen(  # noqa: S603
         command,
-        env={**os.environ, **env},
+        env={**(os.environ if environ is None else environ), **env},
         stdout=handle,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
         start_new_session=True,
     )
     handle.close()
+    try:
+        wait_for_health(process, port, log)
+    except BaseException:
+        stop_gunicorn(process)  # an error or Ctrl-C while waiting must not leave it running
+        raise
+    return process, port
+
+
+def wait_for_health(process: subprocess.Popen, port: int, log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -472,12 +498,11 @@ def start_gunicorn(env: dict[str, str], kind: str, log: Path) -> tuple[subproces
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 connection.close()
-                return process, port
+                return
             connection.close()
         except OSError:
             pass
         time.sleep(0.2)
-    stop_gunicorn(process)
     raise RuntimeError("gunicorn did not answer /healthz within 60 s")
 
 
@@ -492,20 +517,102 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
-def clean_up(process, app, database, workdir: Path) -> None:  # noqa: ANN001
-    """Stop gunicorn, close the app's connections, drop the scratch database, remove the
-    temporary folder: whatever of these a run got as far as making."""
-    if process is not None:
-        stop_gunicorn(process)
-    if app is not None:
-        from engage.extensions import db
+def close_connections(app) -> None:  # noqa: ANN001
+    from engage.extensions import db
 
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-    if database is not None:
-        drop_database(database)
-    shutil.rmtree(workdir, ignore_errors=True)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------------
+# The scratch site every bench runs on
+
+
+@dataclass
+class Site:
+    """What ``scratch_site`` made. ``env`` is what gunicorn gets: add to it before starting."""
+
+    workdir: Path
+    instance: Path
+    database: Database | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    app: Flask | None = None  # None with ``in_process=False``
+    process: subprocess.Popen | None = None  # the running gunicorn, if any
+    migrate_seconds: float = 0.0
+
+    def set_ceiling(self, body: bytes) -> None:
+        """``/bench/ceiling`` of the gunicorn started next answers with ``body``."""
+        ceiling_file = self.instance / "ceiling.html"
+        ceiling_file.write_bytes(body)
+        self.env["ENGAGE_BENCH_CEILING_FILE"] = str(ceiling_file)
+
+    def start_gunicorn(
+        self,
+        kind: str = "sync",
+        *,
+        log: str = "gunicorn.log",
+        workers: int = 2,
+        app: str | None = BENCH_APP,
+        environ: Mapping[str, str] | None = None,
+    ) -> int:
+        """Start gunicorn (see ``start_gunicorn``) and answer its port; ``self.process`` is it."""
+        if self.app is not None:
+            # The server gets its own connections; those seeding left open would only hold
+            # SQLite's file or a PostgreSQL backend meanwhile.
+            close_connections(self.app)
+        self.process, port = start_gunicorn(
+            self.env, kind, self.workdir / log, workers=workers, app=app, environ=environ
+        )
+        return port
+
+    def stop_gunicorn(self) -> None:
+        if self.process is not None:
+            stop_gunicorn(self.process)
+            self.process = None
+
+
+@contextmanager
+def scratch_site(
+    prefix: str,
+    database_url: str | None,
+    *,
+    scratch_database: str = SCRATCH_DB,
+    in_process: bool = True,
+    freeze: bool = True,
+) -> Iterator[Site]:
+    """A temporary folder (``prefix`` names it in /tmp) with an instance folder, the scratch
+    database (see ``prepare_database``), the ENGAGE_* settings and, unless ``in_process`` is
+    False, the app in this process with the migrations run and then, unless ``freeze`` is
+    False, ``gc.collect(); gc.freeze()``. On the way out, however the body ended (an error,
+    Ctrl-C), whatever of these was made is undone: gunicorn stopped, the app's connections
+    closed, the scratch database dropped, the folder removed."""
+    # Each undo is registered as soon as its thing exists, and runs even if one before it fails.
+    with ExitStack() as undo:
+        workdir = Path(tempfile.mkdtemp(prefix=prefix))
+        undo.callback(shutil.rmtree, workdir, ignore_errors=True)
+        site = Site(workdir=workdir, instance=workdir / "instance")
+        site.instance.mkdir()
+        site.database = prepare_database(database_url, workdir, scratch_database)
+        undo.callback(drop_database, site.database)
+        site.env = app_config(site.database, site.instance, secrets.token_hex(32))
+        if in_process:
+            site.app = make_app(site.env)
+            undo.callback(close_connections, site.app)
+            from flask_migrate import upgrade
+
+            t = time.perf_counter()
+            with site.app.app_context():
+                upgrade()
+            site.migrate_seconds = time.perf_counter() - t
+            if freeze:
+                # As `engage serve` does before gunicorn forks: what start-up allocated is
+                # frozen, so the garbage collector does not scan it again on every full
+                # collection, and in-process timings match a worker's.
+                gc.collect()
+                gc.freeze()
+        undo.callback(site.stop_gunicorn)
+        yield site
 
 
 # ---------------------------------------------------------------------------------------------
@@ -622,28 +729,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load_before = os.getloadavg()[0]  # other work on the machine skews the timings
     seconds: dict[str, float] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    process: subprocess.Popen | None = None
-    app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
+    with scratch_site("engage-bench-", args.database_url, freeze=False) as site:
         from bench.wsgi_app import add_ceiling_route
-        from engage.extensions import db
 
+        app, database = site.app, site.database
         # In-process, for counting only: the real bytes are captured after seeding.
         add_ceiling_route(app, b"<!doctype html><title>ceiling</title>")
-
-        t = time.perf_counter()
-        with app.app_context():
-            upgrade()
-        seconds["migrate"] = time.perf_counter() - t
+        seconds["migrate"] = site.migrate_seconds
 
         # Seed in steps and count each page's queries at each step.
         seeder = Seeder(app)
@@ -670,15 +762,10 @@ def main(argv: list[str] | None = None) -> int:
             "/login", data={"login": "peer", "password": "engage-demo", "csrf_token": token}
         )
         home = client.get("/").get_data()
-        ceiling_file = instance / "ceiling.html"
-        ceiling_file.write_bytes(home)
-        env["ENGAGE_BENCH_CEILING_FILE"] = str(ceiling_file)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        site.set_ceiling(home)
 
         t = time.perf_counter()
-        process, port = start_gunicorn(env, args.server, workdir / "gunicorn.log")
+        port = site.start_gunicorn(args.server)
         seconds["start gunicorn"] = time.perf_counter() - t
         print(f"gunicorn ({describe_server(args.server)}) on 127.0.0.1:{port}", flush=True)
 
@@ -710,13 +797,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds["measure"] = time.perf_counter() - t
         for client in clients.values():
             client.close()
-        stop_gunicorn(process)
-        process = None
+        site.stop_gunicorn()
         seconds["total"] = time.perf_counter() - started
         report(args, database, page_list, timings, busy, queries, seconds, load_before)
         return 0
-    finally:
-        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

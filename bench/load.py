@@ -39,11 +39,9 @@ import os
 import platform
 import random
 import re
-import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -57,13 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.home_profile import (  # noqa: E402
-    app_config,
-    clean_up,
-    free_port,
-    prepare_database,
-    stop_gunicorn,
-)
+from bench.home_profile import scratch_site  # noqa: E402
 
 PASSWORD = "engage-demo"  # noqa: S105  (the demo's password)
 LOCKED = "database is locked"
@@ -499,43 +491,6 @@ def engage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def start_server(env: dict[str, str], workers: int, log: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    handle = log.open("wb")
-    process = subprocess.Popen(  # noqa: S603
-        [
-            str(Path(sys.executable).parent / "engage"),
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    handle.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("engage serve stopped:\n" + log.read_text(errors="replace")[-3000:])
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            ok = connection.getresponse().status == 200
-            connection.close()
-            if ok:
-                return process, port
-        except OSError:
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(process)
-    raise SystemExit("engage serve did not answer /healthz within 60 s")
-
-
 def people(database_url: str, users: int, rng: random.Random) -> list[tuple[str, str]]:
     """(username, role) for each simulated person: demo peers who have a password, and the
     demo's manager and finance accounts (several sessions each)."""
@@ -624,18 +579,19 @@ def main(argv: list[str] | None = None) -> int:
     global PHOTO  # noqa: PLW0603
     PHOTO = receipt_photo()
     rng = random.Random(args.seed)
-    workdir = Path(tempfile.mkdtemp(prefix="engage-load-"))
-    database = process = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        instance = workdir / "instance"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
-        env.update(app_config(database, instance, secrets.token_hex(32)))
+    # `engage demo` fills the database (migrations included), so no app in this process.
+    with scratch_site("engage-load-", args.database_url, in_process=False) as site:
+        database = site.database
+        # Only the bench's own settings: none of the shell's ENGAGE_* variables.
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("ENGAGE_")}
         print(f"Filling a demo partnership ({database.label}, {args.peers} extra peers)…")
-        engage(env, "demo", "--peers", str(args.peers))
+        engage(environ | site.env, "demo", "--peers", str(args.peers))
         cast = people(database.url, args.users, rng)
-        log = workdir / "server.log"
-        process, port = start_server(env, args.workers, log)
+        # `engage serve` as production runs it: the real app alone, no bench ceiling route.
+        port = site.start_gunicorn(
+            workers=args.workers, log="server.log", app=None, environ=environ
+        )
+        log = site.workdir / "server.log"
         stats = Stats()
         started = time.monotonic()
         deadline = started + args.seconds
@@ -649,13 +605,10 @@ def main(argv: list[str] | None = None) -> int:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-        stop_gunicorn(process)
-        process = None
+        site.stop_gunicorn()
         if args.server_log:
             shutil.copyfile(log, args.server_log)
         return report(stats, log, database.label, args, elapsed)
-    finally:
-        clean_up(process, None, database, workdir)
 
 
 if __name__ == "__main__":

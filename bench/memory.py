@@ -38,9 +38,7 @@ import os
 import platform
 import random
 import re
-import secrets
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -50,16 +48,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import home_profile  # noqa: E402
 from bench.home_profile import (  # noqa: E402
     Client,
-    app_config,
-    clean_up,
     csrf_from,
-    make_app,
-    prepare_database,
+    scratch_site,
     sign_in,
-    start_gunicorn,
 )
 
 ROLES = ("peer", "manager", "finance", "board", "partner")
@@ -249,34 +242,26 @@ def main(argv: list[str] | None = None) -> int:
         help="the PostgreSQL database made and dropped again (never the one in the URL)",
     )
     args = parser.parse_args(argv)
-    home_profile.SCRATCH_DB = args.scratch_database
 
     load_before = os.getloadavg()[0]
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-memory-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database = process = app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
+    with scratch_site(
+        "engage-bench-memory-",
+        args.database_url,
+        scratch_database=args.scratch_database,
+        freeze=False,
+    ) as site:
         from engage import demo
         from engage.extensions import db
 
-        with app.app_context():
-            upgrade()
+        app, database = site.app, site.database
         with app.test_request_context():
             demo.seed(extra_peers=args.peers)
             db.session.commit()
         ids = find_ids(app)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
         print(f"seeded the demo ({database.label}); ids {ids}", flush=True)
 
-        process, port = start_gunicorn(env, "sync", workdir / "gunicorn.log")
+        port = site.start_gunicorn()
+        process = site.process
         workers = workers_of(process.pid, 2)
         print(f"gunicorn on 127.0.0.1:{port}, master {process.pid}, workers {workers}", flush=True)
         rows: list[tuple[str, int, dict[int, Memory], Memory]] = []
@@ -351,8 +336,6 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(m.rss for m in last.values())
         print(f"largest worker RSS at the end: {worst / 1024:.0f} MiB (target: 120 MiB or less)")
         return 0
-    finally:
-        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

@@ -38,13 +38,10 @@ Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import platform
-import secrets
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -55,20 +52,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import home_profile  # noqa: E402
 from bench.dashboard import DashboardSeeder, signed_in, statements_of  # noqa: E402
 from bench.forums import ForumSeeder  # noqa: E402
 from bench.home_profile import (  # noqa: E402
     Client,
-    Database,
-    app_config,
-    clean_up,
     fetch_ok,
-    make_app,
     normalise,
-    prepare_database,
+    scratch_site,
     sign_in,
-    start_gunicorn,
 )
 from bench.mentoring import MentoringSeeder  # noqa: E402
 from bench.payments import PaymentsSeeder  # noqa: E402
@@ -409,29 +400,14 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
     if args.quick:
         sizes = sizes.scaled(0.05)
         args.duration, args.rounds = 0.5, 1
-    home_profile.SCRATCH_DB = args.scratch_database
 
     started = time.perf_counter()
     load = [os.getloadavg()[0]]
     seconds: dict[str, float] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-pages-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    process = None
-    app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
-        from engage.extensions import db
-
-        with app.app_context():
-            upgrade()
-        gc.collect()
-        gc.freeze()  # as `engage serve` does before it forks
+    with scratch_site(
+        "engage-bench-pages-", args.database_url, scratch_database=args.scratch_database
+    ) as site:
+        app, database = site.app, site.database
         t = time.perf_counter()
         print("seeding the demo:", flush=True)
         seeding = Seeding(app, sizes)
@@ -444,19 +420,13 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         queries["full"] = count_all(app, page_list)
         rows = seeding.rows()
 
-        client = signed_in(app, "manager")
-        ceiling_file = instance / "ceiling.html"
-        ceiling_file.write_bytes(client.get("/").get_data())
-        env["ENGAGE_BENCH_CEILING_FILE"] = str(ceiling_file)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        site.set_ceiling(signed_in(app, "manager").get("/").get_data())
 
         timed_pages = page_list
         if args.only:
             wanted = {label.strip() for label in args.only.split(",")}
             timed_pages = [p for p in page_list if p.label in wanted]
-        process, port = start_gunicorn(env, "sync", workdir / "gunicorn.log")
+        port = site.start_gunicorn()
         print(f"engage serve (2 sync workers) on 127.0.0.1:{port}", flush=True)
         load.append(os.getloadavg()[0])
         t = time.perf_counter()
@@ -466,8 +436,6 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0915
         seconds["total"] = time.perf_counter() - started
         same = report(database, timed_pages, spells, ceilings, queries, rows, seconds, load, args)
         return 0 if same else 1
-    finally:
-        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

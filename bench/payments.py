@@ -57,11 +57,8 @@ import os
 import platform
 import pstats
 import random
-import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections import Counter
@@ -76,23 +73,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import bench.home_profile as home_profile  # noqa: E402
 from bench.home_profile import (  # noqa: E402
     WARM_UP,
     Client,
     Database,
     Page,
     Timing,
-    app_config,
-    clean_up,
     csrf_from,
     growth,
-    make_app,
     normalise,
-    prepare_database,
+    scratch_site,
     sign_in,
-    start_gunicorn,
-    stop_gunicorn,
 )
 from bench.register import fix_sequence, timed  # noqa: E402
 
@@ -1262,30 +1253,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--claims must be over {2 * FIRST_CLAIMS}, --run-lines over {FIRST_LINES}")
     if args.payees < 50:
         parser.error("--payees must be at least 50")
-    # prepare_database and drop_database read the name when they run.
-    home_profile.SCRATCH_DB = args.scratch_database
 
     started = time.perf_counter()
     load = [os.getloadavg()[0]]  # other work on the machine skews the timings
     seconds: dict[str, float] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-payments-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    process: subprocess.Popen | None = None
-    app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
-        from engage.extensions import db
-
-        t = time.perf_counter()
-        with app.app_context():
-            upgrade()
-        seconds["migrate"] = time.perf_counter() - t
+    with scratch_site(
+        "engage-bench-payments-",
+        args.database_url,
+        scratch_database=args.scratch_database,
+        freeze=False,
+    ) as site:
+        app, database = site.app, site.database
+        seconds["migrate"] = site.migrate_seconds
 
         t = time.perf_counter()
         seeder = PaymentsSeeder(app, args.payees, args.claims, args.run_lines, args.sqlite_analyze)
@@ -1331,16 +1310,10 @@ def main(argv: list[str] | None = None) -> int:
         seconds["profile pages"] = time.perf_counter() - t
 
         # The ceiling serves the bytes of the manager's /claims, captured once now.
-        body = in_process_clients(app, {"manager"})["manager"].get("/claims").get_data()
-        ceiling_file = instance / "ceiling.html"
-        ceiling_file.write_bytes(body)
-        env["ENGAGE_BENCH_CEILING_FILE"] = str(ceiling_file)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        site.set_ceiling(in_process_clients(app, {"manager"})["manager"].get("/claims").get_data())
 
         t = time.perf_counter()
-        process, port = start_gunicorn(env, "sync", workdir / "gunicorn.log")
+        port = site.start_gunicorn()
         seconds["start gunicorn"] = time.perf_counter() - t
         print(f"gunicorn (2 sync workers) on 127.0.0.1:{port}", flush=True)
 
@@ -1371,11 +1344,10 @@ def main(argv: list[str] | None = None) -> int:
         checks["XLSX over HTTP (every amount read back, run total)"] = check_xlsx(
             fetch_export(finance, f"/payments/runs/{run}.xlsx"), seeder.expected
         )
-        memory = worker_memory(process.pid)
+        memory = worker_memory(site.process.pid)
         for client in clients.values():
             client.close()
-        stop_gunicorn(process)
-        process = None
+        site.stop_gunicorn()
         load.append(os.getloadavg()[0])
         seconds["total"] = time.perf_counter() - started
         same = report(
@@ -1384,8 +1356,6 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         fine = same and not any(checks.values())
         return 0 if fine else 1
-    finally:
-        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

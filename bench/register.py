@@ -42,11 +42,8 @@ import datetime as dt
 import os
 import platform
 import random
-import secrets
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -63,18 +60,13 @@ from bench.home_profile import (  # noqa: E402
     Database,
     Page,
     Timing,
-    app_config,
-    clean_up,
     count_queries,
     csrf_from,
     fetch_ok,
     growth,
-    make_app,
     normalise,
-    prepare_database,
+    scratch_site,
     sign_in,
-    start_gunicorn,
-    stop_gunicorn,
 )
 
 FIRST_STEP = 100  # items in the register when the queries are first counted
@@ -774,26 +766,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load = [os.getloadavg()[0]]  # other work on the machine skews the timings
     seconds: dict[str, float] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-register-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    process: subprocess.Popen | None = None
-    app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
+    with scratch_site("engage-bench-register-", args.database_url, freeze=False) as site:
         from bench.wsgi_app import add_ceiling_route
-        from engage.extensions import db
 
+        app, database = site.app, site.database
         add_ceiling_route(app, b"<!doctype html><title>ceiling</title>")
-        t = time.perf_counter()
-        with app.app_context():
-            upgrade()
-        seconds["migrate"] = time.perf_counter() - t
+        seconds["migrate"] = site.migrate_seconds
 
         t = time.perf_counter()
         seeder = RegisterSeeder(
@@ -831,16 +809,10 @@ def main(argv: list[str] | None = None) -> int:
         client.post(
             "/login", data={"login": "manager", "password": "engage-demo", "csrf_token": token}
         )
-        body = client.get("/register").get_data()
-        ceiling_file = instance / "ceiling.html"
-        ceiling_file.write_bytes(body)
-        env["ENGAGE_BENCH_CEILING_FILE"] = str(ceiling_file)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        site.set_ceiling(client.get("/register").get_data())
 
         t = time.perf_counter()
-        process, port = start_gunicorn(env, "sync", workdir / "gunicorn.log")
+        port = site.start_gunicorn()
         seconds["start gunicorn"] = time.perf_counter() - t
         print(f"gunicorn (2 sync workers) on 127.0.0.1:{port}", flush=True)
 
@@ -865,14 +837,11 @@ def main(argv: list[str] | None = None) -> int:
         seconds["measure"] = time.perf_counter() - t
         for client in clients.values():
             client.close()
-        stop_gunicorn(process)
-        process = None
+        site.stop_gunicorn()
         load.append(os.getloadavg()[0])
         seconds["total"] = time.perf_counter() - started
         same = report(args, database, page_list, timings, queries, sizes, profile, seconds, load)
         return 0 if same else 1
-    finally:
-        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

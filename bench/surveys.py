@@ -52,12 +52,10 @@ import itertools
 import os
 import platform
 import random
-import secrets
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -68,22 +66,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import bench.home_profile as home_profile  # noqa: E402
 from bench.home_profile import (  # noqa: E402
     Client,
     Database,
     Page,
     Timing,
-    app_config,
-    clean_up,
     fetch_ok,
     growth,
-    make_app,
     normalise,
-    prepare_database,
+    scratch_site,
     sign_in,
-    start_gunicorn,
-    stop_gunicorn,
 )
 from bench.payments import (  # noqa: E402
     Statement,
@@ -921,30 +913,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 10 <= args.first_step < args.responses:
         parser.error("--first-step must be at least 10 and below --responses")
-    # prepare_database and drop_database read the name when they run.
-    home_profile.SCRATCH_DB = args.scratch_database
 
     started = time.perf_counter()
     load = [os.getloadavg()[0]]  # other work on the machine skews the timings
     seconds: dict[str, float] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-surveys-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    process: subprocess.Popen | None = None
-    app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
-        from engage.extensions import db
-
-        t = time.perf_counter()
-        with app.app_context():
-            upgrade()
-        seconds["migrate"] = time.perf_counter() - t
+    with scratch_site(
+        "engage-bench-surveys-",
+        args.database_url,
+        scratch_database=args.scratch_database,
+        freeze=False,
+    ) as site:
+        app, database = site.app, site.database
+        seconds["migrate"] = site.migrate_seconds
 
         t = time.perf_counter()
         seeder = SurveySeeder(app, args.earlier, args.text_share)
@@ -974,15 +954,11 @@ def main(argv: list[str] | None = None) -> int:
 
         # The ceiling serves the bytes of the manager's results page, captured once now.
         body = in_process_clients(app, {"manager"})["manager"].get(page_list[0].path).get_data()
-        ceiling_file = instance / "ceiling.html"
-        ceiling_file.write_bytes(body)
-        env["ENGAGE_BENCH_CEILING_FILE"] = str(ceiling_file)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        site.set_ceiling(body)
 
         t = time.perf_counter()
-        process, port = start_gunicorn(env, "sync", workdir / "gunicorn.log")
+        port = site.start_gunicorn()
+        process = site.process
         seconds["start gunicorn"] = time.perf_counter() - t
         print(f"gunicorn (2 sync workers) on 127.0.0.1:{port}", flush=True)
 
@@ -999,7 +975,7 @@ def main(argv: list[str] | None = None) -> int:
                     process, port, clients[page.who], page.path, args.requests, args.page_budget
                 )
             except (RuntimeError, OSError):
-                log = (workdir / "gunicorn.log").read_text(errors="replace")
+                log = (site.workdir / "gunicorn.log").read_text(errors="replace")
                 print("gunicorn's log ends:\n" + log[-4000:], file=sys.stderr)
                 raise
             timings[(page.label, page.who)] = timing
@@ -1012,8 +988,7 @@ def main(argv: list[str] | None = None) -> int:
         seconds["measure"] = time.perf_counter() - t
         for client in clients.values():
             client.close()
-        stop_gunicorn(process)
-        process = None
+        site.stop_gunicorn()
         load.append(os.getloadavg()[0])
         seconds["total"] = time.perf_counter() - started
         same = report(
@@ -1021,8 +996,6 @@ def main(argv: list[str] | None = None) -> int:
             sizes, mixed, seconds, load,
         )  # fmt: skip
         return 0 if same else 1
-    finally:
-        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

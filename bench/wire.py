@@ -30,10 +30,7 @@ import datetime as dt
 import os
 import platform
 import re
-import secrets
-import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,12 +40,7 @@ if str(ROOT) not in sys.path:
 
 from bench.home_profile import (  # noqa: E402
     Database,
-    app_config,
-    clean_up,
-    make_app,
-    prepare_database,
-    start_gunicorn,
-    stop_gunicorn,
+    scratch_site,
 )
 
 CHROMIUM = os.environ.get("ENGAGE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -182,28 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"needs Debian's Chromium at {CHROMIUM}")
 
     load_avg = [os.getloadavg()[0]]
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-wire-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    process: subprocess.Popen | None = None
-    app = None
-    try:
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
+    with scratch_site("engage-bench-wire-", args.database_url, freeze=False) as site:
         from engage import demo
         from engage.extensions import db
 
-        with app.app_context():
-            upgrade()
+        database = site.database
+        with site.app.app_context():
             demo.seed(extra_peers=5)
             db.session.commit()
-            db.session.remove()
-            db.engine.dispose()
-        process, port = start_gunicorn(env, "sync", workdir / "gunicorn.log")
+        port = site.start_gunicorn()
         base = f"http://127.0.0.1:{port}"
         print(f"engage serve on {base}", flush=True)
 
@@ -232,12 +211,9 @@ def main(argv: list[str] | None = None) -> int:
                 if loads[-1].status != 200:
                     raise SystemExit(f"{path} answered {loads[-1].status}")
             browser.close()
-        stop_gunicorn(process)
-        process = None
+        site.stop_gunicorn()
         load_avg.append(os.getloadavg()[0])
         return 0 if report(loads, database, load_avg, args.show_requests) else 1
-    finally:
-        clean_up(process, app, database, workdir)
 
 
 if __name__ == "__main__":

@@ -47,14 +47,13 @@ import json
 import os
 import platform
 import re
-import secrets
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -67,17 +66,12 @@ from bench import home_profile  # noqa: E402
 from bench.forums import ForumSeeder  # noqa: E402
 from bench.home_profile import (  # noqa: E402
     Client,
-    Database,
-    app_config,
-    clean_up,
-    make_app,
-    prepare_database,
+    scratch_site,
     sign_in,
-    start_gunicorn,
 )
 
 # Not bench/forums.py's ``engage_bench``: another bench may be using that one meanwhile.
-home_profile.SCRATCH_DB = "engage_bench_indico"
+SCRATCH_DB = "engage_bench_indico"
 
 THREADS = 4
 WARM_UP = 8  # requests per page and thread before the first round
@@ -419,13 +413,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--indico-url must be on 127.0.0.1: this benchmark talks to no one else")
 
     load = [os.getloadavg()[0]]
-    workdir = Path(tempfile.mkdtemp(prefix="engage-bench-indico-"))
-    instance = workdir / "instance"
-    instance.mkdir()
-    database: Database | None = None
-    engage_process = indico_process = None
-    app = None
-    try:
+    indico_process = None
+    # Leaving the block stops Indico first (the ExitStack), then cleans up engage's site.
+    with (
+        scratch_site(
+            "engage-bench-indico-", args.database_url, scratch_database=SCRATCH_DB, freeze=False
+        ) as site,
+        ExitStack() as indico,
+    ):
         version, indico_python = indico_version(args.indico_venv)
         gunicorn = (
             subprocess.run(  # noqa: S603
@@ -441,27 +436,17 @@ def main(argv: list[str] | None = None) -> int:
             port_indico = urlsplit(args.indico_url).port or 80
         else:
             indico_process, port_indico = start_indico(
-                args.indico_venv, args.indico_config, workdir / "indico.log"
+                args.indico_venv, args.indico_config, site.workdir / "indico.log"
             )
+            indico.callback(stop, indico_process)
             print(f"Indico (2 sync workers) on 127.0.0.1:{port_indico}", flush=True)
 
-        database = prepare_database(args.database_url, workdir)
-        env = app_config(database, instance, secrets.token_hex(32))
-        app = make_app(env)
-        from flask_migrate import upgrade
-
-        from engage.extensions import db
-
-        with app.app_context():
-            upgrade()
-        seeder = ForumSeeder(app, args.invitees, args.meetings)
+        database = site.database
+        seeder = ForumSeeder(site.app, args.invitees, args.meetings)
         seeder.base()
         seeder.grow_to(args.invitees, args.meetings)
         sizes = seeder.sizes()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        engage_process, engage_port = start_gunicorn(env, "sync", workdir / "engage.log")
+        engage_port = site.start_gunicorn(log="engage.log")
         print(f"engage (2 sync workers) on 127.0.0.1:{engage_port}", flush=True)
 
         def copies(signed_in: Client, port: int) -> list[Client]:
@@ -499,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
         print("warmed up", flush=True)
         load.append(os.getloadavg()[0])
         meters = {
-            "engage": CpuMeter(engage_process.pid, home_profile.SCRATCH_DB, database.admin_url),
+            "engage": CpuMeter(site.process.pid, SCRATCH_DB, database.admin_url),
             "Indico": CpuMeter(indico_process.pid, indico_dbname(config), database.admin_url)
             if indico_process is not None
             else None,
@@ -538,10 +523,6 @@ def main(argv: list[str] | None = None) -> int:
         }
         report(args, cells, meta, load)
         return 0
-    finally:
-        if indico_process is not None:
-            stop(indico_process)
-        clean_up(engage_process, app, database, workdir)
 
 
 if __name__ == "__main__":
