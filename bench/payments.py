@@ -19,15 +19,18 @@ Steps (see bench/README.md, "payments.py"):
    bank, voucher or cash) and bank details for those paid by bank, 24 monthly payment runs
    (paid) over two years, and one payment run "ready to pay", all with SQLAlchemy Core
    ``insert()`` executemany.
-3. In two steps (100 claims and 100 run lines, then ``--claims`` and ``--run-lines``): expense
-   claims in every state (mostly paid and not approved, some thousands waiting, drafts) sent
-   over two years, each with one or two lines and the history a claim gets; each paid claim
-   has its ledger line in the monthly run that paid it. The demo ``peer`` owns about 50 of
-   them. The ready run gets its lines: fees and expenses across the payees, paid by bank
-   transfer, voucher or cash. On PostgreSQL, ``ANALYZE`` after each step (autovacuum would
-   gather the same statistics within a minute); on SQLite only with ``--sqlite-analyze``.
+3. In two steps (the demo's claims and 100 more, and 100 run lines; then ``--claims`` and
+   ``--run-lines``): expense claims in every state (mostly paid and not approved, some
+   thousands waiting, drafts) sent over two years, each with one or two lines and the history
+   a claim gets; each paid claim has its ledger line in the monthly run that paid it. The demo
+   ``peer`` owns about 50 of them. The ready run gets its lines: fees and expenses across the
+   payees, paid by bank transfer, voucher or cash. On PostgreSQL, ``ANALYZE`` after each step
+   (autovacuum would gather the same statistics within a minute); on SQLite only with
+   ``--sqlite-analyze``.
 4. After each step an in-process ``app.test_client()`` signs in as ``manager``, ``peer`` and
    ``finance`` and counts each page's SQL statements. The counts of both steps must be equal.
+   Before the run's files are downloaded, here and over HTTP, finance confirms it is them (the
+   password again at ``/confirm-it-is-you``), as engage asks of a person.
 5. In-process at full size: ``exports.run_csv`` and ``exports.run_xlsx`` of the ready run,
    ``--export-repeats`` times each (min and median), their peak memory (``tracemalloc``, in a
    separate call), where ``run_xlsx`` spends its time, and checks: the CSV total equals the
@@ -68,6 +71,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -89,12 +93,17 @@ from bench.register import fix_sequence, timed  # noqa: E402
 
 SCRATCH_DB = "engage_bench_payments"
 DEMO_EXTRA_PEERS = 20
-FIRST_CLAIMS = 100  # claims in the database at the first count (the demo's included)
+#: Claims added to the demo's before the first count. The first count's size is relative to
+#: the demo: a fixed total (it was 100) stopped adding any claim, so no claim waited for
+#: /claims/<waiting>, once the demo itself held more than 100 (104 on 2026-12-07).
+FIRST_NEW_CLAIMS = 100
 FIRST_LINES = 100  # lines of the ready run at the first count
 PEER_CLAIMS = 50  # claims of the demo ``peer`` at full size
 FAR_PAGE = 200  # /claims?state=paid&page=200 (or the last page, when there are fewer)
 EXPORT_BUDGET = 2.0  # seconds: the issue's limit for a 50,000-line export
 PENNY = Decimal("0.01")
+PASSWORD = "engage-demo"  # every named demo account's
+CONFIRM = "/confirm-it-is-you"  # engage.people.reauth: the password again before a download
 CEILING = Page("/bench/ceiling", "anonymous", "/bench/ceiling")
 
 #: How often a claim ends in each state (at 100,000 claims: 5,000 waiting for a decision).
@@ -671,6 +680,8 @@ class PaymentsSeeder:
             )
             db.session.remove()
         last = max((paid + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+        if not self.waiting_claim:
+            raise RuntimeError("no waiting claim: the first step added no claims to the demo's")
         return {"claim": self.waiting_claim, "run": self.ready_run, "far_page": min(FAR_PAGE, last)}
 
     def sizes(self) -> dict:
@@ -774,13 +785,48 @@ def in_process_clients(app, who: set[str]) -> dict:
         client = app.test_client()
         token = csrf_from(client.get("/login").get_data(as_text=True))
         response = client.post(
-            "/login", data={"login": login, "password": "engage-demo", "csrf_token": token}
+            "/login", data={"login": login, "password": PASSWORD, "csrf_token": token}
         )
         if response.status_code != 303:
             raise RuntimeError(f"in-process sign in as {login} answered {response.status_code}")
         clients[login] = client
     clients["anonymous"] = app.test_client()
     return clients
+
+
+def run_page(export_path: str) -> str:
+    """``/payments/runs/<id>`` of ``/payments/runs/<id>.csv``: where the export sends someone
+    back to after confirming."""
+    return export_path.rsplit(".", 1)[0]
+
+
+def confirm_it_is_you(client, back: str) -> None:
+    """Type the password again at "confirm it is you", as a person does when a run's file asks
+    for it, coming back to ``back``; ``client`` is an in-process test client or an HTTP
+    ``Client``, signed in.
+
+    Signing in again would not do: a new session starts unconfirmed
+    (``people.services.start_session`` leaves ``UserSession.confirmed_at`` empty) and an export
+    asks for a confirmation of the session's own, at most ``REAUTH_MINUTES`` (5) old
+    (``people.reauth.confirmed_recently``). So this is called right before each export's
+    requests, never counted or timed itself."""
+    path = f"{CONFIRM}?{urlencode({'next': back})}"
+    if isinstance(client, Client):
+        status, html = client.get(path)
+    else:
+        response = client.get(path)
+        status, html = response.status_code, response.get_data()
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}: {html[:300]!r}")
+    form = {"password": PASSWORD, "csrf_token": csrf_from(html.decode()), "next": back}
+    if isinstance(client, Client):
+        status, body = client.request("POST", CONFIRM, form)
+    else:
+        response = client.post(CONFIRM, data=form)
+        status, body = response.status_code, response.get_data()
+    # 303 back to ``back`` when confirmed; a wrong password shows the form again (200).
+    if status != 303:
+        raise RuntimeError(f"confirm it is you for {back} answered {status}: {body[:300]!r}")
 
 
 def count_queries(app, page_list: list[Page]) -> dict[tuple[str, str], list[str]]:
@@ -790,6 +836,8 @@ def count_queries(app, page_list: list[Page]) -> dict[tuple[str, str], list[str]
     result = {}
     for page in page_list:
         client = clients[page.who]
+        if export(page):
+            confirm_it_is_you(client, run_page(page.path))
         client.get(page.path)
         with recording(app) as statements:
             response = client.get(page.path)
@@ -1249,8 +1297,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile both exports")
     parser.add_argument("--show-queries", action="store_true", help="print each page's SQL")
     args = parser.parse_args(argv)
-    if args.claims <= FIRST_CLAIMS * 2 or args.run_lines <= FIRST_LINES:
-        parser.error(f"--claims must be over {2 * FIRST_CLAIMS}, --run-lines over {FIRST_LINES}")
+    # --claims is checked against the first count once the demo's claims are known (below).
+    if args.claims <= FIRST_NEW_CLAIMS or args.run_lines <= FIRST_LINES:
+        parser.error(
+            f"--claims must be over the demo's claims plus {FIRST_NEW_CLAIMS}, "
+            f"--run-lines over {FIRST_LINES}"
+        )
     if args.payees < 50:
         parser.error("--payees must be at least 50")
 
@@ -1270,11 +1322,20 @@ def main(argv: list[str] | None = None) -> int:
         seeder = PaymentsSeeder(app, args.payees, args.claims, args.run_lines, args.sqlite_analyze)
         seeder.base()
         seconds["demo, payees, runs"] = time.perf_counter() - t
+        # The first count: the demo's claims and FIRST_NEW_CLAIMS more, so that the first step
+        # always adds claims (the waiting one among them) however big the demo grows; the
+        # second step must be bigger still.
+        first_claims = seeder.claim_count + FIRST_NEW_CLAIMS
+        if args.claims <= first_claims:
+            parser.error(
+                f"--claims must be over {first_claims} (the demo's {seeder.claim_count} claims "
+                f"and {FIRST_NEW_CLAIMS} more are counted first)"
+            )
 
         queries: dict[str, dict[tuple[str, str], list[str]]] = {}
         page_list: list[Page] = []
         seed_time = count_time = 0.0
-        for claims, lines in ((FIRST_CLAIMS, FIRST_LINES), (args.claims, args.run_lines)):
+        for claims, lines in ((first_claims, FIRST_LINES), (args.claims, args.run_lines)):
             t = time.perf_counter()
             seeder.grow_to(claims, lines)
             seed_time += time.perf_counter() - t
@@ -1325,6 +1386,12 @@ def main(argv: list[str] | None = None) -> int:
         timings: dict[tuple[str, str], Timing] = {}
         for page in [*page_list, CEILING]:
             big = heavy(page)
+            if export(page):
+                # Confirmed right before, as a person would be: a confirmation lasts
+                # REAUTH_MINUTES (5), an export's requests take at most 4 x --page-budget
+                # (60 s by default), but the pages timed since signing in can take 3 minutes
+                # and both exports with them more than 5.
+                confirm_it_is_you(clients[page.who], run_page(page.path))
             timings[(page.label, page.who)] = timed(
                 clients[page.who],
                 page.path,
@@ -1336,6 +1403,8 @@ def main(argv: list[str] | None = None) -> int:
         seconds["measure"] = time.perf_counter() - t
         finance = clients["finance"]
         run = seeder.ready_run
+        # Again: the downloads checked here come after the XLSX timing and the ceiling's.
+        confirm_it_is_you(finance, f"/payments/runs/{run}")
         checks["CSV over HTTP (same bytes as in-process, with a BOM)"] = (
             []
             if fetch_export(finance, f"/payments/runs/{run}.csv") == csv_text.encode("utf-8-sig")
